@@ -1,0 +1,1 @@
+"""Plain data and rules: ids, clocks, operations, the record schema. No I/O, no Qt."""

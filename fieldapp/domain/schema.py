@@ -1,0 +1,188 @@
+"""The records fieldapp keeps (DESIGN.md §4) and the rules that bind them.
+
+Each entity is a table of the same name with the common columns ``id``, ``owner``,
+``created_hlc``, ``updated_hlc``, ``deleted`` and one column per field below. Values travel in
+operations as JSON; :func:`to_column` / :func:`from_column` convert between the two.
+
+*Owned* records (interviews, notes, codings, responses, attachments, consent records, identity
+details) belong to the device that created them; sync rejects other devices' operations on them.
+*Shared* records (study, organisations, participant profiles, codebook, instruments) are edited by
+anyone and merge field by field.
+
+``cascade`` on a reference means: when the referenced record is erased (consent withdrawn), so is
+this one. Organisations are never erased by a withdrawal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["text", "int", "real", "bool", "json", "date", "ref", "refs"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind = "text"
+    ref: str | None = None
+    cascade: bool = False
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    owned: bool
+    fields: tuple[Field, ...]
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+
+def _f(name: str, kind: Kind = "text", ref: str | None = None, cascade: bool = False) -> Field:
+    return Field(name, kind, ref, cascade)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity("study", False, (
+            _f("title_zh"), _f("title_en"), _f("sites", "json"), _f("sectors", "json"),
+            _f("targets", "json"),
+        )),
+        Entity("organisation", False, (
+            _f("code"), _f("name_zh"), _f("name_en"), _f("kind"), _f("registration"),
+            _f("credit_code"), _f("site"), _f("sector"), _f("sort_key"), _f("notes"),
+        )),
+        Entity("participant", False, (
+            _f("code"), _f("role"), _f("organisation_id", "ref", "organisation"), _f("site"),
+            _f("sector"), _f("sort_key"),
+        )),
+        Entity("identity", True, (
+            _f("participant_id", "ref", "participant", cascade=True), _f("real_name"),
+            _f("phone"), _f("wechat"), _f("email"), _f("other"),
+        )),
+        Entity("consent", True, (
+            _f("participant_id", "ref", "participant", cascade=True), _f("form_version"),
+            _f("language"), _f("method"), _f("date", "date"), _f("witness"),
+            _f("scopes", "json"), _f("status"), _f("withdrawn_date", "date"),
+            _f("withdrawal_reason"),
+        )),
+        Entity("interview", True, (
+            _f("code"), _f("title"), _f("site"), _f("sector"),
+            _f("organisation_id", "ref", "organisation"),
+            _f("participant_ids", "refs", "participant", cascade=True), _f("date", "date"),
+            _f("place"), _f("language"), _f("interviewer"), _f("mode"), _f("status"),
+        )),
+        Entity("note", True, (
+            _f("interview_id", "ref", "interview", cascade=True), _f("kind"), _f("title"),
+            _f("body"),
+        )),
+        Entity("code", False, (
+            _f("parent_id", "ref", "code"), _f("name_zh"), _f("name_en"), _f("definition_zh"),
+            _f("definition_en"), _f("colour"), _f("sort_order", "int"),
+        )),
+        Entity("coding", True, (
+            _f("note_id", "ref", "note", cascade=True), _f("code_id", "ref", "code"),
+            _f("start_offset", "int"), _f("end_offset", "int"), _f("may_quote", "bool"),
+            _f("comment"),
+        )),
+        Entity("attachment", True, (
+            _f("interview_id", "ref", "interview", cascade=True),
+            _f("participant_id", "ref", "participant", cascade=True), _f("kind"),
+            _f("filename"), _f("mime"), _f("size", "int"), _f("sha256"), _f("file_key"),
+        )),
+        Entity("instrument", False, (
+            _f("form_id"), _f("version"), _f("title_zh"), _f("title_en"),
+            _f("definition", "json"),
+        )),
+        Entity("response", True, (
+            _f("instrument_id", "ref", "instrument"), _f("instrument_version"),
+            _f("data", "json"), _f("status"),
+            _f("participant_id", "ref", "participant", cascade=True),
+            _f("organisation_id", "ref", "organisation"),
+            _f("interview_id", "ref", "interview", cascade=True), _f("site"), _f("sector"),
+            _f("researcher"), _f("completed_at"),
+        )),
+    )
+}
+
+COMMON_COLUMNS = ("id", "owner", "created_hlc", "updated_hlc", "deleted")
+
+#: Text that the search index covers: entity -> fields.
+INDEXED = {"note": ("title", "body")}
+
+NOTE_KINDS = ("field_notes", "transcript", "summary", "memo")
+CONSENT_METHODS = ("written", "oral", "recorded")
+CONSENT_SCOPES = ("audio", "verbatim_quotes", "name_organisation", "archiving", "share_outside_team")
+ORGANISATION_KINDS = ("government", "registered_ngo", "grassroots", "gongo", "foundation", "other")
+INTERVIEW_MODES = ("in_person", "phone", "video", "group")
+INTERVIEW_STATUSES = ("planned", "done", "transcribed", "coded")
+
+
+def entity(name: str) -> Entity:
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        raise KeyError(f"unknown record type {name!r}") from None
+
+
+def cascade_refs(child: str) -> tuple[Field, ...]:
+    """The reference fields of ``child`` through which an erasure spreads to it."""
+    return tuple(f for f in ENTITIES[child].fields if f.cascade)
+
+
+def to_column(f: Field, value: Any) -> Any:
+    """Operation value (JSON) -> SQL column value."""
+    if value is None:
+        return None
+    if f.kind in ("json", "refs"):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if f.kind == "bool":
+        return 1 if value else 0
+    if f.kind == "int":
+        return int(value)
+    if f.kind == "real":
+        return float(value)
+    return str(value)
+
+
+def from_column(f: Field, value: Any) -> Any:
+    if value is None:
+        return [] if f.kind == "refs" else None
+    if f.kind in ("json", "refs"):
+        return json.loads(value)
+    if f.kind == "bool":
+        return bool(value)
+    return value
+
+
+def validate(entity_name: str, values: dict[str, Any]) -> None:
+    """Reject unknown fields and values of the wrong shape before they reach the log."""
+    ent = entity(entity_name)
+    for key, value in values.items():
+        if key.startswith("_"):
+            continue
+        f = ent.field(key)
+        if value is None:
+            continue
+        ok = {
+            "text": isinstance(value, str),
+            "date": isinstance(value, str),
+            "ref": isinstance(value, str),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "real": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "refs": isinstance(value, list) and all(isinstance(v, str) for v in value),
+            "json": True,
+        }[f.kind]
+        if not ok:
+            raise TypeError(f"{entity_name}.{key}: a {f.kind} is expected, not {value!r}")

@@ -1,0 +1,284 @@
+"""Applying operations: the one code path from the change log to the readable tables.
+
+Local writes and other devices' operations (team sync) both go through :func:`apply_op`, and a
+replay of the log into an empty workspace goes through it too, so the tables are always what the
+set of operations says they are (DESIGN.md §5). See :mod:`fieldapp.domain.ops` for the register
+rules. Everything here runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, OpId, dumps_pred, dumps_values
+from fieldapp.domain.schema import ENTITIES, INDEXED, cascade_refs, to_column
+from fieldapp.store import search
+from fieldapp.store.sqlite import Connection
+
+Outcome = Literal["applied", "duplicate", "erased", "rejected"]
+
+
+@dataclass
+class ApplyReport:
+    applied: int = 0
+    duplicate: int = 0
+    erased: int = 0
+    rejected: list[tuple[OpId, str]] = field(default_factory=list)
+    erased_records: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, outcome: Outcome, op: Op, reason: str = "") -> None:
+        if outcome == "applied":
+            self.applied += 1
+        elif outcome == "duplicate":
+            self.duplicate += 1
+        elif outcome == "erased":
+            self.erased += 1
+        else:
+            self.rejected.append((op.id, reason))
+
+
+#: Called with an erased attachment's id so its encrypted file can be removed.
+AttachmentEraser = Callable[[str], None]
+
+
+class OpApplier:
+    """Applies operations to one connection. Holds no state beyond the callbacks."""
+
+    def __init__(self, conn: Connection, received_hlc: Callable[[], str],
+                 erase_attachment: AttachmentEraser | None = None) -> None:
+        self.conn = conn
+        self._received_hlc = received_hlc
+        self._erase_attachment = erase_attachment
+
+    # -- queries used by writers ---------------------------------------------------------
+
+    def heads(self, entity_id: str, fields: Iterable[str] | None = None) -> list[OpId]:
+        if fields is None:
+            rows = self.conn.execute(
+                "SELECT DISTINCT device, seq FROM heads WHERE entity_id = ?", (entity_id,))
+        else:
+            names = list(fields)
+            marks = ",".join("?" * len(names))
+            rows = self.conn.execute(
+                f"SELECT DISTINCT device, seq FROM heads WHERE entity_id = ? AND field IN ({marks})",
+                (entity_id, *names))
+        return [(str(d), int(s)) for d, s in rows.fetchall()]
+
+    def is_erased(self, entity_id: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM erased WHERE entity_id = ?", (entity_id,))
+        return row.fetchone() is not None
+
+    def owner_of(self, entity: str, entity_id: str) -> str | None:
+        row = self.conn.execute(f"SELECT owner FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+        return None if row is None else row[0]
+
+    # -- the one code path ---------------------------------------------------------------
+
+    def apply(self, op: Op, report: ApplyReport | None = None) -> Outcome:
+        report = report if report is not None else ApplyReport()
+        outcome, reason = self._apply(op, report)
+        report.add(outcome, op, reason)
+        return outcome
+
+    def _apply(self, op: Op, report: ApplyReport) -> tuple[Outcome, str]:
+        ent = ENTITIES.get(op.entity)
+        if ent is None:
+            return "rejected", f"unknown record type {op.entity!r}"
+        unknown = [k for k in op.values if k not in ent.field_names and k not in
+                   (OWNER, DELETED, ERASE)]
+        if unknown:
+            return "rejected", f"unknown fields {unknown}"
+        if ERASE in op.values and op.entity != "participant":
+            return "rejected", "only participants can be erased"
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM ops WHERE device = ? AND seq = ?", op.id).fetchone():
+            return "duplicate", ""
+        if ERASE not in op.values:
+            if self.is_erased(op.entity_id):
+                return "erased", ""
+            if ent.owned:
+                owner = self.owner_of(op.entity, op.entity_id)
+                if owner is None:
+                    stored_owner = conn.execute(
+                        "SELECT json_extract(\"values\", '$._owner') FROM ops "
+                        "WHERE entity_id = ? AND json_extract(\"values\", '$._owner') IS NOT NULL "
+                        "LIMIT 1", (op.entity_id,)).fetchone()
+                    owner = stored_owner[0] if stored_owner else op.values.get(OWNER)
+                if owner is not None and owner != op.device:
+                    return "rejected", "not the owner of this record"
+            erased_parent = self._erased_parent(op)
+            if erased_parent is not None:
+                self._erase_tree(op.entity, op.entity_id, erased_parent, report)
+                return "erased", ""
+
+        # Fields of this op that later operations have already superseded (out-of-order
+        # arrival) are hollowed out on the way in, as they would have been in place.
+        superseded = {
+            f for (f,) in conn.execute(
+                "SELECT field FROM superseded WHERE device = ? AND seq = ?", op.id).fetchall()
+        }
+        stored_values = {k: v for k, v in op.values.items() if k not in superseded}
+        conn.execute(
+            'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (op.device, op.seq, op.hlc, op.entity, op.entity_id, dumps_values(stored_values),
+             dumps_pred(op.pred), self._received_hlc()),
+        )
+        fields = list(op.values)
+        for f in fields:
+            for p in op.pred:
+                conn.execute("INSERT OR IGNORE INTO superseded (device, seq, field) VALUES (?, ?, ?)",
+                              (p[0], p[1], f))
+                deleted = conn.execute(
+                    "DELETE FROM heads WHERE entity_id = ? AND field = ? AND device = ? AND seq = ?",
+                    (op.entity_id, f, p[0], p[1])).rowcount
+                if deleted:
+                    self._husk(p, f)
+            if f not in superseded:
+                conn.execute(
+                    "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (op.entity, op.entity_id, f, op.device, op.seq, op.hlc))
+        if ERASE in op.values:
+            self._erase_tree(op.entity, op.entity_id, op.id, report)
+            return "applied", ""
+        self._materialise(op, fields)
+        return "applied", ""
+
+    def _husk(self, opid: OpId, f: str) -> None:
+        """Drop a superseded field's value from the log: it can never be shown again, and
+        keeping old text would make deleting a sentence from a note an illusion."""
+        self.conn.execute(
+            'UPDATE ops SET "values" = json_remove("values", ?) WHERE device = ? AND seq = ?',
+            (f'$."{f}"', opid[0], opid[1]))
+
+    def _materialise(self, op: Op, fields: list[str]) -> None:
+        conn = self.conn
+        ent = ENTITIES[op.entity]
+        conn.execute(
+            f"INSERT INTO {op.entity} (id, created_hlc, updated_hlc) VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET "
+            "created_hlc = min(created_hlc, excluded.created_hlc), "
+            "updated_hlc = max(updated_hlc, excluded.updated_hlc)",
+            (op.entity_id, op.hlc, op.hlc))
+        sets: list[str] = []
+        args: list[Any] = []
+        for f in fields:
+            value = self._winner_value(op, f)
+            if f == OWNER:
+                sets.append("owner = ?")
+                args.append(value)
+            elif f == DELETED:
+                sets.append("deleted = ?")
+                args.append(1 if value else 0)
+            else:
+                sets.append(f'"{f}" = ?')
+                args.append(to_column(ent.field(f), value))
+        if sets:
+            conn.execute(f"UPDATE {op.entity} SET {', '.join(sets)} WHERE id = ?",
+                         (*args, op.entity_id))
+        indexed = INDEXED.get(op.entity, ())
+        if any(f in indexed or f == DELETED for f in fields):
+            self.reindex(op.entity, op.entity_id)
+
+    def _winner_value(self, op: Op, f: str) -> Any:
+        rows = self.conn.execute(
+            "SELECT device, seq FROM heads WHERE entity_id = ? AND field = ? "
+            "ORDER BY hlc DESC, device DESC, seq DESC LIMIT 2",
+            (op.entity_id, f)).fetchall()
+        if not rows:
+            return None
+        device, seq = rows[0]
+        if (device, seq) == op.id:
+            return op.values.get(f)
+        row = self.conn.execute(
+            "SELECT json_extract(\"values\", ?) , json_type(\"values\", ?) FROM ops "
+            "WHERE device = ? AND seq = ?", (f'$."{f}"', f'$."{f}"', device, seq)).fetchone()
+        if row is None:
+            return None
+        value, jtype = row
+        if jtype in ("object", "array"):
+            return json.loads(value)
+        if jtype == "true":
+            return True
+        if jtype == "false":
+            return False
+        return value
+
+    # -- search index --------------------------------------------------------------------
+
+    def reindex(self, entity: str, entity_id: str) -> None:
+        fields = INDEXED[entity]
+        cols = ", ".join(f'"{f}"' for f in fields)
+        row = self.conn.execute(
+            f"SELECT rowid, deleted, {cols} FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+        if row is None:
+            return
+        rowid, deleted, *texts = row
+        self.conn.execute("DELETE FROM search_index WHERE rowid = ?", (rowid,))
+        if not deleted:
+            text = "\n".join(t for t in texts if t)
+            if text:
+                self.conn.execute("INSERT INTO search_index (rowid, tokens) VALUES (?, ?)",
+                                  (rowid, search.index_text(text)))
+
+    # -- erasure -------------------------------------------------------------------------
+
+    def _erased_parent(self, op: Op) -> OpId | None:
+        """If ``op`` links its record to an erased one through a cascading reference, the
+        erase order that therefore covers this record too."""
+        for f in cascade_refs(op.entity):
+            if f.name not in op.values or op.values[f.name] is None:
+                continue
+            targets = op.values[f.name] if f.kind == "refs" else [op.values[f.name]]
+            for target in targets:
+                row = self.conn.execute(
+                    "SELECT erase_device, erase_seq FROM erased WHERE entity_id = ?",
+                    (target,)).fetchone()
+                if row:
+                    return (str(row[0]), int(row[1]))
+        return None
+
+    def _erase_tree(self, entity: str, entity_id: str, order: OpId,
+                    report: ApplyReport) -> None:
+        conn = self.conn
+        todo = [(entity, entity_id)]
+        found: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        while todo:
+            ent_name, rid = todo.pop()
+            if rid in seen:
+                continue
+            seen.add(rid)
+            found.append((ent_name, rid))
+            for child in ENTITIES.values():
+                for f in cascade_refs(child.name):
+                    if f.ref != ent_name:
+                        continue
+                    if f.kind == "refs":
+                        rows = conn.execute(
+                            f'SELECT id FROM {child.name} WHERE EXISTS '
+                            f'(SELECT 1 FROM json_each({child.name}."{f.name}") WHERE value = ?)',
+                            (rid,)).fetchall()
+                    else:
+                        rows = conn.execute(
+                            f'SELECT id FROM {child.name} WHERE "{f.name}" = ?', (rid,)).fetchall()
+                    todo.extend((child.name, r[0]) for r in rows)
+        for ent_name, rid in found:
+            if ent_name in INDEXED:
+                conn.execute(
+                    f"DELETE FROM search_index WHERE rowid = (SELECT rowid FROM {ent_name} "
+                    "WHERE id = ?)", (rid,))
+            if ent_name == "attachment" and self._erase_attachment is not None:
+                self._erase_attachment(rid)
+            conn.execute(f"DELETE FROM {ent_name} WHERE id = ?", (rid,))
+            conn.execute("DELETE FROM ops WHERE entity_id = ? AND NOT (device = ? AND seq = ?)",
+                         (rid, order[0], order[1]))
+            conn.execute("DELETE FROM heads WHERE entity_id = ?", (rid,))
+            conn.execute(
+                "INSERT OR IGNORE INTO erased (entity_id, entity, erase_device, erase_seq) "
+                "VALUES (?, ?, ?, ?)", (rid, ent_name, order[0], order[1]))
+            report.erased_records.append((ent_name, rid))

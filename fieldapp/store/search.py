@@ -1,0 +1,116 @@
+"""Full-text search over notes that finds two-character Chinese words (DESIGN.md §9).
+
+FTS5's own tokenizers cannot: ``unicode61`` makes a whole run of Han characters one token, and
+``trigram`` cannot match a two-character query. Word segmenters (jieba) miss personal names. So we
+tokenise ourselves and hand FTS5 a space-separated token stream:
+
+* text is folded for the index only (stored notes are never changed): NFKC (full-width ``ＨＩＶ``
+  becomes ``HIV``), case-folded, and Traditional Chinese converted to Simplified with OpenCC's
+  ``tw2sp`` phrase tables (so ``愛滋病`` folds to ``艾滋病``, not merely ``爱滋病``);
+* a run of CJK characters becomes its overlapping bigrams (``艾滋病`` → ``艾滋 滋病``); a query of
+  two or more characters becomes a phrase of its bigrams, which matches exactly the documents that
+  contain the run;
+* other words stay words; a query word matches as a prefix (``consen`` finds ``consent``).
+
+A single-character query cannot use bigrams and falls back to a scan of the notes.
+The index is contentless (it keeps no copy of the text) and allows deletes, so erasure removes a
+note's entries; ``optimize`` then rewrites the index without them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import opencc
+
+_CJK = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U00030000-\U0003134f"
+)
+_TOKEN_RE = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)", re.UNICODE)
+_HAS_CJK = re.compile(f"[{_CJK}]")
+
+
+@functools.lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("tw2sp")
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if _HAS_CJK.search(text):
+        text = _converter().convert(text)
+    return text
+
+
+def tokens(text: str) -> list[str]:
+    """Index tokens of ``text`` (already folded or not: folding is applied here)."""
+    out: list[str] = []
+    for cjk, word in _TOKEN_RE.findall(fold(text)):
+        if cjk:
+            if len(cjk) == 1:
+                out.append(cjk)
+            else:
+                out.extend(cjk[i:i + 2] for i in range(len(cjk) - 1))
+        else:
+            out.append(word)
+    return out
+
+
+def index_text(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: the FTS5 MATCH expression, or None when only a scan can answer it."""
+
+    match: str | None
+    scan_terms: tuple[str, ...]
+    highlight_terms: tuple[str, ...]
+
+
+def parse_query(text: str) -> Query:
+    parts: list[str] = []
+    scan: list[str] = []
+    highlight: list[str] = []
+    for cjk, word in _TOKEN_RE.findall(fold(text)):
+        if cjk:
+            highlight.append(cjk)
+            if len(cjk) == 1:
+                scan.append(cjk)
+            else:
+                bigrams = " ".join(cjk[i:i + 2] for i in range(len(cjk) - 1))
+                parts.append(f'"{bigrams}"')
+        else:
+            highlight.append(word)
+            parts.append(f'"{word}" *')
+    return Query(" AND ".join(parts) if parts else None, tuple(scan), tuple(highlight))
+
+
+def snippet(text: str, terms: tuple[str, ...], width: int = 60) -> tuple[str, int, int]:
+    """A window of ``text`` around the first term found, and the term's span within ``text``.
+
+    Matching is done on the folded text; where folding kept every character's length (nearly
+    always) positions map back one to one, otherwise the snippet starts at the beginning.
+    Returns (snippet, start, end) with start/end as code-point offsets into ``text`` (-1 if none).
+    """
+    folded = fold(text)
+    start = end = -1
+    if len(folded) == len(text):
+        best = None
+        for term in terms:
+            pos = folded.find(term)
+            if pos >= 0 and (best is None or pos < best[0]):
+                best = (pos, pos + len(term))
+        if best:
+            start, end = best
+    if start < 0:
+        return (text[:width].replace("\n", " "), -1, -1)
+    left = max(0, start - width // 2)
+    right = min(len(text), end + width // 2)
+    piece = text[left:right].replace("\n", " ")
+    return (("…" if left else "") + piece + ("…" if right < len(text) else ""), start, end)

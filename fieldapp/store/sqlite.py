@@ -1,0 +1,80 @@
+"""Opening SQLCipher connections, and turning SQLite's errors into ones a user can act on."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+from sqlcipher3 import dbapi2
+
+from fieldapp.store.errors import (
+    FieldappError,
+    StorageFull,
+    StorageUnavailable,
+    WorkspaceCorrupt,
+)
+
+Connection = dbapi2.Connection
+DatabaseError = dbapi2.DatabaseError
+
+
+def translate_error(exc: BaseException, path: Path | str) -> FieldappError:
+    text = str(exc).lower()
+    if "full" in text:
+        return StorageFull(str(path))
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return WorkspaceCorrupt(str(path))
+    if "disk i/o" in text or "unable to open" in text or "readonly" in text or \
+            "read-only" in text:
+        return StorageUnavailable(str(exc))
+    return FieldappError(str(exc))
+
+
+def connect(db_path: Path, data_key: bytes) -> Connection:
+    """Open ``db_path`` with the raw 256-bit ``data_key`` and fieldapp's pragmas.
+
+    Raises WorkspaceCorrupt when the file is not a database this key can read.
+    """
+    conn = sqlcipher3.connect(str(db_path), isolation_level=None, check_same_thread=False)
+    try:
+        # SQLCipher's own diagnostics go to stderr by default; they could name the file and
+        # never help a researcher, so they are off.
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
+        # Reading the schema is the first access that needs the key; a damaged or truncated
+        # file fails here, before anything is written.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA busy_timeout = 2000")
+        fts5 = conn.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0]
+        if not fts5:  # pragma: no cover - the sqlcipher3 wheel always has it
+            raise FieldappError("SQLCipher was built without FTS5; search cannot work")
+    except DatabaseError as exc:
+        conn.close()
+        raise translate_error(exc, db_path) from None
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: Connection, path: Path | str) -> Iterator[Any]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; any error rolls back and is translated."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except DatabaseError as exc:
+        raise translate_error(exc, path) from None
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(DatabaseError):
+            conn.execute("ROLLBACK")
+        if isinstance(exc, DatabaseError):
+            raise translate_error(exc, path) from None
+        raise

@@ -1,0 +1,395 @@
+"""The encrypted workspace: one folder per researcher per device (DESIGN.md §3).
+
+    <workspace>/
+        fieldapp-workspace.json   key file: wrapped data key, KDF parameters (no secrets in clear)
+        data.db (+ -wal, -shm)    SQLCipher 4 database
+        attachments/              files encrypted with per-file keys kept in the database
+        backups/                  encrypted copies taken before each schema migration
+        .lock                     held while the workspace is open
+
+A :class:`Workspace` owns one connection. It is not shared between threads: the desktop app
+opens, uses and closes it on its single database worker; the CLI uses it on the main thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from fieldapp.domain.hlc import HLC, Clock
+from fieldapp.domain.ids import new_id
+from fieldapp.domain.ops import DELETED, OWNER, Op
+from fieldapp.domain.schema import ENTITIES, validate
+from fieldapp.store import sqlite
+from fieldapp.store.errors import (
+    NotFound,
+    WorkspaceCorrupt,
+    WorkspaceExists,
+    WorkspaceInUse,
+    WorkspaceNotFound,
+    WorkspaceTooNew,
+    WrongPassphrase,
+    WrongRecoveryKey,
+)
+from fieldapp.store.keys import KEYFILE_NAME, KdfParams, KeyFile
+from fieldapp.store.oplog import ApplyReport, OpApplier
+
+DB_NAME = "data.db"
+LOCK_NAME = ".lock"
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    files = importlib.resources.files("fieldapp.store.migrations")
+    found = []
+    for entry in files.iterdir():
+        m = re.match(r"^(\d{4})_(\w+)\.sql$", entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+MIGRATIONS = _migrations()
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+class _FileLock:
+    """An exclusive OS lock on ``.lock``, released when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            raise WorkspaceInUse(str(self.path.parent)) from None
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+@dataclass(frozen=True)
+class UnlockInfo:
+    failed_attempts: int
+
+
+class Workspace:
+    """An open, unlocked workspace."""
+
+    def __init__(self, path: Path, keyfile: KeyFile, data_key: bytes, lock: _FileLock,
+                 conn: sqlite.Connection) -> None:
+        self.path = path
+        self.keyfile = keyfile
+        self._key = bytearray(data_key)
+        self._lock = lock
+        self.conn: sqlite.Connection | None = conn
+        self.device_id = self.meta("device_id")
+        self._seq = int(self.meta("seq", "0"))
+        self.clock = Clock(HLC.decode(self.meta("hlc", HLC(0, 0).encode())))
+        self.applier = OpApplier(conn, lambda: self.clock.last.encode(), self._shred_attachment)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    def initialise(cls, path: Path | str, passphrase: str, *, researcher: str = "",
+               kdf: KdfParams | None = None) -> tuple[Workspace, str]:
+        """Create a workspace; returns it open, and the recovery key to show the user once."""
+        path = Path(path)
+        if (path / KEYFILE_NAME).exists() or (path / DB_NAME).exists():
+            raise WorkspaceExists(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "attachments").mkdir(exist_ok=True)
+        lock = _FileLock(path / LOCK_NAME)
+        lock.acquire()
+        try:
+            workspace_id = new_id()
+            keyfile, data_key, recovery = KeyFile.create(path / KEYFILE_NAME, workspace_id,
+                                                         passphrase, kdf)
+            conn = sqlite.connect(path / DB_NAME, data_key)
+            _migrate(conn, path, fresh=True)
+            with sqlite.transaction(conn, path):
+                for key, value in (("workspace_id", workspace_id), ("device_id", new_id()),
+                                   ("seq", "0"), ("researcher", researcher),
+                                   ("created", datetime.now(UTC).isoformat(timespec="seconds"))):
+                    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+            # The key file is written last: a crash before this leaves no workspace that
+            # looks openable, only a folder to delete.
+            keyfile.save()
+        except BaseException:
+            lock.release()
+            raise
+        ws = cls(path, keyfile, data_key, lock, conn)
+        ws.audit("workspace.create", {})
+        return ws, recovery
+
+    @classmethod
+    def _open(cls, path: Path | str, unwrap: str, secret: str) -> tuple[Workspace, UnlockInfo]:
+        path = Path(path)
+        try:
+            keyfile = KeyFile.load(path / KEYFILE_NAME)
+        except FileNotFoundError:
+            raise WorkspaceNotFound(str(path)) from None
+        if not (path / DB_NAME).exists():
+            raise WorkspaceCorrupt(str(path))
+        lock = _FileLock(path / LOCK_NAME)
+        lock.acquire()
+        try:
+            try:
+                data_key = (keyfile.unwrap_passphrase(secret) if unwrap == "passphrase"
+                            else keyfile.unwrap_recovery(secret))
+            except (WrongPassphrase, WrongRecoveryKey):
+                keyfile.record_failed_unlock(unwrap)
+                raise
+            conn = sqlite.connect(path / DB_NAME, data_key)
+            try:
+                _migrate(conn, path, fresh=False)
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            lock.release()
+            raise
+        ws = cls(path, keyfile, data_key, lock, conn)
+        failed = keyfile.take_failed_unlocks()
+        if failed:
+            ws.audit("unlock.failed", {"attempts": failed})
+        ws.audit("unlock", {"how": unwrap})
+        return ws, UnlockInfo(len(failed))
+
+    @classmethod
+    def open(cls, path: Path | str, passphrase: str) -> Workspace:
+        return cls._open(path, "passphrase", passphrase)[0]
+
+    @classmethod
+    def open_with_recovery(cls, path: Path | str, recovery_key: str) -> Workspace:
+        return cls._open(path, "recovery", recovery_key)[0]
+
+    def close(self) -> None:
+        """Checkpoint, close the connection, drop the key and release the lock."""
+        if self.conn is not None:
+            with contextlib.suppress(sqlite.DatabaseError):
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.close()
+            self.conn = None
+        for i in range(len(self._key)):
+            self._key[i] = 0
+        self._lock.release()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def db(self) -> sqlite.Connection:
+        if self.conn is None:
+            raise sqlite.DatabaseError("the workspace is closed")
+        return self.conn
+
+    @property
+    def data_key(self) -> bytes:
+        return bytes(self._key)
+
+    # -- passphrase ----------------------------------------------------------------------
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        """Re-wrap the data key; the database itself is not touched (well under a second)."""
+        self.keyfile.rewrap_passphrase(self.data_key, new_passphrase)
+        self.audit("passphrase.change", {})
+
+    def new_recovery_key(self) -> str:
+        key = self.keyfile.new_recovery_key(self.data_key)
+        self.audit("recovery_key.replace", {})
+        return key
+
+    # -- meta and audit ------------------------------------------------------------------
+
+    def meta(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._set_meta(key, value)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def audit(self, action: str, detail: dict[str, Any], *, in_transaction: bool = False) -> None:
+        """Record who did what. ``detail`` must never hold note text or identities."""
+        import json
+
+        args = (datetime.now(UTC).isoformat(timespec="seconds"), self.device_id, action,
+                json.dumps(detail, ensure_ascii=False, sort_keys=True))
+        sql = "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)"
+        if in_transaction:
+            self.db.execute(sql, args)
+        else:
+            with self.transaction():
+                self.db.execute(sql, args)
+
+    def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
+        import json
+
+        rows = self.db.execute(
+            "SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [{"at": a, "actor": who, "action": act, "detail": json.loads(d)}
+                for a, who, act, d in rows.fetchall()]
+
+    # -- writing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite.Connection]:
+        seq, last = self._seq, self.clock.last
+        try:
+            with sqlite.transaction(self.db, self.path) as conn:
+                yield conn
+                if self._seq != seq:
+                    self._set_meta("seq", str(self._seq))
+                    self._set_meta("hlc", self.clock.last.encode())
+        except BaseException:
+            self._seq, self.clock = seq, Clock(last)
+            raise
+
+    def _next_op(self, entity: str, entity_id: str, values: dict[str, Any],
+                 pred_fields: list[str] | None) -> Op:
+        self._seq += 1
+        pred = tuple(sorted(self.applier.heads(entity_id, pred_fields)))
+        return Op(self.device_id, self._seq, self.clock.tick().encode(), entity, entity_id,
+                  values, pred)
+
+    def write(self, entity: str, entity_id: str, values: dict[str, Any], *,
+              create: bool = False) -> Op:
+        """Record a local change as an operation and apply it. Call inside :meth:`transaction`."""
+        validate(entity, values)
+        if create and ENTITIES[entity].owned:
+            values = {OWNER: self.device_id, **values}
+        elif not create and self.get_row(entity, entity_id) is None:
+            raise NotFound(entity_id)
+        fields = None if DELETED in values else list(values)
+        op = self._next_op(entity, entity_id, values, fields)
+        report = ApplyReport()
+        self.applier.apply(op, report)
+        if report.rejected:
+            raise PermissionError(report.rejected[0][1])
+        return op
+
+    def create(self, entity: str, values: dict[str, Any]) -> str:
+        with self.transaction():
+            rid = new_id()
+            self.write(entity, rid, values, create=True)
+        return rid
+
+    def update(self, entity: str, entity_id: str, values: dict[str, Any]) -> None:
+        if not values:
+            return
+        with self.transaction():
+            self.write(entity, entity_id, values)
+
+    def delete(self, entity: str, entity_id: str) -> None:
+        with self.transaction():
+            self.write(entity, entity_id, {DELETED: True})
+
+    def apply_remote(self, ops: list[Op]) -> ApplyReport:
+        """Apply other devices' operations (team sync) in one transaction."""
+        report = ApplyReport()
+        with self.transaction():
+            for op in ops:
+                self.clock.observe(HLC.decode(op.hlc))
+                self.applier.apply(op, report)
+        return report
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get_row(self, entity: str, entity_id: str) -> dict[str, Any] | None:
+        ENTITIES[entity]  # noqa: B018 - validates the name before it reaches SQL
+        cur = self.db.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def ops(self) -> list[Op]:
+        import json
+
+        from fieldapp.domain.ops import loads_pred
+
+        rows = self.db.execute(
+            'SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops '
+            "ORDER BY hlc, device, seq").fetchall()
+        return [Op(d, s, h, e, i, json.loads(v), loads_pred(p)) for d, s, h, e, i, v, p in rows]
+
+    # -- erasure plumbing ----------------------------------------------------------------
+
+    def attachment_path(self, attachment_id: str) -> Path:
+        return self.path / "attachments" / attachment_id[-2:] / f"{attachment_id}.enc"
+
+    def _shred_attachment(self, attachment_id: str) -> None:
+        # The file is encrypted with a key that lives only in the (now deleted) row, so
+        # removing the file is tidiness; the key's deletion is what makes it unreadable.
+        with contextlib.suppress(FileNotFoundError):
+            self.attachment_path(attachment_id).unlink()
+
+    def compact_after_erasure(self) -> None:
+        """Rewrite the search index without erased entries and fold the WAL back, so no
+        erased text survives in a free page or an old WAL frame."""
+        with self.transaction():
+            self.db.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def _migrate(conn: sqlite.Connection, path: Path, *, fresh: bool) -> None:
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if current > SCHEMA_VERSION:
+        raise WorkspaceTooNew(str(path))
+    pending = [m for m in MIGRATIONS if m[0] > current]
+    if not pending:
+        return
+    if current > 0 and not fresh:
+        _backup(conn, path, current)
+    for number, _name, script in pending:
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except sqlite.DatabaseError as exc:
+            with contextlib.suppress(sqlite.DatabaseError):
+                conn.execute("ROLLBACK")
+            raise sqlite.translate_error(exc, path) from None
+
+
+def _backup(conn: sqlite.Connection, path: Path, version: int) -> Path:
+    """Copy the (encrypted) database before migrating it. The copy is as encrypted as the
+    original: same data key, so the same passphrase opens it."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    backups = path / "backups"
+    backups.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = backups / f"data-v{version}-{stamp}.db"
+    shutil.copy2(path / DB_NAME, target)
+    with open(target, "rb") as fh:
+        os.fsync(fh.fileno())
+    return target

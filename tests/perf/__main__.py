@@ -1,0 +1,44 @@
+"""Run every benchmark: ``python -m tests.perf [--scale S] [name ...]``.
+
+Also reachable as ``python3 -m fieldapp.bootstrap bench``. Prints JSON lines (see common.py) and,
+with ``--out FILE``, writes them to a file for comparing runs over time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from pathlib import Path
+
+from tests.perf import common
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.perf")
+    parser.add_argument("names", nargs="*", help="benchmark modules to run (default: all)")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    here = Path(__file__).parent
+    modules = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    if args.names:
+        modules = [m for m in modules if any(n in m for n in args.names)]
+    failed = []
+    for name in modules:
+        common.log(f"running {name} at scale {args.scale}")
+        module = importlib.import_module(f"tests.perf.{name}")
+        try:
+            module.run(args.scale)
+        except Exception as exc:  # report and go on: one broken benchmark must not hide the rest
+            common.log(f"{name} failed: {exc!r}")
+            failed.append(name)
+    if args.out:
+        args.out.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in common.RESULTS))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
