@@ -1,0 +1,613 @@
+"""The state of one response being filled in: answers, relevance, calculations, validity.
+
+Addresses name a question inside repeat instances with 1-based indexes, as ODK shows them:
+``"org_name"``, ``"contracts[2]/amount"``, ``"background/staff"``. A bare name is accepted for
+any question outside repeats whose name is unique in the form.
+
+A change to one answer re-evaluates only what depends on it: the compiled
+:class:`~fieldapp.survey.program.Program` knows statically which questions read which, and a heap
+ordered by the program's topological rank visits each affected question after everything its
+value depends on. ``evaluations`` counts question evaluations, so tests can see how much work a
+change did. Irrelevant questions (and everything inside an irrelevant group) are hidden and their
+answers cleared, as ODK does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from fieldapp.i18n import _
+from fieldapp.survey.model import Choice, Instrument, Node, pick_text
+from fieldapp.survey.program import Compiled, Program
+from fieldapp.survey.xfuncs import Value, to_bool, to_string
+
+Idx = tuple[int, ...]
+Slot = tuple[str, Idx]
+Answer = str | int | float | list[str] | None
+_SEGMENT = re.compile(r"^([^\[\]/]+)(?:\[(\d+)\])?$")
+_REF = re.compile(r"\$\{([^}]*)\}")
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be stored (wrong kind of value, read-only or hidden question)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    address: str
+    message: str
+    kind: str  # "required" or "constraint"
+
+
+class _Ctx:
+    """The evaluation context: which question (slot) is being evaluated, and for choices, which."""
+
+    __slots__ = ("choice", "idx", "path", "state")
+
+    def __init__(self, state: FormState, path: str, idx: Idx) -> None:
+        self.state, self.path, self.idx = state, path, idx
+        self.choice: Choice | None = None
+
+    def ref(self, name: str) -> Value:
+        return self.state._read(name, self.path, self.idx)
+
+    def current(self) -> Value:
+        return self.state._expr_value(self.path, self.idx)
+
+    def position(self) -> int:
+        return (self.idx[-1] + 1) if self.idx else 1
+
+    def column(self, name: str) -> str:
+        choice = self.choice
+        if choice is None:
+            return ""
+        if name == "name":
+            return choice.name
+        if name == "label":
+            return choice.label(self.state.form_language)
+        return choice.extra.get(name, "")
+
+    def choice_label(self, question: str, value: str) -> str:
+        path = self.state.program.resolve(question)
+        if path is None:
+            return ""
+        node = self.state.program.nodes[path].node
+        lst = self.state.instrument.choice_lists.get(node.list_name)
+        labels = [lst.get(v) for v in value.split()] if lst else []
+        return " ".join(c.label(self.state.form_language) for c in labels if c is not None)
+
+    def now(self) -> datetime:
+        return self.state.clock()
+
+
+class FormState:
+    def __init__(self, instrument: Instrument, answers: dict[str, Any] | None = None,
+                 language: str = "en", *, program: Program | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.instrument = instrument
+        self.program = program or Program(instrument)
+        self.clock: Callable[[], datetime] = clock or datetime.now
+        self.language = language
+        self.evaluations = 0
+        self.values: dict[Slot, Answer] = {}
+        self.relevant: dict[Slot, bool] = {}
+        self.required: dict[Slot, bool] = {}
+        self.read_only: dict[Slot, bool] = {}
+        self.valid: dict[Slot, bool] = {}
+        self.allowed: dict[Slot, list[Choice]] = {}
+        self.counts: dict[tuple[str, Idx], int] = {}
+        if answers is None:
+            self._create(instrument.children, ())
+        else:
+            self._load(instrument.children, (), answers)
+        self.recompute_all()
+
+    # -- language -------------------------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        return self._language
+
+    @language.setter
+    def language(self, language: str) -> None:
+        self._language = language
+        self.form_language = self.instrument.resolve_language(language)
+
+    def text(self, texts: dict[str, str]) -> str:
+        return pick_text(texts, self.form_language, self.instrument.default_language)
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def slot(self, address: str) -> Slot:
+        if "/" not in address and "[" not in address:
+            path = self.program.resolve(address)
+            if path is not None and not self.program.nodes[path].chain:
+                return path, ()
+        names: list[str] = []
+        idx: list[int] = []
+        for segment in address.strip("/").split("/"):
+            m = _SEGMENT.match(segment)
+            if not m:
+                raise KeyError(address)
+            names.append(m.group(1))
+            path = "/".join(names)
+            compiled = self.program.nodes.get(path)
+            if compiled is None:
+                raise KeyError(address)
+            if compiled.node.type == "repeat":
+                idx.append(int(m.group(2) or 1) - 1)
+            elif m.group(2):
+                raise KeyError(address)
+        path = "/".join(names)
+        if path not in self.program.nodes:
+            raise KeyError(address)
+        if (path, tuple(idx)) not in self.relevant:
+            raise KeyError(address)
+        return path, tuple(idx)
+
+    def address(self, path: str, idx: Idx) -> str:
+        parts: list[str] = []
+        depth = 0
+        for name in path.split("/"):
+            prefix = "/".join([*[p.split("[")[0] for p in parts], name])
+            if self.program.nodes[prefix].node.type == "repeat":
+                parts.append(f"{name}[{idx[depth] + 1}]")
+                depth += 1
+            else:
+                parts.append(name)
+        return "/".join(parts)
+
+    def instances(self, path: str, prefix: Idx = ()) -> Iterator[Idx]:
+        """Every instance index of the question ``path`` whose outer indexes start with prefix."""
+        chain = self.program.nodes[path].chain
+        yield from self._expand(chain, prefix, ())
+
+    def _expand(self, chain: tuple[str, ...], prefix: Idx, built: Idx) -> Iterator[Idx]:
+        if len(built) == len(chain):
+            yield built
+            return
+        level = len(built)
+        count = self.counts.get((chain[level], built), 0)
+        choices: Any = [prefix[level]] if level < len(prefix) else range(count)
+        for i in choices:
+            if i < count:
+                yield from self._expand(chain, prefix, (*built, i))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _expr_value(self, path: str, idx: Idx) -> Value:
+        value = self.values.get((path, idx))
+        if value is None or value == "":
+            return ""
+        if isinstance(value, list):
+            return " ".join(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float):
+            return float(value)
+        node_type = self.program.nodes[path].node.type
+        if node_type in ("date", "today"):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return value
+        if node_type in ("datetime", "start", "end"):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        return value
+
+    def _read(self, name: str, from_path: str, from_idx: Idx) -> Value:
+        path = self.program.resolve(name)
+        if path is None:
+            return ""
+        target = self.program.nodes[path].chain
+        here = self.program.nodes[from_path].chain
+        shared = 0
+        while shared < min(len(target), len(here)) and target[shared] == here[shared]:
+            shared += 1
+        if shared == len(target):
+            return self._expr_value(path, from_idx[:shared])
+        return [to_string(self._expr_value(path, i))
+                for i in self.instances(path, from_idx[:shared])]
+
+    def value(self, address: str) -> Answer:
+        return self.values.get(self.slot(address))
+
+    def is_relevant(self, address: str) -> bool:
+        return self.relevant.get(self.slot(address), False)
+
+    def is_required(self, address: str) -> bool:
+        return self.required.get(self.slot(address), False)
+
+    def is_read_only(self, address: str) -> bool:
+        slot = self.slot(address)
+        node = self.program.nodes[slot[0]].node
+        return self.read_only.get(slot, False) or node.type in ("calculate", "note") or bool(
+            node.calculation) or node.type in ("start", "end", "today")
+
+    def choices(self, address: str) -> list[Choice]:
+        path, idx = self.slot(address)
+        node = self.program.nodes[path].node
+        if (path, idx) in self.allowed:
+            return self.allowed[(path, idx)]
+        lst = self.instrument.choice_lists.get(node.list_name)
+        return list(lst.choices) if lst else []
+
+    def label(self, address: str) -> str:
+        path, idx = self.slot(address)
+        return self.render(self.text(self.program.nodes[path].node.labels), path, idx)
+
+    def render(self, text: str, path: str, idx: Idx) -> str:
+        """Replace ``${name}`` in a label or message by the answer it names."""
+        return _REF.sub(lambda m: to_string(self._read(m.group(1).strip(), path, idx)), text)
+
+    def instance_count(self, address: str) -> int:
+        path, idx = self._repeat_slot(address)
+        return self.counts.get((path, idx), 0)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def set_answer(self, address: str, value: Any) -> None:
+        path, idx = self.slot(address)
+        node = self.program.nodes[path].node
+        if node.is_container or node.type in ("note", "calculate", "start", "end", "today"):
+            raise AnswerError(_("'{name}' cannot be answered").format(name=node.name))
+        if self.is_read_only(address):
+            raise AnswerError(_("'{name}' is read-only").format(name=node.name))
+        if not self.relevant.get((path, idx), False):
+            raise AnswerError(_("'{name}' is not shown, so it cannot be answered").format(
+                name=node.name))
+        stored = self._coerce(node, value, (path, idx))
+        if self.values.get((path, idx)) == stored:
+            return
+        self.values[(path, idx)] = stored
+        self._propagate([(path, idx)], include_self=True)
+
+    def clear(self, address: str) -> None:
+        self.set_answer(address, None)
+
+    def _coerce(self, node: Node, value: Any, slot: Slot) -> Answer:
+        if value is None or value == "" or value == []:
+            return None
+        try:
+            return _COERCE[node.type](self, node, value, slot)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, AnswerError):
+                raise
+            raise AnswerError(_("'{value}' is not a valid answer to '{name}' ({type})").format(
+                value=value, name=node.name, type=node.type)) from exc
+
+    def add_instance(self, address: str) -> int:
+        """Add an instance at the end of a repeat; returns its 1-based position."""
+        path, prefix = self._repeat_slot(address)
+        count = self.counts.get((path, prefix), 0)
+        self.counts[(path, prefix)] = count + 1
+        self._create([self.program.nodes[path].node], (*prefix, count), repeat_new=True)
+        self.recompute_all()
+        return count + 1
+
+    def remove_instance(self, address: str, position: int) -> None:
+        """Remove the instance at 1-based ``position``; later instances move up."""
+        path, prefix = self._repeat_slot(address)
+        count = self.counts.get((path, prefix), 0)
+        if not 1 <= position <= count:
+            raise IndexError(position)
+        depth = len(prefix)
+        removed = position - 1
+        for table in (self.values, self.relevant, self.required, self.read_only, self.valid,
+                      self.allowed):
+            moved: dict[Any, Any] = {}
+            for (p, idx) in list(table):
+                if (p == path or p.startswith(path + "/")) and idx[:depth] == prefix:
+                    item = table.pop((p, idx))
+                    if idx[depth] != removed:
+                        shift = idx[depth] - (1 if idx[depth] > removed else 0)
+                        moved[(p, (*prefix, shift, *idx[depth + 1:]))] = item
+            table.update(moved)
+        moved_counts: dict[tuple[str, Idx], int] = {}
+        for (p, idx), n in list(self.counts.items()):
+            if p.startswith(path + "/") and idx[:depth] == prefix and len(idx) > depth:
+                del self.counts[(p, idx)]
+                if idx[depth] != removed:
+                    shift = idx[depth] - (1 if idx[depth] > removed else 0)
+                    moved_counts[(p, (*prefix, shift, *idx[depth + 1:]))] = n
+        self.counts.update(moved_counts)
+        self.counts[(path, prefix)] = count - 1
+        self.recompute_all()
+
+    def _repeat_slot(self, address: str) -> tuple[str, Idx]:
+        """A repeat's path and the indexes of the instances that hold it (not its own)."""
+        base = re.sub(r"\[\d+\]$", "", address.strip("/"))
+        parent, _sep, name = base.rpartition("/")
+        if parent:
+            ppath, pidx = self.slot(parent)
+            path = f"{ppath}/{name}"
+        else:
+            path, pidx = name, ()
+        compiled = self.program.nodes.get(path) or self.program.nodes.get(
+            self.program.resolve(name) or "")
+        if compiled is None or compiled.node.type != "repeat":
+            raise KeyError(address)
+        return compiled.node.path, pidx[: len(compiled.chain) - 1]
+
+    # -- creating and loading -------------------------------------------------------------------
+
+    def _create(self, nodes: list[Node], idx: Idx, repeat_new: bool = False) -> None:
+        now = self.clock()
+        for node in nodes:
+            if node.type == "repeat" and not repeat_new:
+                self.counts[(node.path, idx)] = 1
+                self._create([node], (*idx, 0), repeat_new=True)
+                continue
+            repeat_new = False
+            slot = (node.path, idx)
+            self.relevant[slot] = True
+            meta: dict[str, Answer] = {"start": now.isoformat(timespec="seconds"),
+                                       "end": now.isoformat(timespec="seconds"),
+                                       "today": now.date().isoformat()}
+            if node.type in meta:
+                self.values[slot] = meta[node.type]
+            compiled = self.program.nodes[node.path]
+            if compiled.default_fn is not None:
+                result = compiled.default_fn(_Ctx(self, node.path, idx))
+                self.values[slot] = self._safe(node, to_string(result), slot)
+            elif node.default and not node.is_container:
+                self.values[slot] = self._safe(node, node.default, slot)
+            self._create(node.children, idx)
+
+    def _safe(self, node: Node, value: Any, slot: Slot) -> Answer:
+        try:
+            return self._coerce(node, value, slot)
+        except AnswerError:
+            return None
+
+    def _load(self, nodes: list[Node], idx: Idx, data: dict[str, Any]) -> None:
+        for node in nodes:
+            raw = data.get(node.name)
+            if node.type == "repeat":
+                items = raw if isinstance(raw, list) else []
+                self.counts[(node.path, idx)] = len(items)
+                for i, item in enumerate(items):
+                    self.relevant[(node.path, (*idx, i))] = True
+                    self._load(node.children, (*idx, i), item if isinstance(item, dict) else {})
+                continue
+            self.relevant[(node.path, idx)] = True
+            if node.type == "group":
+                self._load(node.children, idx, raw if isinstance(raw, dict) else {})
+            elif raw is not None:
+                self.values[(node.path, idx)] = list(raw) if isinstance(raw, list) else raw
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answers as a JSON-able dict: groups nest, repeats are lists of instances."""
+        return self._dump(self.instrument.children, ())
+
+    def _dump(self, nodes: list[Node], idx: Idx) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for node in nodes:
+            if node.type == "repeat":
+                count = self.counts.get((node.path, idx), 0)
+                out[node.name] = [self._dump(node.children, (*idx, i)) for i in range(count)]
+            elif node.type == "group":
+                inner = self._dump(node.children, idx)
+                if inner:
+                    out[node.name] = inner
+            elif node.type != "note":
+                value = self.values.get((node.path, idx))
+                if value is not None:
+                    out[node.name] = list(value) if isinstance(value, list) else value
+        return out
+
+    # -- recomputing ----------------------------------------------------------------------------
+
+    def recompute_all(self) -> None:
+        """Evaluate every question once, in dependency order (the baseline incremental beats)."""
+        rank = self.program.rank
+        for path in sorted(self.program.nodes, key=rank.__getitem__):
+            for idx in list(self.instances(path)):
+                self._evaluate(path, idx)
+
+    def _propagate(self, changed: list[Slot], include_self: bool = False) -> None:
+        rank = self.program.rank
+        heap: list[tuple[int, Idx, str]] = []
+        pending: set[Slot] = set()
+
+        def push_dependents(path: str, idx: Idx) -> None:
+            source_chain = self.program.nodes[path].chain
+            for dependent in self.program.dependents[path]:
+                chain = self.program.nodes[dependent].chain
+                shared = 0
+                while (shared < min(len(chain), len(source_chain))
+                       and chain[shared] == source_chain[shared]):
+                    shared += 1
+                for didx in self.instances(dependent, idx[:shared]):
+                    if (dependent, didx) not in pending:
+                        pending.add((dependent, didx))
+                        heapq.heappush(heap, (rank[dependent], didx, dependent))
+
+        for path, idx in changed:
+            if include_self:
+                pending.add((path, idx))
+                heapq.heappush(heap, (rank[path], idx, path))
+            push_dependents(path, idx)
+        while heap:
+            _rank, idx, path = heapq.heappop(heap)
+            pending.discard((path, idx))
+            if self._evaluate(path, idx):
+                push_dependents(path, idx)
+
+    def _evaluate(self, path: str, idx: Idx) -> bool:
+        """Re-evaluate one question; True if its value or relevance changed."""
+        self.evaluations += 1
+        compiled = self.program.nodes[path]
+        node = compiled.node
+        slot = (path, idx)
+        ctx = _Ctx(self, path, idx)
+        fns = compiled.fns
+        old_value, old_relevant = self.values.get(slot), self.relevant.get(slot, True)
+        relevant = True
+        if compiled.parent:
+            parent_idx = idx[: len(self.program.nodes[compiled.parent].chain)]
+            relevant = self.relevant.get((compiled.parent, parent_idx), True)
+        if relevant and "relevant" in fns:
+            relevant = to_bool(fns["relevant"](ctx))
+        self.relevant[slot] = relevant
+        value = old_value
+        if not relevant:
+            value = None
+        elif "calculation" in fns:
+            result = fns["calculation"](ctx)
+            text = to_string(result)
+            value = None if text in ("", "NaN") else self._safe(node, text, slot)
+        if relevant and "choice_filter" in fns:
+            value = self._filter_choices(compiled, ctx, value)
+        self.values[slot] = value
+        if value is None:
+            self.values.pop(slot, None)
+        self.required[slot] = relevant and "required" in fns and to_bool(fns["required"](ctx))
+        self.read_only[slot] = "read_only" in fns and to_bool(fns["read_only"](ctx))
+        self.valid[slot] = (not relevant or value is None or "constraint" not in fns
+                            or to_bool(fns["constraint"](ctx)))
+        return value != old_value or relevant != old_relevant
+
+    def _filter_choices(self, compiled: Compiled, ctx: _Ctx, value: Answer) -> Answer:
+        lst = self.instrument.choice_lists.get(compiled.node.list_name)
+        if lst is None:
+            return value
+        fn = compiled.fns["choice_filter"]
+        allowed: list[Choice] = []
+        for choice in lst.choices:
+            ctx.choice = choice
+            if to_bool(fn(ctx)):
+                allowed.append(choice)
+        ctx.choice = None
+        self.allowed[(compiled.node.path, ctx.idx)] = allowed
+        names = {c.name for c in allowed}
+        if isinstance(value, list):
+            kept = [v for v in value if v in names]
+            return kept or None
+        if isinstance(value, str) and value not in names:
+            return None
+        return value
+
+    # -- checking -------------------------------------------------------------------------------
+
+    def issues(self, address: str) -> list[Issue]:
+        path, idx = self.slot(address)
+        return self._issues(path, idx)
+
+    def _issues(self, path: str, idx: Idx) -> list[Issue]:
+        node = self.program.nodes[path].node
+        slot = (path, idx)
+        if not self.relevant.get(slot, False) or node.is_container:
+            return []
+        out: list[Issue] = []
+        if self.required.get(slot) and self.values.get(slot) is None:
+            text = self.text(node.required_message) or _("This question needs an answer.")
+            out.append(Issue(self.address(path, idx), self.render(text, path, idx), "required"))
+        if not self.valid.get(slot, True):
+            text = self.text(node.constraint_message) or _("This answer is not allowed.")
+            out.append(Issue(self.address(path, idx), self.render(text, path, idx), "constraint"))
+        return out
+
+    def validate_all(self) -> list[Issue]:
+        """Every missing or invalid answer, in form order, with messages in the current language."""
+        out: list[Issue] = []
+        for path in self.program.nodes:
+            for idx in self.instances(path):
+                out.extend(self._issues(path, idx))
+        return out
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """Everything computed, for comparing two states (tests: incremental == full)."""
+        return (dict(self.values), dict(self.relevant), dict(self.required),
+                dict(self.read_only), dict(self.valid),
+                {k: [c.name for c in v] for k, v in self.allowed.items()}, dict(self.counts))
+
+
+# -- coercing answers -----------------------------------------------------------------------------
+
+
+def _integer(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    return int(str(value).strip()) if not isinstance(value, int) else value
+
+
+def _decimal(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError(value)
+    return number
+
+
+def _select_one(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    name = str(value).strip()
+    if name not in _choice_names(state, node, slot):
+        raise ValueError(value)
+    return name
+
+
+def _select_multiple(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    items = value.split() if isinstance(value, str) else [str(v) for v in value]
+    allowed = _choice_names(state, node, slot)
+    if any(item not in allowed for item in items):
+        raise ValueError(value)
+    return list(dict.fromkeys(items))
+
+
+def _choice_names(state: FormState, node: Node, slot: Slot) -> set[str]:
+    if slot in state.allowed:
+        return {c.name for c in state.allowed[slot]}
+    lst = state.instrument.choice_lists.get(node.list_name)
+    return {c.name for c in lst.choices} if lst else set()
+
+
+def _date(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return date.fromisoformat(str(value).strip()[:10]).isoformat()
+
+
+def _time(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    if isinstance(value, time):
+        return value.isoformat(timespec="seconds")
+    return time.fromisoformat(str(value).strip()[:8]).isoformat(timespec="seconds")
+
+
+def _datetime(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return datetime.fromisoformat(str(value).strip()).isoformat(timespec="seconds")
+
+
+def _text(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    return str(value)
+
+
+def _acknowledge(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    return "OK" if value in (True, "OK", "ok", "1", 1, "true", "yes") else None
+
+
+_COERCE: dict[str, Callable[[FormState, Node, Any, Slot], Answer]] = {
+    "text": _text, "integer": _integer, "decimal": _decimal, "select_one": _select_one,
+    "select_multiple": _select_multiple, "date": _date, "time": _time, "datetime": _datetime,
+    "acknowledge": _acknowledge, "calculate": _text, "note": _text,
+    "start": _datetime, "end": _datetime, "today": _date,
+}
+

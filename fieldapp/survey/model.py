@@ -1,0 +1,229 @@
+"""The instrument model: plain dataclasses, serialisable to one JSON value and back.
+
+An :class:`Instrument` is what fieldapp keeps of an XLSForm after import: the question tree,
+the choice lists and every expression as the author wrote it (expressions are parsed again, and
+cheaply, when a :class:`~fieldapp.survey.engine.FormState` is built). Text that exists per language
+(labels, hints, messages) is a ``dict`` from the form's language name (``"English (en)"``,
+``"中文 (zh)"``, or ``"default"`` for columns without a language) to the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+Texts = dict[str, str]
+
+#: Question types that hold an answer the researcher types or picks.
+INPUT_TYPES = frozenset(
+    {"text", "integer", "decimal", "select_one", "select_multiple", "date", "time", "datetime",
+     "acknowledge"}
+)
+#: Types filled in by the form itself.
+META_TYPES = frozenset({"start", "end", "today"})
+CONTAINER_TYPES = frozenset({"group", "repeat"})
+ALL_TYPES = INPUT_TYPES | META_TYPES | CONTAINER_TYPES | {"note", "calculate"}
+
+_CODE_IN_PARENS = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$")
+_LANGUAGE_NAMES = {
+    "english": "en", "chinese": "zh", "中文": "zh", "汉语": "zh", "简体中文": "zh",
+    "french": "fr", "spanish": "es", "default": "",
+}
+
+
+def language_code(language: str) -> str:
+    """The ISO code of a form language name: ``"中文 (zh)"`` → ``"zh"``; ``"chinese"`` too."""
+    found = _CODE_IN_PARENS.search(language)
+    if found:
+        return found.group(1).replace("_", "-").split("-")[0].lower()
+    return _LANGUAGE_NAMES.get(language.strip().lower(), language.strip().lower())
+
+
+def pick_text(texts: Texts, language: str, fallback: str = "") -> str:
+    """The text for ``language`` (a form language name or a code such as ``en``/``zh_CN``).
+
+    Falls back to the form's ``fallback`` language, then ``default``, then any language, so a
+    question never shows up blank just because one translation is missing.
+    """
+    if not texts:
+        return ""
+    if language in texts:
+        return texts[language]
+    code = language_code(language.replace("_", "-").split("-")[0]) if language else ""
+    for name, text in texts.items():
+        if code and language_code(name) == code:
+            return text
+    for name in (fallback, "default"):
+        if name in texts:
+            return texts[name]
+    return next(iter(texts.values()))
+
+
+@dataclass(slots=True)
+class Choice:
+    name: str
+    labels: Texts = field(default_factory=dict)
+    #: other columns of the choices sheet (used by choice_filter), by header
+    extra: dict[str, str] = field(default_factory=dict)
+    row: int | None = None
+
+    def label(self, language: str, fallback: str = "") -> str:
+        return pick_text(self.labels, language, fallback) or self.name
+
+
+@dataclass(slots=True)
+class ChoiceList:
+    name: str
+    choices: list[Choice] = field(default_factory=list)
+
+    def get(self, name: str) -> Choice | None:
+        for choice in self.choices:
+            if choice.name == name:
+                return choice
+        return None
+
+
+@dataclass(slots=True)
+class Node:
+    """A question, note, calculation, group or repeat."""
+
+    type: str
+    name: str
+    path: str  # names from the top joined with "/", e.g. "contracts/amount"
+    row: int | None = None  # row on the survey sheet
+    labels: Texts = field(default_factory=dict)
+    hints: Texts = field(default_factory=dict)
+    relevant: str = ""
+    constraint: str = ""
+    constraint_message: Texts = field(default_factory=dict)
+    required: str = ""  # an expression; "true()" for plain "yes"
+    required_message: Texts = field(default_factory=dict)
+    calculation: str = ""
+    default: str = ""
+    read_only: str = ""
+    choice_filter: str = ""
+    appearance: str = ""
+    list_name: str = ""
+    or_other: bool = False
+    #: the "other, specify" text question pyxform adds after a select with ``or_other``
+    other_of: str = ""
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def is_container(self) -> bool:
+        return self.type in CONTAINER_TYPES
+
+    @property
+    def field_list(self) -> bool:
+        return self.type == "group" and "field-list" in self.appearance.split()
+
+    def label(self, language: str, fallback: str = "") -> str:
+        return pick_text(self.labels, language, fallback)
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "children":
+                if value:
+                    out["children"] = [c.to_dict() for c in value]
+            elif value or f.name in ("type", "name", "path"):
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Node:
+        kwargs = {k: v for k, v in data.items() if k != "children"}
+        node = cls(**kwargs)
+        node.children = [cls.from_dict(c) for c in data.get("children", [])]
+        return node
+
+
+@dataclass(slots=True)
+class Instrument:
+    form_id: str
+    version: str = ""
+    titles: Texts = field(default_factory=dict)
+    default_language: str = "default"
+    languages: list[str] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+    choice_lists: dict[str, ChoiceList] = field(default_factory=dict)
+    #: notes for the person importing (settings fieldapp ignores because they do not apply)
+    notices: list[str] = field(default_factory=list)
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    def walk(self) -> Iterator[Node]:
+        for child in self.children:
+            yield from child.walk()
+
+    def node(self, path: str) -> Node:
+        for node in self.walk():
+            if node.path == path:
+                return node
+        raise KeyError(path)
+
+    def title(self, language: str) -> str:
+        return pick_text(self.titles, language, self.default_language) or self.form_id
+
+    def resolve_language(self, language: str) -> str:
+        """The form language that fits an interface language (``en``, ``zh_CN``), or the default."""
+        if language in self.languages:
+            return language
+        code = language_code(language.replace("_", "-").split("-")[0])
+        for name in self.languages:
+            if language_code(name) == code:
+                return name
+        return self.default_language
+
+    # -- JSON ---------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "form_id": self.form_id,
+            "version": self.version,
+            "titles": self.titles,
+            "default_language": self.default_language,
+            "languages": self.languages,
+            "children": [c.to_dict() for c in self.children],
+            "choice_lists": {
+                name: [
+                    {k: v for k, v in (("name", c.name), ("labels", c.labels),
+                                       ("extra", c.extra), ("row", c.row)) if v or k == "name"}
+                    for c in lst.choices
+                ]
+                for name, lst in self.choice_lists.items()
+            },
+            "notices": self.notices,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Instrument:
+        return cls(
+            form_id=data["form_id"],
+            version=data.get("version", ""),
+            titles=dict(data.get("titles", {})),
+            default_language=data.get("default_language", "default"),
+            languages=list(data.get("languages", [])),
+            children=[Node.from_dict(c) for c in data.get("children", [])],
+            choice_lists={
+                name: ChoiceList(name, [Choice(**c) for c in choices])
+                for name, choices in data.get("choice_lists", {}).items()
+            },
+            notices=list(data.get("notices", [])),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Instrument:
+        return cls.from_dict(json.loads(text))

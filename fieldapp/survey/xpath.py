@@ -1,0 +1,310 @@
+"""Parser for the ODK XPath subset used in XLSForm expressions.
+
+Why a parser of our own rather than ``elementpath``: XLSForm expressions are not run against an XML
+document here but against a dict of answers, with ODK's rules (an empty answer is ``""``, numbers
+from empty text are NaN, ``${name}`` references resolved relative to the current repeat instance,
+``.`` meaning the answer being checked, bare names in ``choice_filter`` meaning columns of the
+choices sheet, dates compared as days). We also need to know, before anything is evaluated, which
+questions every expression reads, so that a changed answer recomputes only its dependents. A small
+Pratt parser gives all of that in a few hundred lines; an XML XPath engine would need the form
+rebuilt as an XML tree on every change and would hide the dependencies.
+
+:func:`parse` turns text into a tree of :class:`Expr` nodes (once, at import);
+:mod:`fieldapp.survey.xfuncs` compiles that tree to a Python closure and evaluates it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from fieldapp.i18n import _
+
+
+class ExprError(ValueError):
+    """A broken expression; ``str()`` says what and where (1-based character position)."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        self.message = message
+        self.position = position
+        super().__init__(message)
+
+
+# -- tree ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Expr:
+    pass
+
+
+@dataclass(slots=True)
+class Literal(Expr):
+    value: str | float
+
+
+@dataclass(slots=True)
+class Ref(Expr):
+    """``${name}`` (or ``../name``): the answer of another question."""
+
+    name: str
+
+
+@dataclass(slots=True)
+class Current(Expr):
+    """``.``: the answer of the question the expression belongs to."""
+
+
+@dataclass(slots=True)
+class Parent(Expr):
+    """``..``: only meaningful as the argument of ``position(..)``."""
+
+
+@dataclass(slots=True)
+class Column(Expr):
+    """A bare name in a ``choice_filter``: a column of the choices sheet (``name``, ``cf`` ...)."""
+
+    name: str
+
+
+@dataclass(slots=True)
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass(slots=True)
+class Binary(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(slots=True)
+class Call(Expr):
+    name: str
+    args: list[Expr] = field(default_factory=list)
+
+
+def children(expr: Expr) -> Iterator[Expr]:
+    if isinstance(expr, Neg):
+        yield expr.operand
+    elif isinstance(expr, Binary):
+        yield expr.left
+        yield expr.right
+    elif isinstance(expr, Call):
+        yield from expr.args
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    yield expr
+    for child in children(expr):
+        yield from walk(child)
+
+
+def references(expr: Expr) -> set[str]:
+    """Names of the questions an expression reads (``${name}``, ``../name``, jr:choice-name's)."""
+    names = {e.name for e in walk(expr) if isinstance(e, Ref)}
+    for e in walk(expr):
+        if isinstance(e, Call) and e.name == "jr:choice-name" and len(e.args) == 2:
+            target = e.args[1]
+            if isinstance(target, Literal) and isinstance(target.value, str):
+                found = _REF_IN_STRING.fullmatch(target.value.strip())
+                if found:
+                    names.add(found.group(1))
+    return names
+
+
+def uses_current(expr: Expr) -> bool:
+    return any(isinstance(e, Current) for e in walk(expr))
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+_REF_IN_STRING = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<ref>\$\{[^}]*\})
+  | (?P<str>'[^']*'|"[^"]*"|[‘’][^‘’]*[‘’]|[“”][^“”]*[“”])
+  | (?P<num>\d+(?:\.\d*)?|\.\d+)
+  | (?P<op>!=|<=|>=|\.\.|[=<>+\-*|(),./\[\]])
+  | (?P<name>[A-Za-z_][\w\-]*(?:\.[\w\-]+)*(?::[A-Za-z_][\w\-]*)?)
+    """,
+    re.VERBOSE,
+)
+_NAME_OK = re.compile(r"[A-Za-z_][\w\-.]*")
+
+
+@dataclass(slots=True)
+class Token:
+    kind: str  # ref, str, num, op, name, end
+    text: str
+    pos: int  # 1-based
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i = 0
+    while i < len(text):
+        m = _TOKEN.match(text, i)
+        if not m:
+            raise ExprError(
+                _("unexpected character '{char}' at position {pos}").format(
+                    char=text[i], pos=i + 1
+                ),
+                i + 1,
+            )
+        kind = m.lastgroup or ""
+        if kind == "str" and text[i] in "‘’“”":
+            raise ExprError(
+                _("curly quotes at position {pos}: use straight quotes ' or \"").format(pos=i + 1),
+                i + 1,
+            )
+        if kind != "ws":
+            tokens.append(Token(kind, m.group(), i + 1))
+        i = m.end()
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+# -- Pratt parser -------------------------------------------------------------------------------
+
+_BINARY = {
+    "or": 10, "and": 20,
+    "=": 30, "!=": 30,
+    "<": 40, "<=": 40, ">": 40, ">=": 40,
+    "+": 50, "-": 50,
+    "*": 60, "div": 60, "mod": 60,
+}
+_WORD_OPS = {"or", "and", "div", "mod"}
+
+
+class _Parser:
+    def __init__(self, text: str, choice_filter: bool) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.choice_filter = choice_filter
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def expect(self, text: str) -> Token:
+        if self.tok.text != text or self.tok.kind not in ("op",):
+            raise self.error(_("expected '{expected}'").format(expected=text))
+        return self.advance()
+
+    def error(self, message: str) -> ExprError:
+        tok = self.tok
+        shown = tok.text or _("the end")
+        return ExprError(
+            _("{message} at position {pos} (near '{near}')").format(
+                message=message, pos=tok.pos, near=shown
+            ),
+            tok.pos,
+        )
+
+    def infix_op(self) -> str | None:
+        tok = self.tok
+        if tok.kind == "op" and tok.text in _BINARY:
+            return tok.text
+        if tok.kind == "name" and tok.text in _WORD_OPS:
+            return tok.text
+        return None
+
+    def expression(self, rbp: int = 0) -> Expr:
+        left = self.prefix()
+        while True:
+            op = self.infix_op()
+            if op is None or _BINARY[op] <= rbp:
+                break
+            self.advance()
+            left = Binary(op, left, self.expression(_BINARY[op]))
+        if self.tok.kind == "op" and self.tok.text == "|":
+            raise self.error(_("node-set unions ('|') are not supported"))
+        if self.tok.kind == "op" and self.tok.text == "[":
+            raise self.error(_("XPath predicates ('[...]') are not supported"))
+        return left
+
+    def prefix(self) -> Expr:
+        tok = self.advance()
+        if tok.kind == "num":
+            return Literal(float(tok.text))
+        if tok.kind == "str":
+            return Literal(tok.text[1:-1])
+        if tok.kind == "ref":
+            name = tok.text[2:-1].strip()
+            if not _NAME_OK.fullmatch(name):
+                self.i -= 1
+                raise self.error(
+                    _("'{ref}' is not a valid question reference").format(ref=tok.text)
+                )
+            return Ref(name)
+        if tok.kind == "op":
+            if tok.text == "(":
+                inner = self.expression()
+                self.expect(")")
+                return inner
+            if tok.text == "-":
+                return Neg(self.expression(70))
+            if tok.text == ".":
+                return Current()
+            if tok.text == "..":
+                if self.tok.text == "/":
+                    self.advance()
+                    name_tok = self.advance()
+                    if name_tok.kind != "name":
+                        self.i -= 1
+                        raise self.error(_("expected a question name after '../'"))
+                    if self.tok.text == "/":
+                        raise self.error(_("paths deeper than '../name' are not supported"))
+                    return Ref(name_tok.text)
+                return Parent()
+            if tok.text == "/":
+                self.i -= 1
+                raise self.error(_("absolute paths are not supported; write ${name} instead"))
+        if tok.kind == "name":
+            if self.tok.kind == "op" and self.tok.text == "(":
+                return self.call(tok.text)
+            if self.tok.kind == "op" and self.tok.text == "/":
+                raise self.error(_("paths are not supported; write ${name} instead"))
+            if self.choice_filter:
+                return Column(tok.text)
+            self.i -= 1
+            raise self.error(
+                _("'{word}' is neither a function nor a reference; write ${{{word}}} for a "
+                  "question or '{word}' for text").format(word=tok.text)
+            )
+        self.i -= 1
+        raise self.error(_("unexpected '{token}'").format(token=tok.text or _("end")))
+
+    def call(self, name: str) -> Expr:
+        self.expect("(")
+        args: list[Expr] = []
+        if not (self.tok.kind == "op" and self.tok.text == ")"):
+            while True:
+                args.append(self.expression())
+                if self.tok.kind == "op" and self.tok.text == ",":
+                    self.advance()
+                    continue
+                break
+        self.expect(")")
+        return Call(name, args)
+
+
+def parse(text: str, choice_filter: bool = False) -> Expr:
+    """Parse an expression. ``choice_filter=True`` lets bare names stand for choice columns."""
+    if not text.strip():
+        raise ExprError(_("the expression is empty"), 1)
+    parser = _Parser(text, choice_filter)
+    expr = parser.expression()
+    if parser.tok.kind != "end":
+        raise parser.error(_("unexpected text after the expression"))
+    return expr
