@@ -23,6 +23,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import opencc
 
@@ -114,3 +115,45 @@ def snippet(text: str, terms: tuple[str, ...], width: int = 60) -> tuple[str, in
     right = min(len(text), end + width // 2)
     piece = text[left:right].replace("\n", " ")
     return (("…" if left else "") + piece + ("…" if right < len(text) else ""), start, end)
+
+
+@dataclass(frozen=True)
+class Hit:
+    note_id: str
+    snippet: str
+    start: int
+    end: int
+
+
+def run_query(conn: Any, text: str, limit: int = 50) -> list[Hit]:
+    """Notes matching ``text`` (every term must match), most recently changed first."""
+    q = parse_query(text)
+    if q.match is None and not q.scan_terms:
+        return []
+    rows: list[tuple[str, str, str]]
+    if q.match is not None:
+        sql = ("SELECT n.id, coalesce(n.title, ''), coalesce(n.body, '') FROM search_index s "
+               "JOIN note n ON n.rowid = s.rowid WHERE search_index MATCH ? AND n.deleted = 0")
+        args: list[Any] = [q.match]
+        for term in q.scan_terms:
+            sql += " AND instr(n.body, ?) > 0"
+            args.append(term)
+        sql += " ORDER BY n.updated_hlc DESC LIMIT ?"
+        args.append(limit)
+        rows = conn.execute(sql, args).fetchall()
+    else:
+        # One character cannot use the bigram index: scan, folding each note like the index.
+        rows = []
+        for nid, title, body in conn.execute(
+                "SELECT id, coalesce(title, ''), coalesce(body, '') FROM note WHERE deleted = 0 "
+                "ORDER BY updated_hlc DESC"):
+            folded = fold(title + "\n" + body)
+            if all(t in folded for t in q.scan_terms):
+                rows.append((nid, title, body))
+                if len(rows) >= limit:
+                    break
+    hits = []
+    for nid, _title, body in rows:
+        snip, start, end = snippet(body, q.highlight_terms)
+        hits.append(Hit(nid, snip, start, end))
+    return hits

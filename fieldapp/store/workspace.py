@@ -334,6 +334,48 @@ class Workspace:
             return None
         return dict(zip([d[0] for d in cur.description], row, strict=True))
 
+    def select_rows(self, entity: str, *, where: dict[str, Any] | None = None,
+                    order_by: str = "created_hlc", include_deleted: bool = False,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+        """Rows of one record table; ``where`` matches fields by equality (None: IS NULL)."""
+        ent = ENTITIES[entity]
+        names = set(ent.field_names) | {"id", "owner", "created_hlc", "updated_hlc"}
+        clauses: list[str] = []
+        args: list[Any] = []
+        if not include_deleted:
+            clauses.append("deleted = 0")
+        for key, value in (where or {}).items():
+            if key not in names:
+                raise KeyError(key)
+            if value is None:
+                clauses.append(f'"{key}" IS NULL')
+            else:
+                clauses.append(f'"{key}" = ?')
+                args.append(value)
+        if order_by not in names:
+            raise KeyError(order_by)
+        sql = f"SELECT * FROM {entity}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += f' ORDER BY "{order_by}", id'
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        cur = self.db.execute(sql, args)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def count_rows(self, entity: str) -> int:
+        ENTITIES[entity]  # noqa: B018 - validates the name before it reaches SQL
+        return int(self.db.execute(f"SELECT count(*) FROM {entity} WHERE deleted = 0"
+                                   ).fetchone()[0])
+
+    def erased_by(self, order: tuple[str, int]) -> dict[str, int]:
+        """How many records of each type the erase operation ``order`` erased."""
+        rows = self.db.execute(
+            "SELECT entity, count(*) FROM erased WHERE erase_device = ? AND erase_seq = ? "
+            "GROUP BY entity", order).fetchall()
+        return {str(e): int(n) for e, n in rows}
+
     def ops(self) -> list[Op]:
         import json
 

@@ -1,0 +1,316 @@
+"""Use cases on research records: the functions the desktop app and the CLI both call.
+
+Every write goes through :class:`~fieldapp.store.workspace.Workspace` as an operation. Reads
+return plain dicts keyed by field name, with JSON fields decoded (``Record``). Deleted records are
+left out of lists unless asked for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+
+from fieldapp.domain.schema import (
+    CONSENT_METHODS,
+    CONSENT_SCOPES,
+    ENTITIES,
+    NOTE_KINDS,
+    entity,
+    from_column,
+)
+from fieldapp.i18n import _
+from fieldapp.store import search as search_folding
+from fieldapp.store.errors import InvalidInput, NotFound
+from fieldapp.store.workspace import Workspace
+
+Record = dict[str, Any]
+
+
+def _decode(entity_name: str, row: dict[str, Any]) -> Record:
+    ent = entity(entity_name)
+    out: Record = {k: row[k] for k in ("id", "owner", "created_hlc", "updated_hlc")}
+    out["deleted"] = bool(row["deleted"])
+    for f in ent.fields:
+        out[f.name] = from_column(f, row.get(f.name))
+    return out
+
+
+def get(ws: Workspace, entity_name: str, record_id: str, *,
+        include_deleted: bool = False) -> Record:
+    row = ws.get_row(entity_name, record_id)
+    if row is None or (row["deleted"] and not include_deleted):
+        raise NotFound(record_id)
+    return _decode(entity_name, row)
+
+
+def find(ws: Workspace, entity_name: str, record_id: str) -> Record | None:
+    try:
+        return get(ws, entity_name, record_id)
+    except NotFound:
+        return None
+
+
+def list_records(ws: Workspace, entity_name: str, *, where: dict[str, Any] | None = None,
+                 order_by: str = "created_hlc", include_deleted: bool = False,
+                 limit: int | None = None) -> list[Record]:
+    rows = ws.select_rows(entity_name, where=where, order_by=order_by,
+                          include_deleted=include_deleted, limit=limit)
+    return [_decode(entity_name, r) for r in rows]
+
+
+def count(ws: Workspace, entity_name: str) -> int:
+    return ws.count_rows(entity_name)
+
+
+def create(ws: Workspace, entity_name: str, values: dict[str, Any]) -> str:
+    return ws.create(entity_name, values)
+
+
+def update(ws: Workspace, entity_name: str, record_id: str, changes: dict[str, Any]) -> None:
+    current = get(ws, entity_name, record_id)
+    real = {k: v for k, v in changes.items() if current.get(k) != v}
+    ws.update(entity_name, record_id, real)
+
+
+def delete(ws: Workspace, entity_name: str, record_id: str) -> None:
+    get(ws, entity_name, record_id)
+    ws.delete(entity_name, record_id)
+
+
+# -- study -------------------------------------------------------------------------------
+
+def study(ws: Workspace) -> Record | None:
+    rows = list_records(ws, "study", limit=1)
+    return rows[0] if rows else None
+
+
+def set_study(ws: Workspace, **values: Any) -> str:
+    current = study(ws)
+    if current is None:
+        return create(ws, "study", values)
+    update(ws, "study", current["id"], values)
+    return str(current["id"])
+
+
+# -- organisations -----------------------------------------------------------------------
+
+_ORG_SUFFIXES = ("有限责任公司", "有限公司", "服务中心", "发展中心", "促进会", "协会", "中心", "学会",
+                 "基金会", "研究会", "工作站", "联合会", "公司", "小组", "之家", "服务社", "社")
+_EN_SUFFIXES = ("association", "centre", "center", "foundation", "co ltd", "ltd", "limited",
+                "group", "society")
+
+
+def organisation_key(name: str) -> str:
+    """A name reduced to what identifies the organisation: folded (full-width, case, Traditional
+    → Simplified) with punctuation and common suffixes removed."""
+    text = search_folding.fold(name)
+    text = re.sub(r"[\W_]+", " ", text).strip()
+    changed = True
+    while changed and text:
+        changed = False
+        for suffix in _ORG_SUFFIXES + _EN_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)].strip()
+                changed = True
+    return text.replace(" ", "")
+
+
+def likely_duplicates(ws: Workspace, *, name_zh: str = "", name_en: str = "",
+                      credit_code: str = "", exclude_id: str | None = None) -> list[Record]:
+    keys = {organisation_key(n) for n in (name_zh, name_en) if n and n.strip()}
+    keys.discard("")
+    code = unicodedata.normalize("NFKC", credit_code or "").strip().upper()
+    found = []
+    for org in list_records(ws, "organisation"):
+        if org["id"] == exclude_id:
+            continue
+        theirs = {organisation_key(n) for n in (org["name_zh"] or "", org["name_en"] or "") if n}
+        same_code = bool(code) and code == unicodedata.normalize(
+            "NFKC", org["credit_code"] or "").strip().upper()
+        if same_code or keys & theirs:
+            found.append(org)
+    return found
+
+
+def add_organisation(ws: Workspace, *, name_zh: str = "", name_en: str = "",
+                     kind: str = "other", **more: Any) -> str:
+    if not (name_zh.strip() or name_en.strip()):
+        raise InvalidInput(_("An organisation needs a Chinese or an English name."))
+    return create(ws, "organisation", {"name_zh": name_zh, "name_en": name_en, "kind": kind,
+                                       **more})
+
+
+# -- participants, identity vault, consent -------------------------------------------------
+
+def add_participant(ws: Workspace, *, code: str, role: str = "", organisation_id: str | None = None,
+                    site: str = "", sector: str = "", identity: dict[str, str] | None = None
+                    ) -> str:
+    code = code.strip()
+    if not code:
+        raise InvalidInput(_("A participant needs a code."))
+    if list_records(ws, "participant", where={"code": code}):
+        raise InvalidInput(_("The participant code {code} is already in use.").format(code=code))
+    with ws.transaction():
+        from fieldapp.domain.ids import new_id
+
+        pid = new_id()
+        ws.write("participant", pid, {"code": code, "role": role,
+                                      "organisation_id": organisation_id, "site": site,
+                                      "sector": sector}, create=True)
+        if identity:
+            ws.write("identity", new_id(), {"participant_id": pid, **identity}, create=True)
+    return pid
+
+
+def identity_of(ws: Workspace, participant_id: str) -> Record | None:
+    rows = list_records(ws, "identity", where={"participant_id": participant_id})
+    return rows[0] if rows else None
+
+
+def set_identity(ws: Workspace, participant_id: str, **values: str) -> str:
+    get(ws, "participant", participant_id)
+    current = identity_of(ws, participant_id)
+    if current is None:
+        return create(ws, "identity", {"participant_id": participant_id, **values})
+    update(ws, "identity", current["id"], values)
+    return str(current["id"])
+
+
+def record_consent(ws: Workspace, participant_id: str, *, form_version: str, language: str,
+                   method: str, date_given: date | str, scopes: list[str], witness: str = ""
+                   ) -> str:
+    get(ws, "participant", participant_id)
+    if method not in CONSENT_METHODS:
+        raise InvalidInput(_("Unknown consent method: {method}").format(method=method))
+    bad = [s for s in scopes if s not in CONSENT_SCOPES]
+    if bad:
+        raise InvalidInput(_("Unknown consent scope: {scope}").format(scope=", ".join(bad)))
+    return create(ws, "consent", {
+        "participant_id": participant_id, "form_version": form_version, "language": language,
+        "method": method, "date": str(date_given), "scopes": sorted(scopes), "witness": witness,
+        "status": "given",
+    })
+
+
+def consent_of(ws: Workspace, participant_id: str) -> list[Record]:
+    return list_records(ws, "consent", where={"participant_id": participant_id},
+                        order_by="date")
+
+
+def withdrawal_impact(ws: Workspace, participant_id: str) -> dict[str, int]:
+    """What :func:`withdraw_consent` would erase, by record type (for the confirmation)."""
+    p = get(ws, "participant", participant_id)
+    interviews = [i for i in list_records(ws, "interview") if p["id"] in i["participant_ids"]]
+    ids = {i["id"] for i in interviews}
+    notes = [n for n in list_records(ws, "note") if n["interview_id"] in ids]
+    note_ids = {n["id"] for n in notes}
+    return {
+        "interviews": len(interviews),
+        "notes": len(notes),
+        "codings": sum(1 for c in list_records(ws, "coding") if c["note_id"] in note_ids),
+        "attachments": sum(1 for a in list_records(ws, "attachment")
+                           if a["interview_id"] in ids or a["participant_id"] == p["id"]),
+        "consents": len(consent_of(ws, participant_id)),
+        "responses": len(list_records(ws, "response", where={"participant_id": participant_id})),
+    }
+
+
+def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
+                     withdrawn_on: date | str | None = None) -> dict[str, int]:
+    """Erase the participant and everything recorded about or with them (DESIGN.md §5).
+
+    Interviews the participant took part in are erased whole, with their notes, codings and
+    attachments: a transcript cannot be split reliably between speakers. Organisations stay.
+    Returns how many records of each type were erased.
+    """
+    p = get(ws, "participant", participant_id)
+    when = str(withdrawn_on or date.today())
+    with ws.transaction():
+        op = ws.write("participant", participant_id,
+                      {"_erase": {"date": when, "reason": reason}})
+        counts = ws.erased_by(op.id)
+        ws.audit("consent.withdraw", {"participant_code": p["code"], "date": when,
+                                      "erased": counts}, in_transaction=True)
+    ws.compact_after_erasure()
+    return counts
+
+
+# -- interviews and notes ----------------------------------------------------------------
+
+def add_interview(ws: Workspace, *, code: str, participant_ids: list[str] | None = None,
+                  **values: Any) -> str:
+    for pid in participant_ids or []:
+        get(ws, "participant", pid)
+    return create(ws, "interview", {"code": code, "participant_ids": participant_ids or [],
+                                    "status": values.pop("status", "planned"), **values})
+
+
+def add_note(ws: Workspace, interview_id: str, *, kind: str = "field_notes", body: str = "",
+             title: str = "") -> str:
+    get(ws, "interview", interview_id)
+    if kind not in NOTE_KINDS:
+        raise InvalidInput(_("Unknown note type: {kind}").format(kind=kind))
+    return create(ws, "note", {"interview_id": interview_id, "kind": kind, "body": body,
+                               "title": title})
+
+
+def save_note_body(ws: Workspace, note_id: str, body: str) -> bool:
+    """Autosave: record the note's text if it changed. Returns whether anything was written."""
+    note = get(ws, "note", note_id)
+    if note["body"] == body:
+        return False
+    ws.update("note", note_id, {"body": body})
+    return True
+
+
+def notes_of(ws: Workspace, interview_id: str) -> list[Record]:
+    return list_records(ws, "note", where={"interview_id": interview_id})
+
+
+# -- codebook and codings ----------------------------------------------------------------
+
+def add_code(ws: Workspace, *, name_zh: str = "", name_en: str = "", parent_id: str | None = None,
+             definition_zh: str = "", definition_en: str = "", colour: str = "#f4d03f") -> str:
+    if not (name_zh or name_en):
+        raise InvalidInput(_("A code needs a Chinese or an English name."))
+    if parent_id:
+        get(ws, "code", parent_id)
+    return create(ws, "code", {"name_zh": name_zh, "name_en": name_en, "parent_id": parent_id,
+                               "definition_zh": definition_zh, "definition_en": definition_en,
+                               "colour": colour, "sort_order": count(ws, "code")})
+
+
+def apply_code(ws: Workspace, note_id: str, code_id: str, start: int, end: int, *,
+               may_quote: bool = False, comment: str = "") -> str:
+    """Code the passage ``[start, end)`` of a note; offsets count Unicode code points."""
+    note = get(ws, "note", note_id)
+    get(ws, "code", code_id)
+    length = len(note["body"] or "")
+    if not (0 <= start < end <= length):
+        raise InvalidInput(_("The passage {start}–{end} is outside the note ({length} characters)."
+                             ).format(start=start, end=end, length=length))
+    return create(ws, "coding", {"note_id": note_id, "code_id": code_id, "start_offset": start,
+                                 "end_offset": end, "may_quote": may_quote, "comment": comment})
+
+
+def codings_of_note(ws: Workspace, note_id: str) -> list[Record]:
+    return list_records(ws, "coding", where={"note_id": note_id}, order_by="start_offset")
+
+
+def passages_of_code(ws: Workspace, code_id: str) -> list[Record]:
+    """Every passage coded with ``code_id``: the coding plus its text, note and interview."""
+    out = []
+    for c in list_records(ws, "coding", where={"code_id": code_id}):
+        note = find(ws, "note", c["note_id"])
+        if note is None:
+            continue
+        interview = find(ws, "interview", note["interview_id"])
+        out.append({**c, "text": (note["body"] or "")[c["start_offset"]:c["end_offset"]],
+                    "note_kind": note["kind"], "interview_id": note["interview_id"],
+                    "interview_code": interview["code"] if interview else ""})
+    return out
+
+
+ENTITY_NAMES = tuple(ENTITIES)

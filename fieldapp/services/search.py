@@ -1,0 +1,36 @@
+"""Search notes from anywhere: Chinese words of two or more characters, names, Traditional
+spellings, full-width letters, English words and prefixes (see fieldapp.store.search)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fieldapp.services import records
+from fieldapp.store.search import run_query
+from fieldapp.store.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    note_id: str
+    note_kind: str
+    note_title: str
+    interview_id: str
+    interview_code: str
+    interview_title: str
+    snippet: str
+    start: int
+    end: int
+
+
+def search(ws: Workspace, text: str, limit: int = 50) -> list[SearchResult]:
+    out = []
+    for hit in run_query(ws.db, text, limit):
+        note = records.get(ws, "note", hit.note_id)
+        interview = records.find(ws, "interview", note["interview_id"]) or {}
+        out.append(SearchResult(
+            note_id=hit.note_id, note_kind=note["kind"] or "", note_title=note["title"] or "",
+            interview_id=note["interview_id"], interview_code=interview.get("code") or "",
+            interview_title=interview.get("title") or "", snippet=hit.snippet,
+            start=hit.start, end=hit.end))
+    return out

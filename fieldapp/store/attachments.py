@@ -1,0 +1,94 @@
+"""Encrypted attachment files (audio, photos of signed consent forms, documents).
+
+Each file gets its own random 256-bit key, kept only in its database row (encrypted with the
+rest of the workspace). Deleting the row therefore shreds the file even where the disk keeps old
+blocks. Files are encrypted in 64 KiB chunks with AES-256-GCM so a large recording is streamed,
+never held whole in memory; each chunk's nonce carries its index and the last chunk is marked in
+the associated data, so reordered, dropped or truncated chunks fail to decrypt.
+
+Layout: ``magic (8) | chunk size (4, big-endian) | chunks``; a chunk is
+``ciphertext+tag`` of at most ``chunk size + 16`` bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MAGIC = b"FAATT\x00\x00\x01"
+CHUNK = 64 * 1024
+
+
+class AttachmentDamaged(Exception):
+    pass
+
+
+def _nonce(prefix: bytes, index: int) -> bytes:
+    return prefix + struct.pack(">I", index)
+
+
+def encrypt_stream(source: BinaryIO, target: Path, key: bytes) -> tuple[int, str]:
+    """Encrypt ``source`` into ``target`` (written under a temporary name, then renamed).
+    Returns (plaintext size, SHA-256 of the plaintext)."""
+    aead = AESGCM(key)
+    prefix = secrets.token_bytes(8)
+    digest = hashlib.sha256()
+    size = 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    try:
+        with open(tmp, "wb") as out:
+            out.write(MAGIC + struct.pack(">I", CHUNK) + prefix)
+            index = 0
+            chunk = source.read(CHUNK)
+            while True:
+                following = source.read(CHUNK) if chunk else b""
+                last = not following
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(aead.encrypt(_nonce(prefix, index), chunk, b"L" if last else b"M"))
+                if last:
+                    break
+                chunk, index = following, index + 1
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size, digest.hexdigest()
+
+
+def decrypt_chunks(path: Path, key: bytes) -> Iterator[bytes]:
+    aead = AESGCM(key)
+    with open(path, "rb") as fh:
+        header = fh.read(len(MAGIC) + 4 + 8)
+        if len(header) != len(MAGIC) + 12 or not header.startswith(MAGIC):
+            raise AttachmentDamaged(str(path))
+        (chunk_size,) = struct.unpack(">I", header[len(MAGIC):len(MAGIC) + 4])
+        prefix = header[-8:]
+        block = chunk_size + 16
+        index = 0
+        current = fh.read(block)
+        while True:
+            following = fh.read(block)
+            last = not following
+            try:
+                yield aead.decrypt(_nonce(prefix, index), current, b"L" if last else b"M")
+            except InvalidTag:
+                raise AttachmentDamaged(str(path)) from None
+            if last:
+                return
+            current, index = following, index + 1
+
+
+def new_key() -> bytes:
+    return secrets.token_bytes(32)
