@@ -1,0 +1,130 @@
+"""Instruments (surveys imported from XLSForm) and their responses, in the workspace.
+
+An instrument is a shared record holding the instrument model as JSON; importing a new version
+of the same form (same ``form_id``) adds a record and keeps the old one, and every response
+stays bound to the instrument record, and so the version, it was answered with. A response's
+answers are ``FormState.to_dict()``; drafts are saved as they are typed, "complete" validates
+the whole form first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fieldapp.i18n import _
+from fieldapp.services import records
+from fieldapp.store.errors import FieldappError, InvalidInput
+from fieldapp.store.workspace import Workspace
+from fieldapp.survey import FormState, Instrument, Issue, load_xlsform
+
+DRAFT, COMPLETE = "draft", "complete"
+
+
+class ResponseIncomplete(FieldappError):
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__(str(len(issues)))
+        self.issues = issues
+
+    @property
+    def message(self) -> str:
+        lines = [_("The response cannot be completed: {n} questions need attention.").format(
+            n=len(self.issues))]
+        lines += [f"  {i.address}: {i.message}" for i in self.issues[:20]]
+        return "\n".join(lines)
+
+
+def import_instrument(ws: Workspace, path: Path | str) -> str:
+    """Import an XLSForm. A form already imported with the same id and version is refused."""
+    instrument = load_xlsform(Path(path))
+    for existing in records.list_records(ws, "instrument", where={"form_id": instrument.form_id}):
+        if existing["version"] == instrument.version:
+            raise InvalidInput(_("Version {version} of the form {form} is already imported; "
+                                 "change the version in the settings sheet to import it again."
+                                 ).format(version=instrument.version or "-",
+                                          form=instrument.form_id))
+    iid = records.create(ws, "instrument", {
+        "form_id": instrument.form_id, "version": instrument.version,
+        "title_zh": instrument.title("zh"), "title_en": instrument.title("en"),
+        "definition": instrument.to_dict(),
+    })
+    ws.audit("instrument.import", {"form_id": instrument.form_id,
+                                   "version": instrument.version})
+    return iid
+
+
+def instrument(ws: Workspace, instrument_id: str) -> Instrument:
+    return Instrument.from_dict(records.get(ws, "instrument", instrument_id)["definition"])
+
+
+def list_instruments(ws: Workspace) -> list[records.Record]:
+    rows = records.list_records(ws, "instrument", order_by="form_id")
+    return sorted(rows, key=lambda r: (r["form_id"] or "", r["version"] or ""))
+
+
+def versions_of(ws: Workspace, form_id: str) -> list[records.Record]:
+    return sorted(records.list_records(ws, "instrument", where={"form_id": form_id}),
+                  key=lambda r: r["version"] or "")
+
+
+def form_state(ws: Workspace, response_id: str, language: str = "en") -> FormState:
+    response = records.get(ws, "response", response_id)
+    inst = instrument(ws, response["instrument_id"])
+    return FormState(inst, response["data"] or {}, language)
+
+
+def new_response(ws: Workspace, instrument_id: str, *, participant_id: str | None = None,
+                 organisation_id: str | None = None, interview_id: str | None = None,
+                 site: str = "", sector: str = "", researcher: str = "") -> str:
+    row = records.get(ws, "instrument", instrument_id)
+    state = FormState(Instrument.from_dict(row["definition"]))
+    return records.create(ws, "response", {
+        "instrument_id": instrument_id, "instrument_version": row["version"],
+        "data": state.to_dict(), "status": DRAFT, "participant_id": participant_id,
+        "organisation_id": organisation_id, "interview_id": interview_id, "site": site,
+        "sector": sector, "researcher": researcher or ws.meta("researcher"),
+    })
+
+
+def save_draft(ws: Workspace, response_id: str, answers: dict[str, Any]) -> None:
+    response = records.get(ws, "response", response_id)
+    if response["data"] != answers:
+        changes: dict[str, Any] = {"data": answers}
+        if response["status"] == COMPLETE:
+            changes["status"] = DRAFT
+        ws.update("response", response_id, changes)
+
+
+def complete(ws: Workspace, response_id: str, state: FormState) -> None:
+    """Validate the whole form; save as complete, or raise ResponseIncomplete listing issues."""
+    issues = state.validate_all()
+    if issues:
+        raise ResponseIncomplete(issues)
+    ws.update("response", response_id, {
+        "data": state.to_dict(), "status": COMPLETE,
+        "completed_at": datetime.now(UTC).isoformat(timespec="seconds")})
+
+
+def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[str, Any], *,
+                              complete_it: bool = True, **links: Any) -> str:
+    """Data entry from paper (CLI): the same validation as the app."""
+    inst = instrument(ws, instrument_id)
+    state = FormState(inst, answers)
+    issues = state.validate_all() if complete_it else []
+    if issues:
+        raise ResponseIncomplete(issues)
+    rid = new_response(ws, instrument_id, **links)
+    if complete_it:
+        complete(ws, rid, state)
+    else:
+        save_draft(ws, rid, state.to_dict())
+    return rid
+
+
+def list_responses(ws: Workspace, *, instrument_id: str | None = None, site: str | None = None,
+                   status: str | None = None, researcher: str | None = None
+                   ) -> list[records.Record]:
+    where = {k: v for k, v in (("instrument_id", instrument_id), ("site", site),
+                               ("status", status), ("researcher", researcher)) if v}
+    return records.list_records(ws, "response", where=where)
