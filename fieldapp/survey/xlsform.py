@@ -33,6 +33,7 @@ _TYPES = {
     "phone number": "text", "trigger": "acknowledge",
 }
 _OTHER_LABELS = {"zh": "其他（请注明）", "en": "Other"}
+_SPECIFY_LABELS = {"zh": "请注明其他", "en": "Specify other"}
 _PHONE_CONSTRAINT = r"regex(., '^\+?[0-9 ()\-]*$')"
 
 
@@ -152,7 +153,6 @@ def _build(survey: dict[str, Any], check: SheetCheck) -> Instrument:
                 return None  # pyxform's own additions (meta/instanceID): not the author's
             other_of = sibling.path
             node = Node(type="text", name=name, path=path, row=sibling.row,
-                        labels=note_languages(_texts(data.get("label"))),
                         relevant=f"selected(${{{sibling.name}}}, 'other')", other_of=other_of)
             return node
         node_type = _TYPES.get(raw_type, raw_type)
@@ -219,6 +219,9 @@ def _label_other(children: list[Node], lists: dict[str, ChoiceList], languages: 
     from fieldapp.survey.model import language_code
 
     for node in (n for c in children for n in c.walk()):
+        if node.other_of:
+            node.labels = {lang: _SPECIFY_LABELS.get(language_code(lang), "Specify other")
+                           for lang in languages} or {"default": "Specify other"}
         if not node.or_other or node.list_name not in lists:
             continue
         other = lists[node.list_name].get("other")
