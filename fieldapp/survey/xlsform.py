@@ -41,10 +41,16 @@ def load_xlsform(path: str | PathLike[str]) -> Instrument:
     """Read and check an XLSForm; raise :class:`XLSFormError` naming every problem."""
     path = Path(path)
     source = path.name
+    if not path.is_file():
+        raise XLSFormError([Problem("-", None, None, _("the file {path} does not exist").format(
+            path=str(path)))], source)
     try:
         data = get_xlsform(str(path))
     except (PyXFormError, OSError) as exc:
         raise XLSFormError([_pyxform_problem(exc, "")], source) from exc
+    if not data.survey and data.survey_header:
+        raise XLSFormError([Problem("survey", None, None, _("the 'survey' sheet has no rows"))],
+                           source)
     if not data.survey:
         raise XLSFormError(
             [Problem("survey", None, None,
@@ -68,7 +74,8 @@ def load_xlsform(path: str | PathLike[str]) -> Instrument:
     try:
         survey = workbook_to_json(data, form_name="data",
                                   fallback_form_name=data.fallback_form_name, warnings=warnings)
-    except PyXFormError as exc:
+    except (PyXFormError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        # pyxform's own checks; anything else it raises is still a form it could not read
         found = _pyxform_problem(exc, "survey")
         if not any(p.sheet == found.sheet and p.row == found.row for p in problems):
             problems.append(found)
