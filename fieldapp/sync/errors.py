@@ -27,6 +27,7 @@ class Reason(StrEnum):
     UNKNOWN_DEVICE = "unknown_device"
     DUPLICATE_ENTRY = "duplicate_entry"
     # bundles
+    UNREADABLE = "unreadable"
     BUNDLE_TOO_LARGE = "bundle_too_large"
     NOT_FOR_US = "not_for_us"
     DAMAGED = "damaged"

@@ -1,0 +1,413 @@
+"""Bundles: a device's operations and attachments, signed, archived and age-encrypted.
+
+A bundle file (``.fab``) is the age encryption, to every coordinator and the escrow key, of a ustar
+archive holding, in this order::
+
+    manifest.json            canonical JSON (see manifest.py), signed:
+    manifest.json.minisig    minisign signature by the author's Ed25519 key
+    ops.jsonl                one operation per line (opaque JSON objects to this layer)
+    attachments/<sha256>     attachment contents, named by their SHA-256
+
+so a coordinator can always read one with ``age -d -i key.txt x.fab | tar x`` and check it with
+``minisign -V -P <key> -m manifest.json``. Writing streams: operations are serialised in memory,
+attachments are read chunk by chunk, the archive is generated on demand and encrypted as it is
+pulled, into a temporary name renamed into place at the end.
+
+Reading (:func:`open_bundle`) decrypts as a stream and checks, in order: the file size; that the
+first two members are the manifest and its signature; the signature, by the key the signature
+names, which must be in the roster; then -- only now parsing the manifest -- the format, the
+team, that the manifest's author is the signer, the signer's standing (a device revoked before
+this range gives a *quarantine* outcome), and that the intended recipients are exactly the
+roster's and include us; then every member's name, size and SHA-256 against the manifest.
+Decrypted data never touches the disk: operations are held in memory (bounded), attachments are
+hashed and dropped, and copied out later by a second pass (:meth:`VerifiedBundle.copy_attachments`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyrage
+
+from fieldapp.i18n import _
+from fieldapp.sync import archive, layout
+from fieldapp.sync.errors import BundleError, Reason
+from fieldapp.sync.keys import AgeIdentity, SigningKey
+from fieldapp.sync.manifest import (
+    DEFAULT_LIMITS,
+    MANIFEST_NAME,
+    OPS_NAME,
+    SIGNATURE_NAME,
+    Audience,
+    AuthorKind,
+    Limits,
+    Manifest,
+    MemberEntry,
+    attachment_path,
+    check_members,
+    is_sha256,
+)
+from fieldapp.sync.reader import BundleReader, Outcome, split_lines
+from fieldapp.sync.roster import Coordinator, Device, DeviceStatus, Roster
+
+__all__ = [
+    "Attachment",
+    "Audience",
+    "BundleInfo",
+    "Limits",
+    "Manifest",
+    "MemberEntry",
+    "Outcome",
+    "VerifiedBundle",
+    "open_bundle",
+    "write_bundle",
+]
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An attachment to send: its SHA-256 and size as recorded, and how to open its content."""
+
+    sha256: str
+    size: int
+    open: Callable[[], BinaryIO]
+
+
+AttachmentSource = Attachment | tuple[str, int, Callable[[], BinaryIO]]
+
+
+@dataclass(frozen=True, slots=True)
+class BundleInfo:
+    path: Path
+    bundle_hash: str  # SHA-256 of manifest.json: the bundle's identity, the next one's prev_hash
+    file_sha256: str  # of the encrypted file as written
+    file_size: int
+    manifest: Manifest
+    store_path: str  # where it goes in the shared store
+
+
+def _bad_input(message: str) -> BundleError:
+    return BundleError(Reason.BAD_INPUT, message)
+
+
+def _author(roster: Roster, author_id: str) -> tuple[AuthorKind, Coordinator | Device]:
+    coord = roster.coordinator(author_id)
+    if coord is not None:
+        return AuthorKind.COORDINATOR, coord
+    device = roster.device(author_id)
+    if device is None:
+        raise BundleError(Reason.UNKNOWN_SIGNER, _("This device is not in the team roster."))
+    if device.status is not DeviceStatus.ACTIVE:
+        raise BundleError(Reason.SIGNER_NOT_ALLOWED,
+                          _("This device has been revoked and cannot send bundles."))
+    return AuthorKind.DEVICE, device
+
+
+def _serialise_ops(ops: Iterable[Mapping[str, Any]], limits: Limits
+                   ) -> tuple[bytearray, str, int]:
+    buf = bytearray()
+    digest = hashlib.sha256()
+    count = 0
+    for op in ops:
+        if not isinstance(op, Mapping):
+            raise _bad_input(_("An operation is not a JSON object."))
+        try:
+            line = json.dumps(op, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False).encode("utf-8") + b"\n"
+        except (TypeError, ValueError) as exc:
+            raise _bad_input(_("An operation cannot be written as JSON.")) from exc
+        if len(line) > limits.max_op_line_bytes:
+            raise BundleError(Reason.MEMBER_TOO_LARGE, _("An operation is too large."))
+        buf += line
+        digest.update(line)
+        count += 1
+        if len(buf) > limits.max_ops_bytes or count > limits.max_ops:
+            raise BundleError(Reason.MEMBER_TOO_LARGE,
+                              _("Too many operations for one bundle; split it."))
+    return buf, digest.hexdigest(), count
+
+
+def _collect(attachments: Iterable[AttachmentSource], limits: Limits) -> list[Attachment]:
+    out: dict[str, Attachment] = {}
+    for item in attachments:
+        att = item if isinstance(item, Attachment) else Attachment(*item)
+        if not is_sha256(att.sha256) or not isinstance(att.size, int) or att.size < 0:
+            raise _bad_input(_("An attachment has no valid SHA-256 or size."))
+        if att.size > min(limits.max_attachment_bytes, archive.MAX_MEMBER_SIZE):
+            raise BundleError(Reason.MEMBER_TOO_LARGE, _("An attachment is too large."))
+        if att.sha256 in out and out[att.sha256].size != att.size:
+            raise _bad_input(_("Two attachments share a hash but not a size."))
+        out.setdefault(att.sha256, att)
+    return list(out.values())
+
+
+def _attachment_chunks(att: Attachment) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    done = 0
+    with att.open() as stream:
+        while True:
+            chunk = stream.read(min(CHUNK, att.size - done + 1))
+            if not chunk:
+                break
+            done += len(chunk)
+            if done > att.size:
+                break
+            digest.update(chunk)
+            yield chunk
+    if done != att.size or digest.hexdigest() != att.sha256:
+        raise _bad_input(_("Attachment {hash} changed or does not match its hash; the bundle "
+                           "was not written.").format(hash=att.sha256[:12]))
+
+
+def _archive_chunks(manifest: bytes, signature: bytes, ops: bytearray,
+                    attachments: list[Attachment], mtime: int) -> Iterator[bytes]:
+    for name, data in ((MANIFEST_NAME, manifest), (SIGNATURE_NAME, signature)):
+        yield archive.header(name, len(data), mtime) + data + archive.padding(len(data))
+    yield archive.header(OPS_NAME, len(ops), mtime)
+    view = memoryview(ops)
+    for i in range(0, len(ops), CHUNK):
+        yield bytes(view[i:i + CHUNK])
+    yield archive.padding(len(ops))
+    for att in attachments:
+        yield archive.header(attachment_path(att.sha256), att.size, mtime)
+        yield from _attachment_chunks(att)
+        yield archive.padding(att.size)
+    yield archive.END_OF_ARCHIVE
+
+
+class _ChunkReader:
+    """Turns a chunk generator into the ``read(n)`` that ``pyrage.encrypt_io`` pulls from."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._cur = b""
+        self._pos = 0
+        self.failure: BaseException | None = None  # pyrage wraps what read() raises
+
+    def read(self, n: int = -1) -> bytes:
+        while self._pos >= len(self._cur):
+            try:
+                nxt = next(self._chunks, None)
+            except BaseException as exc:
+                self.failure = exc
+                raise
+            if nxt is None:
+                return b""
+            self._cur, self._pos = nxt, 0
+        end = len(self._cur) if n < 0 else self._pos + n
+        out = self._cur[self._pos:end]
+        self._pos += len(out)
+        return out
+
+
+class _HashingWriter:
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._fh.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+
+def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id: str,
+                 signing_key: SigningKey, seq_range: tuple[int, int], prev_hash: str | None,
+                 ops: Iterable[Mapping[str, Any]],
+                 attachments: Iterable[AttachmentSource] = (),
+                 now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
+                 limits: Limits = DEFAULT_LIMITS) -> BundleInfo:
+    """Write a signed, encrypted bundle to ``out_path`` (atomically: temp name, then rename).
+
+    ``device_id`` is the author's id in the roster (a device, or a coordinator writing a bundle
+    for the whole team with ``audience=Audience.TEAM``). Attachments are streamed and checked
+    against their declared hash and size; a mismatch aborts and leaves nothing behind."""
+    kind, entry = _author(roster, device_id)
+    if entry.signing_key != signing_key.public_key:
+        raise BundleError(Reason.KEY_MISMATCH,
+                          _("This signing key is not the one the roster lists for the author."))
+    if audience is Audience.TEAM and kind is not AuthorKind.COORDINATOR:
+        raise BundleError(Reason.SIGNER_NOT_ALLOWED,
+                          _("Only a coordinator can send a bundle to the whole team."))
+    first, last = seq_range
+    if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last):
+        raise _bad_input(_("The sequence range is not valid."))
+    if prev_hash is not None and not is_sha256(prev_hash):
+        raise _bad_input(_("The previous bundle's hash is not a SHA-256."))
+    moment = now or datetime.now(UTC)
+    ops_buf, ops_hash, op_count = _serialise_ops(ops, limits)
+    atts = _collect(attachments, limits)
+    recipients = sorted(roster.coordinator_recipients() if audience is Audience.COORDINATORS
+                        else roster.team_recipients())
+    members = (MemberEntry(OPS_NAME, ops_hash, len(ops_buf)),
+               *(MemberEntry(attachment_path(a.sha256), a.sha256, a.size) for a in atts))
+    manifest = Manifest(team_id=roster.team_id, author_kind=kind, author_id=device_id,
+                        audience=audience, seq_first=first, seq_last=last, prev_hash=prev_hash,
+                        recipients=tuple(recipients), created_at=moment,
+                        roster_version=roster.version, op_count=op_count,
+                        attachment_count=len(atts), members=members)
+    check_members(manifest, limits)
+    manifest_bytes = manifest.to_bytes()
+    signature = signing_key.sign(manifest_bytes, trusted_comment=(
+        f"timestamp:{int(moment.timestamp())}\tfile:{MANIFEST_NAME}\t"
+        f"fieldapp bundle {device_id} {first}-{last}"))
+    mtime = int(moment.timestamp())
+    reader = _ChunkReader(_archive_chunks(manifest_bytes, signature, ops_buf, atts, mtime))
+    pyrage_recipients = [pyrage.x25519.Recipient.from_str(r) for r in recipients]
+
+    out = Path(out_path)
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            writer = _HashingWriter(fh)
+            try:
+                pyrage.encrypt_io(reader, writer, pyrage_recipients)
+            except pyrage.EncryptError:
+                if reader.failure is not None:
+                    raise reader.failure from None
+                raise
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    bundle_hash = hashlib.sha256(manifest_bytes).hexdigest()
+    store = (layout.bundle_path if audience is Audience.COORDINATORS
+             else layout.team_bundle_path)(device_id, first, last, bundle_hash)
+    return BundleInfo(out, bundle_hash, writer.digest.hexdigest(), writer.size, manifest, store)
+
+
+class VerifiedBundle:
+    """A bundle whose signature, author, recipients and every member hash have been checked.
+
+    ``outcome`` is ``ACCEPT`` or ``QUARANTINE`` (the author was revoked before the end of this
+    sequence range: keep it apart, apply at most the operations up to ``trusted_through_seq``).
+    Replays are not detected here: ``manifest.seq_range`` and ``bundle_hash`` let the merge do it.
+    """
+
+    def __init__(self, path: Path, reader: BundleReader, identity: AgeIdentity, roster: Roster,
+                 limits: Limits) -> None:
+        assert reader.manifest is not None and reader.signer is not None
+        self.path = path
+        self.manifest: Manifest = reader.manifest
+        self.bundle_hash: str = reader.manifest_hash
+        self.signer: Coordinator | Device = reader.signer
+        self.outcome: Outcome = reader.outcome
+        self.trusted_through_seq: int | None = reader.trusted_through_seq
+        self._ops = reader.ops
+        self.op_count = reader.op_lines
+        self._identity = identity
+        self._roster = roster
+        self._limits = limits
+
+    @property
+    def seq_range(self) -> tuple[int, int]:
+        return self.manifest.seq_range
+
+    @property
+    def attachments(self) -> tuple[MemberEntry, ...]:
+        return self.manifest.attachments
+
+    def iter_ops(self) -> Iterator[dict[str, Any]]:
+        """The operations, in the order written (already checked to be JSON objects)."""
+        for line in split_lines(self._ops):
+            op: dict[str, Any] = json.loads(line)
+            yield op
+
+    def copy_attachments(self, dest_for: Callable[[MemberEntry], BinaryIO | None]
+                         ) -> list[MemberEntry]:
+        """Decrypt again and stream each attachment into ``dest_for(entry)`` (``None``: skip).
+
+        A hash mismatch raises :class:`BundleError` after the bytes were written, so the caller
+        stages what it receives and commits only once this returns."""
+        reader = BundleReader(self._roster, self._identity.recipient, self._limits,
+                              expect_manifest_hash=self.bundle_hash, dest_for=dest_for)
+        _decrypt(self.path, self._identity.pyrage_identity, reader, self._limits)
+        return reader.copied
+
+    def copy_attachment(self, sha256: str, dest: BinaryIO) -> int:
+        entry = self.manifest.member(attachment_path(sha256))
+        if entry is None:
+            raise KeyError(sha256)
+        self.copy_attachments(lambda e: dest if e.sha256 == sha256 else None)
+        return entry.size
+
+
+def _decrypt(path: Path, identity: pyrage.x25519.Identity, reader: BundleReader,
+             limits: Limits) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BundleError(Reason.UNREADABLE, _("The bundle file cannot be read: {error}").format(
+            error=exc.strerror or exc)) from exc
+    if size > limits.max_bundle_bytes:
+        raise BundleError(Reason.BUNDLE_TOO_LARGE, _("The bundle file is larger than allowed."))
+    with open(path, "rb") as fh:
+        source = _BoundedReader(fh, limits.max_bundle_bytes)
+        try:
+            pyrage.decrypt_io(source, reader, [identity])
+        except BundleError:
+            raise
+        except Exception as exc:
+            failure = reader.failure or source.failure
+            if failure is not None:  # what our reader or sink raised, possibly wrapped
+                raise failure from None
+            raise _decrypt_error(exc) from exc
+    reader.close()
+
+
+def _decrypt_error(exc: Exception) -> BundleError:
+    if isinstance(exc, pyrage.DecryptError) and "no matching" in str(exc).lower():
+        return BundleError(Reason.NOT_FOR_US, _(
+            "This bundle is not addressed to this key (or its header is damaged)."))
+    if isinstance(exc, pyrage.DecryptError):
+        return BundleError(Reason.DAMAGED, _(
+            "This file is not a readable bundle (damaged, or not in the age format)."))
+    return BundleError(Reason.DAMAGED, _(
+        "The bundle is damaged or incomplete; it may have been altered or cut short while "
+        "copying."))
+
+
+class _BoundedReader:
+    def __init__(self, fh: BinaryIO, limit: int) -> None:
+        self._fh = fh
+        self._left = limit
+        self.failure: BundleError | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._fh.read(n if n >= 0 else CHUNK)
+        self._left -= len(data)
+        if self._left < 0:
+            self.failure = BundleError(Reason.BUNDLE_TOO_LARGE,
+                                       _("The bundle file is larger than allowed."))
+            raise self.failure
+        return data
+
+
+def open_bundle(path: str | os.PathLike[str], *, identity: AgeIdentity, roster: Roster,
+                limits: Limits = DEFAULT_LIMITS) -> VerifiedBundle:
+    """Decrypt and verify a bundle (see the module docstring for the order of checks).
+
+    ``identity`` is an :class:`~fieldapp.sync.keys.AgeIdentity` (a coordinator's, the escrow's,
+    or a device's for a team bundle). Raises :class:`BundleError` with a reason; on success
+    nothing has been applied anywhere -- the merge decides what to do with the result."""
+    reader = BundleReader(roster, identity.recipient, limits, keep_ops=True)
+    p = Path(path)
+    _decrypt(p, identity.pyrage_identity, reader, limits)
+    return VerifiedBundle(p, reader, identity, roster, limits)

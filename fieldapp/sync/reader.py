@@ -1,0 +1,250 @@
+"""The checking half of bundle reading: what the decrypted archive stream is fed into.
+
+:class:`BundleReader` receives members from :class:`~fieldapp.sync.archive.TarReader` and refuses
+the bundle (raising :class:`BundleError`, which aborts the decryption) at the first problem. The
+manifest is only parsed once its signature has verified under a key the roster lists; every later
+member must be named in that manifest, exactly once, with its size, and its SHA-256 is compared
+before the member is handed on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from typing import BinaryIO, NoReturn
+
+from fieldapp.i18n import _
+from fieldapp.sync import minisign
+from fieldapp.sync.archive import TarReader
+from fieldapp.sync.errors import BundleError, Reason, SignatureError
+from fieldapp.sync.manifest import (
+    MANIFEST_NAME,
+    MAX_SIGNATURE_BYTES,
+    OPS_NAME,
+    SIGNATURE_NAME,
+    Audience,
+    AuthorKind,
+    Limits,
+    Manifest,
+    MemberEntry,
+    parse_manifest,
+)
+from fieldapp.sync.roster import Coordinator, Device, DeviceStatus, Roster
+
+
+class Outcome(StrEnum):
+    ACCEPT = "accept"
+    QUARANTINE = "quarantine"  # signed by a device revoked before the end of this range
+
+
+class BundleReader:
+    """A ``write(chunk)`` sink for ``pyrage.decrypt_io`` that checks the bundle as it streams."""
+
+    def __init__(self, roster: Roster, recipient: str, limits: Limits, *,
+                 keep_ops: bool = False, expect_manifest_hash: str | None = None,
+                 dest_for: Callable[[MemberEntry], BinaryIO | None] | None = None) -> None:
+        self._roster = roster
+        self._recipient = recipient
+        self._limits = limits
+        self._keep_ops = keep_ops
+        self._expect_manifest_hash = expect_manifest_hash
+        self._dest_for = dest_for
+        self._tar = TarReader(self)
+        self._index = 0
+        self._name = ""
+        self._entry: MemberEntry | None = None
+        self._hash = hashlib.sha256()
+        self._buf = bytearray()
+        self._dest: BinaryIO | None = None
+        self._seen: set[str] = set()
+        self._manifest_bytes = b""
+        self.manifest: Manifest | None = None
+        self.manifest_hash = ""
+        self.signer: Coordinator | Device | None = None
+        self.outcome = Outcome.ACCEPT
+        self.trusted_through_seq: int | None = None
+        self.ops = b""
+        self.op_lines = 0
+        self.copied: list[MemberEntry] = []
+        self.failure: BundleError | None = None
+
+    # -- the sink pyrage writes into ------------------------------------------------------------
+
+    def write(self, data: bytes) -> int:
+        try:
+            self._tar.feed(data)
+        except BundleError as exc:
+            self.failure = exc  # kept in case the decryptor wraps what we raise
+            raise
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        """At the end of the stream: the archive must be complete and every member present."""
+        if self.manifest is None:
+            raise BundleError(Reason.MANIFEST_MISSING,
+                              _("The bundle has no signed manifest; it is refused."))
+        self._tar.close()
+        missing = [m.path for m in self.manifest.members if m.path not in self._seen]
+        if missing:
+            raise BundleError(Reason.MISSING_MEMBER, _(
+                "The bundle lacks {count} item(s) its manifest lists, e.g. {path}."
+            ).format(count=len(missing), path=missing[0]))
+
+    # -- members ------------------------------------------------------------------------------
+
+    def begin(self, name: str, size: int) -> None:
+        self._name = name
+        self._hash = hashlib.sha256()
+        self._buf = bytearray()
+        self._dest = None
+        if self._index in (0, 1):
+            want, limit = ((MANIFEST_NAME, self._limits.max_manifest_bytes) if self._index == 0
+                           else (SIGNATURE_NAME, MAX_SIGNATURE_BYTES))
+            if name != want:
+                raise BundleError(Reason.MANIFEST_MISSING, _(
+                    "The bundle does not start with a signed manifest; it is refused."))
+            if size > limit:
+                raise BundleError(Reason.MEMBER_TOO_LARGE,
+                                  _("The bundle manifest is larger than allowed."))
+            return
+        assert self.manifest is not None
+        if name in self._seen:
+            raise BundleError(Reason.DUPLICATE_MEMBER,
+                              _("The bundle holds {path} twice.").format(path=name))
+        entry = self.manifest.member(name)
+        if entry is None:
+            raise BundleError(Reason.UNEXPECTED_MEMBER, _(
+                "The bundle holds {path}, which its manifest does not list.").format(path=name))
+        if size != entry.size:
+            raise BundleError(Reason.SIZE_MISMATCH, _(
+                "{path} in the bundle does not have the size its manifest states.").format(
+                    path=name))
+        self._entry = entry
+        if self._dest_for is not None and name != OPS_NAME:
+            self._dest = self._dest_for(entry)
+
+    def data(self, chunk: bytes) -> None:
+        if self._index < 2 or (self._keep_ops and self._name == OPS_NAME):
+            self._buf += chunk
+        if self._index >= 2:
+            self._hash.update(chunk)
+        if self._dest is not None:
+            self._dest.write(chunk)
+
+    def end(self) -> None:
+        index, self._index = self._index, self._index + 1
+        if index == 0:
+            self._manifest_bytes = bytes(self._buf)
+            return
+        if index == 1:
+            self._check_manifest(bytes(self._buf))
+            return
+        entry = self._entry
+        assert entry is not None
+        self._seen.add(entry.path)
+        if self._hash.hexdigest() != entry.sha256:
+            raise BundleError(Reason.HASH_MISMATCH, _(
+                "{path} in the bundle does not match its hash in the signed manifest."
+            ).format(path=entry.path))
+        if entry.path == OPS_NAME and self._keep_ops:
+            self._check_ops(bytes(self._buf))
+        if self._dest is not None:
+            self.copied.append(entry)
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def _check_manifest(self, sig_bytes: bytes) -> None:
+        data = self._manifest_bytes
+        self.manifest_hash = hashlib.sha256(data).hexdigest()
+        if self._expect_manifest_hash is not None \
+                and self.manifest_hash != self._expect_manifest_hash:
+            raise BundleError(Reason.HASH_MISMATCH,
+                              _("The bundle file changed since it was checked."))
+        try:
+            sig = minisign.parse_signature(sig_bytes)
+        except SignatureError as exc:
+            raise BundleError(Reason.BAD_SIGNATURE,
+                              _("The bundle's signature is malformed.")) from exc
+        signer = self._roster.signer_by_key_id(sig.key_id)
+        if signer is None:
+            raise BundleError(Reason.UNKNOWN_SIGNER, _(
+                "The bundle is signed by a key that is not in the team roster; it is refused."))
+        try:
+            minisign.verify(signer.signing_key.minisign_key, data, sig)
+        except SignatureError as exc:
+            raise BundleError(Reason.BAD_SIGNATURE, _(
+                "The bundle's signature does not match its manifest; it is refused.")) from exc
+        manifest = parse_manifest(data, self._limits)  # only now is the manifest parsed
+        self._check_author(manifest, signer)
+        self._check_recipients(manifest)
+        self.manifest, self.signer = manifest, signer
+
+    def _check_author(self, manifest: Manifest, signer: Coordinator | Device) -> None:
+        if manifest.team_id != self._roster.team_id:
+            raise BundleError(Reason.WRONG_TEAM, _("This bundle belongs to another team."))
+        if isinstance(signer, Coordinator):
+            kind, author_id = AuthorKind.COORDINATOR, signer.coordinator_id
+        else:
+            kind, author_id = AuthorKind.DEVICE, signer.device_id
+        if manifest.author_kind is not kind or manifest.author_id != author_id:
+            raise BundleError(Reason.SIGNER_MISMATCH, _(
+                "The bundle claims another author than the key that signed it."))
+        if manifest.audience is Audience.TEAM and kind is not AuthorKind.COORDINATOR:
+            raise BundleError(Reason.SIGNER_NOT_ALLOWED,
+                              _("Only a coordinator can send a bundle to the whole team."))
+        if isinstance(signer, Device) and signer.status is DeviceStatus.REVOKED:
+            self.trusted_through_seq = signer.revoked_after_seq
+            if not signer.trusts_seq(manifest.seq_last):
+                self.outcome = Outcome.QUARANTINE
+
+    def _check_recipients(self, manifest: Manifest) -> None:
+        expected = (self._roster.coordinator_recipients()
+                    if manifest.audience is Audience.COORDINATORS
+                    else self._roster.team_recipients())
+        if set(manifest.recipients) != expected or self._recipient not in manifest.recipients:
+            hint = ""
+            if manifest.roster_version != self._roster.version:
+                hint = " " + _("It was made with team roster version {theirs}; this device has "
+                               "version {ours}.").format(theirs=manifest.roster_version,
+                                                         ours=self._roster.version)
+            raise BundleError(Reason.READDRESSED, _(
+                "The bundle is addressed to other recipients than the team roster names; it is "
+                "refused.") + hint)
+
+    def _check_ops(self, data: bytes) -> None:
+        assert self.manifest is not None
+        if data and not data.endswith(b"\n"):
+            self._bad_ops(_("the last line is incomplete"))
+        count = 0
+        for line in split_lines(data):
+            if len(line) > self._limits.max_op_line_bytes:
+                self._bad_ops(_("an operation is too large"))
+            try:
+                op = json.loads(line, parse_constant=_no_constant)
+            except (ValueError, RecursionError):
+                self._bad_ops(_("a line is not JSON"))
+            if not isinstance(op, dict):
+                self._bad_ops(_("a line is not a JSON object"))
+            count += 1
+        if count != self.manifest.op_count:
+            self._bad_ops(_("the number of operations differs from the manifest"))
+        self.ops, self.op_lines = data, count
+
+    def _bad_ops(self, detail: str) -> NoReturn:
+        raise BundleError(Reason.MALFORMED_OPS,
+                          _("The bundle's operations are malformed ({detail}).").format(
+                              detail=detail))
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """JSON lines end in ``\\n`` only (a stray ``\\r`` stays inside its line)."""
+    return data[:-1].split(b"\n") if data else []
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(name)
