@@ -53,9 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     from fieldapp.store.errors import FieldappError
+    from fieldapp.store.sqlite import DatabaseError, translate_error
 
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except DatabaseError as exc:
+            raise translate_error(exc, getattr(args, "workspace", "") or "") from None
     except FieldappError as exc:
         print(_("error: {message}").format(message=exc.message), file=sys.stderr)
         return EXIT_FAILED

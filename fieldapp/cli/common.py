@@ -13,8 +13,8 @@ from fieldapp.i18n import _
 from fieldapp.store.errors import InvalidInput
 from fieldapp.store.workspace import Workspace
 
-PASSPHRASE_ENV = "FIELDAPP_PASSPHRASE"
-NEW_PASSPHRASE_ENV = "FIELDAPP_NEW_PASSPHRASE"
+PASSPHRASE_ENV = "FIELDAPP_PASSPHRASE"  # noqa: S105 - a variable name
+NEW_PASSPHRASE_ENV = "FIELDAPP_NEW_PASSPHRASE"  # noqa: S105 - a variable name
 RECOVERY_ENV = "FIELDAPP_RECOVERY_KEY"
 MIN_PASSPHRASE = 8
 

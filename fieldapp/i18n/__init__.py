@@ -105,7 +105,7 @@ def _(message: str) -> str:
     return _translations.gettext(message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext name
+def N_(message: str) -> str:
     """Mark a string for extraction without translating it now (translate it where shown)."""
     return message
 

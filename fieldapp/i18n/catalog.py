@@ -97,11 +97,12 @@ def missing_translations(lang: str = "zh_CN") -> list[str]:
         if not message.id:
             continue
         have = catalog.get(message.id)
-        strings = have.string if have else None
-        if isinstance(strings, (tuple, list)):
-            ok = bool(have) and all(strings) and not have.fuzzy
+        if have is None:
+            ok = False
+        elif isinstance(have.string, (tuple, list)):
+            ok = all(have.string) and not have.fuzzy
         else:
-            ok = bool(have) and bool(strings) and not have.fuzzy
+            ok = bool(have.string) and not have.fuzzy
         if not ok:
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     return missing

@@ -231,7 +231,7 @@ def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
         op = ws.write("participant", participant_id,
                       {"_erase": {"date": when, "reason": reason}})
         counts = ws.erased_by(op.id)
-        ws.audit("consent.withdraw", {"participant_code": p["code"], "date": when,
+        ws.audit("consent.withdraw", {"participant_id": p["id"], "date": when,
                                       "erased": counts}, in_transaction=True)
     ws.compact_after_erasure()
     return counts

@@ -81,7 +81,7 @@ def parse_recovery_key(text: str) -> bytes:
     """Accept the key as printed, in any case, with or without dashes or spaces; forgive the
     look-alikes 0/O, 1/I and 8/B that hand copies introduce."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    cleaned = cleaned.translate(str.maketrans({"0": "O", "1": "I", "8": "B"}))
+    cleaned = cleaned.translate(str.maketrans("018", "OIB"))
     try:
         raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     except (ValueError, TypeError):

@@ -181,7 +181,7 @@ class OpApplier:
             conn.execute(f"UPDATE {op.entity} SET {', '.join(sets)} WHERE id = ?",
                          (*args, op.entity_id))
         indexed = INDEXED.get(op.entity, ())
-        if any(f in indexed or f == DELETED for f in fields):
+        if indexed and any(f in indexed or f == DELETED for f in fields):
             self.reindex(op.entity, op.entity_id)
 
     def _winner_value(self, op: Op, f: str) -> Any:

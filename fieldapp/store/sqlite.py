@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
 from sqlcipher3 import dbapi2
@@ -17,8 +18,14 @@ from fieldapp.store.errors import (
     WorkspaceCorrupt,
 )
 
-Connection = dbapi2.Connection
-DatabaseError = dbapi2.DatabaseError
+# sqlcipher3 mirrors the standard sqlite3 module's API but ships no type information, so the
+# standard module's types stand in for it when type-checking.
+if TYPE_CHECKING:
+    Connection = sqlite3.Connection
+    DatabaseError = sqlite3.DatabaseError
+else:
+    Connection = dbapi2.Connection
+    DatabaseError = dbapi2.DatabaseError
 
 
 def translate_error(exc: BaseException, path: Path | str) -> FieldappError:
@@ -38,7 +45,8 @@ def connect(db_path: Path, data_key: bytes) -> Connection:
 
     Raises WorkspaceCorrupt when the file is not a database this key can read.
     """
-    conn = sqlcipher3.connect(str(db_path), isolation_level=None, check_same_thread=False)
+    conn: Connection = sqlcipher3.connect(str(db_path), isolation_level=None,
+                                          check_same_thread=False)
     try:
         # SQLCipher's own diagnostics go to stderr by default; they could name the file and
         # never help a researcher, so they are off.

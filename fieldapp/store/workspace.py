@@ -69,7 +69,7 @@ class _FileLock:
         self._fh: IO[bytes] | None = None
 
     def acquire(self) -> None:
-        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        fh = open(self.path, "a+b")
         try:
             if sys.platform == "win32":
                 import msvcrt
@@ -165,6 +165,7 @@ class Workspace:
                 raise
             conn = sqlite.connect(path / DB_NAME, data_key)
             try:
+                _check_size(conn, path)
                 _migrate(conn, path, fresh=False)
             except BaseException:
                 conn.close()
@@ -327,7 +328,7 @@ class Workspace:
     # -- reading -------------------------------------------------------------------------
 
     def get_row(self, entity: str, entity_id: str) -> dict[str, Any] | None:
-        ENTITIES[entity]  # noqa: B018 - validates the name before it reaches SQL
+        ENTITIES[entity]
         cur = self.db.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,))
         row = cur.fetchone()
         if row is None:
@@ -365,7 +366,7 @@ class Workspace:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def count_rows(self, entity: str) -> int:
-        ENTITIES[entity]  # noqa: B018 - validates the name before it reaches SQL
+        ENTITIES[entity]
         return int(self.db.execute(f"SELECT count(*) FROM {entity} WHERE deleted = 0"
                                    ).fetchone()[0])
 
@@ -403,6 +404,22 @@ class Workspace:
         with self.transaction():
             self.db.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def _check_size(conn: sqlite.Connection, path: Path) -> None:
+    """A cheap test for a truncated file (a copy cut short, a full USB stick): with no WAL
+    pending, the file must hold every page the header counts. Other damage is found when the
+    damaged page is read (SQLCipher checks each page's HMAC) or by ``fieldapp check``."""
+    wal = path / (DB_NAME + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return
+    try:
+        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+        size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    except sqlite.DatabaseError as exc:
+        raise sqlite.translate_error(exc, path) from None
+    if (path / DB_NAME).stat().st_size < pages * size:
+        raise WorkspaceCorrupt(str(path))
 
 
 def _migrate(conn: sqlite.Connection, path: Path, *, fresh: bool) -> None:

@@ -1,0 +1,70 @@
+"""Architecture guards: the arrows of DESIGN.md §2 as tests."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "fieldapp"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _py_files(*, inside_ui: bool) -> list[Path]:
+    files = [p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts]
+    ui = PACKAGE / "ui"
+    return [p for p in files if (ui in p.parents) == inside_ui]
+
+
+def test_only_the_ui_imports_qt() -> None:
+    offenders = [
+        str(p.relative_to(PACKAGE.parent)) for p in _py_files(inside_ui=False)
+        if any(n.split(".")[0] in {"PySide6", "shiboken6", "PyQt5", "PyQt6"} for n in _imports(p))
+    ]
+    assert offenders == []
+
+
+def test_ui_runs_no_sql() -> None:
+    offenders = []
+    for p in _py_files(inside_ui=True):
+        text = p.read_text(encoding="utf-8")
+        imports = _imports(p)
+        if ".execute(" in text or "executemany(" in text or ".db." in text or \
+                any(n.split(".")[0] in {"sqlite3", "sqlcipher3"} for n in imports) or \
+                "fieldapp.store.sqlite" in imports:
+            offenders.append(str(p.relative_to(PACKAGE.parent)))
+    assert offenders == []
+
+
+def test_lower_layers_do_not_import_upper_ones() -> None:
+    upper = {
+        "domain": ("fieldapp.store", "fieldapp.services", "fieldapp.ui", "fieldapp.cli",
+                   "fieldapp.sync", "fieldapp.export"),
+        "store": ("fieldapp.services", "fieldapp.ui", "fieldapp.cli", "fieldapp.export"),
+        "survey": ("fieldapp.store", "fieldapp.services", "fieldapp.ui", "fieldapp.cli"),
+        "export": ("fieldapp.ui", "fieldapp.cli"),
+        "sync": ("fieldapp.ui", "fieldapp.cli"),
+        "services": ("fieldapp.ui", "fieldapp.cli"),
+    }
+    offenders = []
+    for layer, forbidden in upper.items():
+        for p in (PACKAGE / layer).rglob("*.py"):
+            for name in _imports(p):
+                if name.startswith(forbidden):
+                    offenders.append(f"{p.relative_to(PACKAGE.parent)} imports {name}")
+    assert offenders == []
+
+
+def test_the_guard_can_fail(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from PySide6.QtWidgets import QWidget\n", encoding="utf-8")
+    assert "PySide6.QtWidgets" in _imports(bad)
