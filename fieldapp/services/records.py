@@ -314,3 +314,21 @@ def passages_of_code(ws: Workspace, code_id: str) -> list[Record]:
 
 
 ENTITY_NAMES = tuple(ENTITIES)
+
+
+def add_notes(ws: Workspace, interview_id: str, bodies: list[str], *,
+              kind: str = "transcript") -> list[str]:
+    """Add many notes to an interview in one transaction (importing transcripts)."""
+    from fieldapp.domain.ids import new_id
+
+    get(ws, "interview", interview_id)
+    if kind not in NOTE_KINDS:
+        raise InvalidInput(_("Unknown note type: {kind}").format(kind=kind))
+    ids = []
+    with ws.transaction():
+        for body in bodies:
+            nid = new_id()
+            ws.write("note", nid, {"interview_id": interview_id, "kind": kind, "body": body,
+                                   "title": ""}, create=True)
+            ids.append(nid)
+    return ids

@@ -25,12 +25,14 @@ class SearchResult:
 
 def search(ws: Workspace, text: str, limit: int = 50) -> list[SearchResult]:
     out = []
+    interviews: dict[str, records.Record] = {}
     for hit in run_query(ws.db, text, limit):
-        note = records.get(ws, "note", hit.note_id)
-        interview = records.find(ws, "interview", note["interview_id"]) or {}
+        if hit.interview_id not in interviews:
+            interviews[hit.interview_id] = records.find(ws, "interview", hit.interview_id) or {}
+        interview = interviews[hit.interview_id]
         out.append(SearchResult(
-            note_id=hit.note_id, note_kind=note["kind"] or "", note_title=note["title"] or "",
-            interview_id=note["interview_id"], interview_code=interview.get("code") or "",
+            note_id=hit.note_id, note_kind=hit.kind, note_title=hit.title,
+            interview_id=hit.interview_id, interview_code=interview.get("code") or "",
             interview_title=interview.get("title") or "", snippet=hit.snippet,
             start=hit.start, end=hit.end))
     return out

@@ -20,6 +20,7 @@ note's entries; ``optimize`` then rewrites the index without them.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -49,20 +50,21 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Index tokens of ``text`` (already folded or not: folding is applied here)."""
+    return index_text(text).split(" ") if text else []
+
+
+def index_text(text: str) -> str:
+    """The space-separated token stream FTS5 indexes."""
     out: list[str] = []
     for cjk, word in _TOKEN_RE.findall(fold(text)):
         if cjk:
             if len(cjk) == 1:
                 out.append(cjk)
             else:
-                out.extend(cjk[i:i + 2] for i in range(len(cjk) - 1))
+                out.append(" ".join(map(operator.add, cjk[:-1], cjk[1:])))
         else:
             out.append(word)
-    return out
-
-
-def index_text(text: str) -> str:
-    return " ".join(tokens(text))
+    return " ".join(out)
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,15 @@ def snippet(text: str, terms: tuple[str, ...], width: int = 60) -> tuple[str, in
     always) positions map back one to one, otherwise the snippet starts at the beginning.
     Returns (snippet, start, end) with start/end as code-point offsets into ``text`` (-1 if none).
     """
-    folded = fold(text)
     start = end = -1
-    if len(folded) == len(text):
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        # The common case: the term stands in the text as typed (up to case).
+        found = [(p, p + len(t)) for t in terms if (p := lowered.find(t)) >= 0]
+        if found:
+            start, end = min(found)
+    folded = fold(text) if start < 0 else text
+    if start < 0 and len(folded) == len(text):
         best = None
         for term in terms:
             pos = folded.find(term)
@@ -120,40 +128,54 @@ def snippet(text: str, terms: tuple[str, ...], width: int = 60) -> tuple[str, in
 @dataclass(frozen=True)
 class Hit:
     note_id: str
+    interview_id: str
+    kind: str
+    title: str
     snippet: str
     start: int
     end: int
 
 
+_NOTE_COLUMNS = ("SELECT rowid, id, coalesce(interview_id, ''), coalesce(kind, ''), "
+                 "coalesce(title, ''), coalesce(body, '') FROM note ")
+
+
 def run_query(conn: Any, text: str, limit: int = 50) -> list[Hit]:
-    """Notes matching ``text`` (every term must match), most recently changed first."""
+    """Notes matching ``text`` (every term must match), best matches first (BM25)."""
     q = parse_query(text)
     if q.match is None and not q.scan_terms:
         return []
-    rows: list[tuple[str, str, str]]
+    rows: list[tuple[int, str, str, str, str, str]] = []
     if q.match is not None:
-        sql = ("SELECT n.id, coalesce(n.title, ''), coalesce(n.body, '') FROM search_index s "
-               "JOIN note n ON n.rowid = s.rowid WHERE search_index MATCH ? AND n.deleted = 0")
+        # Rank inside the index first and read only the notes shown: reading every matching
+        # note's text to sort it would cost a page decryption per match.
+        sql = "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rank"
         args: list[Any] = [q.match]
-        for term in q.scan_terms:
-            sql += " AND instr(n.body, ?) > 0"
-            args.append(term)
-        sql += " ORDER BY n.updated_hlc DESC LIMIT ?"
-        args.append(limit)
-        rows = conn.execute(sql, args).fetchall()
+        if not q.scan_terms:
+            sql += " LIMIT ?"
+            args.append(limit)
+        rowids = [r[0] for r in conn.execute(sql, args)]
+        order = {rowid: i for i, rowid in enumerate(rowids)}
+        for chunk in range(0, len(rowids), 500):
+            part = rowids[chunk:chunk + 500]
+            marks = ",".join("?" * len(part))
+            for row in conn.execute(_NOTE_COLUMNS + f"WHERE deleted = 0 AND rowid IN ({marks})",
+                                    part):
+                if all(t in fold(row[4] + "\n" + row[5]) for t in q.scan_terms):
+                    rows.append(row)
+            if q.scan_terms and len(rows) >= limit:
+                break
+        rows.sort(key=lambda r: order[r[0]])
+        rows = rows[:limit]
     else:
         # One character cannot use the bigram index: scan, folding each note like the index.
-        rows = []
-        for nid, title, body in conn.execute(
-                "SELECT id, coalesce(title, ''), coalesce(body, '') FROM note WHERE deleted = 0 "
-                "ORDER BY updated_hlc DESC"):
-            folded = fold(title + "\n" + body)
-            if all(t in folded for t in q.scan_terms):
-                rows.append((nid, title, body))
+        for row in conn.execute(_NOTE_COLUMNS + "WHERE deleted = 0 ORDER BY updated_hlc DESC"):
+            if all(t in fold(row[4] + "\n" + row[5]) for t in q.scan_terms):
+                rows.append(row)
                 if len(rows) >= limit:
                     break
     hits = []
-    for nid, _title, body in rows:
+    for _rowid, nid, interview_id, kind, title, body in rows:
         snip, start, end = snippet(body, q.highlight_terms)
-        hits.append(Hit(nid, snip, start, end))
+        hits.append(Hit(nid, interview_id, kind, title, snip, start, end))
     return hits

@@ -295,7 +295,7 @@ class Workspace:
         fields = None if DELETED in values else list(values)
         op = self._next_op(entity, entity_id, values, fields)
         report = ApplyReport()
-        self.applier.apply(op, report)
+        self.applier.apply(op, report, fresh=create)
         if report.rejected:
             raise PermissionError(report.rejected[0][1])
         return op
