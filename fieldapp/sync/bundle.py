@@ -55,7 +55,7 @@ from fieldapp.sync.manifest import (
     check_members,
     is_sha256,
 )
-from fieldapp.sync.reader import BundleReader, Outcome, split_lines
+from fieldapp.sync.reader import OP_DECODER, BundleReader, Outcome, split_lines
 from fieldapp.sync.roster import Coordinator, Device, DeviceStatus, Roster
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 CHUNK = 1024 * 1024
+_OP_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +123,7 @@ def _serialise_ops(ops: Iterable[Mapping[str, Any]], limits: Limits
         if not isinstance(op, Mapping):
             raise _bad_input(_("An operation is not a JSON object."))
         try:
-            line = json.dumps(op, ensure_ascii=False, separators=(",", ":"),
-                              allow_nan=False).encode("utf-8") + b"\n"
+            line = _OP_ENCODER.encode(op).encode("utf-8") + b"\n"
         except (TypeError, ValueError) as exc:
             raise _bad_input(_("An operation cannot be written as JSON.")) from exc
         if len(line) > limits.max_op_line_bytes:
@@ -327,7 +327,7 @@ class VerifiedBundle:
     def iter_ops(self) -> Iterator[dict[str, Any]]:
         """The operations, in the order written (already checked to be JSON objects)."""
         for line in split_lines(self._ops):
-            op: dict[str, Any] = json.loads(line)
+            op: dict[str, Any] = OP_DECODER.decode(line.decode("utf-8"))
             yield op
 
     def copy_attachments(self, dest_for: Callable[[MemberEntry], BinaryIO | None]

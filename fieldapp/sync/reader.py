@@ -225,7 +225,7 @@ class BundleReader:
             if len(line) > self._limits.max_op_line_bytes:
                 self._bad_ops(_("an operation is too large"))
             try:
-                op = json.loads(line, parse_constant=_no_constant)
+                op = OP_DECODER.decode(line.decode("utf-8"))
             except (ValueError, RecursionError):
                 self._bad_ops(_("a line is not JSON"))
             if not isinstance(op, dict):
@@ -248,3 +248,6 @@ def split_lines(data: bytes) -> list[bytes]:
 
 def _no_constant(name: str) -> NoReturn:
     raise ValueError(name)
+
+
+OP_DECODER = json.JSONDecoder(parse_constant=_no_constant)
