@@ -288,3 +288,11 @@ def test_gnu_long_name_is_refused(team, tmp_path) -> None:
     path = tmp_path / "x.fab"
     path.write_bytes(forge.encrypt(buf.getvalue()))
     assert _reason(team, path) is Reason.MALFORMED_ARCHIVE
+
+
+def test_member_hash_is_checked_before_its_content_is_parsed(team, tmp_path) -> None:
+    forge = Forge(team)
+    members = forge.members()
+    members[2] = Member("ops.jsonl", b"\x00" * len(forge.ops))  # same size, not JSON at all
+    forge.members_override = members
+    assert _reason(team, forge.build(tmp_path / "x.fab")) is Reason.HASH_MISMATCH
