@@ -1,0 +1,107 @@
+"""Add a code to the codebook: names and definitions in both languages, a colour, a parent."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.i18n import _
+from fieldapp.services import records
+from fieldapp.store.workspace import Workspace
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import button_box
+from fieldapp.ui.interaction import error_text
+from fieldapp.ui.models.codebook import CodebookModel, swatch
+
+COLOURS = ("#e67e22", "#2e86c1", "#27ae60", "#8e44ad", "#c0392b", "#f1c40f", "#16a085",
+           "#7f8c8d")
+
+
+class CodeDialog(QDialog):
+    created = Signal(str)
+
+    def __init__(self, ctx: AppContext, codebook: CodebookModel, parent_id: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("code_dialog")
+        self.name_zh = QLineEdit()
+        self.name_zh.setObjectName("field_name_zh")
+        self.name_en = QLineEdit()
+        self.name_en.setObjectName("field_name_en")
+        self.definition_zh = QPlainTextEdit()
+        self.definition_zh.setTabChangesFocus(True)
+        self.definition_zh.setMaximumHeight(70)
+        self.definition_en = QPlainTextEdit()
+        self.definition_en.setTabChangesFocus(True)
+        self.definition_en.setMaximumHeight(70)
+        self.colour = QComboBox()
+        for c in COLOURS:
+            self.colour.addItem(swatch(c), c, c)
+        self.colour.setCurrentIndex(len(codebook.codes) % len(COLOURS))
+        self.parent_code = QComboBox()
+        self.parent_code.addItem("", "")
+        for cid in codebook.codes:
+            self.parent_code.addItem(codebook.name(cid), cid)
+        self.parent_code.setCurrentIndex(max(0, self.parent_code.findData(parent_id or "")))
+        self.labels = {n: QLabel() for n in ("name_zh", "name_en", "definition_zh",
+                                              "definition_en", "colour", "parent")}
+        form = QFormLayout()
+        for name, widget in (("name_zh", self.name_zh), ("name_en", self.name_en),
+                             ("definition_zh", self.definition_zh),
+                             ("definition_en", self.definition_en), ("colour", self.colour),
+                             ("parent", self.parent_code)):
+            self.labels[name].setBuddy(widget)
+            form.addRow(self.labels[name], widget)
+        self.problem = QLabel()
+        self.problem.setObjectName("problem")
+        self.buttons, self.save_button = button_box(QDialogButtonBox.StandardButton.Save)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        ctx.language.changed.connect(self.retranslate_ui)
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        self.setWindowTitle(_("New code"))
+        for name, text in (("name_zh", _("Chinese name")), ("name_en", _("English name")),
+                           ("definition_zh", _("Definition (Chinese)")),
+                           ("definition_en", _("Definition (English)")), ("colour", _("Colour")),
+                           ("parent", _("Under"))):
+            self.labels[name].setText(text)
+            buddy = self.labels[name].buddy()
+            if buddy is not None:
+                buddy.setAccessibleName(text)
+        self.parent_code.setItemText(0, _("(top level)"))
+
+    def save(self) -> None:
+        values = {"name_zh": self.name_zh.text().strip(), "name_en": self.name_en.text().strip(),
+                  "definition_zh": self.definition_zh.toPlainText().strip(),
+                  "definition_en": self.definition_en.toPlainText().strip(),
+                  "colour": str(self.colour.currentData())}
+        parent_id = self.parent_code.currentData() or None
+
+        def work(ws: Workspace) -> str:
+            return records.add_code(ws, name_zh=values["name_zh"], name_en=values["name_en"],
+                                    definition_zh=values["definition_zh"],
+                                    definition_en=values["definition_en"],
+                                    colour=values["colour"], parent_id=parent_id)
+
+        self.ctx.tasks.run(work, self._done, lambda exc: self.problem.setText(error_text(exc)))
+
+    def _done(self, code_id: str) -> None:
+        self.accept()
+        self.created.emit(code_id)

@@ -1,0 +1,69 @@
+"""Every prompt the app shows goes through one seam, so tests can replace it.
+
+Views call ``ctx.interaction.confirm(...)`` and friends, never ``QMessageBox`` or
+``QFileDialog`` directly. The test suite swaps in a scripted double; an unexpected real modal
+dialog fails the test instead of hanging it (tests/ui/conftest.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from fieldapp.i18n import _
+from fieldapp.store.errors import FieldappError
+
+log = logging.getLogger(__name__)
+
+
+def error_text(exc: BaseException) -> str:
+    """What to tell the user about ``exc``: its own message, or a plain fallback that names no
+    data (an unexpected error's text may hold anything)."""
+    if isinstance(exc, FieldappError):
+        return exc.message
+    if isinstance(exc, OSError) and exc.strerror:
+        return _("The file could not be read or written: {reason}").format(reason=exc.strerror)
+    return _("Something went wrong ({kind}). Your saved work is safe; "
+             "try again, and tell your coordinator if it keeps happening.").format(
+        kind=type(exc).__name__)
+
+
+class Interaction:
+    """The real prompts: Qt message boxes and file dialogs."""
+
+    def info(self, parent: QWidget | None, title: str, text: str) -> None:
+        QMessageBox.information(parent, title, text)
+
+    def warn(self, parent: QWidget | None, title: str, text: str) -> None:
+        QMessageBox.warning(parent, title, text)
+
+    def error(self, parent: QWidget | None, exc: BaseException) -> None:
+        if not isinstance(exc, FieldappError):
+            log.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+        QMessageBox.warning(parent, _("fieldapp"), error_text(exc))
+
+    def confirm(self, parent: QWidget | None, title: str, text: str, *, ok: str,
+                destructive: bool = False) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question,
+                          title, text, QMessageBox.StandardButton.NoButton, parent)
+        yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole if destructive
+                            else QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return box.clickedButton() is yes
+
+    def open_file(self, parent: QWidget | None, title: str, filters: str = "") -> Path | None:
+        name, _sel = QFileDialog.getOpenFileName(parent, title, "", filters)
+        return Path(name) if name else None
+
+    def save_file(self, parent: QWidget | None, title: str, suggested: str,
+                  filters: str = "") -> Path | None:
+        name, _sel = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+        return Path(name) if name else None
+
+    def choose_folder(self, parent: QWidget | None, title: str) -> Path | None:
+        name = QFileDialog.getExistingDirectory(parent, title)
+        return Path(name) if name else None

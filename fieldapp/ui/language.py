@@ -1,0 +1,48 @@
+"""The Qt side of a language switch: one signal every window listens to.
+
+``fieldapp.i18n.set_language`` changes our own catalog; :class:`LanguageBus` hears it, swaps
+Qt's shipped ``qtbase_*.qm`` (standard buttons and dialogs), sets the default ``QLocale`` and
+emits :attr:`LanguageBus.changed`. Every window connects that signal to its ``retranslate_ui``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTranslator, Signal
+from PySide6.QtWidgets import QApplication
+
+from fieldapp import i18n
+
+
+class LanguageBus(QObject):
+    changed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._qt_translator: QTranslator | None = None
+        self._remove = i18n.on_language_changed(self._on_changed)
+
+    def set_language(self, lang: str) -> None:
+        i18n.set_language(lang)
+
+    def current(self) -> str:
+        return i18n.current_language()
+
+    def detach(self) -> None:
+        self._remove()
+
+    def _on_changed(self, lang: str) -> None:
+        app = QApplication.instance()
+        if self._qt_translator is not None and app is not None:
+            QApplication.removeTranslator(self._qt_translator)
+            self._qt_translator = None
+        if lang == "zh_CN":
+            QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Script.SimplifiedHanScript,
+                                       QLocale.Country.China))
+            translator = QTranslator(self)
+            path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+            if translator.load("qtbase_zh_CN", path) and app is not None:
+                QApplication.installTranslator(translator)
+                self._qt_translator = translator
+        else:
+            QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+        self.changed.emit(lang)

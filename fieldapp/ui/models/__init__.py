@@ -1,0 +1,1 @@
+"""Qt item models over records that services return (no SQL here)."""

@@ -1,0 +1,1 @@
+"""The main window's views. Each takes the AppContext and has one ``retranslate_ui()``."""

@@ -1,0 +1,161 @@
+"""The codebook: the tree of codes, a code's definition, and the passages coded with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.i18n import _, format_number, ngettext, pick
+from fieldapp.services import records
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs.code import CodeDialog
+from fieldapp.ui.labels import label
+from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel
+
+
+class CodebookView(QWidget):
+    #: interview id, note kind, start, end
+    open_requested = Signal(str, str, int, int)
+
+    def __init__(self, ctx: AppContext, codebook: CodebookModel,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.codebook = codebook
+        self.setObjectName("codebook_view")
+        self.code_id: str | None = None
+        self.dialog: CodeDialog | None = None
+        self.tree = QTreeView()
+        self.tree.setObjectName("codebook_tree")
+        self.tree.setModel(codebook)
+        self.tree.setHeaderHidden(True)
+        self.new_button = QPushButton()
+        self.new_button.setObjectName("new_code")
+        self.definition = QLabel()
+        self.definition.setObjectName("code_definition")
+        self.definition.setWordWrap(True)
+        self.definition.setTextFormat(Qt.TextFormat.PlainText)
+        self.passages_label = QLabel()
+        self.passages = QListWidget()
+        self.passages.setObjectName("code_passages")
+        self.passages.setWordWrap(True)
+        self.passages_label.setBuddy(self.passages)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.tree, 1)
+        ll.addWidget(self.new_button)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.definition)
+        rl.addWidget(self.passages_label)
+        rl.addWidget(self.passages, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+        self.tree.selectionModel().currentChanged.connect(self._current_changed)
+        self.new_button.clicked.connect(self.new_code)
+        self.passages.itemActivated.connect(self._open)
+        codebook.modelReset.connect(self._restore_selection)
+        ctx.language.changed.connect(self.retranslate_ui)
+        ctx.data.changed.connect(self._data_changed)
+        ctx.data.cleared.connect(self.clear)
+        self._passages: list[dict[str, Any]] = []
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        self.tree.setAccessibleName(_("Codebook"))
+        self.new_button.setText(_("New &code…"))
+        self.passages.setAccessibleName(_("Coded passages"))
+        self._show()
+
+    def _data_changed(self, entity: str) -> None:
+        if entity in ("*", "coding", "note", "interview") and self.code_id:
+            self._load_passages(self.code_id)
+
+    def clear(self) -> None:
+        self.code_id = None
+        self._passages = []
+        self._show()
+
+    def _restore_selection(self) -> None:
+        if self.code_id:
+            self._select(self.code_id)
+        self._show()
+
+    def _select(self, code_id: str) -> None:
+        for row in range(self.codebook.rowCount()):
+            stack = [self.codebook.item(row)]
+            while stack:
+                item = stack.pop()
+                if item.data(ID_ROLE) == code_id:
+                    self.tree.setCurrentIndex(item.index())
+                    return
+                stack.extend(item.child(i) for i in range(item.rowCount()))
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        code_id = current.data(ID_ROLE) if current.isValid() else None
+        if code_id and code_id != self.code_id:
+            self.code_id = str(code_id)
+            self._load_passages(self.code_id)
+
+    def _load_passages(self, code_id: str) -> None:
+        self.ctx.tasks.run(lambda ws: records.passages_of_code(ws, code_id),
+                           lambda rows: self._loaded(code_id, rows))
+
+    def _loaded(self, code_id: str, rows: list[dict[str, Any]]) -> None:
+        if code_id == self.code_id:
+            self._passages = rows
+            self._show()
+
+    def _show(self) -> None:
+        code = self.codebook.codes.get(self.code_id or "")
+        self.passages.clear()
+        if code is None:
+            self.definition.setText(_("Choose a code to see its definition and passages."))
+            self.passages_label.setText(_("Coded passages"))
+            return
+        names = " / ".join(n for n in (code.get("name_zh"), code.get("name_en")) if n)
+        definition = pick(code.get("definition_zh"), code.get("definition_en"))
+        self.definition.setText(names + ("\n\n" + definition if definition else ""))
+        n = len(self._passages)
+        self.passages_label.setText(ngettext("{n} coded passage", "{n} coded passages", n).format(
+            n=format_number(n)))
+        for p in self._passages:
+            quote = _("may quote") if p.get("may_quote") else _("do not quote")
+            text = p["text"].replace("\n", " ")
+            item = QListWidgetItem(f"{p['interview_code']} · {label('note_kind', p['note_kind'])}"
+                                   f" · {quote}\n{text[:200]}")
+            item.setData(Qt.ItemDataRole.UserRole, p)
+            self.passages.addItem(item)
+
+    def _open(self, item: QListWidgetItem) -> None:
+        p = item.data(Qt.ItemDataRole.UserRole)
+        self.open_requested.emit(p["interview_id"], p["note_kind"], p["start_offset"],
+                                 p["end_offset"])
+
+    def new_code(self) -> None:
+        self.dialog = CodeDialog(self.ctx, self.codebook, self.code_id, self)
+        self.dialog.created.connect(self._created)
+        self.dialog.open()
+
+    def _created(self, code_id: str) -> None:
+        self.code_id = code_id
+        self.ctx.data.changed.emit("code")

@@ -1,0 +1,215 @@
+"""One interview: details, the four notes, codings beside them, attachments below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from fieldapp.domain.schema import NOTE_KINDS
+from fieldapp.i18n import _
+from fieldapp.services import records, ui_support
+from fieldapp.store.workspace import Workspace
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.labels import label
+from fieldapp.ui.models.codebook import CodebookModel
+from fieldapp.ui.views.attachments import AttachmentsPanel
+from fieldapp.ui.views.coding_panel import CodingPanel
+from fieldapp.ui.views.interview_details import InterviewDetails
+from fieldapp.ui.views.note_editor import NoteEditor
+
+
+class InterviewEditor(QWidget):
+    details_saved = Signal(str, dict)
+    codings_changed = Signal()
+
+    def __init__(self, ctx: AppContext, codebook: CodebookModel,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.codebook = codebook
+        self.setObjectName("interview_editor")
+        self.interview_id: str | None = None
+        self.heading = QLabel()
+        self.heading.setObjectName("interview_heading")
+        self.details = InterviewDetails(ctx)
+        self.notes: dict[str, NoteEditor] = {kind: NoteEditor(ctx, kind) for kind in NOTE_KINDS}
+        self.note_tabs = QTabWidget()
+        self.note_tabs.setObjectName("note_tabs")
+        for editor in self.notes.values():
+            self.note_tabs.addTab(editor, "")
+        self.coding = CodingPanel(ctx, codebook)
+        self.attachments = AttachmentsPanel(ctx)
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setObjectName("interview_lower_tabs")
+        self.lower_tabs.addTab(self.details, "")
+        self.lower_tabs.addTab(self.attachments, "")
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.note_tabs)
+        top.addWidget(self.coding)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.lower_tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(split, 1)
+
+        self.details.saved.connect(self.details_saved)
+        self.details.saved.connect(self._details_saved)
+        self.coding.apply_requested.connect(self.apply_code)
+        self.coding.remove_requested.connect(self.remove_coding)
+        self.coding.coding_activated.connect(lambda s, e: self.current_note().select_span(s, e))
+        self.note_tabs.currentChanged.connect(lambda _i: self._show_codings())
+        ctx.language.changed.connect(self.retranslate_ui)
+        self._codings: dict[str, list[dict[str, Any]]] = {}
+        self.retranslate_ui()
+        self.clear()
+
+    def retranslate_ui(self) -> None:
+        for i, kind in enumerate(NOTE_KINDS):
+            self.note_tabs.setTabText(i, label("note_kind", kind))
+        self.lower_tabs.setTabText(0, _("Details"))
+        self.lower_tabs.setTabText(1, _("Attachments"))
+        self._update_heading()
+
+    def _update_heading(self, code: str = "", title: str = "") -> None:
+        if self.interview_id is None:
+            self.heading.setText(_("Choose an interview from the list, or create one."))
+        else:
+            self.heading.setText(_("Interview {code}").format(code=code or "")
+                                 + (f" — {title}" if title else ""))
+
+    # -- loading -------------------------------------------------------------------------
+
+    def open_interview(self, interview_id: str, then: Any = None) -> None:
+        self.flush()
+        self.ctx.tasks.run(lambda ws: ui_support.interview_bundle(ws, interview_id),
+                           lambda bundle: self._loaded(bundle, then))
+
+    def _loaded(self, bundle: dict[str, Any], then: Any = None) -> None:
+        interview = bundle["interview"]
+        self.interview_id = interview["id"]
+        self.details.load(interview, bundle["organisations"], bundle["participants"],
+                          bundle["sites"], bundle["sectors"])
+        colours = self.codebook.colours()
+        self._codings = dict(bundle["codings"])
+        for kind, editor in self.notes.items():
+            note = bundle["notes"].get(kind)
+            editor.load(interview["id"], note, self._codings.get(note["id"], []) if note else [],
+                        colours)
+        self.attachments.load(interview["id"])
+        self._update_heading(interview.get("code") or "", interview.get("title") or "")
+        self._show_codings()
+        if callable(then):
+            then()
+
+    def clear(self) -> None:
+        self.interview_id = None
+        self.details.clear()
+        for editor in self.notes.values():
+            editor.clear()
+        self.attachments.clear()
+        self.coding.codings.clear()
+        self._codings = {}
+        self._update_heading()
+
+    def flush(self) -> None:
+        """Queue saves of anything typed but not yet saved."""
+        self.details.save_now()
+        for editor in self.notes.values():
+            editor.save_now()
+
+    def _details_saved(self, _interview_id: str, changes: dict[str, Any]) -> None:
+        if "code" in changes or "title" in changes:
+            values = self.details.values()
+            self._update_heading(values["code"], values["title"])
+
+    # -- notes and codings ---------------------------------------------------------------
+
+    def current_note(self) -> NoteEditor:
+        widget = self.note_tabs.currentWidget()
+        assert isinstance(widget, NoteEditor)
+        return widget
+
+    def show_note(self, kind: str) -> NoteEditor:
+        editor = self.notes[kind]
+        self.note_tabs.setCurrentWidget(editor)
+        return editor
+
+    def note_kind_of(self, note_id: str) -> str | None:
+        for kind, editor in self.notes.items():
+            if editor.note_id == note_id:
+                return kind
+        return None
+
+    def _show_codings(self) -> None:
+        editor = self.current_note()
+        codings = self._codings.get(editor.note_id or "", [])
+        self.coding.show_codings(codings, editor.edit.toPlainText())
+
+    def apply_code(self, code_id: str | None = None, may_quote: bool | None = None) -> None:
+        editor = self.current_note()
+        code_id = code_id or self.coding.selected_code()
+        span = editor.selected_span()
+        if self.interview_id is None or not code_id:
+            return
+        if span is None:
+            self.ctx.interaction.info(self, _("Apply a code"),
+                                      _("Select a passage in the note first."))
+            return
+        quote = self.coding.may_quote.isChecked() if may_quote is None else may_quote
+        if editor.dirty or editor.note_id is None:
+            # The passage must be saved before it can be coded.
+            def after_save(_nid: str) -> None:
+                editor.saved.disconnect(after_save)
+                self._apply(editor, code_id, span, quote)
+
+            editor.saved.connect(after_save)
+            editor.save_now()
+            return
+        self._apply(editor, code_id, span, quote)
+
+    def _apply(self, editor: NoteEditor, code_id: str, span: tuple[int, int],
+               may_quote: bool) -> None:
+        note_id = editor.note_id
+        assert note_id is not None
+
+        def work(ws: Workspace) -> list[dict[str, Any]]:
+            records.apply_code(ws, note_id, code_id, span[0], span[1], may_quote=may_quote)
+            return records.codings_of_note(ws, note_id)
+
+        self.ctx.tasks.run(work, lambda codings: self._codings_loaded(editor, note_id, codings))
+
+    def remove_coding(self, coding_id: str) -> None:
+        editor = self.current_note()
+        note_id = editor.note_id
+        if note_id is None:
+            return
+
+        def work(ws: Workspace) -> list[dict[str, Any]]:
+            records.delete(ws, "coding", coding_id)
+            return records.codings_of_note(ws, note_id)
+
+        self.ctx.tasks.run(work, lambda codings: self._codings_loaded(editor, note_id, codings))
+
+    def _codings_loaded(self, editor: NoteEditor, note_id: str,
+                        codings: list[dict[str, Any]]) -> None:
+        self._codings[note_id] = codings
+        if editor.note_id == note_id:
+            editor.set_codings(codings, self.codebook.colours())
+        self._show_codings()
+        self.codings_changed.emit()
+
+    def refresh_colours(self) -> None:
+        for editor in self.notes.values():
+            if editor.note_id:
+                editor.set_codings(self._codings.get(editor.note_id, []),
+                                   self.codebook.colours())
+        self._show_codings()

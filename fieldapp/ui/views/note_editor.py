@@ -1,0 +1,294 @@
+"""One note of an interview: plain text that saves itself ~1 s after typing pauses.
+
+Codings are drawn as highlights. Their cursors move with the text as it is edited, and their new
+offsets are saved with the text, so a highlight stays on its passage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QTimer, Signal
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+
+from fieldapp.i18n import _, format_number, ngettext
+from fieldapp.services import records
+from fieldapp.store.errors import StorageUnavailable
+from fieldapp.store.workspace import Workspace
+from fieldapp.ui import textpos
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.interaction import error_text
+
+AUTOSAVE_MS = 1000
+RETRY_MS = 3000
+#: Pastes longer than this are refused with a message rather than freezing the editor.
+MAX_PASTE_CHARS = 2_000_000
+
+
+class PlainTextEdit(QPlainTextEdit):
+    """Keeps only the plain text of a paste; refuses absurdly long ones."""
+
+    paste_refused = Signal(int)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return source.hasText()
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        text = source.text()
+        if len(text) > MAX_PASTE_CHARS:
+            self.paste_refused.emit(len(text))
+            return
+        self.textCursor().insertText(text.replace("\r\n", "\n").replace("\r", "\n"))
+        self.ensureCursorVisible()
+
+
+@dataclass
+class Highlight:
+    coding_id: str
+    code_id: str
+    colour: str
+    cursor: QTextCursor
+    start: int  # code points, as last saved
+    end: int
+
+
+class NoteEditor(QWidget):
+    """Edits the note of ``kind`` in the current interview (created on the first keystroke)."""
+
+    saved = Signal(str)       # note id
+    selection_changed = Signal()
+
+    def __init__(self, ctx: AppContext, kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.kind = kind
+        self.setObjectName(f"note_{kind}")
+        self.interview_id: str | None = None
+        self.note_id: str | None = None
+        self.highlights: list[Highlight] = []
+        self._saved_text = ""
+        self._in_flight = False
+        self._again = False
+        self._error: BaseException | None = None
+        self.edit = PlainTextEdit()
+        self.edit.setObjectName(f"note_edit_{kind}")
+        self.edit.setTabChangesFocus(True)
+        self.edit.setEnabled(False)
+        self.status = QLabel()
+        self.status.setObjectName("save_status")
+        self.count = QLabel()
+        self.count.setObjectName("char_count")
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.count)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addLayout(row)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(AUTOSAVE_MS)
+        self.timer.timeout.connect(self.save_now)
+        self.retry = QTimer(self)
+        self.retry.setSingleShot(True)
+        self.retry.setInterval(RETRY_MS)
+        self.retry.timeout.connect(self.save_now)
+        self.edit.textChanged.connect(self._typed)
+        self.edit.selectionChanged.connect(self.selection_changed)
+        self.edit.paste_refused.connect(self._paste_refused)
+        ctx.language.changed.connect(self.retranslate_ui)
+        self._state = "idle"
+        self.retranslate_ui()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load(self, interview_id: str, note: dict[str, Any] | None,
+             codings: list[dict[str, Any]], colours: dict[str, str]) -> None:
+        self.timer.stop()
+        self.retry.stop()
+        self.interview_id = interview_id
+        self.note_id = note["id"] if note else None
+        text = (note or {}).get("body") or ""
+        self._saved_text = text
+        self._error = None
+        self.edit.blockSignals(True)
+        self.edit.setPlainText(text)
+        self.edit.blockSignals(False)
+        self.edit.setEnabled(True)
+        self.set_codings(codings, colours)
+        self._state = "idle"
+        self._update_count()
+        self.retranslate_ui()
+
+    def set_codings(self, codings: list[dict[str, Any]], colours: dict[str, str]) -> None:
+        text = self.edit.toPlainText()
+        self.highlights = []
+        for c in codings:
+            cur = QTextCursor(self.edit.document())
+            cur.setPosition(textpos.to_qt(text, c["start_offset"]))
+            cur.setPosition(textpos.to_qt(text, c["end_offset"]), QTextCursor.MoveMode.KeepAnchor)
+            self.highlights.append(Highlight(c["id"], c["code_id"],
+                                             colours.get(c["code_id"], "#f4d03f"), cur,
+                                             c["start_offset"], c["end_offset"]))
+        self._paint()
+
+    def clear(self) -> None:
+        """Forget the note (the workspace was locked or the interview closed)."""
+        self.timer.stop()
+        self.retry.stop()
+        self.interview_id = self.note_id = None
+        self.highlights = []
+        self.edit.blockSignals(True)
+        self.edit.clear()
+        self.edit.document().clearUndoRedoStacks()
+        self.edit.blockSignals(False)
+        self.edit.setExtraSelections([])
+        self.edit.setEnabled(False)
+        self._saved_text = ""
+        self._state = "idle"
+        self._update_count()
+        self.retranslate_ui()
+
+    def _paint(self) -> None:
+        selections = []
+        for h in self.highlights:
+            sel = QTextEdit.ExtraSelection()
+            fmt = QTextCharFormat()
+            colour = QColor(h.colour)
+            colour.setAlpha(90)
+            fmt.setBackground(colour)
+            sel.format = fmt
+            sel.cursor = h.cursor
+            selections.append(sel)
+        self.edit.setExtraSelections(selections)
+
+    # -- selection (for coding) ----------------------------------------------------------
+
+    def selected_span(self) -> tuple[int, int] | None:
+        """The selected passage as code-point offsets, or None."""
+        cur = self.edit.textCursor()
+        if not cur.hasSelection():
+            return None
+        text = self.edit.toPlainText()
+        return (textpos.from_qt(text, cur.selectionStart()),
+                textpos.from_qt(text, cur.selectionEnd()))
+
+    def select_span(self, start: int, end: int) -> None:
+        text = self.edit.toPlainText()
+        cur = QTextCursor(self.edit.document())
+        cur.setPosition(textpos.to_qt(text, start))
+        cur.setPosition(textpos.to_qt(text, end), QTextCursor.MoveMode.KeepAnchor)
+        self.edit.setTextCursor(cur)
+        self.edit.centerCursor()
+        self.edit.setFocus()
+
+    # -- saving --------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        return self.interview_id is not None and self.edit.toPlainText() != self._saved_text
+
+    def _typed(self) -> None:
+        if self.interview_id is None:
+            return
+        self._state = "editing"
+        self._update_count()
+        self.timer.start()
+        self.retranslate_ui()
+
+    def save_now(self) -> None:
+        """Queue a save of the current text (if it changed) on the worker."""
+        self.timer.stop()
+        if self.interview_id is None or not self.dirty:
+            return
+        if self._in_flight:
+            self._again = True
+            return
+        self._in_flight = True
+        interview_id, note_id, kind = self.interview_id, self.note_id, self.kind
+        text = self.edit.toPlainText()
+        moved = self._moved_codings(text)
+
+        def work(ws: Workspace) -> str:
+            nid = note_id
+            if nid is None:
+                nid = records.add_note(ws, interview_id, kind=kind, body=text)
+            else:
+                records.save_note_body(ws, nid, text)
+                for coding_id, start, end in moved:
+                    records.update(ws, "coding", coding_id,
+                                   {"start_offset": start, "end_offset": end})
+            return nid
+
+        self._state = "saving"
+        self.retranslate_ui()
+        self.ctx.tasks.run(work, lambda nid: self._saved(nid, text, moved), self._failed)
+
+    def _moved_codings(self, text: str) -> list[tuple[str, int, int]]:
+        moved = []
+        for h in self.highlights:
+            start = textpos.from_qt(text, h.cursor.selectionStart())
+            end = textpos.from_qt(text, h.cursor.selectionEnd())
+            if (start, end) != (h.start, h.end) and end > start:
+                moved.append((h.coding_id, start, end))
+        return moved
+
+    def _saved(self, note_id: str, text: str, moved: list[tuple[str, int, int]]) -> None:
+        self._in_flight = False
+        self._error = None
+        if self.interview_id is None:
+            return
+        self.note_id = note_id
+        self._saved_text = text
+        spans = {cid: (s, e) for cid, s, e in moved}
+        for h in self.highlights:
+            if h.coding_id in spans:
+                h.start, h.end = spans[h.coding_id]
+        if self._again or self.dirty:
+            self._again = False
+            self.timer.start()
+            self._state = "editing"
+        else:
+            self._state = "saved"
+        self.retranslate_ui()
+        self.saved.emit(note_id)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._in_flight = False
+        self._again = False
+        self._error = exc
+        self._state = "error"
+        self.retranslate_ui()
+        if isinstance(exc, StorageUnavailable):
+            self.retry.start()  # the text stays in the editor; try again shortly
+        else:
+            self.ctx.interaction.error(self, exc)
+
+    def _paste_refused(self, length: int) -> None:
+        self.ctx.interaction.warn(self, _("Paste refused"), _(
+            "The text to paste has {n} characters; a note can take at most {limit} in one "
+            "paste. Paste it in parts.").format(n=format_number(length),
+                                                 limit=format_number(MAX_PASTE_CHARS)))
+
+    # -- text ----------------------------------------------------------------------------
+
+    def _update_count(self) -> None:
+        n = max(0, self.edit.document().characterCount() - 1)
+        self.count.setText(ngettext("{n} character", "{n} characters", n).format(
+            n=format_number(n)))
+
+    def retranslate_ui(self) -> None:
+        self.edit.setAccessibleName(_("Note text"))
+        self.edit.setPlaceholderText(_("Type here; it is saved as you go.")
+                                     if self.interview_id else _("Open an interview first."))
+        self.status.setText({
+            "idle": "",
+            "editing": _("Editing…"),
+            "saving": _("Saving…"),
+            "saved": _("Saved"),
+            "error": (_("Not saved: {reason}").format(reason=error_text(self._error))
+                      if self._error else ""),
+        }[self._state])
+        self._update_count()

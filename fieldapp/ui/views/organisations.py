@@ -1,0 +1,95 @@
+"""The organisation registry: Chinese and English names, type, credit code, site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.i18n import N_, _, format_number, ngettext
+from fieldapp.services import records
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs.organisation import OrganisationDialog
+from fieldapp.ui.labels import label
+from fieldapp.ui.models.records import RecordColumn, RecordTableModel
+
+COLUMNS = (
+    RecordColumn("name_zh", N_("Chinese name"), lambda r: r.get("name_zh") or ""),
+    RecordColumn("name_en", N_("English name"), lambda r: r.get("name_en") or ""),
+    RecordColumn("kind", N_("Type"), lambda r: label("organisation_kind", r.get("kind"))),
+    RecordColumn("site", N_("Site"), lambda r: r.get("site") or ""),
+    RecordColumn("sector", N_("Sector"), lambda r: r.get("sector") or ""),
+    RecordColumn("credit_code", N_("Credit code"), lambda r: r.get("credit_code") or ""),
+)
+
+
+class OrganisationsView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("organisations_view")
+        self.dialog: OrganisationDialog | None = None
+        self.model = RecordTableModel(COLUMNS, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortLocaleAware(True)
+        self.table = QTableView()
+        self.table.setObjectName("organisation_table")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.count = QLabel()
+        self.new_button = QPushButton()
+        self.new_button.setObjectName("new_organisation")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.count)
+        layout.addWidget(self.new_button)
+        self.new_button.clicked.connect(self.new_organisation)
+        ctx.language.changed.connect(self.retranslate_ui)
+        ctx.data.changed.connect(self._data_changed)
+        ctx.data.cleared.connect(self.clear)
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        self.table.setAccessibleName(_("Organisations"))
+        self.new_button.setText(_("New &organisation…"))
+        self.model.retranslate()
+        self._update_count()
+
+    def _data_changed(self, entity: str) -> None:
+        if entity in ("*", "organisation"):
+            self.reload()
+
+    def reload(self) -> None:
+        self.ctx.tasks.run(lambda ws: records.list_records(ws, "organisation"), self._loaded)
+
+    def _loaded(self, rows: list[dict[str, Any]]) -> None:
+        self.model.set_rows(rows)
+        self._update_count()
+
+    def clear(self) -> None:
+        self.model.clear()
+        self._update_count()
+
+    def _update_count(self) -> None:
+        n = self.model.rowCount()
+        self.count.setText(ngettext("{n} organisation", "{n} organisations", n).format(
+            n=format_number(n)))
+
+    def new_organisation(self) -> None:
+        self.dialog = OrganisationDialog(self.ctx, self)
+        self.dialog.created.connect(lambda _oid: self.ctx.data.changed.emit("organisation"))
+        self.dialog.open()

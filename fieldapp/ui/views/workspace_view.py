@@ -1,0 +1,115 @@
+"""The open workspace: interviews, participants, organisations, codebook and search as tabs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from fieldapp.i18n import _
+from fieldapp.services import ui_support
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.models.codebook import CodebookModel
+from fieldapp.ui.views.codebook import CodebookView
+from fieldapp.ui.views.interviews import InterviewsView
+from fieldapp.ui.views.organisations import OrganisationsView
+from fieldapp.ui.views.participants import ParticipantsView
+from fieldapp.ui.views.search import SearchView
+
+
+class WorkspaceView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("workspace_view")
+        self.codebook = CodebookModel(self)
+        self.interviews = InterviewsView(ctx, self.codebook)
+        self.participants = ParticipantsView(ctx)
+        self.organisations = OrganisationsView(ctx)
+        self.codes = CodebookView(ctx, self.codebook)
+        self.search = SearchView(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("main_tabs")
+        for view in (self.interviews, self.participants, self.organisations, self.codes,
+                     self.search):
+            self.tabs.addTab(view, "")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        self.search.open_requested.connect(self.open_passage)
+        self.codes.open_requested.connect(self.open_passage)
+        self.interviews.editor.codings_changed.connect(
+            lambda: self.ctx.data.changed.emit("coding"))
+        ctx.language.changed.connect(self.retranslate_ui)
+        ctx.data.changed.connect(self._data_changed)
+        ctx.data.cleared.connect(self.codebook.clear_codes)
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        for i, text in enumerate((_("Interviews"), _("Participants"), _("Organisations"),
+                                  _("Codebook"), _("Search"))):
+            self.tabs.setTabText(i, text)
+        self.codebook.retranslate()
+
+    def _data_changed(self, entity: str) -> None:
+        if entity in ("*", "code"):
+            self.ctx.tasks.run(ui_support.codebook, self._codes_loaded)
+
+    def _codes_loaded(self, codes: list[dict[str, Any]]) -> None:
+        self.codebook.set_codes(codes)
+        self.interviews.editor.refresh_colours()
+
+    # -- actions from the menus ----------------------------------------------------------
+
+    def show_search(self) -> None:
+        self.tabs.setCurrentWidget(self.search)
+        self.search.focus()
+
+    def new_interview(self) -> None:
+        self.tabs.setCurrentWidget(self.interviews)
+        self.interviews.new_interview()
+
+    def new_participant(self) -> None:
+        self.tabs.setCurrentWidget(self.participants)
+        self.participants.new_participant()
+
+    def apply_code(self) -> None:
+        if self.tabs.currentWidget() is self.interviews:
+            self.interviews.editor.apply_code()
+
+    def open_passage(self, interview_id: str, note_kind: str, start: int, end: int) -> None:
+        """Show an interview's note with the passage selected."""
+        self.tabs.setCurrentWidget(self.interviews)
+        editor = self.interviews.editor
+
+        def jump() -> None:
+            note = editor.show_note(note_kind)
+            if start >= 0 and end > start:
+                note.select_span(start, end)
+
+        self.interviews.select(interview_id, then=jump)
+
+    # -- where the researcher was (kept across a lock) -----------------------------------
+
+    def place(self) -> dict[str, Any]:
+        editor = self.interviews.editor
+        note = editor.current_note()
+        cursor = note.edit.textCursor()
+        return {"tab": self.tabs.currentIndex(), "interview_id": editor.interview_id,
+                "note_kind": note.kind, "cursor": cursor.position(),
+                "participant_id": (self.participants.current or {}).get("id")}
+
+    def restore_place(self, place: dict[str, Any]) -> None:
+        self.tabs.setCurrentIndex(int(place.get("tab") or 0))
+        interview_id = place.get("interview_id")
+        if interview_id:
+            def jump() -> None:
+                note = self.interviews.editor.show_note(str(place.get("note_kind")))
+                cursor = note.edit.textCursor()
+                cursor.setPosition(min(int(place.get("cursor") or 0),
+                                       max(0, note.edit.document().characterCount() - 1)))
+                note.edit.setTextCursor(cursor)
+
+            self.interviews.reload(select=str(interview_id), then=jump)
+        if place.get("participant_id"):
+            self.participants.reload(select=str(place["participant_id"]))
