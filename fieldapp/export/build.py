@@ -1,0 +1,85 @@
+"""Put an export together: select what consent and filters allow, build the sheets, plan them,
+write them in the chosen format, and say what was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fieldapp.export.atomic import Ticker, check_target
+from fieldapp.export.cells import Redactor
+from fieldapp.export.codebook import codebook_table
+from fieldapp.export.consent import ExportData, identity_values, select
+from fieldapp.export.csvout import write_csv
+from fieldapp.export.labels import Translator
+from fieldapp.export.layout import Planned, plan
+from fieldapp.export.options import (
+    CancelCheck,
+    ExportOptions,
+    ExportSummary,
+    Progress,
+    SheetReport,
+)
+from fieldapp.export.sheets_records import (
+    codings_table,
+    consent_table,
+    identifiers_table,
+    interviews_table,
+    notes_table,
+    withheld_counts,
+)
+from fieldapp.export.sheets_survey import survey_tables
+from fieldapp.export.table import Table
+from fieldapp.export.vocab import Vocab
+from fieldapp.export.xlsx import write_xlsx
+
+
+def build_tables(data: ExportData, options: ExportOptions, study: dict[str, object] | None = None
+                 ) -> tuple[list[Table], dict[str, int], Redactor | None]:
+    """The sheets in workbook order (codebook excluded), the withheld counts, the redactor."""
+    sel = select(data, options.filters)
+    tr = Translator(options.language)
+    vocab = Vocab(tr, options.values == "codes", study, data.organisations, data.participants,
+                  data.codes, {i["id"]: str(i.get("code") or "") for i in data.interviews})
+    used: set[str] = set()
+    tables = survey_tables(sel.instruments, sel.responses, vocab, used,
+                           codes=options.values == "codes")
+    tables += [interviews_table(sel, vocab, used), notes_table(sel, vocab, used),
+               codings_table(sel, vocab, used),
+               consent_table(sel, vocab, used, identifiers=options.include_identifiers)]
+    if options.include_identifiers:
+        tables.append(identifiers_table(sel, vocab, used))
+        redactor = None
+    else:
+        redactor = Redactor(identity_values(data)) or None
+    return tables, withheld_counts(sel), redactor
+
+
+def export_data(data: ExportData, target: Path, options: ExportOptions, *,
+                study: dict[str, object] | None = None, progress: Progress | None = None,
+                should_cancel: CancelCheck | None = None) -> ExportSummary:
+    target = Path(target)
+    check_target(target, options.overwrite)
+    tables, withheld, redactor = build_tables(data, options, study)
+    ticker = Ticker(0, progress, should_cancel)
+    names = options.headers == "names"
+    planned: list[Planned] = []
+    for table in tables:
+        ticker.check()
+        planned.append(plan(table, names=names, redactor=redactor))
+    tr = Translator(options.language)
+    used = {p.title.casefold() for p in planned}
+    planned.append(plan(codebook_table(planned, tr, used), names=names))
+    ticker.total = sum(p.count for p in planned)
+    if options.format == "xlsx":
+        write_xlsx(planned, target, ticker, overwrite=options.overwrite)
+    else:
+        write_csv(planned, target, ticker, bom=options.bom, as_zip=options.format == "csv-zip",
+                  overwrite=options.overwrite)
+    summary = ExportSummary(target, options.format, withheld=withheld,
+                            identifiers_included=options.include_identifiers)
+    for p in planned:
+        summary.sheets.append(SheetReport(p.table.key, p.title, p.count, len(p.headers)))
+        summary.continued.extend(p.continued)
+        summary.replaced_characters += p.stats.replaced
+    summary.masked = redactor.count if redactor is not None else 0
+    return summary

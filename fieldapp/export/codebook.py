@@ -1,0 +1,43 @@
+"""The codebook (data dictionary) sheet: every column of every other sheet, with its type, its
+text in English and Chinese, and its choices in both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fieldapp.export.labels import Translator, both
+from fieldapp.export.layout import Planned
+from fieldapp.export.table import Column, ColumnDoc, Row, Table, sheet_title
+from fieldapp.i18n import N_
+
+_COLUMNS = (
+    ("sheet", N_("Sheet")), ("variable", N_("Variable")), ("header", N_("Column header")),
+    ("type", N_("Type")), ("label_en", N_("Text (English)")), ("label_zh", N_("Text (Chinese)")),
+    ("choices_en", N_("Choices (English)")), ("choices_zh", N_("Choices (Chinese)")),
+)
+
+
+def codebook_table(planned: list[Planned], tr: Translator, used: set[str]) -> Table:
+    columns = []
+    for key, label in _COLUMNS:
+        en, zh = both(label)
+        columns.append(Column(key, tr(label), "text", False, ColumnDoc("text", en, zh)))
+    part_en, part_zh = both(N_("continued, part {n}"))
+    count = sum(len(p.headers) for p in planned)
+
+    def rows() -> Iterator[Row]:
+        for p in planned:
+            position = 0
+            for column, parts in zip(p.table.columns, p.parts, strict=True):
+                doc = column.doc or ColumnDoc(column.kind)
+                for n in range(1, parts + 1):
+                    header, variable = p.headers[position], p.keys[position]
+                    position += 1
+                    en, zh = doc.label_en, doc.label_zh
+                    if n > 1:
+                        en = f"{en} ({part_en.format(n=n)})"
+                        zh = f"{zh}（{part_zh.format(n=n)}）"
+                    yield [p.title, variable, header, doc.type, en or None, zh or None,
+                           doc.choices_en or None, doc.choices_zh or None]
+
+    return Table("codebook", sheet_title(tr(N_("Codebook")), used), columns, rows, count)

@@ -1,0 +1,81 @@
+"""Write planned tables as CSV: one UTF-8 file per sheet, in a folder or a zip archive.
+
+RFC 4180 quoting and CRLF line ends; an optional UTF-8 byte-order mark so Excel and WPS read
+Chinese correctly. Text a spreadsheet could run as a formula gets a leading apostrophe (OWASP).
+Dates are ISO 8601 (``2026-04-01``, ``2026-04-01 09:30:00``); blanks are empty fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+from fieldapp.export.atomic import Ticker, publish, scratch_dir
+from fieldapp.export.cells import csv_safe
+from fieldapp.export.layout import Planned
+
+_BAD_NAME = str.maketrans({c: "_" for c in '<>:"/\\|?*\x00'})
+
+
+def file_names(tables: list[Planned]) -> list[str]:
+    used: set[str] = set()
+    names = []
+    for planned in tables:
+        stem = planned.title.translate(_BAD_NAME).strip(" .") or "sheet"
+        name, n = f"{stem}.csv", 2
+        while name.casefold() in used:
+            name, n = f"{stem} ({n}).csv", n + 1
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if type(value) is str:
+        return csv_safe(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return value
+
+
+def _write(out: IO[str], planned: Planned, ticker: Ticker) -> None:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_cell(h) for h in planned.headers])
+    rows: Iterable[list[Any]] = planned.rows()
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+        ticker.tick()
+
+
+def write_csv(tables: list[Planned], target: Path, ticker: Ticker, *, bom: bool = True,
+              as_zip: bool = False, overwrite: bool = False) -> list[str]:
+    """Write the tables; returns the file names (inside the folder or the archive)."""
+    encoding = "utf-8-sig" if bom else "utf-8"
+    names = file_names(tables)
+    with scratch_dir(target) as work:
+        if as_zip:
+            built = work / "export.zip"
+            with zipfile.ZipFile(built, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for name, planned in zip(names, tables, strict=True):
+                    with archive.open(name, "w", force_zip64=True) as raw, io.TextIOWrapper(
+                            raw, encoding=encoding, newline="") as out:
+                        _write(out, planned, ticker)
+        else:
+            built = work / "export"
+            built.mkdir()
+            for name, planned in zip(names, tables, strict=True):
+                with (built / name).open("w", encoding=encoding, newline="") as out:
+                    _write(out, planned, ticker)
+        ticker.check()
+        publish(built, target, overwrite)
+    ticker.finish()
+    return names

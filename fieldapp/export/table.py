@@ -1,0 +1,83 @@
+"""Tables: what every sheet (and every CSV file) is before it is written.
+
+A :class:`Table` names its columns and gives a fresh iterator over its rows each time
+``rows()`` is called, so a writer can look at the data once (to size columns and find text too
+long for a cell) and then stream it, without ever holding the whole sheet in memory.
+Values are Python values of the column's kind: ``str``, ``int``, ``float``, ``date``,
+``datetime`` (naive), ``time`` or ``None`` for blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["text", "int", "real", "date", "datetime", "time", "flag"]
+Row = Sequence[Any]
+
+
+@dataclass
+class ColumnDoc:
+    """What the codebook says about a column, in both languages."""
+
+    type: str
+    label_en: str = ""
+    label_zh: str = ""
+    choices_en: str = ""
+    choices_zh: str = ""
+
+
+@dataclass
+class Column:
+    #: the variable name (used as the header when headers are names)
+    key: str
+    #: the header when headers are labels
+    label: str
+    kind: Kind = "text"
+    #: free text that may be longer than a cell holds, or hold known identifiers
+    free_text: bool = False
+    doc: ColumnDoc | None = None
+
+
+@dataclass
+class Table:
+    #: stable name: "interviews", "notes", … or "survey:<form>:<version>[/repeat]"
+    key: str
+    #: sheet name and CSV file name (already translated)
+    title: str
+    columns: list[Column]
+    rows: Callable[[], Iterable[Row]]
+    count: int
+    #: column keys that are links rather than data (index columns)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def header(self, names: bool) -> list[str]:
+        return [c.key if names else c.label for c in self.columns]
+
+
+_BAD_TITLE = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def sheet_title(base: str, used: set[str], suffix: str = "") -> str:
+    """A valid, unique sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    base = base.translate(_BAD_TITLE).strip("' ") or "Sheet"
+    suffix = suffix.translate(_BAD_TITLE)
+    room = 31 - len(suffix)
+    title = base[:room] + suffix
+    n = 2
+    while title.casefold() in used:
+        tail = f" ({n})"
+        title = base[: room - len(tail)] + suffix + tail
+        n += 1
+    used.add(title.casefold())
+    return title
+
+
+def unique_headers(labels: list[str], keys: list[str]) -> list[str]:
+    """Labels made unique by adding the variable name to any label seen twice."""
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    return [label if seen[label] == 1 or not label else f"{label} [{key}]"
+            for label, key in zip(labels, keys, strict=True)]

@@ -1,0 +1,119 @@
+"""Labels for the study's categories in the export's language: sites, sectors, organisations,
+codes, and the fixed vocabularies (interview modes, statuses, note kinds, consent methods)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fieldapp.domain.schema import CONSENT_SCOPES
+from fieldapp.export.labels import EN, ZH, Translator, both
+from fieldapp.export.table import Column, ColumnDoc, Kind
+from fieldapp.i18n import N_
+
+ENUMS: dict[str, dict[str, str]] = {
+    "mode": {"in_person": N_("in person"), "phone": N_("phone"), "video": N_("video"),
+             "group": N_("group")},
+    "interview_status": {"planned": N_("planned"), "done": N_("done"),
+                         "transcribed": N_("transcribed"), "coded": N_("coded")},
+    "note_kind": {"field_notes": N_("field notes"), "transcript": N_("transcript"),
+                  "summary": N_("summary"), "memo": N_("memo")},
+    "method": {"written": N_("written"), "oral": N_("oral"), "recorded": N_("recorded")},
+    "consent_status": {"given": N_("given"), "withdrawn": N_("withdrawn"),
+                       "none": N_("no consent recorded")},
+    "language": {"zh": N_("Chinese"), "en": N_("English"), "mixed": N_("Chinese and English")},
+    "response_status": {"draft": N_("draft"), "complete": N_("complete")},
+}
+SCOPE_LABELS = {
+    "audio": N_("Consents to audio recording"),
+    "verbatim_quotes": N_("Consents to verbatim quotes"),
+    "name_organisation": N_("Consents to naming the organisation"),
+    "archiving": N_("Consents to archiving"),
+    "share_outside_team": N_("Consents to sharing outside the team"),
+}
+assert set(SCOPE_LABELS) == set(CONSENT_SCOPES)
+
+_CODEBOOK_TYPES: dict[Kind, str] = {"text": "text", "int": "integer", "real": "decimal",
+                                    "date": "date", "datetime": "dateTime", "time": "time",
+                                    "flag": "0/1"}
+
+
+def _choices(pairs: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{code}={label}" for code, label in pairs)
+
+
+@dataclass
+class Vocab:
+    tr: Translator
+    codes_only: bool
+    study: dict[str, Any] | None = None
+    organisations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    participants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: interview id -> interview code
+    interviews: dict[str, str] = field(default_factory=dict)
+
+    def _places(self, key: str) -> dict[str, tuple[str, str]]:
+        items = (self.study or {}).get(key) or []
+        return {str(i.get("code")): (str(i.get("name_zh") or ""), str(i.get("name_en") or ""))
+                for i in items if isinstance(i, dict)}
+
+    def enum(self, kind: str, value: str | None) -> str | None:
+        if not value:
+            return None
+        if self.codes_only or value not in ENUMS[kind]:
+            return value
+        return self.tr(ENUMS[kind][value])
+
+    def place(self, key: str, code: str | None) -> str | None:
+        """A site or sector code, or its name in the export language."""
+        if not code:
+            return None
+        names = self._places(key).get(code)
+        if self.codes_only or names is None:
+            return code
+        return self.tr.pick(*names) or code
+
+    def organisation(self, org_id: str | None) -> str | None:
+        org = self.organisations.get(org_id or "")
+        if org is None:
+            return None
+        return self.tr.pick(org.get("name_zh"), org.get("name_en"))
+
+    def participant_code(self, pid: str | None) -> str | None:
+        p = self.participants.get(pid or "")
+        return str(p["code"]) if p else None
+
+    def code_name(self, code_id: str | None, language: Translator | None = None) -> str:
+        tr = language or self.tr
+        code = self.codes.get(code_id or "")
+        return tr.pick(code.get("name_zh"), code.get("name_en")) if code else ""
+
+    def code_path(self, code_id: str | None) -> str:
+        names: list[str] = []
+        seen: set[str] = set()
+        while code_id and code_id in self.codes and code_id not in seen:
+            seen.add(code_id)
+            names.append(self.code_name(code_id))
+            code_id = self.codes[code_id].get("parent_id")
+        return " › ".join(reversed(names))
+
+    # -- codebook documentation for fixed columns -------------------------------------------
+
+    def enum_choices(self, kind: str) -> tuple[str, str]:
+        pairs = list(ENUMS[kind].items())
+        return (_choices([(c, EN(m)) for c, m in pairs]),
+                _choices([(c, ZH(m)) for c, m in pairs]))
+
+    def place_choices(self, key: str) -> tuple[str, str]:
+        places = self._places(key)
+        return (_choices([(c, en or zh) for c, (zh, en) in places.items()]),
+                _choices([(c, zh or en) for c, (zh, en) in places.items()]))
+
+    def column(self, key: str, label: str, kind: Kind = "text", *, free: bool = False,
+               enum: str = "", place: str = "") -> Column:
+        en, zh = both(label)
+        choices = self.enum_choices(enum) if enum else (
+            self.place_choices(place) if place else ("", ""))
+        doc = ColumnDoc(_CODEBOOK_TYPES[kind], en, zh, *choices)
+        return Column(key, self.tr(label), kind, free, doc)
