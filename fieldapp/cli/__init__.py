@@ -17,6 +17,7 @@ from fieldapp.i18n import _, set_language, system_language
 COMMAND_MODULES = (
     "fieldapp.cli.workspace_cmds",
     "fieldapp.cli.record_cmds",
+    "fieldapp.cli.export_cmds",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3
