@@ -112,6 +112,13 @@ ENTITIES: dict[str, Entity] = {
             _f("interview_id", "ref", "interview", cascade=True), _f("site"), _f("sector"),
             _f("researcher"), _f("completed_at"),
         )),
+        # A device's confirmation that it carried out an erase order (consent withdrawal).
+        # participant_id is a plain id, not a cascading reference: the receipt must outlive
+        # the participant it speaks of.
+        Entity("receipt", True, (
+            _f("erase_device"), _f("erase_seq", "int"), _f("participant_id"), _f("device"),
+            _f("at"),
+        )),
     )
 }
 

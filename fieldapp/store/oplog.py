@@ -28,6 +28,9 @@ class ApplyReport:
     erased: int = 0
     rejected: list[tuple[OpId, str]] = field(default_factory=list)
     erased_records: list[tuple[str, str]] = field(default_factory=list)
+    future_clocks: list[OpId] = field(default_factory=list)
+    erase_orders: list[tuple[OpId, str]] = field(default_factory=list)
+    deleted_live: int = 0
 
     def add(self, outcome: Outcome, op: Op, reason: str = "") -> None:
         if outcome == "applied":

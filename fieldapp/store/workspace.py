@@ -27,9 +27,10 @@ from typing import IO, Any
 
 from fieldapp.domain.hlc import HLC, Clock
 from fieldapp.domain.ids import new_id
-from fieldapp.domain.ops import DELETED, OWNER, Op
+from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op
 from fieldapp.domain.schema import ENTITIES, validate
 from fieldapp.store import sqlite
+from fieldapp.store.conflicts import Conflict, list_conflicts
 from fieldapp.store.errors import (
     NotFound,
     WorkspaceCorrupt,
@@ -316,14 +317,63 @@ class Workspace:
         with self.transaction():
             self.write(entity, entity_id, {DELETED: True})
 
-    def apply_remote(self, ops: list[Op]) -> ApplyReport:
-        """Apply other devices' operations (team sync) in one transaction."""
+    def apply_remote(self, ops: list[Op], *, dry_run: bool = False) -> ApplyReport:
+        """Apply other devices' operations (team sync) in one transaction.
+
+        A clock more than a day ahead of ours is reported (``report.future_clocks``) and does
+        not drag our clock along; the operation keeps its timestamp so that every replica
+        orders values the same way. Every erase order carried out here gets a receipt. With
+        ``dry_run`` nothing is kept: the report says what applying would do.
+        """
         report = ApplyReport()
+        seq, last = self._seq, self.clock.last
         with self.transaction():
+            self.db.execute("SAVEPOINT remote")
             for op in ops:
-                self.clock.observe(HLC.decode(op.hlc))
+                _recorded, clamped = self.clock.observe(HLC.decode(op.hlc))
+                if clamped:
+                    report.future_clocks.append(op.id)
+                before = report.applied
                 self.applier.apply(op, report)
+                if report.applied > before and ERASE in op.values:
+                    report.erase_orders.append((op.id, op.entity_id))
+            report.deleted_live = self._deleted_by(ops)
+            if dry_run:
+                self.db.execute("ROLLBACK TO remote")
+                self.db.execute("RELEASE remote")
+                self._seq, self.clock = seq, Clock(last)
+                return report
+            for order, participant_id in report.erase_orders:
+                self.write("receipt", new_id(), {
+                    "erase_device": order[0], "erase_seq": order[1],
+                    "participant_id": participant_id, "device": self.device_id,
+                    "at": datetime.now(UTC).isoformat(timespec="seconds")}, create=True)
+            self.db.execute("RELEASE remote")
+        if report.erase_orders:
+            self.compact_after_erasure()
         return report
+
+    def _deleted_by(self, ops: list[Op]) -> int:
+        return sum(1 for op in ops if op.values.get(DELETED) is True or ERASE in op.values)
+
+    def live_record_count(self) -> int:
+        return sum(self.count_rows(name) for name in ENTITIES if name not in ("receipt",))
+
+    # -- conflicts -----------------------------------------------------------------------
+
+    def conflicts(self) -> list[Conflict]:
+        return list_conflicts(self.db)
+
+    def resolve(self, entity: str, entity_id: str, field: str, value: Any) -> Op:
+        """Settle a field conflict with ``value`` (one of the versions, or a new one)."""
+        with self.transaction():
+            return self.write(entity, entity_id, {field: value})
+
+    def resolve_delete(self, entity: str, entity_id: str, *, keep_deleted: bool) -> Op:
+        """Settle a delete conflict: confirm the delete, or restore the record. The new
+        operation names every head of the record, so no edit stays unseen."""
+        with self.transaction():
+            return self.write(entity, entity_id, {DELETED: keep_deleted})
 
     # -- reading -------------------------------------------------------------------------
 
