@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldapp.domain.hlc import HLC, wall_ms
-from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import Op
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.services import records
