@@ -13,6 +13,7 @@ from fieldapp.i18n import _
 from fieldapp.services import session
 from fieldapp.ui import settings as keys
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
 from fieldapp.ui.dialogs.create_workspace import CreateWorkspaceDialog
 from fieldapp.ui.dialogs.recovery_key import RecoveryKeyDialog
 from fieldapp.ui.dialogs.unlock import UnlockDialog
@@ -91,7 +92,7 @@ class SessionController(QObject):
     def request_unlock(self) -> None:
         if self.path is None or self.state is State.UNLOCKED:
             return
-        if isinstance(self.dialog, UnlockDialog) and self.dialog.isVisible():
+        if isinstance(self.dialog, UnlockDialog) and alive(self.dialog) and self.dialog.isVisible():
             self.dialog.raise_()
             return
         dialog = UnlockDialog(self.ctx, self.path, self.window)
@@ -142,11 +143,10 @@ class SessionController(QObject):
         self.state_changed.emit(state)
 
     def _show(self, dialog: QDialog) -> None:
-        if self.dialog is not None:
-            self.dialog.deleteLater()
+        if self.dialog is not dialog:
+            close_dialog(self.dialog)
         self.dialog = dialog
-        dialog.setModal(True)
-        dialog.open()
+        show_dialog(dialog)
 
     def settings_changed(self, **_kw: Any) -> None:
         self.idle.set_minutes(self.ctx.settings.get(keys.IDLE_LOCK_MINUTES))

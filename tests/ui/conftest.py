@@ -172,3 +172,22 @@ def unlocked(window: MainWindow, ctx: AppContext, workspace_path: Path) -> MainW
     window.session.path = workspace_path
     window.session.enter_opened()
     return window
+
+
+def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
+    """Type ``text`` as a researcher would: Latin characters as key presses, Chinese as an
+    input method commits it (QTest cannot press keys for characters outside Latin-1)."""
+    from PySide6.QtGui import QInputMethodEvent
+
+    run = ""
+    for ch in text + "\0":
+        if ch != "\0" and ord(ch) > 0xFF:
+            run += ch
+            continue
+        if run:
+            event = QInputMethodEvent()
+            event.setCommitString(run)
+            QApplication.sendEvent(widget, event)
+            run = ""
+        if ch != "\0":
+            qtbot.keyClicks(widget, ch)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton
 
 
 def button_box(ok: QDialogButtonBox.StandardButton | None = None) -> tuple[QDialogButtonBox,
@@ -19,3 +21,21 @@ def button_box(ok: QDialogButtonBox.StandardButton | None = None) -> tuple[QDial
     ok_button.setAutoDefault(True)
     ok_button.setDefault(True)
     return box, ok_button
+
+
+def show_dialog(dialog: QDialog) -> None:
+    """Open ``dialog`` window-modal without blocking; it is deleted when it closes."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.setModal(True)
+    dialog.open()
+
+
+def close_dialog(dialog: QDialog | None) -> None:
+    """Close ``dialog`` if it is still there (on lock: nothing may stay on screen)."""
+    if dialog is not None and shiboken6.isValid(dialog) and dialog.isVisible():
+        dialog.reject()
+        dialog.close()
+
+
+def alive(dialog: QDialog | None) -> bool:
+    return dialog is not None and shiboken6.isValid(dialog)

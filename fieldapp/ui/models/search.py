@@ -26,14 +26,20 @@ class ShownResult:
 def find_spans(snippet: str, query: str) -> tuple[tuple[int, int], ...]:
     """Positions of the query's terms in ``snippet`` (folded the way the index folds)."""
     folded = fold(snippet)
+    origin = list(range(len(snippet) + 1))
     if len(folded) != len(snippet):
-        return ()
+        # Some character folds to several ("…" to "..."): fold one by one, keeping a map
+        # from folded positions back to the snippet's.
+        pieces = [fold(ch) for ch in snippet]
+        folded = "".join(pieces)
+        origin = [i for i, piece in enumerate(pieces) for _ in piece] + [len(snippet)]
     spans = []
     for term in parse_query(query).highlight_terms:
-        start = folded.find(term)
-        while start >= 0 and term:
-            spans.append((start, start + len(term)))
-            start = folded.find(term, start + len(term))
+        start = folded.find(term) if term else -1
+        while start >= 0:
+            end = start + len(term)
+            spans.append((origin[start], origin[end - 1] + 1))
+            start = folded.find(term, end)
     return tuple(sorted(spans))
 
 

@@ -25,6 +25,7 @@ from fieldapp.services import attachments
 from fieldapp.store.errors import InvalidInput
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.labels import label
 
 #: Larger files are refused before any work: a clear message instead of a long wait.
@@ -111,6 +112,8 @@ class AttachmentsPanel(QWidget):
         self.reload()
 
     def clear(self) -> None:
+        close_dialog(self.viewer)
+        self.viewer = None
         self.interview_id = None
         self._rows = []
         self.list.clear()
@@ -184,7 +187,7 @@ class AttachmentsPanel(QWidget):
 
     def _show(self, att: dict[str, Any], data: bytes) -> None:
         self.viewer = AttachmentViewer(att["filename"], att["mime"], data, self)
-        self.viewer.open()
+        show_dialog(self.viewer)
 
     def save_selected(self) -> None:
         att = self._selected()

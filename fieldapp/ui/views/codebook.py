@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.code import CodeDialog
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel
@@ -91,6 +92,8 @@ class CodebookView(QWidget):
             self._load_passages(self.code_id)
 
     def clear(self) -> None:
+        close_dialog(self.dialog)
+        self.dialog = None
         self.code_id = None
         self._passages = []
         self._show()
@@ -154,7 +157,7 @@ class CodebookView(QWidget):
     def new_code(self) -> None:
         self.dialog = CodeDialog(self.ctx, self.codebook, self.code_id, self)
         self.dialog.created.connect(self._created)
-        self.dialog.open()
+        show_dialog(self.dialog)
 
     def _created(self, code_id: str) -> None:
         self.code_id = code_id

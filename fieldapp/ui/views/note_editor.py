@@ -201,7 +201,12 @@ class NoteEditor(QWidget):
     def save_now(self) -> None:
         """Queue a save of the current text (if it changed) on the worker."""
         self.timer.stop()
-        if self.interview_id is None or not self.dirty:
+        if self.interview_id is None:
+            return
+        if not self.dirty:
+            if self._state == "editing" and not self._in_flight:
+                self._state = "saved"  # typed and undone: what is saved is what is shown
+                self.retranslate_ui()
             return
         if self._in_flight:
             self._again = True

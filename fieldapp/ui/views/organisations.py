@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import N_, _, format_number, ngettext
 from fieldapp.services import records
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.organisation import OrganisationDialog
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import RecordColumn, RecordTableModel
@@ -81,6 +82,8 @@ class OrganisationsView(QWidget):
         self._update_count()
 
     def clear(self) -> None:
+        close_dialog(self.dialog)
+        self.dialog = None
         self.model.clear()
         self._update_count()
 
@@ -92,4 +95,4 @@ class OrganisationsView(QWidget):
     def new_organisation(self) -> None:
         self.dialog = OrganisationDialog(self.ctx, self)
         self.dialog.created.connect(lambda _oid: self.ctx.data.changed.emit("organisation"))
-        self.dialog.open()
+        show_dialog(self.dialog)

@@ -24,6 +24,7 @@ from fieldapp.i18n import N_, _, format_date, format_number, ngettext, pick
 from fieldapp.services import records, ui_support
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.consent import ConsentDialog
 from fieldapp.ui.dialogs.participant import IDENTITY_FIELDS, ParticipantDialog
 from fieldapp.ui.labels import label
@@ -182,6 +183,8 @@ class ParticipantsView(QWidget):
             self._show_detail()
 
     def clear(self) -> None:
+        close_dialog(self.dialog)
+        self.dialog = None
         self.model.clear()
         self.current = None
         self._detail = {}
@@ -264,7 +267,7 @@ class ParticipantsView(QWidget):
     def _open_new(self, organisations: list[dict[str, Any]], n: int) -> None:
         self.dialog = ParticipantDialog(self.ctx, organisations, f"P-{n + 1:03d}", self)
         self.dialog.created.connect(self._created)
-        self.dialog.open()
+        show_dialog(self.dialog)
 
     def _created(self, participant_id: str) -> None:
         self.ctx.data.changed.emit("participant")
@@ -275,7 +278,7 @@ class ParticipantsView(QWidget):
             return
         self.dialog = ConsentDialog(self.ctx, self.current["id"], self.current["code"], self)
         self.dialog.recorded.connect(lambda _cid: self.ctx.data.changed.emit("consent"))
-        self.dialog.open()
+        show_dialog(self.dialog)
 
     def withdraw_consent(self) -> None:
         if self.current is None:
