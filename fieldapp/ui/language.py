@@ -7,8 +7,8 @@ emits :attr:`LanguageBus.changed`. Every window connects that signal to its ``re
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTranslator, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator, Signal
+from PySide6.QtWidgets import QApplication, QToolButton
 
 from fieldapp import i18n
 
@@ -45,4 +45,17 @@ class LanguageBus(QObject):
                 self._qt_translator = translator
         else:
             QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+        if app is not None:
+            _retranslate_qt_internals()
         self.changed.emit(lang)
+
+
+def _retranslate_qt_internals() -> None:
+    """Qt names some of its own helper widgets once, at creation (the tab bar's scroll
+    buttons, read by screen readers); name them again in the new language."""
+    for widget in QApplication.allWidgets():
+        if isinstance(widget, QToolButton):
+            name = {"ScrollLeftButton": "Scroll Left",
+                    "ScrollRightButton": "Scroll Right"}.get(widget.objectName())
+            if name:
+                widget.setAccessibleName(QCoreApplication.translate("QTabBar", name))

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.i18n import _
+from fieldapp.i18n import N_, _
 from fieldapp.services import records
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
@@ -23,8 +23,9 @@ from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.models.codebook import CodebookModel, swatch
 
-COLOURS = ("#e67e22", "#2e86c1", "#27ae60", "#8e44ad", "#c0392b", "#f1c40f", "#16a085",
-           "#7f8c8d")
+COLOURS = (("#e67e22", N_("Orange")), ("#2e86c1", N_("Blue")), ("#27ae60", N_("Green")),
+           ("#8e44ad", N_("Purple")), ("#c0392b", N_("Red")), ("#f1c40f", N_("Yellow")),
+           ("#16a085", N_("Teal")), ("#7f8c8d", N_("Grey")))
 
 
 class CodeDialog(QDialog):
@@ -46,8 +47,8 @@ class CodeDialog(QDialog):
         self.definition_en.setTabChangesFocus(True)
         self.definition_en.setMaximumHeight(70)
         self.colour = QComboBox()
-        for c in COLOURS:
-            self.colour.addItem(swatch(c), c, c)
+        for c, _name in COLOURS:
+            self.colour.addItem(swatch(c), "", c)
         self.colour.setCurrentIndex(len(codebook.codes) % len(COLOURS))
         self.parent_code = QComboBox()
         self.parent_code.addItem("", "")
@@ -86,6 +87,8 @@ class CodeDialog(QDialog):
             if buddy is not None:
                 buddy.setAccessibleName(text)
         self.parent_code.setItemText(0, _("(top level)"))
+        for i, (_c, name) in enumerate(COLOURS):
+            self.colour.setItemText(i, _(name))
 
     def save(self) -> None:
         values = {"name_zh": self.name_zh.text().strip(), "name_en": self.name_en.text().strip(),

@@ -69,6 +69,7 @@ class InterviewEditor(QWidget):
         self.note_tabs.currentChanged.connect(lambda _i: self._show_codings())
         ctx.language.changed.connect(self.retranslate_ui)
         self._codings: dict[str, list[dict[str, Any]]] = {}
+        self._heading = ("", "")
         self.retranslate_ui()
         self.clear()
 
@@ -79,7 +80,10 @@ class InterviewEditor(QWidget):
         self.lower_tabs.setTabText(1, _("Attachments"))
         self._update_heading()
 
-    def _update_heading(self, code: str = "", title: str = "") -> None:
+    def _update_heading(self, code: str | None = None, title: str | None = None) -> None:
+        if code is not None:
+            self._heading = (code, title or "")
+        code, title = self._heading
         if self.interview_id is None:
             self.heading.setText(_("Choose an interview from the list, or create one."))
         else:
