@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "fieldapp.cli.workspace_cmds",
     "fieldapp.cli.record_cmds",
     "fieldapp.cli.export_cmds",
+    "fieldapp.cli.survey_cmds",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3

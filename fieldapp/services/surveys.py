@@ -17,7 +17,8 @@ from fieldapp.i18n import _
 from fieldapp.services import records
 from fieldapp.store.errors import FieldappError, InvalidInput
 from fieldapp.store.workspace import Workspace
-from fieldapp.survey import FormState, Instrument, Issue, load_xlsform
+from fieldapp.survey import AnswerError, FormState, Instrument, Issue, Node, load_xlsform
+from fieldapp.survey.model import INPUT_TYPES
 
 DRAFT, COMPLETE = "draft", "complete"
 
@@ -106,12 +107,74 @@ def complete(ws: Workspace, response_id: str, state: FormState) -> None:
         "completed_at": datetime.now(UTC).isoformat(timespec="seconds")})
 
 
+def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en"
+               ) -> tuple[FormState, list[Issue]]:
+    """Answer a fresh form from ``answers`` (shaped as ``FormState.to_dict()``) the way the app
+    does: each answer through ``set_answer`` in form order, so a wrong kind of value, a code
+    that is not a choice, or an answer to a question the skip logic hides is an issue (kind
+    ``"invalid"``), as is a name the form does not have. Computed values (calculate, start,
+    end, today) in ``answers`` are ignored: the form computes them."""
+    state = FormState(inst, None, language)
+    issues: list[Issue] = []
+    later: list[tuple[str, Any]] = []
+
+    def invalid(address: str, message: str) -> None:
+        issues.append(Issue(address, message, "invalid"))
+
+    def fill(nodes: list[Node], data: Any, where: str) -> None:
+        if not isinstance(data, dict):
+            invalid(where or "/", _("expected a group of answers (a JSON object)"))
+            return
+        known = {n.name for n in nodes}
+        for key in data:
+            if key not in known:
+                invalid(f"{where}/{key}".lstrip("/"), _("the form has no question of this name"))
+        for node in nodes:
+            if node.name not in data:
+                continue
+            raw = data[node.name]
+            address = f"{where}/{node.name}".lstrip("/")
+            if node.type == "group":
+                fill(node.children, raw, address)
+            elif node.type == "repeat":
+                if not isinstance(raw, list):
+                    invalid(address, _("expected a list of repeat instances"))
+                    continue
+                while state.instance_count(address) < len(raw):
+                    state.add_instance(address)
+                while state.instance_count(address) > len(raw):
+                    state.remove_instance(address, state.instance_count(address))
+                for i, item in enumerate(raw):
+                    fill(node.children, item, f"{address}[{i + 1}]")
+            elif node.type in INPUT_TYPES:
+                later.append((address, raw))
+
+    fill(inst.children, answers, "")
+    # An answer may be shown only because of a later one: retry the refused ones until no
+    # more go in, then report what is left.
+    while later:
+        refused: list[tuple[str, Any, str]] = []
+        for address, raw in later:
+            try:
+                state.set_answer(address, raw)
+            except AnswerError as exc:
+                refused.append((address, raw, str(exc)))
+        if len(refused) == len(later):
+            for address, _raw, message in refused:
+                invalid(address, message)
+            break
+        later = [(a, r) for a, r, _m in refused]
+    return state, issues
+
+
 def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[str, Any], *,
                               complete_it: bool = True, **links: Any) -> str:
-    """Data entry from paper (CLI): the same validation as the app."""
+    """Data entry from paper (CLI): the same validation as the app. Nothing is saved when an
+    answer is invalid, or (to complete) when a required answer is missing."""
     inst = instrument(ws, instrument_id)
-    state = FormState(inst, answers)
-    issues = state.validate_all() if complete_it else []
+    state, issues = fill_state(inst, answers)
+    if complete_it:
+        issues += state.validate_all()
     if issues:
         raise ResponseIncomplete(issues)
     rid = new_response(ws, instrument_id, **links)
