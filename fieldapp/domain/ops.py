@@ -6,6 +6,8 @@ register: an operation *supersedes*, for every field it writes, the operations n
 operations alone, never of the order they arrived in; more than one head is a conflict, and the
 head with the greatest ``(hlc, device, seq)`` is what the tables show meanwhile.
 
+A superseded value may be hollowed out to null in the log (see ``OpApplier._husk``).
+
 Writing several fields in one operation (where DESIGN.md sketches one field per operation) keeps
 a record's creation atomic and the change log a fifth of the size; registers stay per field.
 

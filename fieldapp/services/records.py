@@ -225,12 +225,18 @@ def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
     attachments: a transcript cannot be split reliably between speakers. Organisations stay.
     Returns how many records of each type were erased.
     """
+    from fieldapp.domain.ids import new_id
+
     p = get(ws, "participant", participant_id)
     when = str(withdrawn_on or date.today())
     with ws.transaction():
         op = ws.write("participant", participant_id,
                       {"_erase": {"date": when, "reason": reason}})
         counts = ws.erased_by(op.id)
+        # This device carried the order out: its receipt travels to the coordinators.
+        ws.write("receipt", new_id(), {
+            "erase_device": op.device, "erase_seq": op.seq, "participant_id": participant_id,
+            "device": ws.device_id, "at": when}, create=True)
         ws.audit("consent.withdraw", {"participant_id": p["id"], "date": when,
                                       "erased": counts}, in_transaction=True)
     ws.compact_after_erasure()

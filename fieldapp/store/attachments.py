@@ -92,3 +92,78 @@ def decrypt_chunks(path: Path, key: bytes) -> Iterator[bytes]:
 
 def new_key() -> bytes:
     return secrets.token_bytes(32)
+
+
+class EncryptingWriter:
+    """A writable file object that encrypts what it is given into ``target`` (chunked like
+    :func:`encrypt_stream`): for attachments arriving in a bundle. Call :meth:`commit` to put
+    the file in place, or :meth:`abort` to leave nothing."""
+
+    def __init__(self, target: Path, key: bytes) -> None:
+        self.target = target
+        self._aead = AESGCM(key)
+        self._prefix = secrets.token_bytes(8)
+        self._pending = b""
+        self._index = 0
+        self.digest = hashlib.sha256()
+        self.size = 0
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = target.with_name(target.name + ".part")
+        self._fh: BinaryIO | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self._fh.write(MAGIC + struct.pack(">I", CHUNK) + self._prefix)
+
+    def write(self, data: bytes) -> int:
+        assert self._fh is not None
+        self.digest.update(data)
+        self.size += len(data)
+        self._pending += data
+        # Keep at least one byte back: only the final chunk may be marked last.
+        while len(self._pending) > CHUNK:
+            chunk, self._pending = self._pending[:CHUNK], self._pending[CHUNK:]
+            self._fh.write(self._aead.encrypt(_nonce(self._prefix, self._index), chunk, b"M"))
+            self._index += 1
+        return len(data)
+
+    def commit(self) -> None:
+        assert self._fh is not None
+        self._fh.write(self._aead.encrypt(_nonce(self._prefix, self._index), self._pending, b"L"))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        self._fh = None
+        os.replace(self._tmp, self.target)
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        self._tmp.unlink(missing_ok=True)
+
+
+class DecryptingReader:
+    """A readable file object over an encrypted attachment (streams; never the whole file)."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self._chunks = decrypt_chunks(path, key)
+        self._buf = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            try:
+                self._buf += next(self._chunks)
+            except StopIteration:
+                break
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def close(self) -> None:
+        self._chunks.close()
+
+    def __enter__(self) -> DecryptingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

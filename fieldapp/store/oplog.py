@@ -135,7 +135,7 @@ class OpApplier:
             f for (f,) in conn.execute(
                 "SELECT field FROM superseded WHERE device = ? AND seq = ?", op.id).fetchall()
         }
-        stored_values = {k: v for k, v in op.values.items() if k not in superseded}
+        stored_values = {k: (None if k in superseded else v) for k, v in op.values.items()}
         conn.execute(
             'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -150,7 +150,7 @@ class OpApplier:
                 deleted = conn.execute(
                     "DELETE FROM heads WHERE entity_id = ? AND field = ? AND device = ? AND seq = ?",
                     (op.entity_id, f, p[0], p[1])).rowcount
-                if deleted:
+                if deleted and p[0] == op.device:
                     self._husk(p, f)
             if f not in superseded:
                 conn.execute(
@@ -197,11 +197,18 @@ class OpApplier:
                              (cur.lastrowid, search.index_text(text)))
 
     def _husk(self, opid: OpId, f: str) -> None:
-        """Drop a superseded field's value from the log: it can never be shown again, and
-        keeping old text would make deleting a sentence from a note an illusion."""
+        """Hollow out a superseded field's value: it can never be shown again, and keeping old
+        text would make deleting a sentence from a note an illusion.
+
+        The field stays in the operation (as null) because the operation still supersedes what
+        *it* saw for that field. Only a value superseded by a later operation of the same
+        device is hollowed: every bundle or relay that carries the old operation then carries
+        the newer one too (it has a higher sequence number on the same device), so no replica
+        ever sees a hollowed value as a head. Text on an owned record (a note) is only ever
+        edited by its owner, so old note text never survives."""
         self.conn.execute(
-            'UPDATE ops SET "values" = json_remove("values", ?) WHERE device = ? AND seq = ?',
-            (f'$."{f}"', opid[0], opid[1]))
+            'UPDATE ops SET "values" = json_set("values", ?, json(\'null\')) '
+            "WHERE device = ? AND seq = ?", (f'$."{f}"', opid[0], opid[1]))
 
     def _materialise(self, op: Op, fields: list[str]) -> None:
         conn = self.conn

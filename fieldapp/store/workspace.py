@@ -427,15 +427,40 @@ class Workspace:
             "GROUP BY entity", order).fetchall()
         return {str(e): int(n) for e, n in rows}
 
-    def ops(self) -> list[Op]:
+    def ops(self, *, device: str | None = None, after_seq: int = 0,
+            entities: tuple[str, ...] | None = None) -> list[Op]:
+        """Operations in the log, in clock order; optionally only ``device``'s after a
+        sequence number, or only those on some record types."""
         import json
 
         from fieldapp.domain.ops import loads_pred
 
-        rows = self.db.execute(
-            'SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops '
-            "ORDER BY hlc, device, seq").fetchall()
+        sql = 'SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops'
+        clauses: list[str] = []
+        args: list[Any] = []
+        if device is not None:
+            clauses += ["device = ?", "seq > ?"]
+            args += [device, after_seq]
+        if entities is not None:
+            clauses.append(f"entity IN ({','.join('?' * len(entities))})")
+            args += list(entities)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        rows = self.db.execute(sql + " ORDER BY hlc, device, seq", args).fetchall()
         return [Op(d, s, h, e, i, json.loads(v), loads_pred(p)) for d, s, h, e, i, v, p in rows]
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def erase_orders(self) -> list[tuple[str, int, str, dict[str, Any]]]:
+        """Every erase order held: (device, seq, participant id, its details)."""
+        import json
+
+        rows = self.db.execute(
+            "SELECT device, seq, entity_id, json_extract(\"values\", '$._erase') FROM ops "
+            "WHERE json_extract(\"values\", '$._erase') IS NOT NULL ORDER BY hlc").fetchall()
+        return [(str(d), int(s), str(e), json.loads(v)) for d, s, e, v in rows]
 
     # -- erasure plumbing ----------------------------------------------------------------
 
