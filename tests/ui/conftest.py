@@ -98,7 +98,7 @@ class ScriptedInteraction(Interaction):
 
 
 @pytest.fixture(autouse=True)
-def no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_blocking_dialogs(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A real blocking dialog would hang an offscreen test: make any attempt fail at once,
     and close any modal QMessageBox/QFileDialog that still appears (failing the test)."""
 
