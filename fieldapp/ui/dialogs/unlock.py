@@ -35,6 +35,7 @@ class UnlockDialog(QDialog):
         self.ctx = ctx
         self.path = path
         self.recovery_mode = False
+        self.working = False
         self.setObjectName("unlock_dialog")
         self.where = QLabel()
         self.where.setWordWrap(True)
@@ -108,7 +109,7 @@ class UnlockDialog(QDialog):
         (self.recovery if self.recovery_mode else self.passphrase).setFocus()
 
     def try_unlock(self) -> None:
-        if self.busy.isVisible():
+        if self.working:
             return
         path = self.path
         if self.recovery_mode:
@@ -132,6 +133,7 @@ class UnlockDialog(QDialog):
         self.ctx.tasks.open_workspace(opener, self._done, self._failed)
 
     def _set_busy(self, busy: bool) -> None:
+        self.working = busy
         self.busy.setVisible(busy)
         for w in (self.passphrase, self.recovery, self.new_passphrase, self.unlock_button,
                   self.switch):

@@ -141,15 +141,28 @@ class InterviewFilter(QSortFilterProxyModel):
         self.setSortLocaleAware(True)
 
     def set_criterion(self, key: str, value: str) -> None:
+        self._begin()
         if value:
             self.criteria[key] = value
         else:
             self.criteria.pop(key, None)
-        self.invalidateRowsFilter()
+        self._end()
 
     def set_dates(self, start: date | None, end: date | None) -> None:
+        self._begin()
         self.date_from, self.date_to = start, end
-        self.invalidateRowsFilter()
+        self._end()
+
+    # Qt 6.10 replaced invalidateRowsFilter() by begin/endFilterChange().
+    def _begin(self) -> None:
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+
+    def _end(self) -> None:
+        if hasattr(self, "endFilterChange"):
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - Qt before 6.10
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()

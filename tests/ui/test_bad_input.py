@@ -1,0 +1,160 @@
+"""Bad input and bad luck: rich or huge pastes, unreadable or oversized attachments, a removed
+USB stick, and the real worker thread staying out of the UI's way."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QTimer
+from PySide6.QtWidgets import QApplication
+
+from fieldapp.services import records, session
+from fieldapp.store.errors import StorageUnavailable
+from fieldapp.ui.context import AppContext, build_context
+from fieldapp.ui.dialogs.unlock import UnlockDialog
+from fieldapp.ui.main_window import MainWindow
+from fieldapp.ui.views import attachments as attachments_view
+from fieldapp.ui.views import note_editor
+from fieldapp.ui.views.note_editor import NoteEditor
+from tests.ui.conftest import PASSPHRASE, ScriptedInteraction
+
+
+def open_note(unlocked: MainWindow) -> NoteEditor:
+    unlocked.workspace.interviews.new_interview()
+    return unlocked.workspace.interviews.editor.show_note("transcript")
+
+
+def test_rich_text_paste_keeps_plain_text(qtbot: Any, unlocked: MainWindow) -> None:
+    note = open_note(unlocked)
+    mime = QMimeData()
+    mime.setHtml("<b>粗体</b> and <i>italic</i><table><tr><td>cell</td></tr></table>")
+    mime.setText("粗体 and italic\ncell")
+    note.edit.insertFromMimeData(mime)
+    assert note.edit.toPlainText() == "粗体 and italic\ncell"
+    note.save_now()
+    assert note.status.text() == "Saved"
+
+
+def test_long_paste_is_plain_and_quick_and_huge_one_refused(
+        qtbot: Any, unlocked: MainWindow, interaction: ScriptedInteraction,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    note = open_note(unlocked)
+    mime = QMimeData()
+    mime.setText("访谈记录 interview transcript line.\n" * 6000)  # ~200,000 characters
+    start = time.perf_counter()
+    note.edit.insertFromMimeData(mime)
+    assert time.perf_counter() - start < 2.0
+    assert len(note.edit.toPlainText()) == len(mime.text())
+    monkeypatch.setattr(note_editor, "MAX_PASTE_CHARS", 1000)
+    before = note.edit.toPlainText()
+    big = QMimeData()
+    big.setText("x" * 5000)
+    note.edit.insertFromMimeData(big)
+    assert note.edit.toPlainText() == before
+    assert "at most" in interaction.texts("warn")[-1]
+
+
+def test_removed_usb_stick_keeps_text_and_retries(
+        qtbot: Any, unlocked: MainWindow, interaction: ScriptedInteraction,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    note = open_note(unlocked)
+    note.edit.setPlainText("written before the stick was pulled")
+    note.save_now()
+    assert note.status.text() == "Saved"
+    real = records.save_note_body
+    unplugged = [True]
+
+    def flaky(ws: Any, note_id: str, body: str) -> bool:
+        if unplugged[0]:
+            raise StorageUnavailable("disk I/O error")
+        return real(ws, note_id, body)
+
+    monkeypatch.setattr(records, "save_note_body", flaky)
+    monkeypatch.setattr(note, "retry", note.retry)
+    note.retry.setInterval(100)
+    note.edit.appendPlainText("and after")
+    note.save_now()
+    assert "cannot be reached" in note.status.text()
+    assert note.edit.toPlainText().endswith("and after")  # the text stays
+    unplugged[0] = False
+    qtbot.waitUntil(lambda: note.status.text() == "Saved", timeout=3000)
+    assert not note.dirty
+
+
+def test_unreadable_and_oversized_attachments_say_so(
+        qtbot: Any, unlocked: MainWindow, interaction: ScriptedInteraction, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    open_note(unlocked)
+    panel = unlocked.workspace.interviews.editor.attachments
+    interaction.allow_errors = True
+    panel.add_file(tmp_path / "missing.jpg")
+    assert "could not be read" in interaction.texts("error")[-1]
+    big = tmp_path / "long-recording.m4a"
+    big.write_bytes(b"\0" * 4096)
+    monkeypatch.setattr(attachments_view, "MAX_ATTACHMENT_BYTES", 1024)
+    panel.add_file(big)
+    assert "at most" in interaction.texts("error")[-1]
+    assert panel.list.count() == 0
+
+
+def test_attachment_added_encrypted_opened_from_memory_saved_on_request(
+        qtbot: Any, unlocked: MainWindow, interaction: ScriptedInteraction, tmp_path: Path,
+        workspace_path: Path) -> None:
+    open_note(unlocked)
+    panel = unlocked.workspace.interviews.editor.attachments
+    doc = tmp_path / "consent-form.txt"
+    doc.write_text("签字 signed", encoding="utf-8")
+    panel.add_file(doc)
+    assert panel.list.count() == 1
+    stored = list((workspace_path / "attachments").rglob("*.enc"))
+    assert stored and "签字".encode() not in stored[0].read_bytes()
+    panel.list.setCurrentRow(0)
+    panel.open_selected()
+    assert panel.viewer is not None
+    interaction.files.append(tmp_path / "copy.txt")
+    panel.save_selected()
+    assert (tmp_path / "copy.txt").read_text(encoding="utf-8") == "签字 signed"
+
+
+def test_unlock_on_the_real_worker_keeps_the_window_responsive(
+        qtbot: Any, qapp: QApplication, home: Path, interaction: ScriptedInteraction,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = session.default_workspace_path()
+    ws, _key = session.create_workspace(path, PASSPHRASE)
+    ws.close()
+    slow_open = session.open_workspace
+
+    def slow(p: Path, secret: str) -> Any:
+        time.sleep(0.6)  # as the real Argon2id parameters take
+        return slow_open(p, secret)
+
+    monkeypatch.setattr(session, "open_workspace", slow)
+    ctx: AppContext = build_context(interaction=interaction)  # the real thread
+    try:
+        dialog = UnlockDialog(ctx, path)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.passphrase.setText(PASSPHRASE)
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+
+        timer = QTimer()
+        timer.timeout.connect(tick)
+        timer.start(10)
+        with qtbot.waitSignal(dialog.unlocked, timeout=5000):
+            dialog.try_unlock()
+            assert dialog.busy.isVisible() and dialog.working
+        timer.stop()
+        assert max(gaps) < 0.1, f"the event loop stalled for {max(gaps):.3f} s"
+        assert ctx.tasks.has_workspace_hint()
+    finally:
+        ctx.tasks.shutdown()
+        ctx.language.detach()
