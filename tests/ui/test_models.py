@@ -25,7 +25,7 @@ def test_interview_model_columns_and_tester(qtmodeltester: Any) -> None:
     model.set_rows([interview(1), interview(2, site="成都", status="planned")])
     qtmodeltester.check(model, force_py=True)
     assert [model.headerData(i, Qt.Orientation.Horizontal) for i in range(len(COLUMNS))][:3] == \
-        ["Code", "Date", "Title"]
+        ["Interview code", "Date", "Title"]
     assert model.index(1, COLUMN["status"]).data() == "Planned"
     assert "2026" in model.index(0, COLUMN["date"]).data()
     model.update_record("id2", {"code": "CD-HIV-002"})

@@ -34,6 +34,7 @@ class CodeDialog(QDialog):
     def __init__(self, ctx: AppContext, codebook: CodebookModel, parent_id: str | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)
         self.ctx = ctx
         self.setObjectName("code_dialog")
         self.name_zh = QLineEdit()

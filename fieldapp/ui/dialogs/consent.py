@@ -35,6 +35,7 @@ class ConsentDialog(QDialog):
     def __init__(self, ctx: AppContext, participant_id: str, participant_code: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)
         self.ctx = ctx
         self.participant_id = participant_id
         self.participant_code = participant_code

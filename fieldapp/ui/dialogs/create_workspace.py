@@ -33,6 +33,7 @@ class CreateWorkspaceDialog(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None,
                  path: Path | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)
         self.ctx = ctx
         self.setObjectName("create_workspace_dialog")
         self.folder = QLineEdit(str(path or session.default_workspace_path()))

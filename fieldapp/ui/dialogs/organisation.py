@@ -32,6 +32,7 @@ class OrganisationDialog(QDialog):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)
         self.ctx = ctx
         self.setObjectName("organisation_dialog")
         self.fields = {n: QLineEdit() for n in TEXT_FIELDS}

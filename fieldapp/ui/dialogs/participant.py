@@ -33,6 +33,7 @@ class ParticipantDialog(QDialog):
     def __init__(self, ctx: AppContext, organisations: list[dict[str, Any]],
                  suggested_code: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)
         self.ctx = ctx
         self.setObjectName("participant_dialog")
         self.fields: dict[str, QLineEdit] = {}

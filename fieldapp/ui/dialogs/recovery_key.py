@@ -25,6 +25,7 @@ from fieldapp.ui.interaction import error_text
 class RecoveryKeyDialog(QDialog):
     def __init__(self, ctx: AppContext, recovery_key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)
         self.ctx = ctx
         self._key = recovery_key
         self.setObjectName("recovery_key_dialog")

@@ -32,6 +32,7 @@ class UnlockDialog(QDialog):
 
     def __init__(self, ctx: AppContext, path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumWidth(480)
         self.ctx = ctx
         self.path = path
         self.recovery_mode = False

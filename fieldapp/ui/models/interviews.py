@@ -31,7 +31,7 @@ class Column:
 
 
 COLUMNS = (
-    Column("code", N_("Code")),
+    Column("code", N_("Interview code")),
     Column("date", N_("Date")),
     Column("title", N_("Title")),
     Column("site", N_("Site")),

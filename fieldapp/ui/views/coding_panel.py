@@ -108,7 +108,7 @@ class CodingPanel(QWidget):
             passage = text[c["start_offset"]:c["end_offset"]].replace("\n", " ")
             if len(passage) > 40:
                 passage = passage[:40] + "…"
-            quote = " ❝" if c.get("may_quote") else ""
+            quote = f" ({_('may quote')})" if c.get("may_quote") else ""
             item = QListWidgetItem(f"{self.codebook.name(c['code_id'])}{quote}: {passage}")
             item.setData(Qt.ItemDataRole.UserRole, c)
             item.setData(Qt.ItemDataRole.DecorationRole, swatch(colours.get(c["code_id"], "")))

@@ -39,7 +39,7 @@ def _date(text: str | None) -> str:
 
 
 COLUMNS = (
-    RecordColumn("code", N_("Code"), lambda r: r.get("code") or ""),
+    RecordColumn("code", N_("Participant code"), lambda r: r.get("code") or ""),
     RecordColumn("role", N_("Role"), lambda r: r.get("role") or ""),
     RecordColumn("organisation", N_("Organisation"),
                  lambda r: pick(r.get("organisation_zh"), r.get("organisation_en"))),

@@ -36,7 +36,7 @@ class WelcomePage(QWidget):
         self.demo_hint = QLabel()
         self.demo_hint.setWordWrap(True)
         box = QWidget()
-        box.setMaximumWidth(560)
+        box.setFixedWidth(560)  # a fixed width lets wrapped labels take their full height
         inner = QVBoxLayout(box)
         inner.addWidget(self.title)
         inner.addWidget(self.intro)

@@ -1,0 +1,124 @@
+"""Render the main screens to PNG, in English and in Simplified Chinese.
+
+    python -m fieldapp.ui.screenshots OUTDIR
+
+Runs offscreen against a throwaway demo workspace in a temporary folder (nothing of the user's
+is opened). Used to look at layouts, clipped text and the Chinese font.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+
+
+def _shoot(widget: QWidget, target: Path) -> None:
+    app = QApplication.instance()
+    for _ in range(3):
+        if app is not None:
+            app.processEvents()
+    widget.grab().save(str(target))
+    print(target)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(__doc__)
+        return 2
+    out = Path(args[0])
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # A throwaway workspace: weak key derivation is fine for a picture.
+    os.environ["FIELDAPP_INSECURE_FAST_KDF_FOR_TESTS"] = "1"
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["FIELDAPP_HOME"] = home
+        return _render(out)
+
+
+def _render(out: Path) -> int:
+    from fieldapp import i18n
+    from fieldapp.services import demo, session
+    from fieldapp.ui import fonts
+    from fieldapp.ui.app import ensure_app, make_window
+    from fieldapp.ui.context import build_context
+    from fieldapp.ui.dialogs.consent import ConsentDialog
+    from fieldapp.ui.dialogs.create_workspace import CreateWorkspaceDialog
+    from fieldapp.ui.dialogs.organisation import OrganisationDialog
+    from fieldapp.ui.dialogs.recovery_key import RecoveryKeyDialog
+    from fieldapp.ui.dialogs.unlock import UnlockDialog
+
+    app = ensure_app()
+    fonts.apply(app)
+    ctx = build_context(synchronous=True)
+    i18n.set_language("en")
+    window = make_window(ctx)
+    window.resize(1280, 800)
+    window.show()
+    ws_view = window.workspace
+    demo_path = session.demo_workspace_path()
+
+    def dialogs() -> list[tuple[str, Callable[[], QDialog]]]:
+        return [
+            ("create", lambda: CreateWorkspaceDialog(ctx)),
+            ("recovery_key", lambda: RecoveryKeyDialog(ctx, "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567")),
+            ("unlock", lambda: UnlockDialog(ctx, demo_path)),
+            ("consent", lambda: ConsentDialog(ctx, "p", "KM-HIV-001")),
+            ("organisation", lambda: OrganisationDialog(ctx)),
+        ]
+
+    for lang in ("en", "zh_CN"):
+        ctx.language.set_language(lang)
+        window.session.start()
+        window.stack.setCurrentWidget(window.welcome)
+        _shoot(window, out / f"{lang}-01-welcome.png")
+        for i, (name, make) in enumerate(dialogs()):
+            d = make()
+            d.show()
+            _shoot(d, out / f"{lang}-0{i + 2}-{name}.png")
+            d.deleteLater()
+        if not ctx.tasks.has_workspace_hint():
+            ctx.tasks.open_workspace(lambda: demo.create_demo(demo_path, "fieldapp-demo"))
+            window.session.path = demo_path
+            window.session.enter_opened()
+        window.stack.setCurrentWidget(window.workspace)
+        interviews = ws_view.interviews
+        if interviews.model.rowCount():
+            interviews.select(interviews.model.record(0)["id"])
+        editor = interviews.editor
+        for kind, note in editor.notes.items():
+            if note.highlights:
+                editor.show_note(kind)
+                break
+        for n, (name, view) in enumerate((("interviews", interviews),
+                                          ("participants", ws_view.participants),
+                                          ("organisations", ws_view.organisations),
+                                          ("codebook", ws_view.codes))):
+            ws_view.tabs.setCurrentWidget(view)
+            if view is ws_view.participants and view.model.rowCount():
+                view.select(view.model.record(0)["id"])
+            if view is ws_view.codes and ws_view.codebook.rowCount():
+                view.tree.setCurrentIndex(ws_view.codebook.index(0, 0))
+            _shoot(window, out / f"{lang}-1{n}-{name}.png")
+        ws_view.show_search()
+        ws_view.search.query.setText("艾滋" if lang == "zh_CN" else "contract")
+        ws_view.search.run_search()
+        _shoot(window, out / f"{lang}-14-search.png")
+        window.session.lock()
+        _shoot(window, out / f"{lang}-15-locked.png")
+        dialog = window.session.dialog
+        if isinstance(dialog, UnlockDialog):
+            dialog.passphrase.setText("fieldapp-demo")
+            dialog.try_unlock()
+    window.close()
+    ctx.language.detach()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
