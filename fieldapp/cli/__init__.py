@@ -17,6 +17,7 @@ from fieldapp.i18n import _, set_language, system_language
 COMMAND_MODULES = (
     "fieldapp.cli.workspace_cmds",
     "fieldapp.cli.record_cmds",
+    "fieldapp.cli.team_cmds",
     "fieldapp.cli.export_cmds",
     "fieldapp.cli.survey_cmds",
 )
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     from fieldapp.store.errors import FieldappError
     from fieldapp.store.sqlite import DatabaseError, translate_error
+    from fieldapp.sync.errors import SyncError
 
     try:
         try:
@@ -63,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         except DatabaseError as exc:
             raise translate_error(exc, getattr(args, "workspace", "") or "") from None
     except FieldappError as exc:
+        print(_("error: {message}").format(message=exc.message), file=sys.stderr)
+        return EXIT_FAILED
+    except SyncError as exc:
         print(_("error: {message}").format(message=exc.message), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import hashlib
 import os
 import secrets
 import struct
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,7 +67,7 @@ def encrypt_stream(source: BinaryIO, target: Path, key: bytes) -> tuple[int, str
     return size, digest.hexdigest()
 
 
-def decrypt_chunks(path: Path, key: bytes) -> Iterator[bytes]:
+def decrypt_chunks(path: Path, key: bytes) -> Generator[bytes, None, None]:
     aead = AESGCM(key)
     with open(path, "rb") as fh:
         header = fh.read(len(MAGIC) + 4 + 8)
