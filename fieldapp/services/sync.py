@@ -295,9 +295,12 @@ def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
             result.rejected_ops += 1
             continue
         ops.append(op)
-    trial = ws.apply_remote(ops, dry_run=True)
-    live = ws.live_record_count()
-    if (not confirm_mass_delete and trial.deleted_live >= MASS_DELETE_MINIMUM
+    deleting = sum(1 for op in ops if op.values.get("_deleted") is True or ERASE in op.values)
+    if not confirm_mass_delete and deleting >= MASS_DELETE_MINIMUM:
+        # Only a bundle that deletes a lot is worth a trial run (it costs a second merge).
+        trial = ws.apply_remote(ops, dry_run=True)
+        live = ws.live_record_count()
+    if (not confirm_mass_delete and deleting >= MASS_DELETE_MINIMUM
             and trial.deleted_live > live * MASS_DELETE_SHARE):
         result.status = "held"
         result.reason = _("This bundle would delete {n} of {total} records. It was not merged; "
