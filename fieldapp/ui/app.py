@@ -29,6 +29,13 @@ def initial_language(ctx: AppContext) -> str:
     return chosen or i18n.system_language()
 
 
+def _warm_up() -> None:
+    import fieldapp.services.records
+    import fieldapp.services.search
+    import fieldapp.services.session
+    import fieldapp.services.ui_support  # noqa: F401
+
+
 def make_window(ctx: AppContext) -> MainWindow:
     """A main window wired to ``ctx``; the caller shows it and calls ``session.start``."""
     ctx.tasks.default_error = lambda exc: ctx.interaction.error(None, exc)
@@ -61,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     window = make_window(ctx)
     window.show()
     window.session.start(args.workspace)
+    # Load the database and cryptography code on the worker while the researcher types the
+    # passphrase, rather than after they press Unlock (a moment later: the window first).
+    QTimer.singleShot(300, lambda: ctx.tasks.submit(_warm_up, None, lambda _exc: None))
     if args.exit_when_ready:
         def ready() -> None:
             print(f"ready {time.perf_counter() - _START:.4f}", flush=True)

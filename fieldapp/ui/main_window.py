@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStackedWidget, QWidget
+
+if TYPE_CHECKING:
+    from fieldapp.ui.views.workspace_view import WorkspaceView
 
 from fieldapp.i18n import _, ngettext
 from fieldapp.ui import settings as keys
@@ -12,7 +17,6 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.session import SessionController, State
 from fieldapp.ui.views.locked import LockedPage
 from fieldapp.ui.views.welcome import WelcomePage
-from fieldapp.ui.views.workspace_view import WorkspaceView
 
 IDLE_CHOICES = (1, 5, 10, 15, 30, 60)
 
@@ -26,8 +30,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.welcome = WelcomePage(ctx)
         self.locked = LockedPage(ctx)
-        self.workspace = WorkspaceView(ctx)
-        for page in (self.welcome, self.locked, self.workspace):
+        self._workspace: WorkspaceView | None = None  # built when first needed
+        for page in (self.welcome, self.locked):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
         self._place: dict[str, object] | None = None
@@ -38,6 +42,7 @@ class MainWindow(QMainWindow):
         self.locked.unlock_requested.connect(self.session.request_unlock)
         self.session.state_changed.connect(self._state_changed)
         self.session.about_to_lock.connect(self._remember_place)
+        self.session.unlock_started.connect(lambda: self.workspace)
         self._build_actions()
         self._build_menus()
         ctx.language.changed.connect(self.retranslate_ui)
@@ -48,6 +53,17 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
         else:
             self.resize(1200, 780)
+
+    @property
+    def workspace(self) -> WorkspaceView:
+        """The workspace views, built on first use: the first unlock builds them while the
+        worker derives the key, so the window itself opens quickly."""
+        if self._workspace is None:
+            from fieldapp.ui.views.workspace_view import WorkspaceView
+
+            self._workspace = WorkspaceView(self.ctx)
+            self.stack.addWidget(self._workspace)
+        return self._workspace
 
     # -- actions and menus ---------------------------------------------------------------
 
@@ -92,10 +108,11 @@ class MainWindow(QMainWindow):
         self.act_open.triggered.connect(self.session.request_open)
         self.act_lock.triggered.connect(self.session.lock)
         self.act_quit.triggered.connect(self.close)
-        self.act_find.triggered.connect(self.workspace.show_search)
-        self.act_new_interview.triggered.connect(self.workspace.new_interview)
-        self.act_new_participant.triggered.connect(self.workspace.new_participant)
-        self.act_apply_code.triggered.connect(self.workspace.apply_code)
+        self.act_find.triggered.connect(lambda: self.workspace.show_search())
+        self.act_new_interview.triggered.connect(lambda: self.workspace.new_interview())
+        self.act_new_participant.triggered.connect(
+            lambda: self.workspace.new_participant())
+        self.act_apply_code.triggered.connect(lambda: self.workspace.apply_code())
         self.act_lang_en.triggered.connect(lambda: self._set_language("en"))
         self.act_lang_zh.triggered.connect(lambda: self._set_language("zh_CN"))
         self.act_ime_help.triggered.connect(self._ime_help)
@@ -174,8 +191,8 @@ class MainWindow(QMainWindow):
     # -- state ---------------------------------------------------------------------------
 
     def _state_changed(self, state: State) -> None:
-        page: QWidget = {State.NONE: self.welcome, State.LOCKED: self.locked,
-                         State.UNLOCKED: self.workspace}[state]
+        page: QWidget = (self.workspace if state is State.UNLOCKED
+                         else self.welcome if state is State.NONE else self.locked)
         self.stack.setCurrentWidget(page)
         unlocked = state is State.UNLOCKED
         for act in (self.act_lock, self.act_find, self.act_new_interview,
@@ -187,7 +204,8 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _remember_place(self) -> None:
-        self._place = self.workspace.place()
+        if self._workspace is not None:
+            self._place = self._workspace.place()
 
     def _set_language(self, lang: str) -> None:
         self.ctx.settings.set(keys.LANGUAGE, lang)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from fieldapp.i18n import _
-from fieldapp.services import session
+from fieldapp.ui import paths
 from fieldapp.ui import settings as keys
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
@@ -30,6 +30,8 @@ class SessionController(QObject):
     state_changed = Signal(object)
     #: emitted before the workspace closes: editors queue their last save
     about_to_lock = Signal()
+    #: an unlock is under way on the worker
+    unlock_started = Signal()
 
     def __init__(self, ctx: AppContext, window: QWidget) -> None:
         super().__init__(window)
@@ -52,9 +54,9 @@ class SessionController(QObject):
         last = self.ctx.settings.get(keys.LAST_WORKSPACE)
         if last:
             candidates.append(Path(last))
-        candidates.append(session.default_workspace_path())
+        candidates.append(paths.default_workspace_path())
         for candidate in candidates:
-            if candidate is not None and session.is_workspace(candidate):
+            if candidate is not None and paths.is_workspace(candidate):
                 self.path = candidate
                 self._set_state(State.LOCKED)
                 self.request_unlock()
@@ -70,7 +72,7 @@ class SessionController(QObject):
         folder = self.ctx.interaction.choose_folder(self.window, _("Open a workspace folder"))
         if folder is None:
             return
-        if not session.is_workspace(folder):
+        if not paths.is_workspace(folder):
             self.ctx.interaction.warn(self.window, _("Open a workspace"),
                                       _("No fieldapp workspace was found at {path}.").format(
                                           path=folder))
@@ -97,6 +99,7 @@ class SessionController(QObject):
             return
         dialog = UnlockDialog(self.ctx, self.path, self.window)
         dialog.unlocked.connect(lambda _path: self._enter())
+        dialog.started.connect(self.unlock_started)
         self._show(dialog)
 
     def lock(self) -> None:

@@ -18,12 +18,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from fieldapp.store.errors import WorkspaceLocked
-from fieldapp.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

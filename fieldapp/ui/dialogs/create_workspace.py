@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import _
-from fieldapp.services import session
 from fieldapp.ui import passphrase as pp
+from fieldapp.ui import paths
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
@@ -36,7 +36,7 @@ class CreateWorkspaceDialog(QDialog):
         self.setMinimumWidth(480)
         self.ctx = ctx
         self.setObjectName("create_workspace_dialog")
-        self.folder = QLineEdit(str(path or session.default_workspace_path()))
+        self.folder = QLineEdit(str(path or paths.default_workspace_path()))
         self.browse = QPushButton()
         self.browse.setAutoDefault(False)
         self.researcher = QLineEdit()
@@ -127,8 +127,13 @@ class CreateWorkspaceDialog(QDialog):
         secret = self.passphrase.text()
         researcher = self.researcher.text().strip()
         self._set_busy(True)
+        def create() -> object:
+            from fieldapp.services import session  # loaded on the worker, not the UI thread
+
+            return session.create_workspace(path, secret, researcher)
+
         self.ctx.tasks.open_workspace(
-            lambda: session.create_workspace(path, secret, researcher),
+            create,
             lambda result: self._done(path, result[1]), self._failed)
 
     def _set_busy(self, busy: bool) -> None:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import _
-from fieldapp.services import session
 from fieldapp.store.errors import WrongPassphrase, WrongRecoveryKey
 from fieldapp.ui import passphrase as pp
 from fieldapp.ui.context import AppContext
@@ -29,6 +28,8 @@ class UnlockDialog(QDialog):
     """Emits :attr:`unlocked` (path) once the workspace is open on the worker."""
 
     unlocked = Signal(object)
+    #: the key derivation has started on the worker (the window may prepare its views now)
+    started = Signal()
 
     def __init__(self, ctx: AppContext, path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,6 +121,8 @@ class UnlockDialog(QDialog):
                 return
 
             def opener() -> object:
+                from fieldapp.services import session  # loaded on the worker
+
                 return session.recover_workspace(path, key, new)
         else:
             secret = self.passphrase.text()
@@ -127,11 +130,14 @@ class UnlockDialog(QDialog):
                 return
 
             def opener() -> object:
+                from fieldapp.services import session  # loaded on the worker
+
                 return session.open_workspace(path, secret)
 
         self._set_busy(True)
         self.problem.setText(_("Unlocking…"))
         self.ctx.tasks.open_workspace(opener, self._done, self._failed)
+        self.started.emit()
 
     def _set_busy(self, busy: bool) -> None:
         self.working = busy

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QTimer, Signal
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
@@ -80,6 +80,9 @@ class NoteEditor(QWidget):
         self.status.setObjectName("save_status")
         self.count = QLabel()
         self.count.setObjectName("char_count")
+        # Right-aligned in a fixed width: a changing count must not re-lay out the editor.
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.count.setMinimumWidth(140)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(self.count)
@@ -100,6 +103,7 @@ class NoteEditor(QWidget):
         self.edit.paste_refused.connect(self._paste_refused)
         ctx.language.changed.connect(self.retranslate_ui)
         self._state = "idle"
+        self._shown_count = -1
         self.retranslate_ui()
 
     # -- loading -------------------------------------------------------------------------
@@ -191,12 +195,14 @@ class NoteEditor(QWidget):
         return self.interview_id is not None and self.edit.toPlainText() != self._saved_text
 
     def _typed(self) -> None:
+        # Called on every keystroke: keep it to a counter update and a timer restart.
         if self.interview_id is None:
             return
-        self._state = "editing"
         self._update_count()
         self.timer.start()
-        self.retranslate_ui()
+        if self._state != "editing":
+            self._state = "editing"
+            self._show_status()
 
     def save_now(self) -> None:
         """Queue a save of the current text (if it changed) on the worker."""
@@ -281,13 +287,21 @@ class NoteEditor(QWidget):
 
     def _update_count(self) -> None:
         n = max(0, self.edit.document().characterCount() - 1)
+        if n == self._shown_count:
+            return
+        self._shown_count = n
         self.count.setText(ngettext("{n} character", "{n} characters", n).format(
             n=format_number(n)))
 
     def retranslate_ui(self) -> None:
+        self._shown_count = -1  # re-render the count in the new language
         self.edit.setAccessibleName(_("Note text"))
         self.edit.setPlaceholderText(_("Type here; it is saved as you go.")
                                      if self.interview_id else _("Open an interview first."))
+        self._show_status()
+        self._update_count()
+
+    def _show_status(self) -> None:
         self.status.setText({
             "idle": "",
             "editing": _("Editing…"),
@@ -296,4 +310,3 @@ class NoteEditor(QWidget):
             "error": (_("Not saved: {reason}").format(reason=error_text(self._error))
                       if self._error else ""),
         }[self._state])
-        self._update_count()
