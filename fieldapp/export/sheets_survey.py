@@ -4,7 +4,8 @@ One sheet per instrument *version* (each instrument record: a response is bound 
 it was answered with, and versions may differ in their questions), and one per repeat group.
 A response is one row of the main sheet; each repeat instance is one row of its repeat's sheet,
 linked by ``_index`` (the row's number in its sheet) and ``_parent_index`` (the ``_index`` of the
-row it belongs to, in the sheet named by ``_parent_table``). Groups are flattened: a question's
+row it belongs to, in the sheet named by ``_parent_table``). A repeat instance with no answer
+at all is left out. Groups are flattened: a question's
 variable name is its path (``org/n_staff``). A select_multiple question gives its answer joined
 (codes separated by spaces, or labels by "; ") and one 0/1 column per choice (``sectors/hiv``),
 blank when the question was not answered.
@@ -67,6 +68,15 @@ def _dig(data: Any, rel: tuple[str, ...]) -> Any:
             return None
         data = data.get(segment)
     return data
+
+
+def _empty(data: Any) -> bool:
+    """An instance with no answer anywhere in it (the engine starts every repeat with one)."""
+    if isinstance(data, dict):
+        return all(_empty(v) for v in data.values())
+    if isinstance(data, list):
+        return all(_empty(v) for v in data)
+    return data is None or data == ""
 
 
 def convert(node_type: str, raw: Any) -> Any:
@@ -227,6 +237,8 @@ class SurveySheets:
             if not isinstance(items, list):
                 return
             for item in items:
+                if _empty(item):
+                    continue
                 counters[depth] += 1
                 if depth == last:
                     yield counters[depth], parent, r, item

@@ -12,6 +12,7 @@ header row, an autofilter and column widths sized to the data (wide CJK characte
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -53,32 +54,50 @@ def _header(ws: Any, headers: list[str]) -> list[WriteOnlyCell]:
     return cells
 
 
+def _abandon(sheets: list[Any]) -> None:
+    """Close the XML streams of a workbook that will not be saved, so no file stays open."""
+    for ws in sheets:
+        if not ws.closed:
+            with contextlib.suppress(Exception):
+                ws.close()
+
+
+def _stream(book: Workbook, n: int, planned: Planned, work: Path, ticker: Ticker,
+            sheets: list[Any]) -> None:
+    ws = book.create_sheet(planned.title)
+    for i, width in enumerate(planned.widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    # What WriteOnlyWorksheet._get_writer does, with the XML kept beside the target.
+    out = str(work / f"sheet{n}.xml")
+    ALL_TEMP_FILES.append(out)  # openpyxl removes it from this list once it is zipped
+    ws._writer = WorksheetWriter(ws, out=out)
+    ws._writer.write_top()
+    sheets.append(ws)
+    ws.append(_header(ws, planned.headers))
+    rows = 0
+    for row in planned.rows():
+        ws.append(_guard(ws, row))
+        rows += 1
+        ticker.tick()
+    last = get_column_letter(max(1, len(planned.headers)))
+    ws.auto_filter.ref = f"A1:{last}{rows + 1}"
+
+
 def write_xlsx(tables: list[Planned], target: Path, ticker: Ticker, *,
                overwrite: bool = False) -> None:
     with scratch_dir(target) as work:
         book = Workbook(write_only=True)
-        for n, planned in enumerate(tables):
-            ws = book.create_sheet(planned.title)
-            for i, width in enumerate(planned.widths, 1):
-                ws.column_dimensions[get_column_letter(i)].width = width
-            ws.freeze_panes = "A2"
-            # What WriteOnlyWorksheet._get_writer does, with the XML kept beside the target.
-            out = str(work / f"sheet{n}.xml")
-            ALL_TEMP_FILES.append(out)  # openpyxl removes it from this list once it is zipped
-            ws._writer = WorksheetWriter(ws, out=out)
-            ws._writer.write_top()
-            ws.append(_header(ws, planned.headers))
-            rows = 0
-            for row in planned.rows():
-                ws.append(_guard(ws, row))
-                rows += 1
-                ticker.tick()
-            last = get_column_letter(max(1, len(planned.headers)))
-            ws.auto_filter.ref = f"A1:{last}{rows + 1}"
-        ticker.check()
+        sheets: list[Any] = []
+        try:
+            for n, planned in enumerate(tables):
+                _stream(book, n, planned, work, ticker, sheets)
+            ticker.check()
+        except BaseException:
+            _abandon(sheets)
+            raise
         built = work / "book.xlsx"
         book.save(built)
         ticker.check()
         publish(built, target, overwrite)
         ticker.finish()
-

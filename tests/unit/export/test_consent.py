@@ -10,7 +10,8 @@ import pytest
 from fieldapp.services import records
 from fieldapp.services.export import ExportOptions, collect, export
 from tests.unit.export.conftest import IDENTITIES, NO_QUOTE_TEXT, WITHDRAWN_TEXT, Study
-from tests.unit.export.helpers import all_text, records as as_records, run, sheets
+from tests.unit.export.helpers import all_text, run, sheets
+from tests.unit.export.helpers import records as as_records
 
 VAULT = [v for person in IDENTITIES.values() for v in person.values()]
 
@@ -65,7 +66,7 @@ def test_no_identifier_in_any_cell_or_csv_byte_by_default(study: Study) -> None:
         path, summary = run(study, overwrite=True, **options)  # type: ignore[arg-type]
         text = all_text(path)
         blob = _csv_bytes(study, **options).decode("utf-8-sig")
-        for value in VAULT + ["陈见证"]:  # and the consent witness
+        for value in [*VAULT, "陈见证"]:  # and the consent witness
             assert value not in text, value
             assert value not in blob, value
         assert "Identifiers" not in sheets(path)
@@ -94,7 +95,7 @@ def test_every_export_is_audited_without_contents(study: Study) -> None:
     assert detail["include_identifiers"] is False
     assert detail["rows"]["interviews"] == 2 and detail["total_rows"] == summary.rows
     flat = str(entry)
-    for secret in VAULT + ["合同每年续签", "红丝带访谈", "KM-HIV-001"]:
+    for secret in [*VAULT, "合同每年续签", "红丝带访谈", "KM-HIV-001"]:
         assert secret not in flat
 
 
