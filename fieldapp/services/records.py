@@ -187,11 +187,14 @@ def record_consent(ws: Workspace, participant_id: str, *, form_version: str, lan
     bad = [s for s in scopes if s not in CONSENT_SCOPES]
     if bad:
         raise InvalidInput(_("Unknown consent scope: {scope}").format(scope=", ".join(bad)))
-    return create(ws, "consent", {
+    cid = create(ws, "consent", {
         "participant_id": participant_id, "form_version": form_version, "language": language,
         "method": method, "date": str(date_given), "scopes": sorted(scopes), "witness": witness,
         "status": "given",
     })
+    ws.audit("consent.record", {"consent_id": cid, "participant_id": participant_id,
+                                "method": method, "scopes": sorted(scopes)})
+    return cid
 
 
 def consent_of(ws: Workspace, participant_id: str) -> list[Record]:

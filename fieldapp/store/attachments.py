@@ -16,7 +16,7 @@ import hashlib
 import os
 import secrets
 import struct
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -109,7 +109,7 @@ class EncryptingWriter:
         self.size = 0
         target.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = target.with_name(target.name + ".part")
-        self._fh: BinaryIO | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self._fh: BinaryIO | None = open(self._tmp, "wb")
         self._fh.write(MAGIC + struct.pack(">I", CHUNK) + self._prefix)
 
     def write(self, data: bytes) -> int:

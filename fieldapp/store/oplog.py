@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, OpId, dumps_pred, dumps_values
-from fieldapp.domain.schema import ENTITIES, INDEXED, cascade_refs, to_column
+from fieldapp.domain.schema import ENTITIES, INDEXED, Entity, cascade_refs, to_column
 from fieldapp.store import search
 from fieldapp.store.sqlite import Connection
 
@@ -41,6 +41,15 @@ class ApplyReport:
             self.erased += 1
         else:
             self.rejected.append((op.id, reason))
+
+
+def _column(ent: Entity, f: str, value: Any) -> tuple[str, Any]:
+    """The table column a field is kept in, and the value as that column stores it."""
+    if f == OWNER:
+        return "owner", value
+    if f == DELETED:
+        return "deleted", 1 if value else 0
+    return f'"{f}"', to_column(ent.field(f), value)
 
 
 #: Called with an erased attachment's id so its encrypted file can be removed.
@@ -177,15 +186,9 @@ class OpApplier:
         cols = ["id", "created_hlc", "updated_hlc"]
         args: list[Any] = [op.entity_id, op.hlc, op.hlc]
         for f, value in op.values.items():
-            if f == OWNER:
-                cols.append("owner")
-                args.append(value)
-            elif f == DELETED:
-                cols.append("deleted")
-                args.append(1 if value else 0)
-            else:
-                cols.append(f'"{f}"')
-                args.append(to_column(ent.field(f), value))
+            column, arg = _column(ent, f, value)
+            cols.append(column)
+            args.append(arg)
         cur = conn.execute(
             f"INSERT INTO {op.entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             args)
@@ -223,16 +226,9 @@ class OpApplier:
         args: list[Any] = []
         winners = self._winners(op.entity_id, fields)
         for f in fields:
-            value = self._value_of(op, f, winners.get(f))
-            if f == OWNER:
-                sets.append("owner = ?")
-                args.append(value)
-            elif f == DELETED:
-                sets.append("deleted = ?")
-                args.append(1 if value else 0)
-            else:
-                sets.append(f'"{f}" = ?')
-                args.append(to_column(ent.field(f), value))
+            column, arg = _column(ent, f, self._value_of(op, f, winners.get(f)))
+            sets.append(f"{column} = ?")
+            args.append(arg)
         if sets:
             conn.execute(f"UPDATE {op.entity} SET {', '.join(sets)} WHERE id = ?",
                          (*args, op.entity_id))
