@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 from fieldapp.i18n import _, ngettext
 from fieldapp.ui import settings as keys
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.progress import ProgressWatcher
 from fieldapp.ui.session import SessionController, State
 from fieldapp.ui.views.locked import LockedPage
 from fieldapp.ui.views.welcome import WelcomePage
@@ -35,6 +36,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
         self._place: dict[str, object] | None = None
+        self.progress = ProgressWatcher(ctx.tasks, self)
 
         self.welcome.create_requested.connect(self.session.request_create)
         self.welcome.open_requested.connect(self.session.request_open)

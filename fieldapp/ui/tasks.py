@@ -118,6 +118,9 @@ class DbWorker(QObject):
 
         return self.submit(close, on_done, lambda exc: log.warning("close failed: %r", exc))
 
+    def is_running(self, task: Task) -> bool:
+        return task in self._running
+
     @property
     def running(self) -> int:
         return len(self._running)

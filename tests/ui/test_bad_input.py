@@ -158,3 +158,23 @@ def test_unlock_on_the_real_worker_keeps_the_window_responsive(
     finally:
         ctx.tasks.shutdown()
         ctx.language.detach()
+
+
+def test_progress_dialog_only_for_long_work(qtbot: Any, ctx: AppContext, unlocked: MainWindow
+                                            ) -> None:
+    worker = build_context().tasks  # a real thread, so the work can outlast the delay
+    from fieldapp.ui.progress import ProgressWatcher
+
+    watcher = ProgressWatcher(worker, unlocked)
+    try:
+        done: list[object] = []
+        worker.submit(lambda: time.sleep(0.1), done.append, label="quick")
+        qtbot.waitUntil(lambda: bool(done), timeout=3000)
+        qtbot.wait(700)
+        assert watcher.dialog is None
+        worker.submit(lambda: time.sleep(1.0), done.append, label="Encrypting…")
+        qtbot.waitUntil(lambda: watcher.dialog is not None, timeout=3000)
+        assert watcher.dialog.labelText() == "Encrypting…"
+        qtbot.waitUntil(lambda: watcher.dialog is None, timeout=3000)
+    finally:
+        worker.shutdown()
