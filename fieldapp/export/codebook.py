@@ -18,6 +18,7 @@ _COLUMNS = (
 
 
 def codebook_table(planned: list[Planned], tr: Translator, used: set[str]) -> Table:
+    planned = list(planned)  # the sheets so far, not the codebook itself
     columns = []
     for key, label in _COLUMNS:
         en, zh = both(label)

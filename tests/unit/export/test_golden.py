@@ -146,3 +146,9 @@ def test_codebook_lists_every_column_in_both_languages(study: Study) -> None:
     mode = by_var[("Interviews", "mode")]
     assert mode["Text (Chinese)"] == "方式" and "in_person=面对面" in mode["Choices (Chinese)"]
     assert by_var[("Notes", "body_2")]["Text (English)"] == "Text (continued, part 2)"
+
+
+def test_summary_rows_match_the_sheets(study: Study) -> None:
+    path, summary = run(study)
+    book = sheets(path)
+    assert {s.title: s.rows for s in summary.sheets} == {t: len(r) - 1 for t, r in book.items()}
