@@ -103,7 +103,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(_("The desktop app cannot start: {reason}").format(reason=exc), file=sys.stderr)
         return 1
-    return int(gui_main([args.workspace] if args.workspace else []))
+    argv = [args.workspace] if args.workspace else []
+    if args.lang:
+        argv += ["--language", args.lang]
+    return int(gui_main(argv))
 
 
 def cmd_search(args: argparse.Namespace) -> int:

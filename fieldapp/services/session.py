@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import platformdirs
-
+from fieldapp.paths import (
+    HOME_ENV,
+    data_home,
+    default_workspace_path,
+    demo_workspace_path,
+    is_workspace,
+)
 from fieldapp.store.check import CheckReport, check
-from fieldapp.store.keys import KEYFILE_NAME
 from fieldapp.store.workspace import Workspace
 
-HOME_ENV = "FIELDAPP_HOME"
-
-
-def data_home() -> Path:
-    """The folder fieldapp keeps workspaces in: ``$FIELDAPP_HOME`` or the platform's user-data
-    folder (``~/.local/share/fieldapp``, ``%LOCALAPPDATA%\\fieldapp``, ``~/Library/Application
-    Support/fieldapp``)."""
-    override = os.environ.get(HOME_ENV)
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_data_dir("fieldapp", appauthor=False))
-
-
-def default_workspace_path() -> Path:
-    return data_home() / "workspace"
-
-
-def demo_workspace_path() -> Path:
-    return data_home() / "demo"
-
-
-def is_workspace(path: Path | str) -> bool:
-    return (Path(path) / KEYFILE_NAME).exists()
+__all__ = ["HOME_ENV", "data_home", "default_workspace_path", "demo_workspace_path",
+           "is_workspace"]
 
 
 def create_workspace(path: Path | str, passphrase: str, researcher: str = ""
