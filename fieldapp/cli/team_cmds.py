@@ -136,6 +136,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_workspace_arg(p)
     p.add_argument("file")
     p.set_defaults(func=cmd_inspect)
+    p = bsub.add_parser("verify", help=_("verify a bundle file; exit code 1 if it is refused"))
+    add_workspace_arg(p)
+    p.add_argument("file")
+    p.set_defaults(func=cmd_verify)
+    p = bsub.add_parser("export", help=_("write the next bundle to a folder (to carry by hand)"))
+    add_workspace_arg(p)
+    p.add_argument("folder")
+    p.set_defaults(func=cmd_export)
     p = bsub.add_parser("import", help=_("verify and merge a bundle file (carried by hand)"))
     add_workspace_arg(p)
     p.add_argument("file")
@@ -245,6 +253,9 @@ def _report(report, as_json: bool) -> int:  # type: ignore[no-untyped-def]
                 line += f"  — {b.reason}"
             if b.gap:
                 line += "  " + _("missing changes {a}–{b}").format(a=b.gap[0], b=b.gap[1])
+            if b.future_clocks:
+                line += "  " + _("{n} changes carry a date in the future: check that device's "
+                                 "clock").format(n=b.future_clocks)
             print(line)
     return 1 if any(b.status in ("rejected", "held") for b in report.bundles) else 0
 
@@ -345,6 +356,25 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     with open_ws(args.workspace) as ws:
         print_json(sync.inspect_bundle(ws, args.file))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from fieldapp.services import sync
+
+    with open_ws(args.workspace) as ws:
+        info = sync.inspect_bundle(ws, args.file)
+    print(_("Verified: signed by {author}, changes {first}–{last}, {ops} operations.").format(
+        author=info["author"], first=info["seq"][0], last=info["seq"][1], ops=info["ops"]))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from fieldapp.services import sync
+
+    with open_ws(args.workspace) as ws:
+        path = sync.export_bundle_file(ws, args.folder)
+    print(path)
     return 0
 
 

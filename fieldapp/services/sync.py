@@ -197,6 +197,7 @@ def _send(ws: Workspace, store: SharedStore, progress: Progress | None) -> SendR
         raise SyncError(Reason.UNKNOWN_DEVICE, _(
             "This device is not enrolled yet: the coordinator has to approve its join request."))
     acked = acknowledged_seq(ws, store)
+    ws.set_meta("sync.acked_seen", str(acked))
     ops = ws.ops(device=ws.device_id, after_seq=acked)
     if not ops:
         return SendResult()
@@ -433,6 +434,29 @@ def inspect_bundle(ws: Workspace, path: Path | str) -> dict[str, Any]:
             "attachments": m.attachment_count, "outcome": bundle.outcome.value,
             "bundle_hash": bundle.bundle_hash, "by_type": counts,
             "already_merged": bundle.bundle_hash in set(_meta_json(ws, "sync.applied", []))}
+
+
+def export_bundle_file(ws: Workspace, out_dir: Path | str) -> Path:
+    """Write the bundle a send would make into ``out_dir`` (to carry by hand, e.g. on a USB
+    stick, when the team store cannot be reached). Everything since the last acknowledgement
+    known here; the file is as encrypted and signed as one sent through the store."""
+    out = Path(out_dir)
+    acked = int(ws.meta("sync.acked_seen") or 0)
+    ops = ws.ops(device=ws.device_id, after_seq=acked)
+    if not ops:
+        raise SyncError(Reason.BAD_INPUT, _("Nothing to export: there are no changes."))
+    keys = team.device_keys(ws)
+    from fieldapp.sync.layout import bundle_file_name
+
+    tmp_name = out / ".fieldapp-export.tmp"
+    info = _write_bundle(tmp_name, roster=team.roster(ws), device_id=team.member_id(ws),
+                         signing_key=keys.signing, seq_range=(acked + 1, ws.last_seq),
+                         prev_hash=ws.meta("sync.last_bundle_hash") or None,
+                         ops=[o.to_dict() for o in ops], attachments=_attachments_for(ws, ops))
+    final = out / bundle_file_name(acked + 1, ws.last_seq, info.bundle_hash)
+    tmp_name.replace(final)
+    ws.audit("sync.export_file", {"file": final.name, "ops": len(ops)})
+    return final
 
 
 def import_bundle_file(ws: Workspace, path: Path | str, *,

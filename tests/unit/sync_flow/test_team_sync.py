@@ -279,3 +279,23 @@ def test_progress_by_site_and_sector(t: Team) -> None:
     assert table["cells"]["KM|HIV"] == {"interviews": 1, "consents": 1, "target": 3}
     assert table["cells"]["CD|MIG"] == {"interviews": 0, "consents": 0, "target": 2}
     assert table["researchers"] == {"alice": 1}
+
+
+def test_bundle_carried_by_hand(t: Team, tmp_path: Path) -> None:
+    alice = t.enrol("alice")
+    records.add_participant(alice, code="KM-MIG-010")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    path = sync.export_bundle_file(alice, usb)
+    info = sync.inspect_bundle(t.coordinator, path)
+    assert info["author"] == alice.device_id and info["by_type"] == {"participant": 1}
+    assert not info["already_merged"]
+    assert sync.import_bundle_file(t.coordinator, path).status == "merged"
+    assert sync.import_bundle_file(t.coordinator, path).status == "duplicate"
+    assert sync.inspect_bundle(t.coordinator, path)["already_merged"]
+    # A file someone altered on the stick is refused.
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(SyncError):
+        sync.import_bundle_file(t.coordinator, path)
