@@ -1,0 +1,134 @@
+"""Export benchmark: 100,000 survey responses × 30 columns to .xlsx and to CSV.
+
+This measures the writer layer (plan + stream: cleaning, formula guards, long-text measuring,
+column widths, openpyxl write-only output) on generated rows, not the store: saving 100k
+responses through the encrypted store first would take far longer than the export itself and
+measure something else. Rows are generated on the fly, as the survey sheet builder yields them.
+
+Each side runs in its own Python process so its peak memory (``ru_maxrss``) is its own:
+
+- xlsx: ours against ``pandas.DataFrame.to_excel(engine="openpyxl")`` on the same rows (the
+  DataFrame is built before the clock starts). Goal: ours at least 1.5× faster (ratio ≤ 0.67),
+  peak memory under 200 MB.
+Imports are outside the clock on both sides.
+
+- CSV: ours against the ``csv`` module writing the same rows with no checks at all (the floor).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.perf.common import log, report, scaled
+
+ROOT = Path(__file__).resolve().parents[2]
+FULL_ROWS = 100_000
+SECTORS = ["艾滋病防治", "残障儿童", "流动人口"]
+TEXTS = ["机构承接政府购买服务项目，合同每年续签。", "Contract renewed yearly; evaluation by a third party.",
+         "=not a formula", "经费拨付常常延迟三到六个月 (late disbursement)", ""]
+
+
+def columns() -> list[tuple[str, str]]:
+    cols = [("_index", "int"), ("_response_id", "text"), ("_instrument_version", "text"),
+            ("_status", "text"), ("_researcher", "text"), ("_site", "text"),
+            ("_sector", "text"), ("founded", "date"), ("_completed", "datetime")]
+    cols += [(f"q_int_{i}", "int") for i in range(10)]
+    cols += [(f"q_dec_{i}", "real") for i in range(5)]
+    cols += [(f"q_sel_{i}", "text") for i in range(4)]
+    cols += [("q_text", "text"), ("q_flag", "flag")]
+    return cols
+
+
+def rows(n: int) -> Iterator[list[Any]]:
+    start, day = datetime(2026, 4, 1, 9, 0), date(2010, 1, 1)
+    for i in range(n):
+        yield ([i + 1, f"01a1f{i:027x}", "2026050101", "complete", "林晓" if i % 3 else "Anna",
+                ("KM", "CD", "GZ", "ZZ", "NN")[i % 5], SECTORS[i % 3],
+                day + timedelta(days=i % 5000), start + timedelta(minutes=i)]
+               + [(i * (k + 7)) % 1000 for k in range(10)]
+               + [((i * (k + 3)) % 10_000) / 100 for k in range(5)]
+               + [("是", "否", "不知道")[(i + k) % 3] for k in range(4)]
+               + [TEXTS[i % len(TEXTS)] or None, i % 2])
+
+
+def _ours(n: int, fmt: str, out: Path) -> float:
+    from fieldapp.export.atomic import Ticker
+    from fieldapp.export.csvout import write_csv
+    from fieldapp.export.layout import plan
+    from fieldapp.export.table import Column, Table
+    from fieldapp.export.xlsx import write_xlsx
+
+    started = time.perf_counter()
+    cols = [Column(k, k, kind, k == "q_text") for k, kind in columns()]  # type: ignore[arg-type]
+    planned = [plan(Table("survey", "survey", cols, lambda: rows(n), n), names=True)]
+    if fmt == "xlsx":
+        write_xlsx(planned, out, Ticker(n))
+    else:
+        write_csv(planned, out, Ticker(n), as_zip=False)
+    return time.perf_counter() - started
+
+
+def _baseline(n: int, fmt: str, out: Path) -> float:
+    names = [k for k, _kind in columns()]
+    if fmt == "xlsx":
+        import pandas as pd
+
+        frame = pd.DataFrame(list(rows(n)), columns=names)
+        started = time.perf_counter()
+        frame.to_excel(out, index=False, engine="openpyxl")
+        return time.perf_counter() - started
+    import csv
+
+    started = time.perf_counter()
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        writer.writerows(rows(n))
+    return time.perf_counter() - started
+
+
+def child(side: str, fmt: str, n: int, out: str) -> None:
+    import resource
+
+    run_side = _ours if side == "ours" else _baseline
+    seconds = run_side(n, fmt, Path(out))
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024}))
+
+
+def _run(side: str, fmt: str, n: int, out: Path) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-m", "tests.perf.bench_export", side, fmt, str(n),
+                           str(out)], cwd=ROOT, capture_output=True, text=True, check=True,
+                          timeout=1800)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(scale: float) -> None:
+    import tempfile
+
+    n = scaled(FULL_ROWS, scale, minimum=50)
+    with tempfile.TemporaryDirectory(prefix="bench_export") as tmp:
+        folder = Path(tmp)
+        for fmt, base_name in (("xlsx", "pandas.to_excel(openpyxl)"), ("csv", "csv module")):
+            log(f"export {fmt}: {n} rows x {len(columns())} columns")
+            ours = _run("ours", fmt, n, folder / f"ours.{fmt}")
+            base = _run("baseline", fmt, n, folder / f"base.{fmt}")
+            goal = "ratio <= 0.67 (1.5x faster)" if fmt == "xlsx" else "the floor"
+            report(f"export_{fmt}_{n}_rows_seconds", ours["seconds"], "s", base["seconds"],
+                   base_name, goal)
+            report(f"export_{fmt}_{n}_rows_rows_per_second", n / max(ours["seconds"], 1e-9),
+                   "rows/s", n / max(base["seconds"], 1e-9), base_name)
+            report(f"export_{fmt}_{n}_rows_peak_rss", ours["peak_mb"], "MB", base["peak_mb"],
+                   base_name, "< 200 MB")
+
+
+if __name__ == "__main__":
+    child(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])
