@@ -136,9 +136,10 @@ class ExportSummary:
             out.append(_("Long text: {sheet} › {column} continues in columns up to {last} "
                          "({n} rows)").format(sheet=c.sheet, column=c.column, last=c.last_column,
                                               n=c.rows))
+        titles = {s.key: s.title for s in self.sheets}
         for key, n in sorted(self.withheld.items()):
             out.append(_("Left out for lack of verbatim-quote consent: {n} texts in {sheet}"
-                         ).format(n=n, sheet=key))
+                         ).format(n=n, sheet=titles.get(key, key)))
         if self.masked:
             out.append(_("Known identifiers masked in text: {n}").format(n=self.masked))
         if self.replaced_characters:
