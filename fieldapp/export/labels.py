@@ -17,7 +17,7 @@ from fieldapp.i18n import normalize_language
 
 @lru_cache(maxsize=4)
 def _catalog(language: str) -> gettext.NullTranslations:
-    return i18n._load(language)
+    return i18n.translations_for(language)
 
 
 class Translator:

@@ -56,6 +56,12 @@ def _load(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buf)
 
 
+def translations_for(lang: str) -> gettext.NullTranslations:
+    """The catalog of ``lang`` without switching the interface to it (for an export written in
+    another language than the one on screen)."""
+    return _load(normalize_language(lang))
+
+
 def normalize_language(code: str | None) -> str:
     """Map a locale name (``zh``, ``zh-CN``, ``zh_Hans_CN``, ``en_US.UTF-8``) to a supported language."""
     if not code:
