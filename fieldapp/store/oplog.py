@@ -144,6 +144,13 @@ class OpApplier:
             f for (f,) in conn.execute(
                 "SELECT field FROM superseded WHERE device = ? AND seq = ?", op.id).fetchall()
         }
+        if (not superseded and not op.pred and ERASE not in op.values and conn.execute(
+                "SELECT 1 FROM heads WHERE entity_id = ? LIMIT 1", (op.entity_id,)
+        ).fetchone() is None):
+            # The first operation on a record, which nothing has superseded: it is a create,
+            # and the create's shortcut gives the same result (the replay check proves it).
+            self._apply_fresh(op)
+            return "applied", ""
         stored_values = {k: (None if k in superseded else v) for k, v in op.values.items()}
         conn.execute(
             'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
