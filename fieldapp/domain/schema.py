@@ -192,4 +192,6 @@ def validate(entity_name: str, values: dict[str, Any]) -> None:
             "json": True,
         }[f.kind]
         if not ok:
-            raise TypeError(f"{entity_name}.{key}: a {f.kind} is expected, not {value!r}")
+            # The value itself is never put in the message: it may be note text or a name.
+            raise TypeError(f"{entity_name}.{key}: a {f.kind} is expected, "
+                            f"not a {type(value).__name__}")

@@ -8,6 +8,7 @@ dialog fails the test instead of hanging it (tests/ui/conftest.py).
 from __future__ import annotations
 
 import logging
+import traceback
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -41,7 +42,9 @@ class Interaction:
 
     def error(self, parent: QWidget | None, exc: BaseException) -> None:
         if not isinstance(exc, FieldappError):
-            log.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+            # Where it happened, never the message: an exception's text can quote user data.
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("unexpected error: %s\n%s", type(exc).__name__, frames)
         QMessageBox.warning(parent, _("fieldapp"), error_text(exc))
 
     def confirm(self, parent: QWidget | None, title: str, text: str, *, ok: str,
