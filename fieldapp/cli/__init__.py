@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from fieldapp import crashguard
+
+    crashguard.install()
     args_list = list(sys.argv[1:] if argv is None else argv)
     lang = system_language()
     if "--lang" in args_list:

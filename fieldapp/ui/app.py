@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     # For the start-up benchmark: report when the unlock dialog (or welcome page) is shown.
     parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    from fieldapp import crashguard
 
+    crashguard.install()
     app = ensure_app()
     fonts.apply(app)
     ctx = build_context()
