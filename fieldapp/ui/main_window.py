@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.act_new = self._action("new_workspace", QKeySequence.StandardKey.New)
         self.act_open = self._action("open_workspace", QKeySequence.StandardKey.Open)
+        self.act_export = self._action("export", "Ctrl+E")
         self.act_lock = self._action("lock", "Ctrl+L")
         self.act_quit = self._action("quit", QKeySequence.StandardKey.Quit)
         self.act_find = self._action("find", QKeySequence.StandardKey.Find)
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
 
         self.act_new.triggered.connect(self.session.request_create)
         self.act_open.triggered.connect(self.session.request_open)
+        self.act_export.triggered.connect(self._export)
         self.act_lock.triggered.connect(self.session.lock)
         self.act_quit.triggered.connect(self.close)
         self.act_find.triggered.connect(lambda: self.workspace.show_search())
@@ -126,6 +128,8 @@ class MainWindow(QMainWindow):
         self.menu_file.setObjectName("menu_file")
         for act in (self.act_new, self.act_open):
             self.menu_file.addAction(act)
+        self.menu_file.addSeparator()
+        self.menu_file.addAction(self.act_export)
         self.menu_file.addSeparator()
         self.menu_file.addAction(self.act_lock)
         self.menu_idle = self.menu_file.addMenu("")
@@ -159,6 +163,7 @@ class MainWindow(QMainWindow):
         self.menu_idle.setTitle(_("Lock when idle"))
         self.act_new.setText(_("&New workspace…"))
         self.act_open.setText(_("&Open workspace…"))
+        self.act_export.setText(_("&Export for analysis…"))
         self.act_lock.setText(_("&Lock"))
         self.act_lock.setToolTip(_("Drop the key from memory and hide everything (Ctrl+L)"))
         self.act_quit.setText(_("&Quit"))
@@ -197,7 +202,7 @@ class MainWindow(QMainWindow):
                          else self.welcome if state is State.NONE else self.locked)
         self.stack.setCurrentWidget(page)
         unlocked = state is State.UNLOCKED
-        for act in (self.act_lock, self.act_find, self.act_new_interview,
+        for act in (self.act_lock, self.act_export, self.act_find, self.act_new_interview,
                     self.act_new_participant, self.act_apply_code):
             act.setEnabled(unlocked)
         if unlocked and self._place is not None:
@@ -221,6 +226,11 @@ class MainWindow(QMainWindow):
         from fieldapp.ui.demo import start_demo
 
         start_demo(self.ctx, self.session, self)
+
+    def _export(self) -> None:
+        from fieldapp.ui.export import open_export_dialog
+
+        open_export_dialog(self.ctx, self)
 
     def _ime_help(self) -> None:
         self.ctx.interaction.info(self, _("Typing Chinese"), _(
