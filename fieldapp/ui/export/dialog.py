@@ -1,5 +1,9 @@
 """Export for analysis: choose format, file, labels and filters, run it off the UI thread with
-progress and Cancel, and read what was written."""
+progress and Cancel, and read what was written.
+
+The export is submitted without a progress label, so the window's ProgressWatcher stays out
+of it: this dialog shows its own bar (determinate, with Cancel), after the same delay.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -34,28 +37,12 @@ from fieldapp.ui.export.choices import FilterChoices, load_choices
 from fieldapp.ui.export.filters import FiltersBox
 from fieldapp.ui.export.run import ExportRun
 from fieldapp.ui.export.target import default_name, replaceable, with_format
+from fieldapp.ui.export.widgets import combo_box, refill
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.progress import DELAY_MS
 
 log = logging.getLogger(__name__)
 WARNING_STYLE = "color: #a04000"
-
-
-def _combo(name: str) -> QComboBox:
-    combo = QComboBox()
-    combo.setObjectName(name)
-    return combo
-
-
-def _refill(combo: QComboBox, items: list[tuple[str, str]]) -> None:
-    """Replace the items, keeping the chosen value."""
-    current = combo.currentData()
-    combo.blockSignals(True)
-    combo.clear()
-    for value, text in items:
-        combo.addItem(text, value)
-    combo.setCurrentIndex(max(0, combo.findData(current)))
-    combo.blockSignals(False)
 
 
 class ExportDialog(QDialog):
@@ -69,18 +56,18 @@ class ExportDialog(QDialog):
 
         self.intro = QLabel()
         self.intro.setWordWrap(True)
-        self.format = _combo("export_format")
+        self.format = combo_box("export_format")
         self.target = QLineEdit()
         self.target.setObjectName("export_target")
         self.target.setMinimumWidth(self.fontMetrics().averageCharWidth() * 28)
         self.choose = QPushButton()
         self.choose.setObjectName("choose_target")
-        self.language = _combo("export_language")
+        self.language = combo_box("export_language")
         self.language.addItem("中文", "zh_CN")
         self.language.addItem("English", "en")
         self.language.setCurrentIndex(0 if current_language() == "zh_CN" else 1)
-        self.values_as = _combo("export_values")
-        self.headers_as = _combo("export_headers")
+        self.values_as = combo_box("export_values")
+        self.headers_as = combo_box("export_headers")
         self.bom = QCheckBox()
         self.bom.setObjectName("export_bom")
         self.bom.setChecked(True)
@@ -199,11 +186,11 @@ class ExportDialog(QDialog):
             buddy = self.labels[key].buddy()
             if buddy is not None:
                 buddy.setAccessibleName(text)
-        _refill(self.format, [("xlsx", _("Excel workbook (.xlsx)")),
+        refill(self.format, [("xlsx", _("Excel workbook (.xlsx)")),
                               ("csv", _("CSV files in a folder")),
                               ("csv-zip", _("CSV files in a zip (.zip)"))])
-        _refill(self.values_as, [("labels", _("Labels")), ("codes", _("Codes"))])
-        _refill(self.headers_as, [("labels", _("Labels")),
+        refill(self.values_as, [("labels", _("Labels")), ("codes", _("Codes"))])
+        refill(self.headers_as, [("labels", _("Labels")),
                                   ("names", _("Variable names (for SPSS, Stata, R)"))])
         self.target.setPlaceholderText(_("Choose where to save the export"))
         self.choose.setText(_("Choose…"))
