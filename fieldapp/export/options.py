@@ -128,18 +128,23 @@ class ExportSummary:
 
     def lines(self) -> list[str]:
         """The summary for people, in the current interface language."""
-        out = [_("Exported {rows} rows in {sheets} sheets to {path}").format(
-            rows=self.rows, sheets=len(self.sheets), path=self.path)]
+        out = [ngettext("Exported {rows} row to {path}", "Exported {rows} rows to {path}",
+                        self.rows).format(rows=self.rows, path=self.path) + " "
+               + ngettext("({n} sheet)", "({n} sheets)", len(self.sheets)).format(
+                   n=len(self.sheets))]
         out += [f"  {s.title}: " + ngettext("{n} row", "{n} rows", s.rows).format(n=s.rows)
                 for s in self.sheets]
         for c in self.continued:
-            out.append(_("Long text: {sheet} › {column} continues in columns up to {last} "
-                         "({n} rows)").format(sheet=c.sheet, column=c.column, last=c.last_column,
-                                              n=c.rows))
+            out.append(ngettext(
+                "Long text: {sheet} › {column} continues in columns up to {last} ({n} row)",
+                "Long text: {sheet} › {column} continues in columns up to {last} ({n} rows)",
+                c.rows).format(sheet=c.sheet, column=c.column, last=c.last_column, n=c.rows))
         titles = {s.key: s.title for s in self.sheets}
         for key, n in sorted(self.withheld.items()):
-            out.append(_("Left out for lack of verbatim-quote consent: {n} texts in {sheet}"
-                         ).format(n=n, sheet=titles.get(key, key)))
+            out.append(ngettext(
+                "Left out for lack of verbatim-quote consent: {n} text in {sheet}",
+                "Left out for lack of verbatim-quote consent: {n} texts in {sheet}",
+                n).format(n=n, sheet=titles.get(key, key)))
         if self.masked:
             out.append(_("Known identifiers masked in text: {n}").format(n=self.masked))
         if self.replaced_characters:
