@@ -16,6 +16,7 @@ from fieldapp.ui import settings as keys
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.progress import ProgressWatcher
 from fieldapp.ui.session import SessionController, State
+from fieldapp.ui.team.menu import TeamMenu
 from fieldapp.ui.views.locked import LockedPage
 from fieldapp.ui.views.welcome import WelcomePage
 
@@ -151,7 +152,9 @@ class MainWindow(QMainWindow):
         self.menu_help.setObjectName("menu_help")
         self.menu_help.addAction(self.act_ime_help)
         self.menu_help.addAction(self.act_about)
-        for menu in (self.menu_file, self.menu_records, self.menu_language, self.menu_help):
+        self.menu_team = TeamMenu(self.ctx, self.session, lambda: self.workspace.team, self)
+        for menu in (self.menu_file, self.menu_records, self.menu_team, self.menu_language,
+                     self.menu_help):
             bar.addMenu(menu)
 
     def retranslate_ui(self) -> None:

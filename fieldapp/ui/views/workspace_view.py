@@ -10,6 +10,7 @@ from fieldapp.i18n import _
 from fieldapp.services import ui_support
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.models.codebook import CodebookModel
+from fieldapp.ui.team.area import TeamArea
 from fieldapp.ui.views.codebook import CodebookView
 from fieldapp.ui.views.interviews import InterviewsView
 from fieldapp.ui.views.organisations import OrganisationsView
@@ -33,6 +34,8 @@ class WorkspaceView(QWidget):
         for view in (self.interviews, self.participants, self.organisations, self.codes,
                      self.search):
             self.tabs.addTab(view, "")
+        self.team = TeamArea(ctx)
+        self.tabs.addTab(self.team, "")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
@@ -49,6 +52,7 @@ class WorkspaceView(QWidget):
         for i, text in enumerate((_("Interviews"), _("Participants"), _("Organisations"),
                                   _("Codebook"), _("Search"))):
             self.tabs.setTabText(i, text)
+        self.tabs.setTabText(self.tabs.indexOf(self.team), _("Team"))
         self.codebook.retranslate()
 
     def _data_changed(self, entity: str) -> None:
