@@ -4,6 +4,7 @@ types and bundle outcomes, clock formatting, and a relay for progress messages."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -83,9 +84,22 @@ def value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def set_message(label: QLabel, text: str, colour: str = "") -> None:
-    label.setText(text)
+Message = str | Callable[[], str]
+
+
+def set_message(label: QLabel, text: Message, colour: str = "") -> None:
+    """Show a message; given as a function it is shown again in the new language when the
+    language changes (see :func:`refresh_message`)."""
+    make = text if callable(text) else (lambda: text)
+    label._fieldapp_message = make  # type: ignore[attr-defined]
+    label.setText(make())
     label.setStyleSheet(f"color: {colour}" if colour else "")
+
+
+def refresh_message(label: QLabel) -> None:
+    make = getattr(label, "_fieldapp_message", None)
+    if make is not None:
+        label.setText(make())
 
 
 @dataclass

@@ -38,10 +38,12 @@ from fieldapp.ui.interaction import error_text
 from fieldapp.ui.team.common import (
     BAD,
     GOOD,
+    Message,
     TeamState,
     clock_text,
     entity_label,
     field_label,
+    refresh_message,
     set_message,
     value_text,
 )
@@ -175,6 +177,7 @@ class ConflictsPanel(QWidget):
         self._fill_list()
         self.list.setCurrentRow(row)
         self._show_current(row)
+        refresh_message(self.message)
 
     def set_state(self, state: TeamState) -> None:
         self.state = state
@@ -312,7 +315,7 @@ class ConflictsPanel(QWidget):
         def work(ws: Workspace) -> None:
             ws.resolve(conflict.entity, conflict.entity_id, conflict.field, value)
 
-        self.ctx.tasks.run(work, lambda _r: self._settled(conflict, _(
+        self.ctx.tasks.run(work, lambda _r: self._settled(conflict, lambda: _(
             "Settled: {field} is now “{value}”. Publish to send it to the team.").format(
             field=field_label(conflict.field), value=value_text(value))), self._failed)
 
@@ -324,16 +327,18 @@ class ConflictsPanel(QWidget):
         def work(ws: Workspace) -> None:
             ws.resolve_delete(conflict.entity, conflict.entity_id, keep_deleted=keep_deleted)
 
-        text = (_("Settled: the record stays deleted. Publish to send it to the team.")
-                if keep_deleted else
-                _("Settled: the record is restored. Publish to send it to the team."))
+        def text() -> str:
+            return (_("Settled: the record stays deleted. Publish to send it to the team.")
+                    if keep_deleted else
+                    _("Settled: the record is restored. Publish to send it to the team."))
+
         self.ctx.tasks.run(work, lambda _r: self._settled(conflict, text), self._failed)
 
-    def _settled(self, conflict: Conflict, text: str) -> None:
+    def _settled(self, conflict: Conflict, text: Message) -> None:
         self.new_value.clear()
         set_message(self.message, text, GOOD)
         self.ctx.data.changed.emit(conflict.entity)
         self.reload()
 
     def _failed(self, exc: BaseException) -> None:
-        set_message(self.message, error_text(exc), BAD)
+        set_message(self.message, lambda: error_text(exc), BAD)

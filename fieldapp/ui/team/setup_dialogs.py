@@ -23,7 +23,7 @@ from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
-from fieldapp.ui.team.common import BAD, set_message
+from fieldapp.ui.team.common import BAD, refresh_message, set_message
 
 
 class StoreChooser(QWidget):
@@ -145,6 +145,7 @@ class _SetupDialog(QDialog):
     def retranslate_ui(self) -> None:
         self.store_label.setText(_("The team's shared store:"))
         self.store.retranslate_ui()
+        refresh_message(self.problem)
         for i in range(self.form.rowCount()):
             item = self.form.itemAt(i, QFormLayout.ItemRole.LabelRole)
             label = item.widget() if item is not None else None
@@ -156,7 +157,7 @@ class _SetupDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.ok_button.setEnabled(True)
-        set_message(self.problem, error_text(exc), BAD)
+        set_message(self.problem, lambda: error_text(exc), BAD)
 
 
 class CreateTeamDialog(_SetupDialog):
@@ -183,7 +184,7 @@ class CreateTeamDialog(_SetupDialog):
     def save(self) -> None:
         name, you = self.team_name.text().strip(), self.your_name.text().strip()
         if not name or not you:
-            set_message(self.problem, _("Enter the team's name and yours."), BAD)
+            set_message(self.problem, lambda: _("Enter the team's name and yours."), BAD)
             return
         try:
             store = self.store.config()
@@ -230,7 +231,7 @@ class JoinTeamDialog(_SetupDialog):
         team_id, key = self.team_id.text().strip(), self.root_key.text().strip()
         you = self.your_name.text().strip()
         if not team_id or not key or not you:
-            set_message(self.problem, _("Enter the team ID, the root key and your name."), BAD)
+            set_message(self.problem, lambda: _("Enter the team ID, the root key and your name."), BAD)
             return
         try:
             store = self.store.config()
@@ -299,6 +300,7 @@ class RevokeDialog(QDialog):
         self.seq.setAccessibleName(self.seq_label.text())
         self.seq.setSpecialValueText(_("none"))
         self.ok_button.setText(_("Revoke the device"))
+        refresh_message(self.problem)
 
     def save(self) -> None:
         after = self.seq.value()
@@ -315,4 +317,4 @@ class RevokeDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.ok_button.setEnabled(True)
-        set_message(self.problem, error_text(exc), BAD)
+        set_message(self.problem, lambda: error_text(exc), BAD)

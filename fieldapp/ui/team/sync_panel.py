@@ -39,6 +39,7 @@ from fieldapp.ui.team.common import (
     ProgressRelay,
     TeamState,
     entity_label,
+    refresh_message,
     set_message,
     status_label,
 )
@@ -219,6 +220,7 @@ class SyncPanel(QWidget):
         self.bundles.setAccessibleName(_("Bundles"))
         self.bundles_label.setText(_("Bundles:"))
         self._show_pending()
+        refresh_message(self.status)
         self._show_report()
 
     # -- state ---------------------------------------------------------------------------
@@ -268,7 +270,7 @@ class SyncPanel(QWidget):
         def failed(exc: BaseException) -> None:
             self.busy = False
             self._enable()
-            set_message(self.status, error_text(exc), BAD)
+            set_message(self.status, lambda: error_text(exc), BAD)
 
         self.ctx.tasks.run(work, finished, failed)
 
@@ -308,9 +310,9 @@ class SyncPanel(QWidget):
 
     def _sent(self, result: sync.SendResult) -> None:
         if not result.sent:
-            set_message(self.status, _("Nothing to send: the coordinators have everything."))
+            set_message(self.status, lambda: _("Nothing to send: the coordinators have everything."))
         else:
-            set_message(self.status, ngettext(
+            set_message(self.status, lambda: ngettext(
                 "Sent {n} change (#{first}–#{last}) and {att} attachments to the team store.",
                 "Sent {n} changes (#{first}–#{last}) and {att} attachments to the team store.",
                 result.ops).format(n=format_number(result.ops), first=result.seq_range[0],
@@ -326,10 +328,10 @@ class SyncPanel(QWidget):
     def _received(self, report: sync.CollectReport) -> None:
         self._take_report(report)
         if not self.state.enrolled and not report.bundles:
-            set_message(self.status, _("Not enrolled yet: the coordinator has not approved "
+            set_message(self.status, lambda: _("Not enrolled yet: the coordinator has not approved "
                                        "this device. Try again after they have."), WARN)
         elif not report.count("merged"):
-            set_message(self.status, _("Nothing new from the coordinators."))
+            set_message(self.status, lambda: _("Nothing new from the coordinators."))
         self.ctx.data.changed.emit("*")
 
     def export_file(self) -> None:
@@ -340,7 +342,7 @@ class SyncPanel(QWidget):
                   _("Encrypting…"))
 
     def _exported(self, path: Path) -> None:
-        set_message(self.status, _("Saved {name}. Give the file to your coordinator; it is "
+        set_message(self.status, lambda: _("Saved {name}. Give the file to your coordinator; it is "
                                    "encrypted and signed.").format(name=path.name), GOOD)
 
     # -- coordinator ---------------------------------------------------------------------
@@ -374,11 +376,11 @@ class SyncPanel(QWidget):
 
     def _published(self, result: sync.SendResult) -> None:
         if result.sent:
-            set_message(self.status, ngettext(
+            set_message(self.status, lambda: ngettext(
                 "Published {n} change to the team.", "Published {n} changes to the team.",
                 result.ops).format(n=format_number(result.ops)), GOOD)
         else:
-            set_message(self.status, _("Nothing to publish yet."))
+            set_message(self.status, lambda: _("Nothing to publish yet."))
 
     def import_file(self) -> None:
         path = self.ctx.interaction.open_file(self, _("Import a bundle file"),
@@ -422,7 +424,7 @@ class SyncPanel(QWidget):
                   ("merged", "duplicate", "rejected", "quarantined", "held")]
         summary = ", ".join(f"{status_label(s)}: {format_number(n)}" for s, n in counts if n)
         if not bundles:
-            set_message(self.status, _("No bundles in the shared store."))
+            set_message(self.status, lambda: _("No bundles in the shared store."))
         else:
             bad = any(b.status in ("rejected", "held", "quarantined") for b in bundles)
             set_message(self.status, summary, WARN if bad else GOOD)

@@ -30,7 +30,7 @@ from fieldapp.sync.keys import fingerprints_match
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
 from fieldapp.ui.interaction import error_text
-from fieldapp.ui.team.common import BAD, GOOD, WARN, TeamState, set_message
+from fieldapp.ui.team.common import BAD, GOOD, WARN, TeamState, refresh_message, set_message
 from fieldapp.ui.team.setup_dialogs import CreateTeamDialog, JoinTeamDialog, RevokeDialog
 
 
@@ -235,6 +235,7 @@ class TeamPage(QWidget):
         self._show_state()
         self._fill_requests()
         self._compare()
+        refresh_message(self.message)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -276,10 +277,10 @@ class TeamPage(QWidget):
         self.store_text.setText(inv.get("store", ""))
         self.fingerprint.setText(s.fingerprint)
         if s.enrolled:
-            set_message(self.enrolment, _("Approved: this device is in the team roster. You "
+            set_message(self.enrolment, lambda: _("Approved: this device is in the team roster. You "
                                           "can send your work."), GOOD)
         else:
-            set_message(self.enrolment, _("Waiting for the coordinator to approve this "
+            set_message(self.enrolment, lambda: _("Waiting for the coordinator to approve this "
                                           "device."), WARN)
         self.device_table.setRowCount(len(s.devices))
         for row, d in enumerate(s.devices):
@@ -313,7 +314,7 @@ class TeamPage(QWidget):
         show_dialog(dialog)
 
     def _created(self) -> None:
-        set_message(self.message, _("The team is ready. Give researchers the invitation "
+        set_message(self.message, lambda: _("The team is ready. Give researchers the invitation "
                                     "below."), GOOD)
         self.team_changed.emit()
 
@@ -324,24 +325,24 @@ class TeamPage(QWidget):
         show_dialog(dialog)
 
     def _joined(self, _fingerprint: str) -> None:
-        set_message(self.message, _("Your request is in the shared store. Now call your "
+        set_message(self.message, lambda: _("Your request is in the shared store. Now call your "
                                     "coordinator and read them the fingerprint above."), GOOD)
         self.team_changed.emit()
 
     def refresh_enrolment(self) -> None:
         self.ctx.tasks.run(team.refresh_roster, lambda _r: self.team_changed.emit(),
-                           lambda exc: set_message(self.message, error_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
 
     # -- join requests -------------------------------------------------------------------
 
     def load_requests(self) -> None:
         self.ctx.tasks.run(team.pending_join_requests, self._requests_loaded,
-                           lambda exc: set_message(self.message, error_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
 
     def _requests_loaded(self, requests: list[dict[str, Any]]) -> None:
         self.requests = requests
         self._fill_requests()
-        set_message(self.message, "" if requests else _("No join requests waiting."))
+        set_message(self.message, lambda: "" if requests else _("No join requests waiting."))
         if len(requests) == 1:
             self.request_table.selectRow(0)
 
@@ -368,16 +369,16 @@ class TeamPage(QWidget):
         ok = request is not None and fingerprints_match(typed, request["fingerprint"])
         self.approve_button.setEnabled(ok)
         if request is None:
-            set_message(self.match, _("Choose a request, then type the digits the researcher "
+            set_message(self.match, lambda: _("Choose a request, then type the digits the researcher "
                                       "reads out from their screen."))
         elif ok:
-            set_message(self.match, _("The fingerprints match: {name}'s device can be "
+            set_message(self.match, lambda: _("The fingerprints match: {name}'s device can be "
                                       "approved.").format(name=request["researcher"]), GOOD)
         elif digits >= 24:
-            set_message(self.match, _("The fingerprints differ: do not approve. The request "
+            set_message(self.match, lambda: _("The fingerprints differ: do not approve. The request "
                                       "may not come from this researcher's device."), BAD)
         else:
-            set_message(self.match, _("Type all 24 digits the researcher reads out."))
+            set_message(self.match, lambda: _("Type all 24 digits the researcher reads out."))
 
     def approve(self) -> None:
         request = self.selected_request()
@@ -389,13 +390,13 @@ class TeamPage(QWidget):
             return team.approve(ws, device, typed)
 
         self.ctx.tasks.run(work, lambda _r: self._approved(request),
-                           lambda exc: set_message(self.message, error_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
 
     def _approved(self, request: dict[str, Any]) -> None:
         self.typed.clear()
         self.requests = [r for r in self.requests if r is not request]
         self._fill_requests()
-        set_message(self.message, _("{name}'s device is approved. They can now send their "
+        set_message(self.message, lambda: _("{name}'s device is approved. They can now send their "
                                     "work; publish to the team so they receive the shared "
                                     "records.").format(name=request["researcher"]), GOOD)
         self.team_changed.emit()
@@ -415,6 +416,6 @@ class TeamPage(QWidget):
         show_dialog(dialog)
 
     def _revoked(self) -> None:
-        set_message(self.message, _("The device is revoked; the new roster is in the shared "
+        set_message(self.message, lambda: _("The device is revoked; the new roster is in the shared "
                                     "store."), GOOD)
         self.team_changed.emit()

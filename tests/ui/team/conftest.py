@@ -40,7 +40,7 @@ def store_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def coordinator(unlocked: MainWindow, ctx: AppContext, store_dir: Path) -> MainWindow:
     on_ws(ctx, lambda ws: team.create_team(ws, team_name="福利外包研究",
-                                           coordinator_name="Coordinator",
+                                           coordinator_name="王老师",
                                            store=team.StoreConfig(str(store_dir))))
     area_of(unlocked).reload()
     return unlocked
