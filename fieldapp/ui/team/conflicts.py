@@ -69,7 +69,7 @@ def load_conflicts(ws: Workspace) -> list[tuple[Conflict, str]]:
             row = records.get(ws, conflict.entity, conflict.entity_id, include_deleted=True)
         except NotFound:
             row = None
-        out.append((conflict, record_name(conflict.entity, row) or conflict.entity_id[:8]))
+        out.append((conflict, record_name(conflict.entity, row) or conflict.entity_id[-12:]))
     return out
 
 

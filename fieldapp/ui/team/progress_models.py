@@ -143,7 +143,7 @@ class ErasureModel(RowsModel):
 
     columns = (
         Column(N_("Withdrawn on"), lambda r: r.get("date") or ""),
-        Column(N_("Participant"), lambda r: str(r.get("participant_id") or "")[:8]),
+        Column(N_("Participant"), lambda r: str(r.get("participant_id") or "")[-12:]),
         Column(N_("Confirmed by"), lambda r: r["confirmed_names"]),
         Column(N_("Still holding the data"), lambda r: r["waiting_names"]),
     )

@@ -125,6 +125,7 @@ def _view(name: str, model: RowsModel) -> QTableView:
     view.setObjectName(name)
     view.setModel(proxy)
     view.setSortingEnabled(True)
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.verticalHeader().hide()
     view.horizontalHeader().setStretchLastSection(True)

@@ -295,7 +295,7 @@ class RevokeDialog(QDialog):
             "Revoke {name}'s device ({device}) if the laptop is lost, stolen or replaced. Its "
             "changes up to the number below stay trusted; later ones are quarantined and never "
             "merged. Changes merged so far from this device go up to #{n}.").format(
-            name=self.researcher, device=self.device_id[:8], n=self.merged_through))
+            name=self.researcher, device=self.device_id[-12:], n=self.merged_through))
         self.seq_label.setText(_("Last trusted change number"))
         self.seq.setAccessibleName(self.seq_label.text())
         self.seq.setSpecialValueText(_("none"))

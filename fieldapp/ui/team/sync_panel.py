@@ -409,7 +409,10 @@ class SyncPanel(QWidget):
         for row, b in enumerate(bundles):
             colour = STATUS_COLOURS.get(b.status, "")
             self.bundles.setItem(row, 0, _item(status_label(b.status), colour))
-            self.bundles.setItem(row, 1, _item(self.state.who(b.author) if b.author else ""))
+            # A refused bundle has no verified author; its folder in the store names the device.
+            parts = b.name.split("/")
+            author = b.author or (parts[1] if len(parts) == 3 else "")
+            self.bundles.setItem(row, 1, _item(self.state.who(author) if author else ""))
             self.bundles.setItem(row, 2, _item(b.name.rsplit("/", 1)[-1]))
             self.bundles.setItem(row, 3, _item(bundle_details(b)))
         self.bundles.resizeRowsToContents()

@@ -4,6 +4,7 @@ out and its enrolment (researcher)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.i18n import _
+from fieldapp.i18n import _, format_datetime
 from fieldapp.services import team
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync.keys import fingerprints_match
@@ -46,6 +47,18 @@ def _selectable(name: str, big: bool = False) -> QLabel:
         label.setFont(font)
         label.setWordWrap(False)
     return label
+
+
+def short_id(device_id: str) -> str:
+    """The end of a device id: its start is a timestamp, the same for devices set up together."""
+    return device_id[-12:]
+
+
+def when(iso: str) -> str:
+    try:
+        return format_datetime(datetime.fromisoformat(iso).astimezone())
+    except ValueError:
+        return iso
 
 
 def _table(name: str, columns: int) -> QTableWidget:
@@ -349,8 +362,8 @@ class TeamPage(QWidget):
     def _fill_requests(self) -> None:
         self.request_table.setRowCount(len(self.requests))
         for row, r in enumerate(self.requests):
-            for col, text in enumerate((r["researcher"], r["device_id"][:8],
-                                        r["created_at"].replace("T", " "), r["fingerprint"])):
+            for col, text in enumerate((r["researcher"], short_id(r["device_id"]),
+                                        when(r["created_at"]), r["fingerprint"])):
                 self.request_table.setItem(row, col, QTableWidgetItem(text))
         self.request_table.resizeColumnsToContents()
 
