@@ -468,6 +468,12 @@ def import_bundle_file(ws: Workspace, path: Path | str, *,
 
 # -- what coordinators follow -----------------------------------------------------------------
 
+def merged_through(ws: Workspace) -> dict[str, int]:
+    """For each device: the change number this coordinator has merged through without a gap
+    (what a revocation should name as the device's last trusted change)."""
+    return {str(k): int(v) for k, v in _meta_json(ws, "sync.merged", {}).items()}
+
+
 def erasure_status(ws: Workspace) -> list[dict[str, Any]]:
     """For each erase order: which enrolled devices confirmed it, and which not yet."""
     try:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 
 from fieldapp.domain.hlc import HLC
 from fieldapp.i18n import N_, _, format_datetime
-from fieldapp.services import team
+from fieldapp.services import sync, team
 from fieldapp.store.workspace import Workspace
 
 COORDINATOR = team.ROLE_COORDINATOR
@@ -158,8 +158,7 @@ def load_state(ws: Workspace) -> TeamState:
         state.invitation = team.invitation(ws)
         # What this coordinator has merged from each device: the suggested last trusted
         # change number when a device is revoked.
-        merged = json.loads(ws.meta("sync.merged") or "{}")
-        state.merged_through = {str(k): int(v) for k, v in merged.items()}
+        state.merged_through = sync.merged_through(ws)
     return state
 
 
