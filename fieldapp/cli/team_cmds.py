@@ -76,7 +76,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("device")
     p.add_argument("--fingerprint", required=True,
                    help=_("the fingerprint the researcher reads out from their screen"))
+    p.add_argument("--as-coordinator", action="store_true",
+                   help=_("enrol this device as a further coordinator"))
     p.set_defaults(func=cmd_approve)
+
+    p = tsub.add_parser("escrow", help=_("set or remove the team's escrow key"))
+    add_workspace_arg(p)
+    p.add_argument("recipient", nargs="?", default=None,
+                   help=_("an age recipient (age1…) whose identity is kept offline; omit to "
+                          "remove"))
+    p.set_defaults(func=cmd_escrow)
+
+    p = tsub.add_parser("renew", help=_("renew the team roster before it expires"))
+    add_workspace_arg(p)
+    p.set_defaults(func=cmd_renew)
 
     p = tsub.add_parser("revoke", help=_("revoke a lost or stolen device"))
     add_workspace_arg(p)
@@ -197,8 +210,28 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from fieldapp.services import team
 
     with open_ws(args.workspace) as ws:
-        roster = team.approve(ws, args.device, args.fingerprint)
+        roster = team.approve(ws, args.device, args.fingerprint,
+                              as_coordinator=args.as_coordinator)
     print(_("Enrolled; the team roster is now version {v}.").format(v=roster.version))
+    return 0
+
+
+def cmd_escrow(args: argparse.Namespace) -> int:
+    from fieldapp.services import team
+
+    with open_ws(args.workspace) as ws:
+        roster = team.set_escrow(ws, args.recipient)
+    print(_("The team roster is now version {v}.").format(v=roster.version))
+    return 0
+
+
+def cmd_renew(args: argparse.Namespace) -> int:
+    from fieldapp.services import team
+
+    with open_ws(args.workspace) as ws:
+        roster = team.renew(ws)
+    print(_("The team roster now expires on {date}.").format(
+        date=roster.expires_at.date().isoformat()))
     return 0
 
 

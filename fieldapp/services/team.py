@@ -26,12 +26,13 @@ from fieldapp.sync import layout
 from fieldapp.sync.backends.base import SharedStore
 from fieldapp.sync.backends.folder import FolderStore
 from fieldapp.sync.backends.webdav import WebDavStore
-from fieldapp.sync.keys import DeviceKeys, SigningKey, VerifyKey
+from fieldapp.sync.keys import DeviceKeys, SigningKey, VerifyKey, fingerprints_match
 from fieldapp.sync.roster import (
     Coordinator,
     Roster,
     RosterSeen,
     SignedRoster,
+    add_coordinator,
     approve_join,
     make_join_request,
     read_join_request,
@@ -40,6 +41,8 @@ from fieldapp.sync.roster import (
     sign_roster,
     verify_roster,
 )
+from fieldapp.sync.roster import renew as roster_renew
+from fieldapp.sync.roster import set_escrow as roster_set_escrow
 
 ROLE_COORDINATOR = "coordinator"
 ROLE_RESEARCHER = "researcher"
@@ -239,14 +242,46 @@ def pending_join_requests(ws: Workspace) -> list[dict[str, Any]]:
     return out
 
 
-def approve(ws: Workspace, device_id: str, confirmed_fingerprint: str) -> Roster:
+def approve(ws: Workspace, device_id: str, confirmed_fingerprint: str, *,
+            as_coordinator: bool = False) -> Roster:
+    """Enrol the device behind a join request, once its fingerprint has been compared. With
+    ``as_coordinator`` it joins as a further coordinator: bundles are encrypted to it too, and
+    it can collect and publish (but only the root key's holder changes the roster)."""
     with connected(ws) as store:
         request = read_join_request(store.read_bytes(layout.join_request_path(device_id),
                                                      max_bytes=64 * 1024))
-        signed = approve_join(roster(ws), _root_key(ws), request,
-                              confirmed_fingerprint=confirmed_fingerprint, now=_now())
+        if as_coordinator:
+            if not fingerprints_match(confirmed_fingerprint, request.fingerprint()):
+                from fieldapp.sync.errors import Reason, RosterError
+
+                raise RosterError(Reason.KEY_MISMATCH, _(
+                    "The fingerprints differ: do not approve. The request may not come from "
+                    "this researcher's device."))
+            _cid, signed = add_coordinator(roster(ws), _root_key(ws), name=request.researcher,
+                                           public=request.public, now=_now())
+        else:
+            signed = approve_join(roster(ws), _root_key(ws), request,
+                                  confirmed_fingerprint=confirmed_fingerprint, now=_now())
         publish_roster(ws, signed, store)
-    ws.audit("team.approve", {"device_id": device_id, "researcher": request.researcher})
+    ws.audit("team.approve", {"device_id": device_id, "researcher": request.researcher,
+                              "coordinator": as_coordinator})
+    return signed.roster
+
+
+def set_escrow(ws: Workspace, recipient: str | None) -> Roster:
+    """Add (or with ``None`` remove) an escrow age recipient whose identity is kept offline:
+    every later bundle can also be decrypted with it."""
+    signed = roster_set_escrow(roster(ws), _root_key(ws), recipient, now=_now())
+    publish_roster(ws, signed)
+    ws.audit("team.escrow", {"set": recipient is not None})
+    return signed.roster
+
+
+def renew(ws: Workspace) -> Roster:
+    """Issue the roster again with a new expiry date (it warns 30 days before it expires)."""
+    signed = roster_renew(roster(ws), _root_key(ws), now=_now())
+    publish_roster(ws, signed)
+    ws.audit("team.renew", {"expires_at": signed.roster.expires_at.isoformat()})
     return signed.roster
 
 
@@ -307,7 +342,22 @@ def refresh_roster(ws: Workspace, store: SharedStore | None = None) -> Roster:
         raise RosterError(Reason.WRONG_TEAM, _("The shared store holds another team's roster."))
     if _seen(ws) != signed.seen:
         _remember_roster(ws, signed)
+        _take_up_coordinator_role(ws, signed.roster)
     return signed.roster
+
+
+def _take_up_coordinator_role(ws: Workspace, current: Roster) -> None:
+    """A device approved as a coordinator finds itself in the roster by its signing key."""
+    if role(ws) == ROLE_COORDINATOR:
+        return
+    mine = device_keys(ws).signing.public_key
+    for coordinator in current.coordinators:
+        if coordinator.signing_key == mine:
+            with ws.transaction():
+                ws._set_meta("team.role", ROLE_COORDINATOR)
+                ws._set_meta("team.member_id", coordinator.coordinator_id)
+            ws.audit("team.coordinator", {"coordinator_id": coordinator.coordinator_id})
+            return
 
 
 def is_enrolled(ws: Workspace) -> bool:

@@ -299,3 +299,37 @@ def test_bundle_carried_by_hand(t: Team, tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(SyncError):
         sync.import_bundle_file(t.coordinator, path)
+
+
+def test_a_second_coordinator_joins_and_an_escrow_key_can_read(t: Team, tmp_path: Path) -> None:
+    from fieldapp.sync.bundle import open_bundle
+    from fieldapp.sync.keys import AgeIdentity
+
+    second = t.workspace("coordinator2")
+    invite = team.invitation(t.coordinator)
+    fp = team.request_to_join(second, team_id=invite["team_id"], root_key=invite["root_key"],
+                              researcher="Second coordinator", store=t.store)
+    with pytest.raises(SyncError):
+        team.approve(t.coordinator, second.device_id, "1234 " * 6, as_coordinator=True)
+    team.approve(t.coordinator, second.device_id, fp, as_coordinator=True)
+    escrow = AgeIdentity.generate()
+    team.set_escrow(t.coordinator, escrow.recipient)
+    team.refresh_roster(second)
+    assert team.role(second) == team.ROLE_COORDINATOR
+    alice = t.enrol("alice")
+    records.add_participant(alice, code="CD-DIS-007")
+    sent = sync.send(alice)
+    # Both coordinators, and the escrow key kept offline, can read it.
+    assert [b.status for b in sync.collect(second).bundles] == ["merged"]
+    assert [b.status for b in sync.collect(t.coordinator).bundles] == ["merged"]
+    bundle = open_bundle(t.store_dir / sent.store_path, identity=escrow,
+                         roster=team.roster(t.coordinator))
+    assert bundle.manifest.op_count == 1
+    # The acknowledgement counts only when every coordinator has merged.
+    assert sync.acknowledged_seq(alice, team.open_store(alice)) == alice.last_seq
+
+
+def test_roster_renewal(t: Team) -> None:
+    before = team.roster(t.coordinator)
+    after = team.renew(t.coordinator)
+    assert after.version == before.version + 1 and after.expires_at >= before.expires_at
