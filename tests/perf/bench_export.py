@@ -99,7 +99,14 @@ def child(side: str, fmt: str, n: int, out: str) -> None:
 
     run_side = _ours if side == "ours" else _baseline
     seconds = run_side(n, fmt, Path(out))
+    # ru_maxrss survives exec on Linux (a child of a large parent would report the parent's
+    # peak); VmHWM belongs to this process's own memory map, so prefer it where it exists.
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kb = int(line.split()[1])
     print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024}))
 
 
