@@ -10,6 +10,7 @@ from fieldapp.i18n import _
 from fieldapp.services import ui_support
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.models.codebook import CodebookModel
+from fieldapp.ui.survey.surveys_view import SurveysView
 from fieldapp.ui.team.area import TeamArea
 from fieldapp.ui.views.codebook import CodebookView
 from fieldapp.ui.views.interviews import InterviewsView
@@ -34,6 +35,8 @@ class WorkspaceView(QWidget):
         for view in (self.interviews, self.participants, self.organisations, self.codes,
                      self.search):
             self.tabs.addTab(view, "")
+        self.surveys = SurveysView(ctx)
+        self.tabs.addTab(self.surveys, "")
         self.team = TeamArea(ctx)
         self.tabs.addTab(self.team, "")
         layout = QVBoxLayout(self)
@@ -52,6 +55,7 @@ class WorkspaceView(QWidget):
         for i, text in enumerate((_("Interviews"), _("Participants"), _("Organisations"),
                                   _("Codebook"), _("Search"))):
             self.tabs.setTabText(i, text)
+        self.tabs.setTabText(self.tabs.indexOf(self.surveys), _("Surveys"))
         self.tabs.setTabText(self.tabs.indexOf(self.team), _("Team"))
         self.codebook.retranslate()
 

@@ -1,0 +1,1 @@
+"""Surveys in the desktop app: instruments, responses and the form runner."""
