@@ -17,7 +17,15 @@ from fieldapp.i18n import _
 from fieldapp.services import records
 from fieldapp.store.errors import FieldappError, InvalidInput
 from fieldapp.store.workspace import Workspace
-from fieldapp.survey import AnswerError, FormState, Instrument, Issue, Node, load_xlsform
+from fieldapp.survey import (
+    AnswerError,
+    FormState,
+    Instrument,
+    Issue,
+    Node,
+    Program,
+    load_xlsform,
+)
 from fieldapp.survey.model import INPUT_TYPES
 
 DRAFT, COMPLETE = "draft", "complete"
@@ -107,14 +115,14 @@ def complete(ws: Workspace, response_id: str, state: FormState) -> None:
         "completed_at": datetime.now(UTC).isoformat(timespec="seconds")})
 
 
-def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en"
-               ) -> tuple[FormState, list[Issue]]:
+def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", *,
+               program: Program | None = None) -> tuple[FormState, list[Issue]]:
     """Answer a fresh form from ``answers`` (shaped as ``FormState.to_dict()``) the way the app
     does: each answer through ``set_answer`` in form order, so a wrong kind of value, a code
     that is not a choice, or an answer to a question the skip logic hides is an issue (kind
     ``"invalid"``), as is a name the form does not have. Computed values (calculate, start,
     end, today) in ``answers`` are ignored: the form computes them."""
-    state = FormState(inst, None, language)
+    state = FormState(inst, None, language, program=program)
     issues: list[Issue] = []
     later: list[tuple[str, Any]] = []
 
@@ -183,6 +191,48 @@ def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[s
     else:
         save_draft(ws, rid, state.to_dict())
     return rid
+
+
+def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any]], *,
+                  complete_them: bool = False, links: list[dict[str, Any]] | None = None
+                  ) -> list[str]:
+    """Save many responses in one transaction (imports, data entry batches, benchmarks).
+
+    Each answer dict goes through :func:`fill_state` as in :func:`add_response_from_answers`;
+    if any response has issues (or, to complete, misses a required answer), nothing is saved
+    and :class:`ResponseIncomplete` lists them with the response's position as ``#n/``."""
+    from fieldapp.domain.ids import new_id
+
+    row = records.get(ws, "instrument", instrument_id)
+    inst = Instrument.from_dict(row["definition"])
+    program = FormState(inst).program
+    prepared: list[dict[str, Any]] = []
+    problems: list[Issue] = []
+    for n, data in enumerate(answers, start=1):
+        state, issues = fill_state(inst, data, program=program)
+        if complete_them:
+            issues += state.validate_all()
+        problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
+        prepared.append(state.to_dict())
+    if problems:
+        raise ResponseIncomplete(problems)
+    researcher = ws.meta("researcher")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    ids = []
+    with ws.transaction():
+        for n, data in enumerate(prepared):
+            link = (links or [])[n] if links and n < len(links) else {}
+            values: dict[str, Any] = {
+                "instrument_id": instrument_id, "instrument_version": row["version"],
+                "data": data, "status": COMPLETE if complete_them else DRAFT,
+                "researcher": link.get("researcher") or researcher,
+                **{k: v for k, v in link.items() if k != "researcher"}}
+            if complete_them:
+                values["completed_at"] = now
+            rid = new_id()
+            ws.write("response", rid, values, create=True)
+            ids.append(rid)
+    return ids
 
 
 def list_responses(ws: Workspace, *, instrument_id: str | None = None, site: str | None = None,
