@@ -40,7 +40,7 @@ from fieldapp.ui.main_window import MainWindow
 ALLOWED = {
     "fieldapp", "English", "KM", "HIV", "INT", "QT_IM_MODULE", "ibus", "IBus", "libpinyin",
     "rime", "fcitx", "Qt", "Linux", "gui", "MB", "KB", "XXXX", "Ctrl", "contract", "txt",
-    "ABCD", "EFGH", "WebDAV",
+    "ABCD", "EFGH", "WebDAV", "XLSForm", "ODK", "KoboToolbox", "SurveyCTO",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 

@@ -460,5 +460,7 @@ class FormRunner(QWidget):
         self.complete_button.setText(_("&Complete"))
         self.complete_button.setToolTip(_("Check every answer and mark the response complete"))
         self.issue_list.setAccessibleName(_("Questions that need attention"))
+        if self.state is None or not self.show_required:
+            self._show_issues([])  # hidden, but its text follows the language too
         self._refresh()
         self._update_status()
