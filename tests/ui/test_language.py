@@ -55,6 +55,8 @@ def strings_of(root: QWidget) -> list[tuple[str, str]]:
             out.append((f"{type(widget).__name__}({widget.objectName()}).{what}", text))
 
     for w in [root, *root.findChildren(QWidget)]:
+        if w.objectName() in QT_INTERNAL:
+            continue  # Qt's own tab-bar scroll buttons: set once by Qt, not by us
         add(w, "windowTitle", w.windowTitle() if w.isWindow() and not isinstance(w, QMenu)
             else "")
         add(w, "toolTip", w.toolTip())
@@ -127,6 +129,9 @@ def dialogs(qtbot: Any, ctx: AppContext, unlocked: MainWindow,
     for d in made:
         qtbot.addWidget(d)
     yield made
+
+
+QT_INTERNAL = {"ScrollLeftButton", "ScrollRightButton"}
 
 
 def walk_everything(window: MainWindow, dialogs: list[QDialog]) -> list[str]:
