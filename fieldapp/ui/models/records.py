@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from fieldapp.i18n import _
+from fieldapp.ui.models.columns import ColumnsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -21,7 +21,7 @@ class RecordColumn:
     show: Callable[[dict[str, Any]], str]
 
 
-class RecordTableModel(QAbstractTableModel):
+class RecordTableModel(ColumnsTableModel):
     def __init__(self, columns: tuple[RecordColumn, ...], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.columns = columns
@@ -66,14 +66,3 @@ class RecordTableModel(QAbstractTableModel):
             return rec["id"]
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.columns):
-            return _(self.columns[section].title)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

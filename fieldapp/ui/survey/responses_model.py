@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -24,6 +23,7 @@ from PySide6.QtCore import (
 from fieldapp.i18n import N_, _, format_datetime, pick
 from fieldapp.services import records, surveys
 from fieldapp.store.workspace import Workspace
+from fieldapp.ui.models.columns import ColumnsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 Row = dict[str, Any]
@@ -111,7 +111,7 @@ RESPONSE_COLUMNS = (
 )
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(ColumnsTableModel):
     """A read-only table over a list of dict rows, with named columns."""
 
     def __init__(self, columns: tuple[Column, ...], parent: QObject | None = None) -> None:
@@ -162,17 +162,6 @@ class RowsModel(QAbstractTableModel):
             return row["id"]
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.columns):
-            return _(self.columns[section].title)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class ResponseFilter(QSortFilterProxyModel):

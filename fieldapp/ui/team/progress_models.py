@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.numbers import format_percent
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from fieldapp.i18n import N_, _, babel_locale, format_number
+from fieldapp.ui.models.columns import ColumnsTableModel
 from fieldapp.ui.team.common import GOOD, WARN, TeamState
 
 Index = QModelIndex | QPersistentModelIndex
@@ -26,7 +27,7 @@ class Column:
     numeric: bool = False
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(ColumnsTableModel):
     """Rows of dicts shown through named columns; numbers right-aligned and sortable."""
 
     columns: tuple[Column, ...] = ()
@@ -74,17 +75,6 @@ class RowsModel(QAbstractTableModel):
     def more_data(self, row: dict[str, Any], column: int, role: int) -> Any:
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.columns):
-            return _(self.columns[section].title)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 def _share(row: dict[str, Any]) -> float | None:
