@@ -175,6 +175,11 @@ class DbWorker(QObject):
         self._running.discard(task)
         self.busy_changed.emit(len(self._running))
         if task.error is not None:
+            if isinstance(task.error, WorkspaceLocked) and task.on_error is None:
+                # Work a view asked for while the workspace was being locked (a view clearing
+                # itself moves its selection): there is nothing to show, and the locked page
+                # already tells the researcher what to do.
+                return
             handler = task.on_error or self.default_error
             if handler is not None:
                 handler(task.error)
