@@ -12,13 +12,14 @@ from __future__ import annotations
 import gettext
 import locale as _pylocale
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date as _fmt_date
 from babel.dates import format_datetime as _fmt_datetime
+from babel.lists import format_list as _fmt_list
 from babel.numbers import format_decimal as _fmt_decimal
 
 DOMAIN = "fieldapp"
@@ -140,6 +141,14 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
 
 def format_number(value: float | int) -> str:
     return _fmt_decimal(value, locale=babel_locale())
+
+
+def format_list(items: Iterable[str]) -> str:
+    """Join items as the language does: "A、B和C" in Chinese, "A, B and C" in English."""
+    values = [item for item in items if item]
+    if not values:
+        return ""
+    return _fmt_list(values, locale=babel_locale())
 
 
 def pick(zh: str | None, en: str | None) -> str:

@@ -11,7 +11,7 @@ from babel.numbers import format_percent
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from fieldapp.i18n import N_, _, babel_locale, format_number
+from fieldapp.i18n import N_, _, babel_locale, format_list, format_number
 from fieldapp.ui.models.columns import ColumnsTableModel
 from fieldapp.ui.team.common import GOOD, WARN, TeamState
 
@@ -142,8 +142,8 @@ class ErasureModel(RowsModel):
         out = []
         for r in rows:
             out.append({**r,
-                        "confirmed_names": ", ".join(state.who(d) for d in r["confirmed"]),
-                        "waiting_names": ", ".join(name or state.who(d)
+                        "confirmed_names": format_list(state.who(d) for d in r["confirmed"]),
+                        "waiting_names": format_list(name or state.who(d)
                                                    for d, name in r["waiting_for"])})
         self.set_rows(out)
 

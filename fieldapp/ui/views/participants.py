@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.i18n import N_, _, format_date, format_number, ngettext, pick
+from fieldapp.i18n import N_, _, format_date, format_list, format_number, ngettext, pick
 from fieldapp.services import records, ui_support
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
@@ -229,7 +229,7 @@ class ParticipantsView(QWidget):
             return
         self.heading.setText(_("Participant {code}").format(code=p["code"]))
         for c in self._detail.get("consents", []):
-            scopes = ", ".join(label("consent_scope", s) for s in c.get("scopes") or [])
+            scopes = format_list(label("consent_scope", s) for s in c.get("scopes") or [])
             self.consents.addItem(_("{status} · {date} · form {version} · {method} · {scopes}")
                                   .format(status=label("consent_status", c.get("status")),
                                           date=_date(c.get("date")),

@@ -53,7 +53,7 @@ def test_erasure_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
          "confirmed": ["dev-a", "dev-b"], "waiting_for": []},
     ], state)
     qtmodeltester.check(model)
-    assert model.index(0, 2).data() == "c, alice"
+    assert model.index(0, 2).data() == "c and alice"
     assert model.index(0, 3).data() == "bob"
     assert model.index(1, 3).data() == "nobody: erased everywhere"
 
