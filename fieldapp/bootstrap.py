@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     command = args.pop(0) if args else "run"
     python = ensure_environment()
     if command == "run":
+        # A fresh machine may lack the system libraries Qt draws windows with: install them when
+        # running as root, otherwise say which to install (Qt itself would abort).
+        if _run([str(python), "-m", "fieldapp.qtcheck", "--install"]) != 0:
+            return 1
         return _run([str(python), "-m", "fieldapp", "gui", *args])
     if command == "test":
         failed = []

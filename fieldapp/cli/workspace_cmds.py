@@ -98,6 +98,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from fieldapp import qtcheck
+
+    missing = qtcheck.check()
+    if missing is not None:
+        print(missing.message(), file=sys.stderr)
+        return 1
     try:
         from fieldapp.ui.app import main as gui_main
     except ImportError as exc:
