@@ -7,7 +7,6 @@ left out of lists unless asked for.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import date
 from typing import Any
@@ -21,7 +20,7 @@ from fieldapp.domain.schema import (
     from_column,
 )
 from fieldapp.i18n import _
-from fieldapp.store import search as search_folding
+from fieldapp.services.organisation_names import organisation_keys
 from fieldapp.store.errors import InvalidInput, NotFound
 from fieldapp.store.workspace import Workspace
 
@@ -96,37 +95,17 @@ def set_study(ws: Workspace, **values: Any) -> str:
 
 # -- organisations -----------------------------------------------------------------------
 
-_ORG_SUFFIXES = ("有限责任公司", "有限公司", "服务中心", "发展中心", "促进会", "协会", "中心", "学会",
-                 "基金会", "研究会", "工作站", "联合会", "公司", "小组", "之家", "服务社", "社")
-_EN_SUFFIXES = ("association", "centre", "center", "foundation", "co ltd", "ltd", "limited",
-                "group", "society")
-
-
-def organisation_key(name: str) -> str:
-    """A name reduced to what identifies the organisation: folded (full-width, case, Traditional
-    → Simplified) with punctuation and common suffixes removed."""
-    text = search_folding.fold(name)
-    text = re.sub(r"[\W_]+", " ", text).strip()
-    changed = True
-    while changed and text:
-        changed = False
-        for suffix in _ORG_SUFFIXES + _EN_SUFFIXES:
-            if text.endswith(suffix) and len(text) > len(suffix):
-                text = text[: -len(suffix)].strip()
-                changed = True
-    return text.replace(" ", "")
-
-
 def likely_duplicates(ws: Workspace, *, name_zh: str = "", name_en: str = "",
                       credit_code: str = "", exclude_id: str | None = None) -> list[Record]:
-    keys = {organisation_key(n) for n in (name_zh, name_en) if n and n.strip()}
+    keys = {k for n in (name_zh, name_en) if n and n.strip() for k in organisation_keys(n)}
     keys.discard("")
     code = unicodedata.normalize("NFKC", credit_code or "").strip().upper()
     found = []
     for org in list_records(ws, "organisation"):
         if org["id"] == exclude_id:
             continue
-        theirs = {organisation_key(n) for n in (org["name_zh"] or "", org["name_en"] or "") if n}
+        theirs = {k for n in (org["name_zh"] or "", org["name_en"] or "") if n
+                  for k in organisation_keys(n)}
         same_code = bool(code) and code == unicodedata.normalize(
             "NFKC", org["credit_code"] or "").strip().upper()
         if same_code or keys & theirs:
