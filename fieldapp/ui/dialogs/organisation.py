@@ -24,7 +24,7 @@ from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import choices
 
-TEXT_FIELDS = ("name_zh", "name_en", "credit_code", "site", "sector")
+TEXT_FIELDS = ("name_zh", "name_en", "sort_key", "credit_code", "site", "sector")
 
 
 class OrganisationDialog(QDialog):
@@ -42,7 +42,7 @@ class OrganisationDialog(QDialog):
         self.kind.setObjectName("field_kind")
         self.labels = {n: QLabel() for n in (*TEXT_FIELDS, "kind")}
         form = QFormLayout()
-        for name in ("name_zh", "name_en", "kind", "credit_code", "site", "sector"):
+        for name in ("name_zh", "sort_key", "name_en", "kind", "credit_code", "site", "sector"):
             widget = self.kind if name == "kind" else self.fields[name]
             self.labels[name].setBuddy(widget)
             form.addRow(self.labels[name], widget)
@@ -72,7 +72,9 @@ class OrganisationDialog(QDialog):
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(_("New organisation"))
-        for name, text in (("name_zh", _("Chinese name")), ("name_en", _("English name")),
+        for name, text in (("name_zh", _("Chinese name")),
+                           ("sort_key", _("Sort as (pinyin)")),
+                           ("name_en", _("English name")),
                            ("kind", _("Type")),
                            ("credit_code", _("Unified Social Credit Code")),
                            ("site", _("Site")), ("sector", _("Sector"))):
@@ -81,6 +83,8 @@ class OrganisationDialog(QDialog):
             if buddy is not None:
                 buddy.setAccessibleName(text)
         self.fields["credit_code"].setPlaceholderText(_("18 characters, if registered"))
+        self.fields["sort_key"].setPlaceholderText(
+            _("only if the name is read unusually, e.g. zeng for 曾"))
         current = self.kind.currentData()
         self.kind.clear()
         for value, text in choices("organisation_kind"):

@@ -12,6 +12,8 @@ from fieldapp.ui.models.columns import ColumnsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: what a proxy sorts by: a column's ``sort`` key, else its text folded for case
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class RecordColumn:
     key: str
     title: str  # marked with N_, translated when shown
     show: Callable[[dict[str, Any]], str]
+    sort: Callable[[dict[str, Any]], str] | None = None
 
 
 class RecordTableModel(ColumnsTableModel):
@@ -64,5 +67,8 @@ class RecordTableModel(ColumnsTableModel):
             return self.columns[index.column()].show(rec)
         if role == ID_ROLE:
             return rec["id"]
+        if role == SORT_ROLE:
+            column = self.columns[index.column()]
+            return column.sort(rec) if column.sort else column.show(rec).casefold()
         return None
 

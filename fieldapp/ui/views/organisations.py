@@ -16,14 +16,17 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import N_, _, format_number, ngettext
 from fieldapp.services import records
+from fieldapp.services.collation import sort_key
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.organisation import OrganisationDialog
 from fieldapp.ui.labels import label
-from fieldapp.ui.models.records import RecordColumn, RecordTableModel
+from fieldapp.ui.models.records import SORT_ROLE, RecordColumn, RecordTableModel
 
 COLUMNS = (
-    RecordColumn("name_zh", N_("Chinese name"), lambda r: r.get("name_zh") or ""),
+    RecordColumn("name_zh", N_("Chinese name"), lambda r: r.get("name_zh") or "",
+                 sort=lambda r: sort_key(r.get("name_zh") or r.get("name_en") or "",
+                                         r.get("sort_key") or "")),
     RecordColumn("name_en", N_("English name"), lambda r: r.get("name_en") or ""),
     RecordColumn("kind", N_("Type"), lambda r: label("organisation_kind", r.get("kind"))),
     RecordColumn("site", N_("Site"), lambda r: r.get("site") or ""),
@@ -41,7 +44,7 @@ class OrganisationsView(QWidget):
         self.model = RecordTableModel(COLUMNS, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortLocaleAware(True)
+        self.proxy.setSortRole(SORT_ROLE)  # pinyin for Chinese names, whatever the UI language
         self.table = QTableView()
         self.table.setObjectName("organisation_table")
         self.table.setModel(self.proxy)
