@@ -47,6 +47,8 @@ def test_ui_runs_no_sql() -> None:
 
 def test_lower_layers_do_not_import_upper_ones() -> None:
     upper = {
+        "analysis": ("fieldapp.services", "fieldapp.ui", "fieldapp.cli", "fieldapp.sync",
+                     "fieldapp.export"),
         "domain": ("fieldapp.store", "fieldapp.services", "fieldapp.ui", "fieldapp.cli",
                    "fieldapp.sync", "fieldapp.export"),
         "store": ("fieldapp.services", "fieldapp.ui", "fieldapp.cli", "fieldapp.export"),

@@ -1,0 +1,112 @@
+"""Agreement figures: a textbook example with known κ, Krippendorff's α judged by the maintained
+``krippendorff`` package on the very same units, and the uncoded-text inflation kept out."""
+
+from __future__ import annotations
+
+import random
+
+import krippendorff
+import numpy as np
+import pytest
+
+from fieldapp.analysis.agreement import Table, compare
+from fieldapp.analysis.segments import Span
+
+
+def test_cohens_kappa_of_the_textbook_example() -> None:
+    # 50 units: both yes 20, first only 5, second only 10, both no 15 → po 0.70, pe 0.50, κ 0.40.
+    table = Table(both=20, first_only=5, second_only=10, neither=15)
+    assert table.percent == pytest.approx(70.0)
+    assert table.kappa == pytest.approx(0.40)
+
+
+def _units(table: Table) -> np.ndarray:
+    first = [1] * table.both + [1] * table.first_only + [0] * table.second_only + \
+        [0] * table.neither
+    second = [1] * table.both + [0] * table.first_only + [1] * table.second_only + \
+        [0] * table.neither
+    return np.array([first, second], dtype=float)
+
+
+@pytest.mark.parametrize("table", [
+    Table(20, 5, 10, 15), Table(1, 0, 0, 1), Table(40, 3, 1, 200), Table(5, 5, 5, 5),
+    Table(0, 3, 4, 10),
+])
+def test_alpha_agrees_with_the_krippendorff_package(table: Table) -> None:
+    expected = krippendorff.alpha(reliability_data=_units(table),
+                                  level_of_measurement="nominal")
+    assert table.alpha == pytest.approx(expected, abs=1e-9)
+
+
+def test_undefined_figures_are_none_not_a_number() -> None:
+    nobody = Table(0, 0, 0, 30)
+    assert nobody.kappa is None
+    assert nobody.alpha is None
+    assert nobody.percent == 100.0
+    assert Table().percent is None
+
+
+def _char_units(spans: list[Span], length: int, code: str, coded_only: bool) -> np.ndarray:
+    rows = []
+    for coder in ("a", "b"):
+        rows.append([1.0 if any(s.coder == coder and s.code_id == code and s.start <= i < s.end
+                                for s in spans) else 0.0 for i in range(length)])
+    data = np.array(rows)
+    if coded_only:
+        anything = [any(s.start <= i < s.end for s in spans) for i in range(length)]
+        data = data[:, anything]
+    return data
+
+
+def test_character_level_matches_the_package_on_random_codings() -> None:
+    rng = random.Random(7)
+    length = 400
+    spans = []
+    for coder in ("a", "b"):
+        for _ in range(12):
+            start = rng.randrange(0, length - 20)
+            end = min(length, start + rng.randrange(5, 60))
+            spans.append(Span("n1", rng.choice(["X", "Y"]), start, end, coder))
+    for coded_only in (True, False):
+        result = compare(spans, "a", "b", note_lengths={"n1": length},
+                         scope="coded" if coded_only else "all")
+        for code in ("X", "Y"):
+            row = next(r for r in result.per_code if r.code_id == code and r.unit == "character")
+            data = _char_units(spans, length, code, coded_only)
+            assert row.table.total == data.shape[1]
+            expected = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+            assert row.table.alpha == pytest.approx(expected, abs=1e-9)
+            agree = float((data[0] == data[1]).mean() * 100)
+            assert row.table.percent == pytest.approx(agree)
+
+
+def test_uncoded_text_does_not_inflate_agreement() -> None:
+    # Two coders disagree about every passage either of them coded, in a long transcript.
+    spans = [Span("n1", "X", 0, 10, "a"), Span("n1", "X", 10, 20, "b")]
+    coded = compare(spans, "a", "b", note_lengths={"n1": 10_000}, scope="coded")
+    everything = compare(spans, "a", "b", note_lengths={"n1": 10_000}, scope="all")
+    char_coded = coded.overall("character")
+    char_all = everything.overall("character")
+    assert char_coded.percent == 0.0
+    assert char_coded.kappa is not None and char_coded.kappa < 0
+    # Counting 9,980 characters nobody coded as "agreement" is what inflates other tools' figures.
+    assert char_all.percent is not None and char_all.percent > 99
+    assert char_all.kappa is not None and char_all.kappa < 0.01
+
+
+def test_segments_count_once_whatever_their_length() -> None:
+    spans = [Span("n1", "X", 0, 100, "a"), Span("n1", "X", 0, 100, "b"),
+             Span("n1", "X", 100, 102, "a"), Span("n1", "Y", 100, 102, "b")]
+    result = compare(spans, "a", "b", scope="coded")
+    x_chars = next(r.table for r in result.per_code if r.code_id == "X" and r.unit == "character")
+    x_segs = next(r.table for r in result.per_code if r.code_id == "X" and r.unit == "segment")
+    assert (x_chars.both, x_chars.first_only) == (100, 2)
+    assert (x_segs.both, x_segs.first_only) == (1, 1)
+
+
+def test_only_notes_both_coded_count() -> None:
+    spans = [Span("n1", "X", 0, 5, "a"), Span("n1", "X", 0, 5, "b"),
+             Span("n2", "X", 0, 50, "a")]  # n2 was never given to b
+    result = compare(spans, "a", "b")
+    assert result.notes == 1
+    assert result.overall("character").percent == 100.0
