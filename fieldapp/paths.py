@@ -34,3 +34,11 @@ def demo_workspace_path() -> Path:
 
 def is_workspace(path: Path | str) -> bool:
     return (Path(path) / KEYFILE_NAME).exists()
+
+
+def cache_dir() -> Path:
+    """Rebuildable files that hold nothing of the user's (the segmenter's dictionary cache)."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override) / "cache"
+    return Path(platformdirs.user_cache_dir("fieldapp", appauthor=False))

@@ -4,6 +4,7 @@
     fieldapp analysis query WS '"Service contracting" NOT Registration' --xlsx passages.xlsx
     fieldapp analysis cooccurrence WS [--scope interview] [--json]
     fieldapp analysis agreement WS [--coders 林晓 王芳] [--scope all] [--json]
+    fieldapp analysis deidentify WS --note NOTE_ID [--possible-names] [--copy] [--output FILE]
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.analysis import agreement as agreement_mod
+from fieldapp.analysis import deidentify as deidentify_mod
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
 from fieldapp.export.cells import display_width
-from fieldapp.i18n import _, format_number, ngettext
+from fieldapp.i18n import N_, _, format_number, ngettext
 from fieldapp.services import analysis
+from fieldapp.store.errors import InvalidInput
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help=_("count only coded text (default) or all text of the notes"))
     _add_filters(a)
     a.set_defaults(func=cmd_agreement)
+    register_deidentify(inner)
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
@@ -196,3 +200,80 @@ def cmd_agreement(args: argparse.Namespace) -> int:
                  *_figures(result.overall("segment"))])
     print(_table([_("Code"), _("% (characters)"), "κ", "α", _("% (segments)"), "κ", "α"], rows))
     return 0
+
+
+def register_deidentify(inner: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    d = inner.add_parser(
+        "deidentify", help=_("find direct identifiers in a note and propose pseudonyms"),
+        description=_("Finds resident ID numbers and unified social credit codes (check digits "
+                      "verified), mobile and landline numbers, WeChat IDs, e-mail addresses and "
+                      "the names of registered participants and organisations. A participant "
+                      "is replaced by their participant code and an organisation by its code, "
+                      "so the same person gets the same pseudonym everywhere. The note itself is "
+                      "never changed: --copy adds a de-identified copy beside it, --output writes "
+                      "one to a file."))
+    add_workspace_arg(d)
+    which = d.add_mutually_exclusive_group(required=True)
+    which.add_argument("--note", metavar="NOTE_ID", help=_("the note to check"))
+    which.add_argument("--text", help=_("check this text instead of a note"))
+    d.add_argument("--possible-names", action="store_true",
+                   help=_("also suggest person and place names found by the segmenter (less "
+                          "certain; never replaced)"))
+    d.add_argument("--copy", action="store_true",
+                   help=_("add a copy of the note with the identifiers replaced"))
+    d.add_argument("--output", type=Path, metavar="FILE",
+                   help=_("write the text with the identifiers replaced to this file"))
+    d.add_argument("--json", action="store_true", help=_("print JSON for scripts"))
+    d.set_defaults(func=cmd_deidentify)
+
+
+KIND_LABELS = {
+    "id_number": N_("resident ID number"), "credit_code": N_("unified social credit code"),
+    "mobile": N_("mobile number"), "landline": N_("phone number"), "wechat": N_("WeChat ID"),
+    "email": N_("e-mail address"), "participant": N_("participant's name"),
+    "organisation": N_("organisation's name"), "possible_person": N_("possible person's name"),
+    "possible_place": N_("possible place name"),
+}
+
+
+def cmd_deidentify(args: argparse.Namespace) -> int:
+    if args.copy and not args.note:
+        raise InvalidInput(_("--copy needs --note: only a note can have a copy."))
+    ws = open_ws(args.workspace)
+    try:
+        body, findings = analysis.deidentify(ws, note_id=args.note, text=args.text,
+                                             possible_names=args.possible_names)
+        certain = [f for f in findings if f.certain]
+        copy_id = analysis.deidentified_copy(ws, args.note, certain) if args.copy else None
+    finally:
+        ws.close()
+    replaced = deidentify_mod.apply(body, certain)
+    if args.output:
+        write_new_text(args.output, replaced)
+    if args.json:
+        print_json({"findings": [{"start": f.start, "end": f.end, "kind": f.kind, "text": f.text,
+                                  "replacement": f.replacement, "certain": f.certain,
+                                  "record_id": f.record_id} for f in findings],
+                    "copy_id": copy_id})
+        return 0
+    if findings:
+        print(_table([_("Where"), _("Kind"), _("Found"), _("Replace with")],
+                     [[f"{f.start}–{f.end}", _(KIND_LABELS[f.kind]), f.text,
+                       f.replacement if f.certain else _("(suggestion only)")]
+                      for f in findings]))
+    print(ngettext("{n} identifier found.", "{n} identifiers found.", len(findings)).format(
+        n=format_number(len(findings))))
+    if copy_id:
+        print(_("Added a de-identified copy of the note: {id}").format(id=copy_id))
+    if args.output:
+        print(_("Wrote the de-identified text to {path}.").format(path=args.output))
+    return 0
+
+
+def write_new_text(path: Path, text: str) -> None:
+    """Write ``text`` to a new file (never over an existing one), atomically."""
+    if path.exists():
+        raise InvalidInput(_("{path} already exists; choose a new file name.").format(path=path))
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

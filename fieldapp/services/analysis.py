@@ -17,6 +17,7 @@ from typing import Any
 
 from fieldapp.analysis import agreement as agreement_mod
 from fieldapp.analysis import cooccurrence as cooccurrence_mod
+from fieldapp.analysis import deidentify as deidentify_mod
 from fieldapp.analysis import query as query_mod
 from fieldapp.analysis.segments import Span, merge_adjacent, segments
 from fieldapp.i18n import _, pick
@@ -271,3 +272,60 @@ def agreement(ws: Workspace, first: str | None = None, second: str | None = None
     lengths = {n: len(note.get("body") or "") for n, note in corpus.notes.items()}
     return corpus, agreement_mod.compare(corpus.spans, first, second, note_lengths=lengths,
                                          scope=scope)
+
+
+# -- de-identification -----------------------------------------------------------------------
+
+def known_names(ws: Workspace) -> list[deidentify_mod.KnownName]:
+    """Registered names to look for, each with its pseudonym.
+
+    A participant's pseudonym is their participant code and an organisation's its registry code
+    (or, when it has none, a code made from its id): both are part of the record that travels
+    with every bundle, so the same person or organisation gets the same pseudonym in every note
+    and on every device, and nothing new needs to be kept.
+    """
+    names: list[deidentify_mod.KnownName] = []
+    participants = {p["id"]: p for p in records.list_records(ws, "participant")}
+    for identity in records.list_records(ws, "identity"):
+        person = participants.get(identity.get("participant_id") or "")
+        if person is None or not (identity.get("real_name") or "").strip():
+            continue
+        names.append(deidentify_mod.KnownName(identity["real_name"], "participant", person["id"],
+                                              person.get("code") or ""))
+    for org in records.list_records(ws, "organisation"):
+        pseudonym = org.get("code") or "ORG-" + org["id"].replace("-", "")[-6:].upper()
+        for name in (org.get("name_zh"), org.get("name_en")):
+            if name and name.strip():
+                names.append(deidentify_mod.KnownName(name, "organisation", org["id"],
+                                                      pseudonym))
+    return names
+
+
+def deidentify(ws: Workspace, *, note_id: str | None = None, text: str | None = None,
+               possible_names: bool = False) -> tuple[str, list[deidentify_mod.Finding]]:
+    """The text (a note's body or the given text) and the identifiers found in it."""
+    if (note_id is None) == (text is None):
+        raise ValueError("give a note or a text")
+    body = records.get(ws, "note", note_id)["body"] or "" if note_id is not None else text or ""
+    return body, deidentify_mod.find(body, known_names(ws), possible_names=possible_names)
+
+
+def deidentified_copy(ws: Workspace, note_id: str,
+                      findings: list[deidentify_mod.Finding]) -> str:
+    """A new note beside the original holding its text with the confirmed findings replaced.
+
+    The original is never changed: other researchers' codings point into it by offset, and
+    replacing 王明 by KM-HIV-001 would move every passage after it. Returns the new note's id.
+    """
+    note = records.get(ws, "note", note_id)
+    body = note["body"] or ""
+    for f in findings:
+        if body[f.start:f.end] != f.text:
+            raise query_mod.QueryError(_("The note changed since it was checked; check it again "
+                                         "before replacing anything."))
+    title = _("{title} (de-identified)").format(title=note.get("title") or "").strip()
+    copy_id = records.add_note(ws, note["interview_id"], kind=note.get("kind") or "field_notes",
+                               body=deidentify_mod.apply(body, findings), title=title)
+    ws.audit("note.deidentified_copy", {"note_id": note_id, "copy_id": copy_id,
+                                        "replaced": len(findings)})
+    return copy_id

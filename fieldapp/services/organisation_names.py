@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from fieldapp.domain.placenames import split_places
 from fieldapp.store.search import fold
 
 _ZH_SUFFIXES = ("有限责任公司", "有限公司", "服务中心", "发展中心", "促进会", "协会", "中心", "学会",
@@ -35,25 +36,12 @@ _ZH_SUFFIXES = ("有限责任公司", "有限公司", "服务中心", "发展中
 _EN_SUFFIXES = ("association", "centre", "center", "foundation", "coltd", "ltd", "limited",
                 "group", "society")
 _EN_ADMIN_WORDS = re.compile(r"\b(?:the|city|province|county|district|prefecture|municipality)\b")
-_UNITS = "特别行政区|自治区|自治州|自治县|地区|省|市|县|区|州|盟|旗"
-_ZH_PLACE = re.compile(rf"([\u4e00-\u9fff]{{2,7}}?)(?:{_UNITS})")
-
-
-def _places(text: str) -> tuple[list[str], str]:
-    """Leading places marked by an administrative unit, and the rest of the name."""
-    places = []
-    while match := _ZH_PLACE.match(text):
-        places.append(match.group(1))
-        text = text[match.end():]
-    return places, text
-
-
 def organisation_keys(name: str) -> set[str]:
     """Every key the name may be known by: with all its leading places, then without the outer
     ones (云南昆明红丝带, 昆明红丝带), never without the innermost."""
     spaced = _EN_ADMIN_WORDS.sub(" ", fold(name))
     text = re.sub(r"[\W_]+", "", spaced)
-    places, rest = _places(text)
+    places, rest = split_places(text)
     if not places:
         return {_strip_suffixes(text)} - {""}
     rest = _strip_suffixes(rest)

@@ -1,0 +1,155 @@
+"""The de-identification assistant: what it finds in Chinese and English notes, what it leaves
+alone, and that the original note is never changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldapp.analysis.deidentify import (
+    KnownName,
+    apply,
+    find,
+    valid_credit_code,
+    valid_id_number,
+)
+from fieldapp.cli import main as cli
+from fieldapp.services import analysis, records
+from tests.conftest import PASSPHRASE
+
+# Check characters computed by hand from GB 11643 / GB 32100 (and a digit changed each time).
+GOOD_ID, BAD_ID = "11010519491231002X", "110105194912310021"
+GOOD_USCC, BAD_USCC = "91350100M000100Y43", "91350100M000100Y44"
+
+
+def kinds(text: str, names: list[KnownName] | None = None) -> list[tuple[str, str]]:
+    return [(f.kind, f.text) for f in find(text, names or [])]
+
+
+def test_check_digits() -> None:
+    assert valid_id_number(GOOD_ID) and not valid_id_number(BAD_ID)
+    assert not valid_id_number("110105194913310029")  # month 13
+    assert valid_credit_code(GOOD_USCC) and not valid_credit_code(BAD_USCC)
+    assert kinds(f"身份证号{GOOD_ID}，另一个{BAD_ID}。") == [("id_number", GOOD_ID)]
+    assert kinds(f"代码 {GOOD_USCC} 与 {BAD_USCC}") == [("credit_code", GOOD_USCC)]
+
+
+@pytest.mark.parametrize("phone", ["13812345678", "138 1234 5678", "138-1234-5678",
+                                   "+86 138 1234 5678", "0086-138-1234-5678", "138.1234.5678"])
+def test_mobile_numbers_however_written(phone: str) -> None:
+    assert kinds(f"他的电话是{phone}，晚上打。") == [("mobile", phone)]
+
+
+@pytest.mark.parametrize("phone", ["0871-65432100", "(0871) 6543-2100", "（010）8888 1234",
+                                   "010 88881234", "400-800-1234"])
+def test_landlines(phone: str) -> None:
+    assert kinds(f"办公室：{phone}") == [("landline", phone)]
+
+
+def test_numbers_that_are_not_phones_stay() -> None:
+    assert kinds("2019年资助了12345678元，编号20190312。") == []
+    assert kinds("order 138123456789 is too long") == []
+
+
+def test_wechat_only_after_its_keyword_and_email() -> None:
+    assert kinds("微信号：wang_ming88，邮箱 wm@example.org") == [
+        ("wechat", "wang_ming88"), ("email", "wm@example.org")]
+    assert kinds("项目叫 sunshine_2020，与微信无关") == []
+    assert kinds("add me on WeChat: hiv_support1") == [("wechat", "hiv_support1")]
+
+
+def test_two_character_names_only_as_words() -> None:
+    person = [KnownName("王明", "participant", "p1", "KM-HIV-001")]
+    assert kinds("今天见到了王明，他很忙。", person) == [("participant", "王明")]
+    assert kinds("他说王明白了这个政策。", person) == []
+
+
+def test_names_in_traditional_and_full_width() -> None:
+    people = [KnownName("张丽华", "participant", "p1", "KM-HIV-002"),
+              KnownName("Li Wei", "participant", "p2", "GZ-MIG-004")]
+    assert kinds("訪談對象張麗華說", people) == [("participant", "張麗華")]
+    assert kinds("We met ＬＩ ＷＥＩ at the centre.", people) == [("participant", "ＬＩ ＷＥＩ")]
+
+
+def test_organisations_with_and_without_administrative_units() -> None:
+    orgs = [KnownName("昆明红丝带协会", "organisation", "o1", "KM-ORG-03"),
+            KnownName("云南省大理市阳光中心", "organisation", "o2", "DL-ORG-01")]
+    assert kinds("在昆明市红丝带协会开会", orgs) == [("organisation", "昆明市红丝带协会")]
+    assert kinds("大理阳光中心的社工", orgs) == [("organisation", "大理阳光中心")]
+    assert kinds("昆明的红丝带很多", orgs) == []
+
+
+def test_apply_replaces_with_pseudonyms_in_the_texts_language() -> None:
+    people = [KnownName("王明", "participant", "p1", "KM-HIV-001")]
+    text = "见到了王明，电话 138 1234 5678。"
+    assert apply(text, find(text, people)) == "见到了KM-HIV-001，电话 ［手机号］。"
+    english = "Call 138 1234 5678 or mail a@b.org"
+    assert apply(english, find(english)) == "Call [mobile] or mail [e-mail]"
+
+
+def test_possible_names_are_suggestions_only() -> None:
+    findings = find("我们采访了李建国和刘晓燕，在西双版纳。", possible_names=True)
+    suggested = {(f.kind, f.text) for f in findings}
+    assert ("possible_person", "李建国") in suggested
+    assert all(not f.certain for f in findings)
+
+
+@pytest.fixture
+def registered(ws: Any) -> dict[str, str]:
+    pid = records.add_participant(ws, code="KM-HIV-001", identity={"real_name": "王明",
+                                                                   "phone": "13812345678"})
+    org = records.add_organisation(ws, name_zh="昆明红丝带协会", name_en="Kunming Red Ribbon")
+    interview = records.add_interview(ws, code="KM-HIV-I001", participant_ids=[pid])
+    body = "在昆明市红丝带协会见到了王明，他的手机 138-1234-5678，他说王明白了。"
+    note = records.add_note(ws, interview, body=body, title="第一次访谈")
+    return {"pid": pid, "org": org, "note": note, "body": body}
+
+
+def test_service_proposes_registry_pseudonyms(ws: Any, registered: dict[str, str]) -> None:
+    body, findings = analysis.deidentify(ws, note_id=registered["note"])
+    assert body == registered["body"]
+    org_code = "ORG-" + registered["org"].replace("-", "")[-6:].upper()
+    assert [(f.kind, f.replacement) for f in findings] == [
+        ("organisation", org_code), ("participant", "KM-HIV-001"), ("mobile", "［手机号］")]
+
+
+def test_cli_copy_leaves_the_original(ws: Any, registered: dict[str, str], ws_path: Path,
+                                      tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    ws.close()
+    monkeypatch.setenv("FIELDAPP_PASSPHRASE", PASSPHRASE)
+    out = tmp_path / "clean.txt"
+    assert cli(["analysis", "deidentify", str(ws_path), "--note", registered["note"], "--copy",
+                "--output", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [f["kind"] for f in data["findings"]] == ["organisation", "participant", "mobile"]
+    clean = out.read_text(encoding="utf-8")
+    assert "王明，" not in clean and "13812345678" not in clean.replace("-", "")
+    assert "他说王明白了" in clean  # ordinary words are left alone
+    from fieldapp.store.workspace import Workspace
+
+    again = Workspace.open(ws_path, PASSPHRASE)
+    try:
+        assert records.get(again, "note", registered["note"])["body"] == registered["body"]
+        copy = records.get(again, "note", data["copy_id"])
+        assert copy["body"] == clean
+        assert copy["title"] == "第一次访谈 (de-identified)"
+    finally:
+        again.close()
+    assert cli(["analysis", "deidentify", str(ws_path), "--note", registered["note"],
+                "--output", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_cli_in_chinese(ws: Any, registered: dict[str, str], ws_path: Path,
+                        capsys: pytest.CaptureFixture[str],
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    ws.close()
+    monkeypatch.setenv("FIELDAPP_PASSPHRASE", PASSPHRASE)
+    assert cli(["--lang", "zh_CN", "analysis", "deidentify", str(ws_path), "--text",
+                "王明的微信号：wm_kunming88"]) == 0
+    out = capsys.readouterr().out
+    assert "受访者姓名" in out and "微信号" in out and "KM-HIV-001" in out
