@@ -4,7 +4,7 @@
     fieldapp analysis query WS '"Service contracting" NOT Registration' --xlsx passages.xlsx
     fieldapp analysis cooccurrence WS [--scope interview] [--json]
     fieldapp analysis agreement WS [--coders 林晓 王芳] [--scope all] [--json]
-    fieldapp analysis deidentify WS --note NOTE_ID [--possible-names] [--copy] [--output FILE]
+    fieldapp analysis deidentify WS --note NOTE_ID [--possible-names] [--output FILE]
 """
 
 from __future__ import annotations
@@ -210,8 +210,7 @@ def register_deidentify(inner: argparse._SubParsersAction) -> None:  # type: ign
                       "the names of registered participants and organisations. A participant "
                       "is replaced by their participant code and an organisation by its code, "
                       "so the same person gets the same pseudonym everywhere. The note itself is "
-                      "never changed: --copy adds a de-identified copy beside it, --output writes "
-                      "one to a file."))
+                      "never changed: --output writes a de-identified copy to a new file."))
     add_workspace_arg(d)
     which = d.add_mutually_exclusive_group(required=True)
     which.add_argument("--note", metavar="NOTE_ID", help=_("the note to check"))
@@ -219,8 +218,6 @@ def register_deidentify(inner: argparse._SubParsersAction) -> None:  # type: ign
     d.add_argument("--possible-names", action="store_true",
                    help=_("also suggest person and place names found by the segmenter (less "
                           "certain; never replaced)"))
-    d.add_argument("--copy", action="store_true",
-                   help=_("add a copy of the note with the identifiers replaced"))
     d.add_argument("--output", type=Path, metavar="FILE",
                    help=_("write the text with the identifiers replaced to this file"))
     d.add_argument("--json", action="store_true", help=_("print JSON for scripts"))
@@ -237,24 +234,24 @@ KIND_LABELS = {
 
 
 def cmd_deidentify(args: argparse.Namespace) -> int:
-    if args.copy and not args.note:
-        raise InvalidInput(_("--copy needs --note: only a note can have a copy."))
+    if args.output and args.output.exists():
+        raise InvalidInput(_("{path} already exists; choose a new file name.").format(
+            path=args.output))
     ws = open_ws(args.workspace)
     try:
         body, findings = analysis.deidentify(ws, note_id=args.note, text=args.text,
                                              possible_names=args.possible_names)
         certain = [f for f in findings if f.certain]
-        copy_id = analysis.deidentified_copy(ws, args.note, certain) if args.copy else None
+        if args.output:
+            replaced = (analysis.deidentified_text(ws, args.note, certain) if args.note
+                        else deidentify_mod.apply(body, certain))
+            write_new_text(args.output, replaced)
     finally:
         ws.close()
-    replaced = deidentify_mod.apply(body, certain)
-    if args.output:
-        write_new_text(args.output, replaced)
     if args.json:
         print_json({"findings": [{"start": f.start, "end": f.end, "kind": f.kind, "text": f.text,
                                   "replacement": f.replacement, "certain": f.certain,
-                                  "record_id": f.record_id} for f in findings],
-                    "copy_id": copy_id})
+                                  "record_id": f.record_id} for f in findings]})
         return 0
     if findings:
         print(_table([_("Where"), _("Kind"), _("Found"), _("Replace with")],
@@ -263,8 +260,6 @@ def cmd_deidentify(args: argparse.Namespace) -> int:
                       for f in findings]))
     print(ngettext("{n} identifier found.", "{n} identifiers found.", len(findings)).format(
         n=format_number(len(findings))))
-    if copy_id:
-        print(_("Added a de-identified copy of the note: {id}").format(id=copy_id))
     if args.output:
         print(_("Wrote the de-identified text to {path}.").format(path=args.output))
     return 0

@@ -217,7 +217,13 @@ def cooccurrence(ws: Workspace, *, scope: str = "passage",
                  filters: Filters | None = None) -> tuple[Corpus, cooccurrence_mod.Matrix]:
     corpus = load(ws, filters)
     interview_of = {n: note["interview_id"] for n, note in corpus.notes.items()}
-    return corpus, cooccurrence_mod.compute(corpus.spans, scope, interview_of=interview_of)
+    used = {s.code_id for s in corpus.spans}
+    matrix = cooccurrence_mod.compute(corpus.spans, scope, interview_of=interview_of,
+                                      codes=used)
+    # Codes in the codebook's order, as the researcher arranged them.
+    order = [c for c in corpus.codes if c in used]
+    return corpus, cooccurrence_mod.Matrix(matrix.scope, tuple(order), matrix.counts,
+                                           matrix.places)
 
 
 # -- agreement -------------------------------------------------------------------------------
@@ -310,22 +316,17 @@ def deidentify(ws: Workspace, *, note_id: str | None = None, text: str | None = 
     return body, deidentify_mod.find(body, known_names(ws), possible_names=possible_names)
 
 
-def deidentified_copy(ws: Workspace, note_id: str,
+def deidentified_text(ws: Workspace, note_id: str,
                       findings: list[deidentify_mod.Finding]) -> str:
-    """A new note beside the original holding its text with the confirmed findings replaced.
+    """The note's text with the confirmed findings replaced, for a copy outside the workspace.
 
-    The original is never changed: other researchers' codings point into it by offset, and
-    replacing 王明 by KM-HIV-001 would move every passage after it. Returns the new note's id.
+    The note itself is never changed: other researchers' codings point into it by offset, and
+    replacing 王明 by KM-HIV-001 would move every passage after it. Writing the copy is audited.
     """
-    note = records.get(ws, "note", note_id)
-    body = note["body"] or ""
+    body = records.get(ws, "note", note_id)["body"] or ""
     for f in findings:
         if body[f.start:f.end] != f.text:
             raise query_mod.QueryError(_("The note changed since it was checked; check it again "
                                          "before replacing anything."))
-    title = _("{title} (de-identified)").format(title=note.get("title") or "").strip()
-    copy_id = records.add_note(ws, note["interview_id"], kind=note.get("kind") or "field_notes",
-                               body=deidentify_mod.apply(body, findings), title=title)
-    ws.audit("note.deidentified_copy", {"note_id": note_id, "copy_id": copy_id,
-                                        "replaced": len(findings)})
-    return copy_id
+    ws.audit("note.deidentified_copy", {"note_id": note_id, "replaced": len(findings)})
+    return deidentify_mod.apply(body, findings)

@@ -58,7 +58,7 @@ def _render(out: Path) -> int:
     ctx = build_context(synchronous=True)
     i18n.set_language("en")
     window = make_window(ctx)
-    window.resize(1280, 800)
+    window.resize(1366, 768)  # a 13-inch laptop, the smallest screen researchers bring
     window.show()
     ws_view = window.workspace
     demo_path = session.demo_workspace_path()
@@ -109,6 +109,19 @@ def _render(out: Path) -> int:
         ws_view.search.query.setText("艾滋" if lang == "zh_CN" else "contract")
         ws_view.search.run_search()
         _shoot(window, out / f"{lang}-14-search.png")
+        analysis = ws_view.analysis
+        ws_view.tabs.setCurrentWidget(analysis)
+        analysis.tabs.setCurrentIndex(1)
+        analysis.matrix_scope.setCurrentIndex(analysis.matrix_scope.findData("interview"))
+        analysis.run_matrix()
+        _shoot(window, out / f"{lang}-16-cooccurrence.png")
+        matrix = analysis.matrix
+        cells = [(matrix.count(r, c), r, c) for r in range(matrix.rowCount())
+                 for c in range(matrix.columnCount()) if r != c]
+        if cells:
+            _count, row, column = max(cells)
+            analysis._open_cell(matrix.index(row, column))
+        _shoot(window, out / f"{lang}-17-query.png")
         window.session.lock()
         _shoot(window, out / f"{lang}-15-locked.png")
         dialog = window.session.dialog

@@ -41,6 +41,8 @@ ALLOWED = {
     "fieldapp", "English", "KM", "HIV", "INT", "QT_IM_MODULE", "ibus", "IBus", "libpinyin",
     "rime", "fcitx", "Qt", "Linux", "gui", "MB", "KB", "XXXX", "Ctrl", "contract", "txt",
     "ABCD", "EFGH", "WebDAV", "XLSForm", "ODK", "KoboToolbox", "SurveyCTO",
+    "AND", "OR", "NOT",  # the query language's operators
+    "zeng",  # a pinyin reading, as typed into "sort as"
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 

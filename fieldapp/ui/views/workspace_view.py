@@ -1,4 +1,5 @@
-"""The open workspace: interviews, participants, organisations, codebook and search as tabs."""
+"""The open workspace: interviews, participants, organisations, codebook, search, analysis,
+surveys and team as tabs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.survey.surveys_view import SurveysView
 from fieldapp.ui.team.area import TeamArea
+from fieldapp.ui.views.analysis import AnalysisView
 from fieldapp.ui.views.codebook import CodebookView
 from fieldapp.ui.views.interviews import InterviewsView
 from fieldapp.ui.views.organisations import OrganisationsView
@@ -35,6 +37,8 @@ class WorkspaceView(QWidget):
         for view in (self.interviews, self.participants, self.organisations, self.codes,
                      self.search):
             self.tabs.addTab(view, "")
+        self.analysis = AnalysisView(ctx)
+        self.tabs.addTab(self.analysis, "")
         self.surveys = SurveysView(ctx)
         self.tabs.addTab(self.surveys, "")
         self.team = TeamArea(ctx)
@@ -44,6 +48,7 @@ class WorkspaceView(QWidget):
         layout.addWidget(self.tabs)
         self.search.open_requested.connect(self.open_passage)
         self.codes.open_requested.connect(self.open_passage)
+        self.analysis.open_requested.connect(self.open_passage)
         self.interviews.editor.codings_changed.connect(
             lambda: self.ctx.data.changed.emit("coding"))
         ctx.language.changed.connect(self.retranslate_ui)
@@ -55,6 +60,7 @@ class WorkspaceView(QWidget):
         for i, text in enumerate((_("Interviews"), _("Participants"), _("Organisations"),
                                   _("Codebook"), _("Search"))):
             self.tabs.setTabText(i, text)
+        self.tabs.setTabText(self.tabs.indexOf(self.analysis), _("Analysis"))
         self.tabs.setTabText(self.tabs.indexOf(self.surveys), _("Surveys"))
         self.tabs.setTabText(self.tabs.indexOf(self.team), _("Team"))
         self.codebook.retranslate()
