@@ -1,6 +1,9 @@
-"""Add a code to the codebook: names and definitions in both languages, a colour, a parent."""
+"""Add or change a code: names and definitions in both languages, a colour, a parent (where it
+sits in the tree)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import N_, _
-from fieldapp.services import records
+from fieldapp.services import records, registry
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
@@ -32,8 +35,10 @@ class CodeDialog(QDialog):
     created = Signal(str)
 
     def __init__(self, ctx: AppContext, codebook: CodebookModel, parent_id: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, code: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
+        #: the code being changed, or None for a new one
+        self.code = code
         self.setMinimumWidth(480)
         self.ctx = ctx
         self.setObjectName("code_dialog")
@@ -53,8 +58,17 @@ class CodeDialog(QDialog):
         self.colour.setCurrentIndex(len(codebook.codes) % len(COLOURS))
         self.parent_code = QComboBox()
         self.parent_code.addItem("", "")
+        below = codebook.descendants(code["id"]) if code else set()
         for cid in codebook.codes:
-            self.parent_code.addItem(codebook.name(cid), cid)
+            if cid not in below:  # a code cannot sit below itself or its own sub-codes
+                self.parent_code.addItem(codebook.name(cid), cid)
+        if code:
+            parent_id = code.get("parent_id")
+            self.name_zh.setText(code.get("name_zh") or "")
+            self.name_en.setText(code.get("name_en") or "")
+            self.definition_zh.setPlainText(code.get("definition_zh") or "")
+            self.definition_en.setPlainText(code.get("definition_en") or "")
+            self.colour.setCurrentIndex(max(0, self.colour.findData(code.get("colour"))))
         self.parent_code.setCurrentIndex(max(0, self.parent_code.findData(parent_id or "")))
         self.labels = {n: QLabel() for n in ("name_zh", "name_en", "definition_zh",
                                               "definition_en", "colour", "parent")}
@@ -78,7 +92,7 @@ class CodeDialog(QDialog):
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
-        self.setWindowTitle(_("New code"))
+        self.setWindowTitle(_("Change code") if self.code else _("New code"))
         for name, text in (("name_zh", _("Chinese name")), ("name_en", _("English name")),
                            ("definition_zh", _("Definition (Chinese)")),
                            ("definition_en", _("Definition (English)")), ("colour", _("Colour")),
@@ -98,7 +112,12 @@ class CodeDialog(QDialog):
                   "colour": str(self.colour.currentData())}
         parent_id = self.parent_code.currentData() or None
 
+        code = self.code
+
         def work(ws: Workspace) -> str:
+            if code is not None:
+                registry.update_code(ws, code["id"], **values, parent_id=parent_id)
+                return str(code["id"])
             return records.add_code(ws, name_zh=values["name_zh"], name_en=values["name_en"],
                                     definition_zh=values["definition_zh"],
                                     definition_en=values["definition_en"],

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import _
-from fieldapp.services import records
+from fieldapp.services import records, registry
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
@@ -30,8 +30,11 @@ TEXT_FIELDS = ("name_zh", "name_en", "sort_key", "credit_code", "site", "sector"
 class OrganisationDialog(QDialog):
     created = Signal(str)
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 organisation: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
+        #: the organisation being changed, or None for a new one
+        self.organisation = organisation
         self.setMinimumWidth(480)
         self.ctx = ctx
         self.setObjectName("organisation_dialog")
@@ -65,13 +68,17 @@ class OrganisationDialog(QDialog):
         self.timer.timeout.connect(self.check_duplicates)
         for name in ("name_zh", "name_en", "credit_code"):
             self.fields[name].textChanged.connect(lambda _t: self.timer.start())
+        if organisation:
+            for name, field in self.fields.items():
+                field.setText(organisation.get(name) or "")
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         ctx.language.changed.connect(self.retranslate_ui)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
-        self.setWindowTitle(_("New organisation"))
+        self.setWindowTitle(_("Change organisation") if self.organisation
+                            else _("New organisation"))
         for name, text in (("name_zh", _("Chinese name")),
                            ("sort_key", _("Sort as (pinyin)")),
                            ("name_en", _("English name")),
@@ -85,7 +92,7 @@ class OrganisationDialog(QDialog):
         self.fields["credit_code"].setPlaceholderText(_("18 characters, if registered"))
         self.fields["sort_key"].setPlaceholderText(
             _("only if the name is read unusually, e.g. zeng for 曾"))
-        current = self.kind.currentData()
+        current = self.kind.currentData() or (self.organisation or {}).get("kind")
         self.kind.clear()
         for value, text in choices("organisation_kind"):
             self.kind.addItem(text, value)
@@ -104,9 +111,11 @@ class OrganisationDialog(QDialog):
             self._show_duplicates()
             return
 
+        own = self.organisation["id"] if self.organisation else None
+
         def work(ws: Workspace) -> list[dict[str, Any]]:
             return records.likely_duplicates(ws, name_zh=v["name_zh"], name_en=v["name_en"],
-                                             credit_code=v["credit_code"])
+                                             credit_code=v["credit_code"], exclude_id=own)
 
         self.ctx.tasks.run(work, self._found)
 
@@ -127,7 +136,12 @@ class OrganisationDialog(QDialog):
     def save(self) -> None:
         v = self.values()
 
+        organisation = self.organisation
+
         def work(ws: Workspace) -> str:
+            if organisation is not None:
+                registry.update_organisation(ws, organisation["id"], **v)
+                return str(organisation["id"])
             return records.add_organisation(ws, **v)
 
         self.ctx.tasks.run(work, self._done, lambda exc: self.problem.setText(error_text(exc)))

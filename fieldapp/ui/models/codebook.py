@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QPixmap, QStandardItem, QStandardItemModel
 
-from fieldapp.i18n import _, pick
+from fieldapp.i18n import _, format_number, pick
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -22,14 +22,30 @@ class CodebookModel(QStandardItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.codes: dict[str, dict[str, Any]] = {}
+        #: code id -> passages coded with it (shown beside the name)
+        self.counts: dict[str, int] = {}
         self.setColumnCount(1)
 
-    def set_codes(self, codes: list[dict[str, Any]]) -> None:
+    def set_codes(self, codes: list[dict[str, Any]],
+                  counts: dict[str, int] | None = None) -> None:
         self.codes = {c["id"]: c for c in codes}
+        if counts is not None:
+            self.counts = dict(counts)
         self._rebuild()
+
+    def descendants(self, code_id: str) -> set[str]:
+        """The code and every code below it."""
+        found, todo = set(), [code_id]
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo.extend(c for c, rec in self.codes.items() if rec.get("parent_id") == current)
+        return found
 
     def clear_codes(self) -> None:
         self.codes = {}
+        self.counts = {}
         self._rebuild()
 
     def colours(self) -> dict[str, str]:
@@ -49,7 +65,9 @@ class CodebookModel(QStandardItemModel):
         items: dict[str, QStandardItem] = {}
         ordered = sorted(self.codes.values(), key=lambda c: (c.get("sort_order") or 0))
         for c in ordered:
-            item = QStandardItem(pick(c.get("name_zh"), c.get("name_en")))
+            n = self.counts.get(c["id"], 0)
+            name = pick(c.get("name_zh"), c.get("name_en"))
+            item = QStandardItem(f"{name} ({format_number(n)})" if n else name)
             item.setEditable(False)
             item.setData(c["id"], ID_ROLE)
             item.setData(swatch(c.get("colour") or ""), Qt.ItemDataRole.DecorationRole)

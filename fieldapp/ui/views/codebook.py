@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -17,10 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import _, format_number, ngettext, pick
-from fieldapp.services import records
+from fieldapp.services import records, registry
+from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.code import CodeDialog
+from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel
 
@@ -56,7 +59,14 @@ class CodebookView(QWidget):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.tree, 1)
-        ll.addWidget(self.new_button)
+        self.edit_button = QPushButton()
+        self.edit_button.setObjectName("edit_code")
+        self.delete_button = QPushButton()
+        self.delete_button.setObjectName("delete_code")
+        buttons = QHBoxLayout()
+        for button in (self.new_button, self.edit_button, self.delete_button):
+            buttons.addWidget(button)
+        ll.addLayout(buttons)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -73,6 +83,9 @@ class CodebookView(QWidget):
         layout.addWidget(split)
         self.tree.selectionModel().currentChanged.connect(self._current_changed)
         self.new_button.clicked.connect(self.new_code)
+        self.edit_button.clicked.connect(self.edit_code)
+        self.delete_button.clicked.connect(self.delete_code)
+        self.tree.doubleClicked.connect(lambda _i: self.edit_code())
         self.passages.itemActivated.connect(self._open)
         codebook.modelReset.connect(self._restore_selection)
         ctx.language.changed.connect(self.retranslate_ui)
@@ -84,6 +97,8 @@ class CodebookView(QWidget):
     def retranslate_ui(self) -> None:
         self.tree.setAccessibleName(_("Codebook"))
         self.new_button.setText(_("New &code…"))
+        self.edit_button.setText(_("C&hange…"))
+        self.delete_button.setText(_("Re&move…"))
         self.passages.setAccessibleName(_("Coded passages"))
         self._show()
 
@@ -158,6 +173,36 @@ class CodebookView(QWidget):
         self.dialog = CodeDialog(self.ctx, self.codebook, self.code_id, self)
         self.dialog.created.connect(self._created)
         show_dialog(self.dialog)
+
+    def edit_code(self) -> None:
+        code = self.codebook.codes.get(self.code_id or "")
+        if code is None:
+            return
+        self.dialog = CodeDialog(self.ctx, self.codebook, parent=self, code=code)
+        self.dialog.created.connect(self._created)
+        show_dialog(self.dialog)
+
+    def delete_code(self) -> None:
+        code = self.codebook.codes.get(self.code_id or "")
+        if code is None:
+            return
+        name = self.codebook.name(code["id"])
+        if not self.ctx.interaction.confirm(
+                self, _("Remove code"), _("Remove the code “{name}” from the codebook?").format(
+                    name=name), ok=_("Remove"), destructive=True):
+            return
+        code_id = code["id"]
+
+        def work(ws: Workspace) -> None:
+            registry.delete_code(ws, code_id)
+
+        self.ctx.tasks.run(work, lambda _r: self._removed(),
+                           lambda exc: self.ctx.interaction.warn(self, _("Remove code"),
+                                                                 error_text(exc)))
+
+    def _removed(self) -> None:
+        self.code_id = None
+        self.ctx.data.changed.emit("code")
 
     def _created(self, code_id: str) -> None:
         self.code_id = code_id

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QTableView,
@@ -15,11 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import N_, _, format_number, ngettext
-from fieldapp.services import records
+from fieldapp.services import records, registry
 from fieldapp.services.collation import sort_key
+from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.organisation import OrganisationDialog
+from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import SORT_ROLE, RecordColumn, RecordTableModel
 
@@ -56,12 +59,23 @@ class OrganisationsView(QWidget):
         self.count = QLabel()
         self.new_button = QPushButton()
         self.new_button.setObjectName("new_organisation")
+        self.edit_button = QPushButton()
+        self.edit_button.setObjectName("edit_organisation")
+        self.delete_button = QPushButton()
+        self.delete_button.setObjectName("delete_organisation")
+        buttons = QHBoxLayout()
+        for button in (self.new_button, self.edit_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
-        layout.addWidget(self.new_button)
+        layout.addLayout(buttons)
         self.new_button.clicked.connect(self.new_organisation)
+        self.edit_button.clicked.connect(self.edit_organisation)
+        self.delete_button.clicked.connect(self.delete_organisation)
+        self.table.doubleClicked.connect(lambda _i: self.edit_organisation())
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
@@ -70,6 +84,8 @@ class OrganisationsView(QWidget):
     def retranslate_ui(self) -> None:
         self.table.setAccessibleName(_("Organisations"))
         self.new_button.setText(_("New &organisation…"))
+        self.edit_button.setText(_("C&hange…"))
+        self.delete_button.setText(_("Re&move…"))
         self.model.retranslate()
         self._update_count()
 
@@ -99,3 +115,37 @@ class OrganisationsView(QWidget):
         self.dialog = OrganisationDialog(self.ctx, self)
         self.dialog.created.connect(lambda _oid: self.ctx.data.changed.emit("organisation"))
         show_dialog(self.dialog)
+
+    def current(self) -> dict[str, Any] | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.record(self.proxy.mapToSource(index).row())
+
+    def edit_organisation(self) -> None:
+        organisation = self.current()
+        if organisation is None:
+            return
+        self.dialog = OrganisationDialog(self.ctx, self, organisation=organisation)
+        self.dialog.created.connect(lambda _oid: self.ctx.data.changed.emit("organisation"))
+        show_dialog(self.dialog)
+
+    def delete_organisation(self) -> None:
+        organisation = self.current()
+        if organisation is None:
+            return
+        name = " / ".join(n for n in (organisation.get("name_zh"), organisation.get("name_en"))
+                          if n)
+        if not self.ctx.interaction.confirm(
+                self, _("Remove organisation"),
+                _("Remove {name} from the registry? It is removed on every device after the "
+                  "next sync.").format(name=name), ok=_("Remove"), destructive=True):
+            return
+        org_id = organisation["id"]
+
+        def work(ws: Workspace) -> None:
+            registry.delete_organisation(ws, org_id)
+
+        self.ctx.tasks.run(work, lambda _r: self.ctx.data.changed.emit("organisation"),
+                           lambda exc: self.ctx.interaction.warn(self, _("Remove organisation"),
+                                                                 error_text(exc)))

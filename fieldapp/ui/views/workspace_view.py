@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from fieldapp.i18n import _
-from fieldapp.services import ui_support
+from fieldapp.services import registry, ui_support
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.survey.surveys_view import SurveysView
@@ -66,11 +66,13 @@ class WorkspaceView(QWidget):
         self.codebook.retranslate()
 
     def _data_changed(self, entity: str) -> None:
-        if entity in ("*", "code"):
-            self.ctx.tasks.run(ui_support.codebook, self._codes_loaded)
+        if entity in ("*", "code", "coding"):
+            self.ctx.tasks.run(lambda ws: (ui_support.codebook(ws), registry.passage_counts(ws)),
+                               self._codes_loaded)
 
-    def _codes_loaded(self, codes: list[dict[str, Any]]) -> None:
-        self.codebook.set_codes(codes)
+    def _codes_loaded(self, loaded: tuple[list[dict[str, Any]], dict[str, int]]) -> None:
+        codes, counts = loaded
+        self.codebook.set_codes(codes, counts)
         self.interviews.editor.refresh_colours()
 
     # -- actions from the menus ----------------------------------------------------------
