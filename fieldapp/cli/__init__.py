@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # the output went to a program that stopped reading (| head)
+        return EXIT_FAILED
     except Exception as exc:
         known = user_error(exc, str(getattr(args, "workspace", "") or ""))
         if known is None:

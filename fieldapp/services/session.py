@@ -11,7 +11,8 @@ from fieldapp.paths import (
     demo_workspace_path,
     is_workspace,
 )
-from fieldapp.store.check import CheckReport, check
+from fieldapp.store.check import CheckReport, check, check_pages
+from fieldapp.store.errors import DatabaseMissing, KeyFileDamaged, WorkspaceCorrupt
 from fieldapp.store.workspace import Workspace
 
 __all__ = ["HOME_ENV", "data_home", "default_workspace_path", "demo_workspace_path",
@@ -40,3 +41,18 @@ def change_passphrase(ws: Workspace, new_passphrase: str) -> None:
 
 def verify(ws: Workspace) -> CheckReport:
     return check(ws)
+
+
+def verify_path(path: Path | str, passphrase: str) -> CheckReport:
+    """Check the workspace at ``path``; when damaged pages stop it from opening, the page check
+    alone names them (the original error stands when the pages are sound)."""
+    try:
+        with Workspace.open(path, passphrase) as ws:
+            return check(ws)
+    except WorkspaceCorrupt as exc:
+        if isinstance(exc, (KeyFileDamaged, DatabaseMissing)):
+            raise
+        report = check_pages(Path(path), passphrase)
+        if not report.cipher_errors:
+            raise
+        return report
