@@ -12,7 +12,6 @@ from fieldapp.paths import (
     is_workspace,
 )
 from fieldapp.store.check import CheckReport, check, check_pages
-from fieldapp.store.errors import DatabaseMissing, KeyFileDamaged, WorkspaceCorrupt
 from fieldapp.store.workspace import Workspace
 
 __all__ = ["HOME_ENV", "data_home", "default_workspace_path", "demo_workspace_path",
@@ -44,15 +43,11 @@ def verify(ws: Workspace) -> CheckReport:
 
 
 def verify_path(path: Path | str, passphrase: str) -> CheckReport:
-    """Check the workspace at ``path``; when damaged pages stop it from opening, the page check
-    alone names them (the original error stands when the pages are sound)."""
-    try:
-        with Workspace.open(path, passphrase) as ws:
-            return check(ws)
-    except WorkspaceCorrupt as exc:
-        if isinstance(exc, (KeyFileDamaged, DatabaseMissing)):
-            raise
-        report = check_pages(Path(path), passphrase)
-        if not report.cipher_errors:
-            raise
+    """Check the workspace at ``path``. The page check runs first on its own, writing nothing:
+    when pages are damaged it names them and the workspace is not opened (opening writes, and
+    writing into a damaged file could make it worse)."""
+    report = check_pages(Path(path), passphrase)
+    if report.cipher_errors:
         return report
+    with Workspace.open(path, passphrase) as ws:
+        return check(ws)

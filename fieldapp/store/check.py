@@ -18,10 +18,18 @@ import sqlcipher3
 from fieldapp.domain.ops import Op
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.store import sqlite
-from fieldapp.store.errors import WrongPassphrase
+from fieldapp.store.errors import WorkspaceNotFound, WrongPassphrase
 from fieldapp.store.keys import KEYFILE_NAME, KeyFile
 from fieldapp.store.oplog import OpApplier
-from fieldapp.store.workspace import DB_NAME, LOCK_NAME, MIGRATIONS, Workspace, _FileLock
+from fieldapp.store.workspace import (
+    DB_NAME,
+    LOCK_NAME,
+    MIGRATIONS,
+    Workspace,
+    _check_database_present,
+    _FileLock,
+    _storage_errors,
+)
 
 
 @dataclass
@@ -78,10 +86,15 @@ def check(ws: Workspace) -> CheckReport:
     return report
 
 
+@_storage_errors
 def check_pages(path: Path, passphrase: str) -> CheckReport:
-    """SQLCipher's page check alone, for a workspace too damaged to open: the key file and
-    the data key, no schema, nothing written."""
-    keyfile = KeyFile.load(path / KEYFILE_NAME)
+    """SQLCipher's page check alone, with nothing but the key file and the data key: no schema
+    read, nothing written (a wrong passphrase is counted, as at every unlock)."""
+    try:
+        keyfile = KeyFile.load(path / KEYFILE_NAME)
+    except FileNotFoundError:
+        raise WorkspaceNotFound(str(path)) from None
+    _check_database_present(path)
     lock = _FileLock(path / LOCK_NAME)
     lock.acquire()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,9 +29,25 @@ else:
     DatabaseError = dbapi2.DatabaseError
 
 
+def _nearly_full(path: Path | str) -> bool:
+    """Whether the file system holding ``path`` has (almost) no room left. SQLite reports a full
+    disk as SQLITE_FULL only when a write comes up short; growing the WAL index or creating a
+    journal on a full disk is a plain "disk I/O error"."""
+    where = Path(path) if str(path) else Path.cwd()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        return shutil.disk_usage(where).free < NEARLY_FULL
+    except OSError:
+        return False
+
+
+NEARLY_FULL = 1024 * 1024
+
+
 def translate_error(exc: BaseException, path: Path | str) -> FieldappError:
     text = str(exc).lower()
-    if "full" in text:
+    if "full" in text or ("disk i/o" in text and _nearly_full(path)):
         return StorageFull(str(path))
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return WorkspaceCorrupt(str(path))

@@ -78,7 +78,7 @@ def _storage_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @functools.wraps(fn)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        path = str(args[1]) if len(args) > 1 else ""
+        path = next((str(a) for a in args if isinstance(a, (str, Path))), "")
         try:
             return fn(*args, **kwargs)
         except OSError as exc:
