@@ -116,6 +116,34 @@ class StorageFullOnOpen(StorageFull):
                  "space and try again.").format(path=self.detail)
 
 
+class DiskFull(StorageFull):
+    """A full disk met outside the database (a file being written, a folder being made)."""
+
+    @property
+    def message(self) -> str:
+        return _("The disk is full: {path} could not be written. Nothing was half-saved; free "
+                 "some space and try again.").format(path=self.detail)
+
+
+class NoPermission(FieldappError):
+    """A file or folder outside the workspace (an export target, a file to attach) that cannot
+    be written or read: read-only, or not ours."""
+
+    @property
+    def message(self) -> str:
+        return _("{path} cannot be used: it is read-only, or you may not read or change it. "
+                 "Nothing was changed; choose another place, or ask whoever manages this "
+                 "computer for access.").format(path=self.detail)
+
+
+class FileProblem(FieldappError):
+    """Any other failure of the operating system on a file; ``detail`` is its reason."""
+
+    @property
+    def message(self) -> str:
+        return _("The file could not be read or written: {reason}").format(reason=self.detail)
+
+
 class StorageReadOnly(FieldappError):
     @property
     def message(self) -> str:
@@ -185,10 +213,23 @@ def entity_label(name: str) -> str:
     return labels.get(name, name)
 
 
+FULL_ERRNOS = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG)
+DENIED_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def from_os_error(exc: OSError, path: str) -> FieldappError:
-    """An operating-system error as the store's error a user can act on."""
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
+    """An operating-system error on any file as an error a user can act on."""
+    if exc.errno in FULL_ERRNOS:
+        return DiskFull(path)
+    if exc.errno in DENIED_ERRNOS:
+        return NoPermission(path)
+    return FileProblem(exc.strerror or type(exc).__name__)
+
+
+def from_workspace_os_error(exc: OSError, path: str) -> FieldappError:
+    """An operating-system error met while opening or creating the workspace at ``path``."""
+    if exc.errno in FULL_ERRNOS:
         return StorageFullOnOpen(path)
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+    if exc.errno in DENIED_ERRNOS:
         return StorageReadOnly(path)
     return StorageUnavailable(exc.strerror or type(exc).__name__)

@@ -45,7 +45,7 @@ from fieldapp.store.errors import (
     WorkspaceTooNew,
     WrongPassphrase,
     WrongRecoveryKey,
-    from_os_error,
+    from_workspace_os_error,
 )
 from fieldapp.store.keys import KEYFILE_NAME, KdfParams, KeyFile
 from fieldapp.store.oplog import ApplyReport, OpApplier
@@ -82,7 +82,7 @@ def _storage_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             return fn(*args, **kwargs)
         except OSError as exc:
-            raise from_os_error(exc, path) from None
+            raise from_workspace_os_error(exc, path) from None
         except StorageFull as exc:
             if type(exc) is StorageFull:
                 raise StorageFullOnOpen(path) from None
@@ -157,6 +157,7 @@ class Workspace:
         private.mkdir(path / "attachments")
         lock = _FileLock(path / LOCK_NAME)
         lock.acquire()
+        conn: sqlite.Connection | None = None
         try:
             workspace_id = new_id()
             keyfile, data_key, recovery = KeyFile.create(path / KEYFILE_NAME, workspace_id,
@@ -173,6 +174,8 @@ class Workspace:
             # looks openable, only a folder to delete.
             keyfile.save()
         except BaseException:
+            if conn is not None:
+                conn.close()
             lock.release()
             _remove_unfinished(path, made)
             raise
