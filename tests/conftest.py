@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-# Argon2id with its real parameters takes ~0.3 s; hundreds of workspaces are made in tests.
-# The real parameters have their own test (tests/unit/store/test_workspace.py).
-os.environ["FIELDAPP_INSECURE_FAST_KDF_FOR_TESTS"] = "1"
+from tests.kdf import TEST_KDF, allow_weak_kdf
+
+# Argon2id with its real parameters takes ~0.3 s; hundreds of workspaces are made in tests, so
+# this process accepts and makes weak ones (see tests/kdf.py; never through the environment).
+# The real parameters have their own tests (tests/unit/store/test_keyfile.py).
+allow_weak_kdf()
 os.environ.setdefault("FIELDAPP_LANG", "en")
 
 PASSPHRASE = "correct horse battery staple"
@@ -21,7 +24,6 @@ PASSPHRASE = "correct horse battery staple"
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIELDAPP_HOME", str(tmp_path_factory.mktemp("home")))
-    monkeypatch.setenv("FIELDAPP_INSECURE_FAST_KDF_FOR_TESTS", "1")
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +44,8 @@ def ws_path(tmp_path: Path) -> Path:
 def ws(ws_path: Path) -> Iterator[object]:
     from fieldapp.store.workspace import Workspace
 
-    workspace, _recovery = Workspace.initialise(ws_path, PASSPHRASE, researcher="Test")
+    workspace, _recovery = Workspace.initialise(ws_path, PASSPHRASE, researcher="Test",
+                                                kdf=TEST_KDF)
     try:
         yield workspace
     finally:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fieldapp.i18n import _
-from fieldapp.store.errors import FieldappError
+from fieldapp.errors import FieldappError
 
 MAX_TOKENS = 400
 MAX_DEPTH = 40

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from fieldapp import __version__
@@ -43,6 +44,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Variables whose value is used as text (passphrases, keys); checked like the arguments.
+TEXT_ENV = ("FIELDAPP_PASSPHRASE", "FIELDAPP_NEW_PASSPHRASE", "FIELDAPP_RECOVERY_KEY")
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8, kept as lone surrogates
+        return False
+    return True
+
+
+def undecodable_input(args: list[str]) -> str:
+    """A message when an argument or a passphrase variable is not UTF-8 text, else "". The
+    value itself is never echoed: it may be a passphrase."""
+    for number, arg in enumerate(args, start=1):
+        if not _is_text(arg):
+            return _("argument {n} is not valid UTF-8 text, so it cannot be used; nothing was "
+                     "done. Type it again in a UTF-8 terminal, or rename a file whose name "
+                     "came from another system.").format(n=number)
+    for name in TEXT_ENV:
+        value = os.environ.get(name)
+        if value is not None and not _is_text(value):
+            return _("{env} is not valid UTF-8 text, so it cannot be used; nothing was done. "
+                     "Set it again from a UTF-8 terminal or script.").format(env=name)
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     from fieldapp import crashguard
 
@@ -54,25 +83,26 @@ def main(argv: list[str] | None = None) -> int:
         if i + 1 < len(args_list):
             lang = args_list[i + 1]
     set_language(lang)
+    problem = undecodable_input(args_list)
+    if problem:
+        print(_("error: {message}").format(message=problem), file=sys.stderr)
+        return EXIT_FAILED
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
-    from fieldapp.store.errors import FieldappError
-    from fieldapp.store.sqlite import DatabaseError, translate_error
-    from fieldapp.sync.errors import SyncError
+    from fieldapp.errors import user_error
 
     try:
-        try:
-            return int(args.func(args) or 0)
-        except DatabaseError as exc:
-            raise translate_error(exc, getattr(args, "workspace", "") or "") from None
-    except FieldappError as exc:
-        print(_("error: {message}").format(message=exc.message), file=sys.stderr)
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # the output went to a program that stopped reading (| head)
         return EXIT_FAILED
-    except SyncError as exc:
-        print(_("error: {message}").format(message=exc.message), file=sys.stderr)
+    except Exception as exc:
+        known = user_error(exc, str(getattr(args, "workspace", "") or ""))
+        if known is None:
+            raise  # a bug: crashguard reports where, never the message
+        print(_("error: {message}").format(message=known.message), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(_("interrupted; nothing was half-saved"), file=sys.stderr)

@@ -150,19 +150,31 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from fieldapp.services.session import verify
+    from fieldapp.services.session import verify_path
 
-    with open_ws(args.workspace) as ws:
-        report = verify(ws)
-    for label, problems in ((_("page check"), report.cipher_errors),
-                            (_("integrity check"), report.sqlite_errors),
-                            (_("replay of the change log"), report.replay_differences),
-                            (_("search index"), report.index_differences)):
-        state = _("ok") if not problems else _("{n} problems").format(n=len(problems))
+    report = verify_path(Path(args.workspace), ask_passphrase())
+    pages = report.damaged_pages
+    page_lines = [_("page {n} is damaged: its authentication check failed").format(n=n)
+                  for n in pages] or report.cipher_errors
+    for number, (label, problems) in enumerate((
+            (_("page check"), page_lines),
+            (_("integrity check"), report.sqlite_errors),
+            (_("replay of the change log"), report.replay_differences),
+            (_("search index"), report.index_differences))):
+        if number and report.cipher_errors:
+            state = _("skipped")
+        else:
+            state = _("ok") if not problems else _("{n} problems").format(n=len(problems))
         print(f"{label}: {state}")
         for problem in problems[:20]:
             print(f"    {problem}")
-    print(_("{n} operations checked").format(n=report.operations))
+    if report.cipher_errors:
+        print(_("The workspace is damaged: the pages above cannot be read, and the other "
+                "checks were skipped. Keep this copy as it is, restore the workspace from a "
+                "backup copy of its folder, and collect from your coordinator what was already "
+                "sent to the team."))
+    else:
+        print(_("{n} operations checked").format(n=report.operations))
     return 0 if report.ok else 3
 
 

@@ -18,10 +18,11 @@ from fieldapp.domain.schema import (
     NOTE_KINDS,
     entity,
     from_column,
+    validate,
 )
 from fieldapp.i18n import _
 from fieldapp.services.organisation_names import organisation_keys
-from fieldapp.store.errors import InvalidInput, NotFound
+from fieldapp.store.errors import InvalidInput, NotFound, RecordMissing
 from fieldapp.store.workspace import Workspace
 
 Record = dict[str, Any]
@@ -63,13 +64,44 @@ def count(ws: Workspace, entity_name: str) -> int:
     return ws.count_rows(entity_name)
 
 
+def check_values(ws: Workspace, entity_name: str, values: dict[str, Any]) -> None:
+    """Refuse values of the wrong shape, and references (``ref``/``refs`` fields of
+    :mod:`fieldapp.domain.schema`) to records that do not exist or were deleted: a note for an
+    unknown interview, a coding of a missing note or code. Only local writes are checked;
+    other devices' operations are merged as they come (see README, *Sync and merge*)."""
+    ent = entity(entity_name)
+    try:
+        validate(entity_name, values)
+    except KeyError:
+        raise InvalidInput(_("{entity} has no field {field}; it has: {fields}").format(
+            entity=entity_name, field=next(k for k in values if k not in ent.field_names
+                                           and not k.startswith("_")),
+            fields=", ".join(ent.field_names))) from None
+    except TypeError:
+        raise InvalidInput(_("A value of the {entity} has the wrong type (text, number, list "
+                             "or true/false); nothing was saved.").format(
+            entity=entity_name)) from None
+    for key, value in values.items():
+        if key.startswith("_") or not value:
+            continue
+        f = ent.field(key)
+        if f.ref is None or f.kind not in ("ref", "refs"):
+            continue
+        for target in ([value] if f.kind == "ref" else value):
+            row = ws.get_row(f.ref, target) if target else None
+            if target and (row is None or row["deleted"]):
+                raise RecordMissing(f.ref, target, entity_name)
+
+
 def create(ws: Workspace, entity_name: str, values: dict[str, Any]) -> str:
+    check_values(ws, entity_name, values)
     return ws.create(entity_name, values)
 
 
 def update(ws: Workspace, entity_name: str, record_id: str, changes: dict[str, Any]) -> None:
     current = get(ws, entity_name, record_id)
     real = {k: v for k, v in changes.items() if current.get(k) != v}
+    check_values(ws, entity_name, real)
     ws.update(entity_name, record_id, real)
 
 
@@ -131,6 +163,7 @@ def add_participant(ws: Workspace, *, code: str, role: str = "", organisation_id
         raise InvalidInput(_("A participant needs a code."))
     if list_records(ws, "participant", where={"code": code}):
         raise InvalidInput(_("The participant code {code} is already in use.").format(code=code))
+    check_values(ws, "participant", {"organisation_id": organisation_id})
     with ws.transaction():
         from fieldapp.domain.ids import new_id
 

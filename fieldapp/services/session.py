@@ -11,7 +11,7 @@ from fieldapp.paths import (
     demo_workspace_path,
     is_workspace,
 )
-from fieldapp.store.check import CheckReport, check
+from fieldapp.store.check import CheckReport, check, check_pages
 from fieldapp.store.workspace import Workspace
 
 __all__ = ["HOME_ENV", "data_home", "default_workspace_path", "demo_workspace_path",
@@ -40,3 +40,14 @@ def change_passphrase(ws: Workspace, new_passphrase: str) -> None:
 
 def verify(ws: Workspace) -> CheckReport:
     return check(ws)
+
+
+def verify_path(path: Path | str, passphrase: str) -> CheckReport:
+    """Check the workspace at ``path``. The page check runs first on its own, writing nothing:
+    when pages are damaged it names them and the workspace is not opened (opening writes, and
+    writing into a damaged file could make it worse)."""
+    report = check_pages(Path(path), passphrase)
+    if report.cipher_errors:
+        return report
+    with Workspace.open(path, passphrase) as ws:
+        return check(ws)

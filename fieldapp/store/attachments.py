@@ -23,6 +23,8 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from fieldapp.store import private
+
 MAGIC = b"FAATT\x00\x00\x01"
 CHUNK = 64 * 1024
 
@@ -42,10 +44,10 @@ def encrypt_stream(source: BinaryIO, target: Path, key: bytes) -> tuple[int, str
     prefix = secrets.token_bytes(8)
     digest = hashlib.sha256()
     size = 0
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private.mkdir(target.parent)
     tmp = target.with_name(target.name + ".part")
     try:
-        with open(tmp, "wb") as out:
+        with private.open_write(tmp) as out:
             out.write(MAGIC + struct.pack(">I", CHUNK) + prefix)
             index = 0
             chunk = source.read(CHUNK)
@@ -107,9 +109,9 @@ class EncryptingWriter:
         self._index = 0
         self.digest = hashlib.sha256()
         self.size = 0
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private.mkdir(target.parent)
         self._tmp = target.with_name(target.name + ".part")
-        self._fh: BinaryIO | None = open(self._tmp, "wb")
+        self._fh: BinaryIO | None = private.open_write(self._tmp)
         self._fh.write(MAGIC + struct.pack(">I", CHUNK) + self._prefix)
 
     def write(self, data: bytes) -> int:

@@ -1,16 +1,35 @@
 """Integrity check: SQLCipher's page check, SQLite's integrity check, and that the readable
-tables equal a replay of the change log into an empty in-memory database."""
+tables equal a replay of the change log into an empty in-memory database.
+
+A page whose authentication fails cannot be read at all, so the page check runs first and, when
+it finds damage, the checks that would read the damaged pages are skipped: the report names the
+pages instead of failing on the first one. When the damage stops the workspace from opening,
+:func:`check_pages` checks the pages with nothing but the data key.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlcipher3
 
 from fieldapp.domain.ops import Op
 from fieldapp.domain.schema import ENTITIES
+from fieldapp.store import sqlite
+from fieldapp.store.errors import WorkspaceNotFound, WrongPassphrase
+from fieldapp.store.keys import KEYFILE_NAME, KeyFile
 from fieldapp.store.oplog import OpApplier
-from fieldapp.store.workspace import MIGRATIONS, Workspace
+from fieldapp.store.workspace import (
+    DB_NAME,
+    LOCK_NAME,
+    MIGRATIONS,
+    Workspace,
+    _check_database_present,
+    _FileLock,
+    _storage_errors,
+)
 
 
 @dataclass
@@ -25,6 +44,15 @@ class CheckReport:
     def ok(self) -> bool:
         return not (self.cipher_errors or self.sqlite_errors or self.replay_differences
                     or self.index_differences)
+
+    @property
+    def damaged_pages(self) -> list[int]:
+        pages = []
+        for line in self.cipher_errors:
+            m = re.search(r"page (\d+)", line)
+            if m:
+                pages.append(int(m.group(1)))
+        return sorted(set(pages))
 
 
 def replay(ops: list[Op]) -> sqlcipher3.dbapi2.Connection:
@@ -49,6 +77,48 @@ def check(ws: Workspace) -> CheckReport:
     report = CheckReport()
     db = ws.db
     report.cipher_errors = [str(r[0]) for r in db.execute("PRAGMA cipher_integrity_check")]
+    if report.cipher_errors:
+        return report  # every further check would stop at the first damaged page
+    try:
+        _check_contents(ws, report)
+    except sqlite.DatabaseError as exc:
+        report.sqlite_errors.append(str(exc))
+    return report
+
+
+@_storage_errors
+def check_pages(path: Path, passphrase: str) -> CheckReport:
+    """SQLCipher's page check alone, with nothing but the key file and the data key: no schema
+    read, nothing written (a wrong passphrase is counted, as at every unlock)."""
+    try:
+        keyfile = KeyFile.load(path / KEYFILE_NAME)
+    except FileNotFoundError:
+        raise WorkspaceNotFound(str(path)) from None
+    _check_database_present(path)
+    lock = _FileLock(path / LOCK_NAME)
+    lock.acquire()
+    try:
+        try:
+            data_key = keyfile.unwrap_passphrase(passphrase)
+        except WrongPassphrase:
+            keyfile.record_failed_unlock("passphrase")
+            raise
+        conn = sqlcipher3.connect(str(path / DB_NAME), isolation_level=None)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
+            rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+        except sqlcipher3.dbapi2.DatabaseError as exc:
+            raise sqlite.translate_error(exc, path) from None
+        finally:
+            conn.close()
+    finally:
+        lock.release()
+    return CheckReport(cipher_errors=[str(r[0]) for r in rows])
+
+
+def _check_contents(ws: Workspace, report: CheckReport) -> None:
+    db = ws.db
     report.sqlite_errors = [str(r[0]) for r in db.execute("PRAGMA integrity_check")
                             if r[0] != "ok"]
     ops = ws.ops()
@@ -68,4 +138,3 @@ def check(ws: Workspace) -> CheckReport:
         "coalesce(title, '') != '')")}
     for rowid in sorted(indexed ^ expected):
         report.index_differences.append(f"note rowid {rowid}")
-    return report

@@ -11,6 +11,12 @@ data key is stored only wrapped (AES-256-GCM):
 Changing the passphrase replaces one wrap; the database is not re-encrypted. A wrong passphrase
 fails the GCM tag check before anything is opened or written. Failed attempts are counted here
 (the database cannot be written without the key) and moved into the audit log at the next unlock.
+
+The key file is untrusted input: every field is checked for type, encoding, length and range
+before it is used, and anything out of shape is :class:`KeyFileDamaged`, never a crash. Argon2id
+parameters below :data:`KDF_FLOOR` (64 MiB, 2 passes) are refused (:class:`KdfTooWeak`); a new
+wrap always uses :data:`DEFAULT_KDF`, so re-wrapping never carries weak parameters forward.
+Nothing in the environment changes either: the test suite lowers them in its own process.
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fieldapp.store import private
 from fieldapp.store.errors import (
-    WorkspaceCorrupt,
+    KdfTooWeak,
+    KeyFileDamaged,
     WorkspaceTooNew,
     WrongPassphrase,
     WrongRecoveryKey,
@@ -42,8 +50,7 @@ KEYFILE_FORMAT = "fieldapp-workspace"
 KEYFILE_VERSION = 1
 DATA_KEY_BYTES = 32
 RECOVERY_KEY_BYTES = 20
-#: Only for the test suite, which creates hundreds of workspaces: weak Argon2id parameters.
-FAST_KDF_ENV = "FIELDAPP_INSECURE_FAST_KDF_FOR_TESTS"
+SALT_BYTES, NONCE_BYTES, TAG_BYTES = 16, 12, 16
 
 
 @dataclass(frozen=True)
@@ -54,14 +61,25 @@ class KdfParams:
 
     @classmethod
     def default(cls) -> KdfParams:
-        if os.environ.get(FAST_KDF_ENV) == "1":
-            return cls(memory_kib=1024, iterations=1, lanes=1)
-        return cls()
+        """The parameters of every new wrap (read at call time: see :data:`DEFAULT_KDF`)."""
+        return DEFAULT_KDF
+
+    def below(self, floor: KdfParams) -> bool:
+        return self.memory_kib < floor.memory_kib or self.iterations < floor.iterations
 
     def derive(self, passphrase: str, salt: bytes) -> bytes:
         kdf = Argon2id(salt=salt, length=32, iterations=self.iterations, lanes=self.lanes,
                        memory_cost=self.memory_kib)
         return kdf.derive(passphrase.encode("utf-8"))
+
+
+#: Parameters for new wraps: 128 MiB, 3 passes, 4 lanes (~0.3 s here).
+DEFAULT_KDF = KdfParams()
+#: The weakest parameters a workspace may be created or unlocked with: 64 MiB and 2 passes.
+#: The test suite lowers this (and DEFAULT_KDF) in its own process only.
+KDF_FLOOR = KdfParams(memory_kib=65536, iterations=2, lanes=1)
+#: Beyond these a key file is damaged, not cautious: 1 GiB, 16 passes, 16 lanes.
+KDF_CEILING = KdfParams(memory_kib=1024 * 1024, iterations=16, lanes=16)
 
 
 def _b64(data: bytes) -> str:
@@ -115,18 +133,27 @@ class KeyFile:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise
-        except (OSError, ValueError, UnicodeDecodeError):
-            raise WorkspaceCorrupt(str(path)) from None
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            raise KeyFileDamaged(str(path)) from None
         if not isinstance(data, dict) or data.get("format") != KEYFILE_FORMAT:
-            raise WorkspaceCorrupt(str(path))
-        if int(data.get("version", 0)) > KEYFILE_VERSION:
+            raise KeyFileDamaged(str(path))
+        version = data.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise KeyFileDamaged(str(path))
+        if version > KEYFILE_VERSION:
             raise WorkspaceTooNew(str(path))
+        failed = data.get("failed_unlocks", [])
+        if (not isinstance(data.get("workspace_id"), str) or not data["workspace_id"]
+                or not isinstance(data.get("wraps"), dict)
+                or not isinstance(failed, list)
+                or not all(isinstance(e, dict) for e in failed)):
+            raise KeyFileDamaged(str(path))
         return cls(path, data)
 
     def save(self) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
         payload = json.dumps(self.data, indent=2, sort_keys=True).encode("utf-8")
-        with open(tmp, "wb") as fh:
+        with private.open_write(tmp) as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
@@ -149,7 +176,10 @@ class KeyFile:
             "wraps": {},
             "failed_unlocks": [],
         })
-        kf._wrap_passphrase(data_key, passphrase, kdf or KdfParams.default())
+        params = kdf or KdfParams.default()
+        if params.below(KDF_FLOOR):
+            raise KdfTooWeak(str(path))
+        kf._wrap_passphrase(data_key, passphrase, params)
         kf._wrap_recovery(data_key, recovery)
         return kf, data_key, format_recovery_key(recovery)
 
@@ -179,20 +209,49 @@ class KeyFile:
             "wrapped": _b64(AESGCM(kek).encrypt(nonce, data_key, self._aad("recovery"))),
         }
 
+    def _wrap(self, kind: str, kdf: str) -> tuple[bytes, bytes, bytes]:
+        """One wrap's salt, nonce and ciphertext, checked for shape (KeyFileDamaged if not)."""
+        w = self.data["wraps"].get(kind)
+        if not isinstance(w, dict) or w.get("kdf") != kdf:
+            raise KeyFileDamaged(str(self.path))
+        parts = []
+        for name, size in (("salt", SALT_BYTES), ("nonce", NONCE_BYTES),
+                           ("wrapped", DATA_KEY_BYTES + TAG_BYTES)):
+            value = w.get(name)
+            try:
+                raw = _unb64(value) if isinstance(value, str) else b""
+            except (ValueError, UnicodeEncodeError):
+                raw = b""
+            if len(raw) != size:
+                raise KeyFileDamaged(str(self.path))
+            parts.append(raw)
+        return parts[0], parts[1], parts[2]
+
     def kdf_params(self) -> KdfParams:
+        """The passphrase wrap's Argon2id parameters: KeyFileDamaged when they are not numbers
+        in a sane range, KdfTooWeak when they are below :data:`KDF_FLOOR`."""
+        self._wrap("passphrase", "argon2id")
         w = self.data["wraps"]["passphrase"]
-        return KdfParams(int(w["memory_kib"]), int(w["iterations"]), int(w["lanes"]))
+        values = [w.get(name) for name in ("memory_kib", "iterations", "lanes")]
+        ceiling = (KDF_CEILING.memory_kib, KDF_CEILING.iterations, KDF_CEILING.lanes)
+        if not all(_is_int(v) and 1 <= v <= top for v, top in zip(values, ceiling, strict=True)):
+            raise KeyFileDamaged(str(self.path))
+        params = KdfParams(*values)
+        if params.memory_kib < 8 * params.lanes:  # Argon2's own minimum
+            raise KeyFileDamaged(str(self.path))
+        if params.below(KDF_FLOOR):
+            raise KdfTooWeak(str(self.path))
+        return params
 
     def derive_passphrase_kek(self, passphrase: str) -> bytes:
         """The slow step of an unlock (Argon2id), separate so the UI can time and thread it."""
-        w = self.data["wraps"]["passphrase"]
-        return self.kdf_params().derive(passphrase, _unb64(w["salt"]))
+        salt, _nonce, _wrapped = self._wrap("passphrase", "argon2id")
+        return self.kdf_params().derive(passphrase, salt)
 
     def unwrap_with_kek(self, kek: bytes) -> bytes:
-        w = self.data["wraps"]["passphrase"]
+        _salt, nonce, wrapped = self._wrap("passphrase", "argon2id")
         try:
-            return AESGCM(kek).decrypt(_unb64(w["nonce"]), _unb64(w["wrapped"]),
-                                       self._aad("passphrase"))
+            return AESGCM(kek).decrypt(nonce, wrapped, self._aad("passphrase"))
         except InvalidTag:
             raise WrongPassphrase() from None
 
@@ -200,18 +259,22 @@ class KeyFile:
         return self.unwrap_with_kek(self.derive_passphrase_kek(passphrase))
 
     def unwrap_recovery(self, recovery_text: str) -> bytes:
+        salt, nonce, wrapped = self._wrap("recovery", "hkdf-sha256")
         raw = parse_recovery_key(recovery_text)
-        w = self.data["wraps"]["recovery"]
-        kek = _recovery_kek(raw, _unb64(w["salt"]))
+        kek = _recovery_kek(raw, salt)
         try:
-            return AESGCM(kek).decrypt(_unb64(w["nonce"]), _unb64(w["wrapped"]),
-                                       self._aad("recovery"))
+            return AESGCM(kek).decrypt(nonce, wrapped, self._aad("recovery"))
         except InvalidTag:
             raise WrongRecoveryKey() from None
 
     def rewrap_passphrase(self, data_key: bytes, new_passphrase: str,
                           kdf: KdfParams | None = None) -> None:
-        self._wrap_passphrase(data_key, new_passphrase, kdf or self.kdf_params())
+        """A new passphrase wrap, always with today's parameters (or stronger ones given):
+        the old wrap's parameters are never carried forward."""
+        params = kdf or KdfParams.default()
+        if params.below(KDF_FLOOR):
+            raise KdfTooWeak(str(self.path))
+        self._wrap_passphrase(data_key, new_passphrase, params)
         self.save()
 
     def new_recovery_key(self, data_key: bytes) -> str:
@@ -226,7 +289,12 @@ class KeyFile:
         entries = list(self.data.get("failed_unlocks", []))[-99:]
         entries.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), "how": how})
         self.data["failed_unlocks"] = entries
-        self.save()
+        try:
+            self.save()
+        except OSError:
+            # A full disk or a read-only folder: the wrong passphrase is what the user must
+            # hear, and the count cannot be kept. Leave no half-written temporary file.
+            self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
 
     def take_failed_unlocks(self) -> list[dict[str, str]]:
         entries = list(self.data.get("failed_unlocks", []))
@@ -234,6 +302,10 @@ class KeyFile:
             self.data["failed_unlocks"] = []
             self.save()
         return entries
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _fsync_dir(path: Path) -> None:

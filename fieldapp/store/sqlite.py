@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,10 @@ from sqlcipher3 import dbapi2
 from fieldapp.store.errors import (
     FieldappError,
     StorageFull,
+    StorageReadOnly,
     StorageUnavailable,
     WorkspaceCorrupt,
+    WorkspaceInUse,
 )
 
 # sqlcipher3 mirrors the standard sqlite3 module's API but ships no type information, so the
@@ -28,16 +31,35 @@ else:
     DatabaseError = dbapi2.DatabaseError
 
 
+def _nearly_full(path: Path | str) -> bool:
+    """Whether the file system holding ``path`` has (almost) no room left. SQLite reports a full
+    disk as SQLITE_FULL only when a write comes up short; growing the WAL index or creating a
+    journal on a full disk is a plain "disk I/O error"."""
+    where = Path(path) if str(path) else Path.cwd()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        return shutil.disk_usage(where).free < NEARLY_FULL
+    except OSError:
+        return False
+
+
+NEARLY_FULL = 1024 * 1024
+
+
 def translate_error(exc: BaseException, path: Path | str) -> FieldappError:
     text = str(exc).lower()
-    if "full" in text:
+    if "full" in text or ("disk i/o" in text and _nearly_full(path)):
         return StorageFull(str(path))
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return WorkspaceCorrupt(str(path))
-    if "disk i/o" in text or "unable to open" in text or "readonly" in text or \
-            "read-only" in text:
-        return StorageUnavailable(str(exc))
-    return FieldappError(str(exc))
+    if "readonly" in text or "read-only" in text:
+        return StorageReadOnly(str(path))
+    if "database is locked" in text or "busy" in text:
+        return WorkspaceInUse(str(path))
+    # "disk I/O error", "unable to open database file" and anything rarer: SQLite's own words
+    # name no user data, and say more than a generic message would.
+    return StorageUnavailable(str(exc))
 
 
 def connect(db_path: Path, data_key: bytes) -> Connection:
@@ -63,7 +85,7 @@ def connect(db_path: Path, data_key: bytes) -> Connection:
         conn.execute("PRAGMA busy_timeout = 2000")
         fts5 = conn.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0]
         if not fts5:  # pragma: no cover - the sqlcipher3 wheel always has it
-            raise FieldappError("SQLCipher was built without FTS5; search cannot work")
+            raise StorageUnavailable("SQLCipher was built without FTS5")
     except DatabaseError as exc:
         conn.close()
         raise translate_error(exc, db_path) from None

@@ -14,25 +14,30 @@ opens, uses and closes it on its single database worker; the CLI uses it on the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.resources
 import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ParamSpec, TypeVar
 
 from fieldapp.domain.hlc import HLC, Clock
 from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op
 from fieldapp.domain.schema import ENTITIES, validate
-from fieldapp.store import sqlite
+from fieldapp.store import private, sqlite
 from fieldapp.store.conflicts import Conflict, list_conflicts
 from fieldapp.store.errors import (
+    DatabaseMissing,
     NotFound,
+    NotOwner,
+    StorageFull,
+    StorageFullOnOpen,
     WorkspaceCorrupt,
     WorkspaceExists,
     WorkspaceInUse,
@@ -40,6 +45,7 @@ from fieldapp.store.errors import (
     WorkspaceTooNew,
     WrongPassphrase,
     WrongRecoveryKey,
+    from_workspace_os_error,
 )
 from fieldapp.store.keys import KEYFILE_NAME, KdfParams, KeyFile
 from fieldapp.store.oplog import ApplyReport, OpApplier
@@ -61,6 +67,29 @@ def _migrations() -> list[tuple[int, str, str]]:
 MIGRATIONS = _migrations()
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _storage_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Opening or creating a workspace: a full disk, a read-only folder or a vanished drive is
+    the store's error naming the workspace, not an OSError; a full disk is reported as such
+    even when only reading was asked for (SQLite and the lock need a little space)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        path = next((str(a) for a in args if isinstance(a, (str, Path))), "")
+        try:
+            return fn(*args, **kwargs)
+        except OSError as exc:
+            raise from_workspace_os_error(exc, path) from None
+        except StorageFull as exc:
+            if type(exc) is StorageFull:
+                raise StorageFullOnOpen(path) from None
+            raise
+
+    return wrapper
+
 
 class _FileLock:
     """An exclusive OS lock on ``.lock``, released when the process dies."""
@@ -70,7 +99,7 @@ class _FileLock:
         self._fh: IO[bytes] | None = None
 
     def acquire(self) -> None:
-        fh = open(self.path, "a+b")
+        fh = private.open_write(self.path, "a+b")
         try:
             if sys.platform == "win32":
                 import msvcrt
@@ -111,24 +140,29 @@ class Workspace:
         self._seq = int(self.meta("seq", "0"))
         self.clock = Clock(HLC.decode(self.meta("hlc", HLC(0, 0).encode())))
         self.applier = OpApplier(conn, lambda: self.clock.last.encode(), self._shred_attachment)
+        private.restrict(path)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     @classmethod
+    @_storage_errors
     def initialise(cls, path: Path | str, passphrase: str, *, researcher: str = "",
                kdf: KdfParams | None = None) -> tuple[Workspace, str]:
         """Create a workspace; returns it open, and the recovery key to show the user once."""
         path = Path(path)
         if (path / KEYFILE_NAME).exists() or (path / DB_NAME).exists():
             raise WorkspaceExists(str(path))
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "attachments").mkdir(exist_ok=True)
+        made = _missing_folders(path)
+        private.mkdir(path)
+        private.mkdir(path / "attachments")
         lock = _FileLock(path / LOCK_NAME)
         lock.acquire()
+        conn: sqlite.Connection | None = None
         try:
             workspace_id = new_id()
             keyfile, data_key, recovery = KeyFile.create(path / KEYFILE_NAME, workspace_id,
                                                          passphrase, kdf)
+            private.create_file(path / DB_NAME)  # 0600 before SQLite (and its WAL) see it
             conn = sqlite.connect(path / DB_NAME, data_key)
             _migrate(conn, path, fresh=True)
             with sqlite.transaction(conn, path):
@@ -140,21 +174,24 @@ class Workspace:
             # looks openable, only a folder to delete.
             keyfile.save()
         except BaseException:
+            if conn is not None:
+                conn.close()
             lock.release()
+            _remove_unfinished(path, made)
             raise
         ws = cls(path, keyfile, data_key, lock, conn)
         ws.audit("workspace.create", {})
         return ws, recovery
 
     @classmethod
+    @_storage_errors
     def _open(cls, path: Path | str, unwrap: str, secret: str) -> tuple[Workspace, UnlockInfo]:
         path = Path(path)
         try:
             keyfile = KeyFile.load(path / KEYFILE_NAME)
         except FileNotFoundError:
             raise WorkspaceNotFound(str(path)) from None
-        if not (path / DB_NAME).exists():
-            raise WorkspaceCorrupt(str(path))
+        _check_database_present(path)
         lock = _FileLock(path / LOCK_NAME)
         lock.acquire()
         try:
@@ -298,7 +335,7 @@ class Workspace:
         report = ApplyReport()
         self.applier.apply(op, report, fresh=create)
         if report.rejected:
-            raise PermissionError(report.rejected[0][1])
+            raise NotOwner(entity)
         return op
 
     def create(self, entity: str, values: dict[str, Any]) -> str:
@@ -479,6 +516,43 @@ class Workspace:
         with self.transaction():
             self.db.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def _check_database_present(path: Path) -> None:
+    """The key file is there: the database must be too. A missing or 0-byte data.db (a copy
+    that left it out, a sync client that replaced it, a full disk) would otherwise be opened
+    as a new, empty database: an empty workspace that looks as if every record had vanished."""
+    db = path / DB_NAME
+    wal = path / (DB_NAME + "-wal")
+    try:
+        size = db.stat().st_size
+    except FileNotFoundError:
+        raise DatabaseMissing(str(path)) from None
+    if size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise DatabaseMissing(str(path))
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet (innermost first)."""
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_unfinished(path: Path, made: list[Path]) -> None:
+    """A creation that failed (a full disk, a read-only folder) leaves nothing behind: the
+    files it began and the folders it made. The key file is written last, so none exists."""
+    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", LOCK_NAME, KEYFILE_NAME + ".tmp"):
+        with contextlib.suppress(OSError):
+            (path / name).unlink()
+    with contextlib.suppress(OSError):
+        (path / "attachments").rmdir()
+    for folder in made:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _check_size(conn: sqlite.Connection, path: Path) -> None:

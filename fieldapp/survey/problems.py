@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fieldapp.errors import FieldappError
 from fieldapp.i18n import _
 
 
@@ -38,7 +39,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class XLSFormError(Exception):
+class XLSFormError(FieldappError):
     """The form cannot be used; ``problems`` lists every reason found, in sheet/row order."""
 
     def __init__(self, problems: list[Problem], source: str = "") -> None:
@@ -46,9 +47,10 @@ class XLSFormError(Exception):
             problems, key=lambda p: (p.sheet, p.row if p.row is not None else 0, p.column or "")
         )
         self.source = source
-        super().__init__(str(self))
+        super().__init__(source)
 
-    def __str__(self) -> str:
+    @property
+    def message(self) -> str:
         head = (
             _("The form {source} cannot be used:").format(source=self.source)
             if self.source

@@ -19,16 +19,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from fieldapp.errors import FieldappError
 from fieldapp.i18n import _
 
 
-class ExprError(ValueError):
-    """A broken expression; ``str()`` says what and where (1-based character position)."""
+class ExprError(FieldappError, ValueError):
+    """A broken expression; ``message`` (translated where raised) says what, ``position`` where
+    (1-based character position)."""
 
     def __init__(self, message: str, position: int | None = None) -> None:
-        self.message = message
-        self.position = position
         super().__init__(message)
+        self.position = position
 
 
 # -- tree ---------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from fieldapp.errors import FieldappError
+
 
 class Reason(StrEnum):
     # keys and signatures
@@ -61,13 +63,17 @@ class Reason(StrEnum):
     STORE_IO = "store_io"
 
 
-class SyncError(Exception):
-    """Base of every sync error: ``reason`` for programs, ``message`` for people."""
+class SyncError(FieldappError):
+    """Base of every sync error: ``reason`` for programs, ``message`` for people (translated
+    where it is raised). A user error like every other: the desktop and the command line show
+    its message."""
 
     def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(f"{reason.value}: {message}")
+        super().__init__(message)
         self.reason = reason
-        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.reason.value!r})"
 
 
 class SignatureError(SyncError):

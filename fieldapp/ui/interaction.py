@@ -13,19 +13,19 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from fieldapp.errors import user_error
 from fieldapp.i18n import _
-from fieldapp.store.errors import FieldappError
 
 log = logging.getLogger(__name__)
 
 
 def error_text(exc: BaseException) -> str:
-    """What to tell the user about ``exc``: its own message, or a plain fallback that names no
-    data (an unexpected error's text may hold anything)."""
-    if isinstance(exc, FieldappError):
-        return exc.message
-    if isinstance(exc, OSError) and exc.strerror:
-        return _("The file could not be read or written: {reason}").format(reason=exc.strerror)
+    """What to tell the user about ``exc``: the message of the user error it is (store, sync,
+    survey, export, a full disk or read-only folder), or a plain fallback that names no data (an
+    unexpected error's text may hold anything)."""
+    known = user_error(exc)
+    if known is not None:
+        return known.message
     return _("Something went wrong ({kind}). Your saved work is safe; "
              "try again, and tell your coordinator if it keeps happening.").format(
         kind=type(exc).__name__)
@@ -41,7 +41,7 @@ class Interaction:
         QMessageBox.warning(parent, title, text)
 
     def error(self, parent: QWidget | None, exc: BaseException) -> None:
-        if not isinstance(exc, FieldappError):
+        if user_error(exc) is None:
             # Where it happened, never the message: an exception's text can quote user data.
             frames = "".join(traceback.format_tb(exc.__traceback__))
             log.error("unexpected error: %s\n%s", type(exc).__name__, frames)

@@ -34,8 +34,6 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args[0])
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    # A throwaway workspace: weak key derivation is fine for a picture.
-    os.environ["FIELDAPP_INSECURE_FAST_KDF_FOR_TESTS"] = "1"
     with tempfile.TemporaryDirectory() as home:
         os.environ["FIELDAPP_HOME"] = home
         return _render(out)

@@ -25,7 +25,7 @@ import sqlcipher3
 
 from fieldapp.services import records
 from fieldapp.services.search import search
-from fieldapp.store.keys import KdfParams
+from fieldapp.store.keys import KDF_FLOOR, KdfParams
 from fieldapp.store.workspace import Workspace
 from tests.perf.common import log, percentile, report, scaled
 
@@ -76,7 +76,7 @@ def run(scale: float) -> None:
         plain.execute("COMMIT")
         raw = time.perf_counter() - start
         ws, _ = Workspace.initialise(root / "ws", "benchmark passphrase",
-                                     kdf=KdfParams(1024, 1, 1))
+                                     kdf=KDF_FLOOR)
         iid = records.add_interview(ws, code="BENCH-I001")
         start = time.perf_counter()
         note_ids = records.add_notes(ws, iid, bodies)
@@ -132,7 +132,7 @@ def run(scale: float) -> None:
 
 
 def _bench_unlock(root: Path, scale: float) -> None:
-    kdf = KdfParams() if scale >= 0.5 else KdfParams(8192, 1, 1)
+    kdf = KdfParams() if scale >= 0.5 else KDF_FLOOR
     ws, _ = Workspace.initialise(root / "unlock", "benchmark passphrase", kdf=kdf)
     ws.close()
     salt = os.urandom(16)

@@ -26,7 +26,7 @@ from typing import Any
 import sqlcipher3
 
 from fieldapp.services import surveys
-from fieldapp.store.keys import KdfParams
+from fieldapp.store.keys import KDF_FLOOR
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import FormState
 from tests.perf.common import log, report, scaled
@@ -76,7 +76,7 @@ def run(scale: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         ws, _recovery = Workspace.initialise(root / "ws", "benchmark passphrase",
-                                             kdf=KdfParams(1024, 1, 1), researcher="Bench")
+                                             kdf=KDF_FLOOR, researcher="Bench")
         iid = surveys.import_instrument(ws, FORM)
         inst = surveys.instrument(ws, iid)
         # What the services store, so the raw baseline writes the same bytes.

@@ -16,11 +16,11 @@ import sqlcipher3
 
 from fieldapp.domain.ids import new_id
 from fieldapp.services import records, sync, team
-from fieldapp.store.keys import KdfParams
+from fieldapp.store.keys import KDF_FLOOR
 from fieldapp.store.workspace import Workspace
 from tests.perf.common import report, scaled
 
-FAST = KdfParams(1024, 1, 1)
+FAST = KDF_FLOOR
 
 
 def run(scale: float) -> None:

@@ -78,16 +78,16 @@ def run(scale: float) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory() as tmp, _env(FIELDAPP_HOME=str(Path(tmp) / "home")):
         from fieldapp.services import demo, session
-        from fieldapp.store.keys import FAST_KDF_ENV
+        from fieldapp.store.keys import KDF_FLOOR, KdfParams
+        from fieldapp.store.workspace import Workspace
 
         workspace = session.default_workspace_path()
         # The real Argon2id parameters at full scale; the derivation is reported as the
-        # baseline and subtracted, so small runs may use the fast test parameters.
-        fast = {FAST_KDF_ENV: "1"} if scale < 0.5 else {}
-        with _env(**fast):
-            ws, _key = session.create_workspace(workspace, PASSPHRASE)
-            demo.populate(ws, interviews=scaled(60, scale))
-            ws.close()
+        # baseline and subtracted, so small runs may use the weakest accepted ones.
+        kdf = KdfParams.default() if scale >= 0.5 else KDF_FLOOR
+        ws, _key = Workspace.initialise(workspace, PASSPHRASE, kdf=kdf)
+        demo.populate(ws, interviews=scaled(60, scale))
+        ws.close()
         bench_cold_start(Path(tmp) / "home", workspace, runs=2 if scale < 0.5 else 5)
         _bench_in_process(workspace, scale)
 

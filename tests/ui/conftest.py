@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported
-os.environ["FIELDAPP_INSECURE_FAST_KDF_FOR_TESTS"] = "1"
 os.environ.pop("FIELDAPP_LANG", None)
 
 from collections.abc import Iterator

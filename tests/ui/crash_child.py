@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-os.environ["FIELDAPP_INSECURE_FAST_KDF_FOR_TESTS"] = "1"
 
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -18,6 +17,7 @@ from fieldapp import i18n
 from fieldapp.services import session
 from fieldapp.ui.app import make_window
 from fieldapp.ui.context import build_context
+from tests.kdf import allow_weak_kdf
 
 
 def wait(app: QApplication, seconds: float) -> None:
@@ -28,6 +28,7 @@ def wait(app: QApplication, seconds: float) -> None:
 
 
 def main(path: Path, first: str, second: str) -> None:
+    allow_weak_kdf()  # the test suite's fast Argon2id, in this process only
     app = QApplication([])
     ctx = build_context()
     i18n.set_language("en")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_child import CLI
 
 ENV_PASS = "a long enough passphrase"
 
@@ -18,7 +19,7 @@ def run(*args: str, env: dict[str, str] | None = None, check: bool = True,
         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "FIELDAPP_PASSPHRASE": ENV_PASS, "FIELDAPP_LANG": "en",
                 **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "fieldapp", *args], capture_output=True,
+    proc = subprocess.run([*CLI, *args], capture_output=True,
                           text=True, env=full_env, input=stdin, timeout=120)
     if check:
         assert proc.returncode == 0, proc.stderr

@@ -7,11 +7,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_child import CLI
 from tests.unit.sync.webdav_server import PASSWORD, USER, run_server
 
 PASS = "a long enough passphrase"
@@ -21,7 +21,7 @@ def fa(*args: str, env: dict[str, str] | None = None, check: bool = True
        ) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "FIELDAPP_PASSPHRASE": PASS, "FIELDAPP_LANG": "en",
             "FIELDAPP_STORE_PASSWORD": PASSWORD, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "fieldapp", *args], capture_output=True,
+    proc = subprocess.run([*CLI, *args], capture_output=True,
                           text=True, env=full, timeout=120)
     if check:
         assert proc.returncode == 0, proc.stderr + proc.stdout
