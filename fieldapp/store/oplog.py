@@ -163,11 +163,11 @@ class OpApplier:
             self._apply_fresh(op)
             return "applied", ""
         stored_values = {k: (None if k in superseded else v) for k, v in op.values.items()}
-        if isinstance(stored_values.get(ERASE), dict):
+        order = stored_values.get(ERASE)
+        if isinstance(order, dict):
             # An order from an older version may carry a free-text reason, which could name
             # someone: it is not kept, so it is never relayed either.
-            stored_values[ERASE] = {k: v for k, v in stored_values[ERASE].items()
-                                    if k in ERASE_ORDER_FIELDS}
+            stored_values[ERASE] = {k: v for k, v in order.items() if k in ERASE_ORDER_FIELDS}
         conn.execute(
             'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -217,7 +217,7 @@ class OpApplier:
             args)
         indexed = INDEXED.get(op.entity, ())
         if indexed and not op.values.get(DELETED):
-            search.index(conn, cur.lastrowid, self._indexed_text(
+            search.index(conn, int(cur.lastrowid or 0), self._indexed_text(
                 op.entity, [op.values.get(f) for f in indexed]))
 
     def _husk(self, opid: OpId, f: str) -> None:
