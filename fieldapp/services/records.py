@@ -255,7 +255,8 @@ def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
         if reason:
             detail["reason"] = reason
         ws.audit("consent.withdraw", detail, in_transaction=True)
-    ws.compact_after_erasure()
+    # The commit ran the cleanup (index rewrite, WAL truncation, backups removed), or recorded
+    # it as due for the next open if the process dies first.
     return counts
 
 

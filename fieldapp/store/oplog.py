@@ -75,6 +75,9 @@ class OpApplier:
         #: removed words, not only added some): the caller then folds the WAL back after
         #: committing, so the old pages survive in no WAL frame.
         self.text_removed = False
+        #: Set when an applied operation erased records: the caller runs the cleanup after
+        #: committing (``Workspace.compact_after_erasure``).
+        self.erased = False
 
     # -- queries used by writers ---------------------------------------------------------
 
@@ -364,6 +367,7 @@ class OpApplier:
                             f'SELECT id FROM {child.name} WHERE "{f.name}" = ?', (rid,)).fetchall()
                     todo.extend((child.name, r[0]) for r in rows)
         if found:
+            self.erased = True
             # The cleanup after the commit (index compaction, WAL truncation, backups) is
             # due from this transaction on: recorded with it, finished at the next open if
             # the process dies first.

@@ -282,7 +282,7 @@ class Workspace:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite.Connection]:
         seq, last = self._seq, self.clock.last
-        self.applier.text_removed = False
+        self.applier.text_removed = self.applier.erased = False
         try:
             with sqlite.transaction(self.db, self.path) as conn:
                 yield conn
@@ -291,8 +291,13 @@ class Workspace:
                     self._set_meta("hlc", self.clock.last.encode())
         except BaseException:
             self._seq, self.clock = seq, Clock(last)
-            self.applier.text_removed = False
+            self.applier.text_removed = self.applier.erased = False
             raise
+        if self.applier.erased:
+            # Whatever erased records (a withdrawal here, an erase order from the team, a
+            # late record linked to an erased one), the cleanup follows the commit.
+            self.applier.erased = self.applier.text_removed = False
+            self.compact_after_erasure()
         if self.applier.text_removed:
             # Text was taken out of a note: the index pages no longer hold it (secure-delete)
             # and SQLite zeroed the old row, but the WAL still holds earlier versions of those
@@ -369,6 +374,7 @@ class Workspace:
                 self.db.execute("ROLLBACK TO remote")
                 self.db.execute("RELEASE remote")
                 self._seq, self.clock = seq, Clock(last)
+                self.applier.erased = self.applier.text_removed = False
                 return report
             for order, participant_id in report.erase_orders:
                 self.write("receipt", new_id(), {
@@ -376,8 +382,6 @@ class Workspace:
                     "participant_id": participant_id, "device": self.device_id,
                     "at": datetime.now(UTC).isoformat(timespec="seconds")}, create=True)
             self.db.execute("RELEASE remote")
-        if report.erase_orders:
-            self.compact_after_erasure()
         return report
 
     def _deleted_by(self, ops: list[Op]) -> int:
