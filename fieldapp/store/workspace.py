@@ -33,6 +33,7 @@ from fieldapp.domain.schema import ENTITIES, validate
 from fieldapp.store import search, sqlite
 from fieldapp.store.conflicts import Conflict, list_conflicts
 from fieldapp.store.errors import (
+    FieldappError,
     NotFound,
     WorkspaceCorrupt,
     WorkspaceExists,
@@ -297,7 +298,12 @@ class Workspace:
             # Whatever erased records (a withdrawal here, an erase order from the team, a
             # late record linked to an erased one), the cleanup follows the commit.
             self.applier.erased = self.applier.text_removed = False
-            self.compact_after_erasure()
+            try:
+                self.compact_after_erasure()
+            except (FieldappError, sqlite.DatabaseError, OSError):
+                # The erasure itself is committed; its cleanup stays recorded as due and the
+                # next open finishes it (a full disk must not turn a done erasure into an error).
+                pass
         if self.applier.text_removed:
             # Text was taken out of a note: the index pages no longer hold it (secure-delete)
             # and SQLite zeroed the old row, but the WAL still holds earlier versions of those
