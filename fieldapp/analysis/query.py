@@ -18,8 +18,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fieldapp.i18n import _
 from fieldapp.errors import FieldappError
+from fieldapp.i18n import _
 
 MAX_TOKENS = 400
 MAX_DEPTH = 40

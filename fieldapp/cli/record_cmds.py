@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
-from fieldapp.domain.schema import ENTITIES, entity
+from fieldapp.domain.schema import ENTITIES, WITHDRAWAL_REASONS, entity
 from fieldapp.i18n import _
 from fieldapp.store.errors import InvalidInput
 
@@ -79,10 +79,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("withdraw", help=_("withdraw a participant's consent and erase their data"),
                        description=_("Erases the participant, their identity details, consent "
                                      "records, the interviews they took part in with notes, "
-                                     "codings and attachments, and their survey responses."))
+                                     "codings and attachments, and their survey responses. "
+                                     "The erase order sent to the team carries only the date; "
+                                     "the reason stays in this device's audit log."))
     add_workspace_arg(p)
     p.add_argument("participant", help=_("participant code or id"))
-    p.add_argument("--reason", default="")
+    p.add_argument("--reason", default="", metavar="REASON",
+                   help=_("why, from a fixed list ({reasons}); free text is refused because it "
+                          "could name someone. Kept only in this device's audit log, never "
+                          "sent to the team").format(reasons=", ".join(WITHDRAWAL_REASONS)))
     p.add_argument("--date", default=None, help=_("date of the withdrawal (default: today)"))
     p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     p.set_defaults(func=cmd_withdraw)
@@ -153,6 +158,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
     from fieldapp.services import records
 
+    records.check_withdrawal_reason(args.reason)
     with open_ws(args.workspace) as ws:
         matches = records.list_records(ws, "participant", where={"code": args.participant})
         pid = matches[0]["id"] if matches else records.get(ws, "participant", args.participant)["id"]

@@ -134,6 +134,11 @@ ORGANISATION_KINDS = ("government", "registered_ngo", "grassroots", "gongo", "fo
 INTERVIEW_MODES = ("in_person", "phone", "video", "group")
 INTERVIEW_STATUSES = ("planned", "done", "transcribed", "coded")
 
+#: Why consent was withdrawn: a fixed list, never free text. Free text can name the participant
+#: or someone else, and would then outlive the erasure it documents. Kept in the audit log of
+#: the device that recorded the withdrawal; the erase order that travels carries no reason.
+WITHDRAWAL_REASONS = ("participant_request", "consent_invalid", "ethics_decision", "other")
+
 
 def entity(name: str) -> Entity:
     try:

@@ -194,7 +194,7 @@ def populate(ws: Workspace, seed: int = 2026, interviews: int = 60) -> dict[str,
         made += 1
     # One participant withdrew: everything about them is erased (visible in the audit log).
     withdrawn = participants[-1][0]
-    records.withdraw_consent(ws, withdrawn, reason="受访者要求退出研究 / asked to leave the study",
+    records.withdraw_consent(ws, withdrawn, reason="participant_request",
                              withdrawn_on="2026-06-30")
     return {"organisations": len(orgs), "participants": len(participants), "interviews": made}
 

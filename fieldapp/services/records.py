@@ -16,6 +16,7 @@ from fieldapp.domain.schema import (
     CONSENT_SCOPES,
     ENTITIES,
     NOTE_KINDS,
+    WITHDRAWAL_REASONS,
     entity,
     from_column,
     validate,
@@ -232,29 +233,42 @@ def withdrawal_impact(ws: Workspace, participant_id: str) -> dict[str, int]:
     }
 
 
+def check_withdrawal_reason(reason: str) -> None:
+    """Refuse a reason that is not from :data:`WITHDRAWAL_REASONS` (empty is allowed)."""
+    if reason and reason not in WITHDRAWAL_REASONS:
+        raise InvalidInput(_("The reason must be one of: {reasons}. Free text is not accepted, "
+                             "because it could name someone and would outlive the erasure."
+                             ).format(reasons=", ".join(WITHDRAWAL_REASONS)))
+
+
 def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
                      withdrawn_on: date | str | None = None) -> dict[str, int]:
     """Erase the participant and everything recorded about or with them (DESIGN.md §5).
 
     Interviews the participant took part in are erased whole, with their notes, codings and
     attachments: a transcript cannot be split reliably between speakers. Organisations stay.
+    ``reason`` is one of :data:`WITHDRAWAL_REASONS` (or empty); it is kept only in this
+    device's audit log — the erase order that travels to the team carries the date alone.
     Returns how many records of each type were erased.
     """
     from fieldapp.domain.ids import new_id
 
+    check_withdrawal_reason(reason)
     p = get(ws, "participant", participant_id)
     when = str(withdrawn_on or date.today())
     with ws.transaction():
-        op = ws.write("participant", participant_id,
-                      {"_erase": {"date": when, "reason": reason}})
+        op = ws.write("participant", participant_id, {"_erase": {"date": when}})
         counts = ws.erased_by(op.id)
         # This device carried the order out: its receipt travels to the coordinators.
         ws.write("receipt", new_id(), {
             "erase_device": op.device, "erase_seq": op.seq, "participant_id": participant_id,
             "device": ws.device_id, "at": when}, create=True)
-        ws.audit("consent.withdraw", {"participant_id": p["id"], "date": when,
-                                      "erased": counts}, in_transaction=True)
-    ws.compact_after_erasure()
+        detail: dict[str, Any] = {"participant_id": p["id"], "date": when, "erased": counts}
+        if reason:
+            detail["reason"] = reason
+        ws.audit("consent.withdraw", detail, in_transaction=True)
+    # The commit ran the cleanup (index rewrite, WAL truncation, backups removed), or recorded
+    # it as due for the next open if the process dies first.
     return counts
 
 

@@ -52,6 +52,13 @@ def _column(ent: Entity, f: str, value: Any) -> tuple[str, Any]:
     return f'"{f}"', to_column(ent.field(f), value)
 
 
+#: The ``meta`` key that says an erasure's cleanup is still due (see ``_erase_tree``).
+ERASURE_CLEANUP = "erasure.cleanup_pending"
+
+#: What an erase order carries from device to device: the date of the withdrawal, nothing
+#: else. The reason stays in the audit log of the device that recorded it.
+ERASE_ORDER_FIELDS = frozenset({"date"})
+
 #: Called with an erased attachment's id so its encrypted file can be removed.
 AttachmentEraser = Callable[[str], None]
 
@@ -64,6 +71,13 @@ class OpApplier:
         self.conn = conn
         self._received_hlc = received_hlc
         self._erase_attachment = erase_attachment
+        #: Set when an applied operation took text out of an indexed record (an edit that
+        #: removed words, not only added some): the caller then folds the WAL back after
+        #: committing, so the old pages survive in no WAL frame.
+        self.text_removed = False
+        #: Set when an applied operation erased records: the caller runs the cleanup after
+        #: committing (``Workspace.compact_after_erasure``).
+        self.erased = False
 
     # -- queries used by writers ---------------------------------------------------------
 
@@ -152,6 +166,11 @@ class OpApplier:
             self._apply_fresh(op)
             return "applied", ""
         stored_values = {k: (None if k in superseded else v) for k, v in op.values.items()}
+        order = stored_values.get(ERASE)
+        if isinstance(order, dict):
+            # An order from an older version may carry a free-text reason, which could name
+            # someone: it is not kept, so it is never relayed either.
+            stored_values[ERASE] = {k: v for k, v in order.items() if k in ERASE_ORDER_FIELDS}
         conn.execute(
             'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -201,10 +220,8 @@ class OpApplier:
             args)
         indexed = INDEXED.get(op.entity, ())
         if indexed and not op.values.get(DELETED):
-            text = "\n".join(str(op.values[f]) for f in indexed if op.values.get(f))
-            if text:
-                conn.execute("INSERT INTO search_index (rowid, tokens) VALUES (?, ?)",
-                             (cur.lastrowid, search.index_text(text)))
+            search.index(conn, int(cur.lastrowid or 0), self._indexed_text(
+                op.entity, [op.values.get(f) for f in indexed]))
 
     def _husk(self, opid: OpId, f: str) -> None:
         """Hollow out a superseded field's value: it can never be shown again, and keeping old
@@ -223,6 +240,9 @@ class OpApplier:
     def _materialise(self, op: Op, fields: list[str]) -> None:
         conn = self.conn
         ent = ENTITIES[op.entity]
+        indexed = INDEXED.get(op.entity, ())
+        reindex = bool(indexed) and any(f in indexed or f == DELETED for f in fields)
+        before = self._index_state(op.entity, op.entity_id) if reindex else None
         conn.execute(
             f"INSERT INTO {op.entity} (id, created_hlc, updated_hlc) VALUES (?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
@@ -239,9 +259,8 @@ class OpApplier:
         if sets:
             conn.execute(f"UPDATE {op.entity} SET {', '.join(sets)} WHERE id = ?",
                          (*args, op.entity_id))
-        indexed = INDEXED.get(op.entity, ())
-        if indexed and any(f in indexed or f == DELETED for f in fields):
-            self.reindex(op.entity, op.entity_id)
+        if reindex:
+            self.reindex(op.entity, op.entity_id, before)
 
     def _winners(self, entity_id: str, fields: list[str]) -> dict[str, OpId]:
         """For each field, the head with the greatest (hlc, device, seq)."""
@@ -277,20 +296,33 @@ class OpApplier:
 
     # -- search index --------------------------------------------------------------------
 
-    def reindex(self, entity: str, entity_id: str) -> None:
+    def _indexed_text(self, entity: str, texts: list[Any]) -> str:
+        return "\n".join(str(t) for t in texts if t)
+
+    def _index_state(self, entity: str, entity_id: str) -> tuple[int, str] | None:
+        """(rowid, the text the index holds for the record), or None when it holds nothing."""
         fields = INDEXED[entity]
         cols = ", ".join(f'"{f}"' for f in fields)
         row = self.conn.execute(
             f"SELECT rowid, deleted, {cols} FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
-        if row is None:
+        if row is None or row[1]:
+            return None
+        text = self._indexed_text(entity, list(row[2:]))
+        return (int(row[0]), text) if text else None
+
+    def reindex(self, entity: str, entity_id: str,
+                before: tuple[int, str] | None) -> None:
+        """Bring the index up to date with the record, which held ``before`` in the index
+        (from :meth:`_index_state`, read before the record changed)."""
+        after = self._index_state(entity, entity_id)
+        if before == after:
             return
-        rowid, deleted, *texts = row
-        self.conn.execute("DELETE FROM search_index WHERE rowid = ?", (rowid,))
-        if not deleted:
-            text = "\n".join(t for t in texts if t)
-            if text:
-                self.conn.execute("INSERT INTO search_index (rowid, tokens) VALUES (?, ?)",
-                                  (rowid, search.index_text(text)))
+        if before is not None:
+            search.unindex(self.conn, before[0], before[1])
+            if after is not None and search.removes_text(before[1], after[1]):
+                self.text_removed = True
+        if after is not None:
+            search.index(self.conn, after[0], after[1])
 
     # -- erasure -------------------------------------------------------------------------
 
@@ -334,11 +366,19 @@ class OpApplier:
                         rows = conn.execute(
                             f'SELECT id FROM {child.name} WHERE "{f.name}" = ?', (rid,)).fetchall()
                     todo.extend((child.name, r[0]) for r in rows)
+        if found:
+            self.erased = True
+            # The cleanup after the commit (index compaction, WAL truncation, backups) is
+            # due from this transaction on: recorded with it, finished at the next open if
+            # the process dies first.
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         (ERASURE_CLEANUP,))
         for ent_name, rid in found:
             if ent_name in INDEXED:
-                conn.execute(
-                    f"DELETE FROM search_index WHERE rowid = (SELECT rowid FROM {ent_name} "
-                    "WHERE id = ?)", (rid,))
+                state = self._index_state(ent_name, rid)
+                if state is not None:
+                    search.unindex(conn, state[0], state[1])
             if ent_name == "attachment" and self._erase_attachment is not None:
                 self._erase_attachment(rid)
             conn.execute(f"DELETE FROM {ent_name} WHERE id = ?", (rid,))

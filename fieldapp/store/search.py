@@ -13,13 +13,19 @@ tokenise ourselves and hand FTS5 a space-separated token stream:
 * other words stay words; a query word matches as a prefix (``consen`` finds ``consent``).
 
 A single-character query cannot use bigrams and falls back to a scan of the notes.
-The index is contentless (it keeps no copy of the text) and allows deletes, so erasure removes a
-note's entries; ``optimize`` then rewrites the index without them.
+
+The index is contentless (it keeps no copy of the text) and runs in FTS5's ``secure-delete``
+mode: removing a note's entries (an edit, a delete, an erasure) takes them out of the index
+pages at once instead of leaving them until a later merge. FTS5 can only do that when it is told
+which tokens to remove, so every removal hands it the token stream of the text as it was
+indexed (:func:`unindex`); the tokenizer's fingerprint is kept in ``meta`` and a change of it
+rebuilds the index (:func:`rebuild`), so a removal never misses a token.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import operator
 import re
 import unicodedata
@@ -65,6 +71,79 @@ def index_text(text: str) -> str:
         else:
             out.append(word)
     return " ".join(out)
+
+
+#: Bump when :func:`index_text` changes what it produces for the same text.
+TOKENIZER_VERSION = "1"
+_PROBE = "愛滋病 艾滋病 登記註冊 ＨＩＶ Ünïcödé consent 𠮷野家 欧阳娜娜 13912345678"
+
+
+def tokenizer_fingerprint() -> str:
+    """Identifies the token streams :func:`index_text` produces (our code and OpenCC's tables).
+    Stored with the index: when it changes, the index is rebuilt, because a removal that
+    hands FTS5 different tokens from those indexed would leave the old ones behind."""
+    probe = index_text(_PROBE).encode("utf-8")
+    return f"{TOKENIZER_VERSION}:{hashlib.sha256(probe).hexdigest()[:16]}"
+
+
+def index(conn: Any, rowid: int, text: str) -> None:
+    """Add a note's text (title and body joined) to the index under the note's rowid."""
+    if text:
+        conn.execute("INSERT INTO search_index (rowid, tokens) VALUES (?, ?)",
+                     (rowid, index_text(text)))
+
+
+def unindex(conn: Any, rowid: int, text: str) -> None:
+    """Remove what :func:`index` added for ``text``. In secure-delete mode FTS5 takes the
+    entries out of the index pages now; with a contentless index it needs the tokens."""
+    if text:
+        conn.execute("INSERT INTO search_index (search_index, rowid, tokens) "
+                     "VALUES ('delete', ?, ?)", (rowid, index_text(text)))
+
+
+def indexed_text(title: str | None, body: str | None) -> str:
+    """The text of a note as the index holds it."""
+    return "\n".join(t for t in (title, body) if t)
+
+
+def rebuild(conn: Any) -> int:
+    """Empty the index and index every live note again (in the caller's transaction).
+    Returns how many notes were indexed."""
+    conn.execute("INSERT INTO search_index (search_index) VALUES ('delete-all')")
+    conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', 1)")
+    n = 0
+    rows = conn.execute("SELECT rowid, title, body FROM note WHERE deleted = 0").fetchall()
+    for rowid, title, body in rows:
+        text = indexed_text(title, body)
+        if text:
+            index(conn, rowid, text)
+            n += 1
+    return n
+
+
+def compact(conn: Any) -> None:
+    """Rewrite the whole index as one segment. Secure-delete already removed the entries of
+    deleted text from the index pages; this also rewrites the page directory, which may still
+    hold a prefix of a word that was the first on a page."""
+    conn.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
+
+
+def removes_text(old: str, new: str) -> bool:
+    """Whether going from ``old`` to ``new`` removed or replaced any text (as opposed to only
+    inserting text at one place: typing). Cheap even for long notes."""
+    if not old:
+        return False
+    if len(new) < len(old):
+        return True
+    # The longest common prefix, by halving (string slices compare at C speed).
+    lo, hi = 0, len(old)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if new[:mid] == old[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return not new.endswith(old[lo:])
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
         fieldapp-workspace.json   key file: wrapped data key, KDF parameters (no secrets in clear)
         data.db (+ -wal, -shm)    SQLCipher 4 database
         attachments/              files encrypted with per-file keys kept in the database
-        backups/                  encrypted copies taken before each schema migration
+        backups/                  an encrypted copy taken before a schema migration, kept only
+                                  until the migrated workspace has passed its check and opened
         .lock                     held while the workspace is open
 
 A :class:`Workspace` owns one connection. It is not shared between threads: the desktop app
@@ -30,10 +31,11 @@ from fieldapp.domain.hlc import HLC, Clock
 from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op
 from fieldapp.domain.schema import ENTITIES, validate
-from fieldapp.store import private, sqlite
+from fieldapp.store import private, search, sqlite
 from fieldapp.store.conflicts import Conflict, list_conflicts
 from fieldapp.store.errors import (
     DatabaseMissing,
+    FieldappError,
     NotFound,
     NotOwner,
     StorageFull,
@@ -48,10 +50,17 @@ from fieldapp.store.errors import (
     from_workspace_os_error,
 )
 from fieldapp.store.keys import KEYFILE_NAME, KdfParams, KeyFile
-from fieldapp.store.oplog import ApplyReport, OpApplier
+from fieldapp.store.oplog import ERASURE_CLEANUP, ApplyReport, OpApplier
 
 DB_NAME = "data.db"
 LOCK_NAME = ".lock"
+BACKUPS_DIR = "backups"
+
+
+def _cleanup_step(step: str) -> None:
+    """Called at each step of the cleanup after an erasure ("committed", "compacted",
+    "checkpointed", "backups_removed"). Does nothing; it is the point where the crash tests'
+    child process stops itself with SIGKILL, to prove the cleanup resumes on the next open."""
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -180,6 +189,7 @@ class Workspace:
             _remove_unfinished(path, made)
             raise
         ws = cls(path, keyfile, data_key, lock, conn)
+        ws._after_open()
         ws.audit("workspace.create", {})
         return ws, recovery
 
@@ -212,6 +222,11 @@ class Workspace:
             lock.release()
             raise
         ws = cls(path, keyfile, data_key, lock, conn)
+        try:
+            ws._after_open()
+        except BaseException:
+            ws.close()
+            raise
         failed = keyfile.take_failed_unlocks()
         if failed:
             ws.audit("unlock.failed", {"attempts": failed})
@@ -305,6 +320,7 @@ class Workspace:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite.Connection]:
         seq, last = self._seq, self.clock.last
+        self.applier.text_removed = self.applier.erased = False
         try:
             with sqlite.transaction(self.db, self.path) as conn:
                 yield conn
@@ -313,7 +329,29 @@ class Workspace:
                     self._set_meta("hlc", self.clock.last.encode())
         except BaseException:
             self._seq, self.clock = seq, Clock(last)
+            self.applier.text_removed = self.applier.erased = False
             raise
+        if self.applier.erased:
+            # Whatever erased records (a withdrawal here, an erase order from the team, a
+            # late record linked to an erased one), the cleanup follows the commit.
+            self.applier.erased = self.applier.text_removed = False
+            try:
+                self.compact_after_erasure()
+            except (FieldappError, sqlite.DatabaseError, OSError):
+                # The erasure itself is committed; its cleanup stays recorded as due and the
+                # next open finishes it (a full disk must not turn a done erasure into an error).
+                pass
+        if self.applier.text_removed:
+            # Text was taken out of a note: the index pages no longer hold it (secure-delete)
+            # and SQLite zeroed the old row, but the WAL still holds earlier versions of those
+            # pages, and the database file the versions before them. Folding the WAL back
+            # overwrites both.
+            self.applier.text_removed = False
+            self._fold_wal()
+
+    def _fold_wal(self) -> None:
+        with contextlib.suppress(sqlite.DatabaseError):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def _next_op(self, entity: str, entity_id: str, values: dict[str, Any],
                  pred_fields: list[str] | None) -> Op:
@@ -379,6 +417,7 @@ class Workspace:
                 self.db.execute("ROLLBACK TO remote")
                 self.db.execute("RELEASE remote")
                 self._seq, self.clock = seq, Clock(last)
+                self.applier.erased = self.applier.text_removed = False
                 return report
             for order, participant_id in report.erase_orders:
                 self.write("receipt", new_id(), {
@@ -386,8 +425,6 @@ class Workspace:
                     "participant_id": participant_id, "device": self.device_id,
                     "at": datetime.now(UTC).isoformat(timespec="seconds")}, create=True)
             self.db.execute("RELEASE remote")
-        if report.erase_orders:
-            self.compact_after_erasure()
         return report
 
     def _deleted_by(self, ops: list[Op]) -> int:
@@ -511,11 +548,95 @@ class Workspace:
             self.attachment_path(attachment_id).unlink()
 
     def compact_after_erasure(self) -> None:
-        """Rewrite the search index without erased entries and fold the WAL back, so no
-        erased text survives in a free page or an old WAL frame."""
+        """The cleanup after an erasure: rewrite the search index, fold the WAL back and remove
+        every backup copy, so no erased text survives in an index page, a free page, an old WAL
+        frame or a copy of the database.
+
+        The erasing transaction recorded that this is due (``meta``, see
+        ``OpApplier._erase_tree``); the record is cleared only when every step is done, and an
+        open finishes a cleanup that a crash interrupted."""
+        _cleanup_step("committed")
         with self.transaction():
-            self.db.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
+            search.compact(self.db)
+        _cleanup_step("compacted")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        _cleanup_step("checkpointed")
+        if not remove_backups(self.path):
+            return  # a copy could not be removed: the cleanup stays due
+        _cleanup_step("backups_removed")
+        with self.transaction():
+            self.db.execute("DELETE FROM meta WHERE key = ?", (ERASURE_CLEANUP,))
+        self._fold_wal()
+
+    # -- after opening -------------------------------------------------------------------
+
+    def _after_open(self) -> None:
+        """Work an open owes the workspace before anyone uses it: fill or rebuild the search
+        index if it is new or the tokenizer changed, finish an erasure's cleanup that a
+        crash interrupted, and remove backup copies once the workspace has passed its check."""
+        fingerprint = search.tokenizer_fingerprint()
+        if self.meta("search.rebuild") or self.meta("search.tokenizer") != fingerprint:
+            with self.transaction():
+                notes = search.rebuild(self.db)
+                self._set_meta("search.tokenizer", fingerprint)
+                self.db.execute("DELETE FROM meta WHERE key = 'search.rebuild'")
+            self._fold_wal()
+            self.audit("search.rebuild", {"notes": notes})
+        if self.meta(ERASURE_CLEANUP):
+            self.compact_after_erasure()
+            self.audit("erasure.cleanup_finished", {})
+        self._settle_backups()
+
+    def _settle_backups(self) -> None:
+        """A backup copy holds the data as it was, under the same data key: it would bring back
+        whatever is erased later. It is kept only until the workspace it was taken from has
+        been migrated, checked (page check, integrity check, change-log replay) and opened.
+        Copies left by earlier versions of fieldapp are removed the same way. If the check
+        fails the copies are kept (they may be the way back), until an erasure removes them."""
+        backups = backup_files(self.path)
+        if not backups:
+            return
+        from fieldapp.store.check import check  # check imports this module
+
+        if check(self).ok:
+            removed = remove_backups(self.path)
+            self.audit("backup.remove", {"copies": len(backups), "all": removed})
+        else:
+            self.audit("backup.keep", {"copies": len(backups)})
+
+
+def backup_files(path: Path) -> list[Path]:
+    folder = path / BACKUPS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() or p.is_symlink())
+
+
+def shred(file: Path) -> None:
+    """Overwrite a file with zeros, flush that to the disk, then delete it. (On SSDs and
+    copy-on-write file systems the old blocks may survive the overwrite; the file is
+    encrypted, and its key is the one the remaining workspace uses.)"""
+    with contextlib.suppress(OSError):
+        if file.is_file() and not file.is_symlink():
+            size = file.stat().st_size
+            zeros = bytes(1 << 20)
+            with open(file, "r+b") as fh:
+                left = size
+                while left > 0:
+                    n = min(left, len(zeros))
+                    fh.write(zeros[:n])
+                    left -= n
+                fh.flush()
+                os.fsync(fh.fileno())
+    file.unlink(missing_ok=True)
+
+
+def remove_backups(path: Path) -> bool:
+    """Shred every file in ``backups/``. Returns whether none is left."""
+    for file in backup_files(path):
+        with contextlib.suppress(OSError):
+            shred(file)
+    return not backup_files(path)
 
 
 def _check_database_present(path: Path) -> None:
@@ -591,9 +712,10 @@ def _migrate(conn: sqlite.Connection, path: Path, *, fresh: bool) -> None:
 
 def _backup(conn: sqlite.Connection, path: Path, version: int) -> Path:
     """Copy the (encrypted) database before migrating it. The copy is as encrypted as the
-    original: same data key, so the same passphrase opens it."""
+    original: same data key, so the same passphrase opens it. It lives only until the
+    migrated workspace has passed its check and opened (``Workspace._settle_backups``)."""
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    backups = path / "backups"
+    backups = path / BACKUPS_DIR
     backups.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = backups / f"data-v{version}-{stamp}.db"

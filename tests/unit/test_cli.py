@@ -94,7 +94,7 @@ def test_records_can_be_scripted(tmp_path: Path) -> None:
     assert json.loads(run("search", ws, "登记", "--json").stdout) == []
     run("record", "delete", ws, "note", nid)
     assert json.loads(run("record", "list", ws, "note").stdout) == []
-    proc = run("withdraw", ws, "KM-HIV-001", "--yes", "--reason", "phone call")
+    proc = run("withdraw", ws, "KM-HIV-001", "--yes", "--reason", "participant_request")
     assert "interview 1" in proc.stdout
     assert json.loads(run("record", "list", ws, "participant").stdout) == []
     assert run("check", ws).returncode == 0

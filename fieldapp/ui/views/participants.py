@@ -305,7 +305,8 @@ class ParticipantsView(QWidget):
             "This permanently erases the participant, their identifying details and everything "
             "recorded with them: {counts}. Interviews they took part in are erased whole, with "
             "their notes, transcripts, codings and attachments. Organisations are kept.\n\n"
-            "This cannot be undone, and the erasure is sent to your team at the next sync."
+            "This cannot be undone, and the erasure is sent to your team at the next sync. "
+            "The erase order carries only the date: no reason and no name travel with it."
         ).format(code=code, counts=_("; ").join(counts))
         if not self.ctx.interaction.confirm(self, _("Withdraw consent"), text,
                                             ok=_("Erase everything"), destructive=True):

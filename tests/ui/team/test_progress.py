@@ -81,7 +81,7 @@ def test_progress_page_with_targets_researchers_and_a_withdrawal(
     panel.chart.grab()  # paints without warnings
 
     # A withdrawal: alice's device still holds the data until it confirms.
-    on_ws(ctx, lambda ws: records.withdraw_consent(ws, pid, reason="电话撤回"))
+    on_ws(ctx, lambda ws: records.withdraw_consent(ws, pid, reason="participant_request"))
     panel.reload()
     assert panel.erasures.rowCount() == 1
     assert panel.erasures.index(0, 3).data() == "alice"

@@ -141,7 +141,7 @@ def build(ws: Workspace, tmp: Path) -> Study:
     ids["r_gone"] = surveys.add_response_from_answers(
         ws, ids["inst"], {"org_name": "SECRET-WITHDRAWN-MARKER", "sectors": ["mig"]},
         participant_id=ids["GZ-MIG-003"], site="GZ", sector="MIG", researcher="林晓")
-    records.withdraw_consent(ws, ids["GZ-MIG-003"], reason="asked to leave",
+    records.withdraw_consent(ws, ids["GZ-MIG-003"], reason="participant_request",
                              withdrawn_on="2026-06-30")
     return Study(ws, ids, tmp)
 

@@ -107,7 +107,7 @@ def test_erasure_wins_over_past_and_future_operations(team: list[Workspace]) -> 
     # b, not yet aware of the withdrawal, records an interview with a note about them.
     iid = records.add_interview(b, code="GZ-HIV-I010", participant_ids=[pid])
     records.add_note(b, iid, body="她提到确诊后的经历")
-    records.withdraw_consent(a, pid, reason="phone call")
+    records.withdraw_consent(a, pid, reason="participant_request")
     send(b, a)  # the late interview reaches the erasing device: dropped
     assert records.find(a, "interview", iid) is None
     report = b.apply_remote(a.ops())  # the erase order reaches b: erased there too

@@ -185,16 +185,24 @@ def test_pending_migration_backs_up_first(ws_path: Path, monkeypatch: pytest.Mon
     ws, _ = Workspace.initialise(ws_path, PASSPHRASE)
     records.add_participant(ws, code="KM-DIS-001")
     ws.close()
+    from fieldapp.store import check as check_mod
+
     extra = (SCHEMA_VERSION + 1, "test_column",
              "ALTER TABLE participant ADD COLUMN test_extra TEXT;")
     monkeypatch.setattr(wsmod, "MIGRATIONS", [*wsmod.MIGRATIONS, extra])
+    monkeypatch.setattr(check_mod, "MIGRATIONS", [*wsmod.MIGRATIONS])
     monkeypatch.setattr(wsmod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    taken: list[bytes] = []
+    real_shred = wsmod.shred
+    monkeypatch.setattr(wsmod, "shred", lambda f: (taken.append(f.read_bytes()), real_shred(f)))
     with Workspace.open(ws_path, PASSPHRASE) as again:
         assert again.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
-    backups = list((ws_path / "backups").glob("data-v*.db"))
-    assert len(backups) == 1
-    # The backup is encrypted with the same key: no plaintext SQLite header.
-    assert not backups[0].read_bytes().startswith(b"SQLite format 3")
+        (removed,) = [e for e in again.audit_log() if e["action"] == "backup.remove"]
+        assert removed["detail"] == {"copies": 1, "all": True}
+    # One copy was taken, encrypted with the same key (no plaintext SQLite header), and
+    # removed once the migrated workspace had passed its check.
+    assert len(taken) == 1 and not taken[0].startswith(b"SQLite format 3")
+    assert list((ws_path / "backups").iterdir()) == []
 
 
 def test_failed_migration_rolls_back(ws_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,7 +137,7 @@ def test_withdrawal_travels_to_every_device_and_comes_back_as_receipts(t: Team) 
     sync.publish(t.coordinator)
     sync.receive(bob)  # bob holds the participant's profile now
     assert records.find(bob, "participant", pid)
-    records.withdraw_consent(t.coordinator, pid, reason="电话撤回")
+    records.withdraw_consent(t.coordinator, pid, reason="participant_request")
     status = sync.erasure_status(t.coordinator)
     assert {d for d, _n in status[0]["waiting_for"]} == {alice.device_id, bob.device_id}
     sync.publish(t.coordinator)
