@@ -337,11 +337,17 @@ class Workspace:
                 self.applier.apply(op, report)
                 if report.applied > before and ERASE in op.values:
                     report.erase_orders.append((op.id, op.entity_id))
-            report.deleted_live = self._deleted_by(ops)
             if dry_run:
+                # What disappears from the tables *now*: a delete or an erasure applied before
+                # (a cumulative bundle carries it again) removes nothing and is not counted.
+                gone = {(op.entity, op.entity_id) for op in ops
+                        if op.values.get(DELETED) is True and not self._is_live(op.entity,
+                                                                                 op.entity_id)}
+                gone.update(report.erased_records)
                 self.db.execute("ROLLBACK TO remote")
                 self.db.execute("RELEASE remote")
                 self._seq, self.clock = seq, Clock(last)
+                report.deleted_live = sum(1 for ent, rid in gone if self._is_live(ent, rid))
                 return report
             for order, participant_id in report.erase_orders:
                 self.write("receipt", new_id(), {
@@ -353,8 +359,10 @@ class Workspace:
             self.compact_after_erasure()
         return report
 
-    def _deleted_by(self, ops: list[Op]) -> int:
-        return sum(1 for op in ops if op.values.get(DELETED) is True or ERASE in op.values)
+    def _is_live(self, entity: str, entity_id: str) -> bool:
+        ENTITIES[entity]
+        return self.db.execute(f"SELECT 1 FROM {entity} WHERE id = ? AND deleted = 0",
+                               (entity_id,)).fetchone() is not None
 
     def live_record_count(self) -> int:
         return sum(self.count_rows(name) for name in ENTITIES if name not in ("receipt",))
@@ -448,6 +456,22 @@ class Workspace:
             sql += " WHERE " + " AND ".join(clauses)
         rows = self.db.execute(sql + " ORDER BY hlc, device, seq", args).fetchall()
         return [Op(d, s, h, e, i, json.loads(v), loads_pred(p)) for d, s, h, e, i, v, p in rows]
+
+    def ops_by_id(self, ids: list[tuple[str, int]]) -> dict[tuple[str, int], Op]:
+        """The operations held under these ids (an id not held is absent from the result)."""
+        import json
+
+        from fieldapp.domain.ops import loads_pred
+
+        out: dict[tuple[str, int], Op] = {}
+        for d, s in ids:
+            row = self.db.execute(
+                'SELECT hlc, entity, entity_id, "values", pred FROM ops WHERE device = ? '
+                "AND seq = ?", (d, s)).fetchone()
+            if row is not None:
+                h, e, i, v, p = row
+                out[(d, s)] = Op(d, s, h, e, i, json.loads(v), loads_pred(p))
+        return out
 
     @property
     def last_seq(self) -> int:
