@@ -351,6 +351,7 @@ def _trusted(ws: Workspace, device_id: str,
         return None
     links = {str(h): (p, int(f), int(last)) for h, p, f, last in _history(ws).get(device_id, [])}
     links.update(seen)
+    through = device.revoked_after_seq or 0
     chain: set[str] = set()
     covered = 0
     current: str | None = device.trusted_history
@@ -361,8 +362,9 @@ def _trusted(ws: Workspace, device_id: str,
             break
         covered = max(covered, link[2])
         current = link[0]
-    return TrustedHistory(device.revoked_after_seq or 0, frozenset(chain),
-                          min(covered, device.revoked_after_seq or 0))
+    if device.trusted_history not in links:
+        covered = through  # the trusted bundle is not here (yet): nothing else may stand in
+    return TrustedHistory(through, frozenset(chain), min(covered, through))
 
 
 def _check_history(ws: Workspace, bundle: VerifiedBundle, ops: list[Op],
@@ -623,6 +625,7 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
             pending.sort(key=lambda p: (not (isinstance(opened[p[0]], VerifiedBundle)
                                              and opened[p[0]].bundle_hash in chain),  # type: ignore[union-attr]
                                         p[0]))
+        refused: list[tuple[int, str, str, SyncError]] = []
         for path, local, file_hash in pending:
             _say(progress, _("Verifying {name}…").format(name=path.rsplit("/", 1)[-1]))
             try:
@@ -632,7 +635,10 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
                 result = merge_bundle(ws, got, path, confirm_mass_delete=confirm_mass_delete,
                                       seen=seen)
             except SyncError as exc:
-                result = _refusal(ws, path, file_hash, exc, device_id)
+                # Judged after the whole folder: a later file may bring this one's changes.
+                refused.append((len(report.bundles), path, file_hash, exc))
+                report.bundles.append(BundleResult(name=path))
+                continue
             finally:
                 local.unlink(missing_ok=True)
             report.bundles.append(result)
@@ -640,6 +646,8 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
                     layout.BUNDLES_DIR):
                 merged = _meta_json(ws, "sync.merged", {})
                 _write_ack(ws, store, result.author, int(merged.get(result.author, 0)))
+        for index, path, file_hash, exc in refused:
+            report.bundles[index] = _refusal(ws, path, file_hash, exc, device_id)
 
 
 def _revoked_with_history(ws: Workspace, device_id: str) -> bool:
