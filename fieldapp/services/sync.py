@@ -646,8 +646,8 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
                     layout.BUNDLES_DIR):
                 merged = _meta_json(ws, "sync.merged", {})
                 _write_ack(ws, store, result.author, int(merged.get(result.author, 0)))
-        for index, path, file_hash, exc in refused:
-            report.bundles[index] = _refusal(ws, path, file_hash, exc, device_id)
+        for index, path, file_hash, error in refused:
+            report.bundles[index] = _refusal(ws, path, file_hash, error, device_id)
 
 
 def _revoked_with_history(ws: Workspace, device_id: str) -> bool:
