@@ -21,6 +21,7 @@ Reserved fields:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -98,6 +99,7 @@ def loads_pred(text: str) -> tuple[OpId, ...]:
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _HLC = re.compile(r"[0-9]{15}\.[0-9]{6}")
 _KEYS = frozenset({"device", "seq", "hlc", "entity", "entity_id", "values", "pred"})
+_REQUIRED = ("device", "seq", "hlc", "entity", "entity_id", "values")
 MAX_SEQ = 2**62  # far beyond any device's life, well inside SQLite's 64-bit integers
 MAX_PRED = 10_000
 MAX_REFS = 100_000
@@ -160,6 +162,20 @@ def _json_ok(value: Any) -> bool:
     return True
 
 
+@functools.cache
+def _kinds() -> dict[str, dict[str, str]]:
+    from fieldapp.domain.schema import ENTITIES  # the schema builds on this module's names
+
+    return {name: {f.name: f.kind for f in e.fields} for name, e in ENTITIES.items()}
+
+
+@functools.cache
+def _owned() -> frozenset[str]:
+    from fieldapp.domain.schema import ENTITIES
+
+    return frozenset(name for name, e in ENTITIES.items() if e.owned)
+
+
 def parse_op(data: object) -> Op:
     """Check an operation received from elsewhere against the schema and return it.
 
@@ -168,14 +184,12 @@ def parse_op(data: object) -> Op:
     safe alphabet, a sequence number and a clock of the right form, a known record type, known
     fields with values of their declared kind (numbers that fit a 64-bit column, no infinities),
     reserved fields of their fixed shape, and ``pred`` as a bounded list of operation ids."""
-    from fieldapp.domain.schema import ENTITIES
-
     if not isinstance(data, dict):
         raise OpFormatError("not_object")
     for key in data:
         if key not in _KEYS:
             raise OpFormatError("unknown_key", str(key)[:40])
-    for key in _KEYS - {"pred"}:
+    for key in _REQUIRED:
         if key not in data:
             raise OpFormatError("missing", key)
     device, seq, hlc = data["device"], data["seq"], data["hlc"]
@@ -186,8 +200,8 @@ def parse_op(data: object) -> Op:
     if not isinstance(hlc, str) or not _HLC.fullmatch(hlc):
         raise OpFormatError("bad_hlc", "hlc")
     name = data["entity"]
-    ent = ENTITIES.get(name) if isinstance(name, str) else None
-    if ent is None:
+    kinds = _kinds().get(name) if isinstance(name, str) else None
+    if kinds is None:
         raise OpFormatError("unknown_entity", "entity")
     entity_id = data["entity_id"]
     if not isinstance(entity_id, str) or not _ID.fullmatch(entity_id):
@@ -196,18 +210,19 @@ def parse_op(data: object) -> Op:
     if not isinstance(values, dict) or not values:
         raise OpFormatError("bad_values", "values")
     for key, value in values.items():
+        kind = kinds.get(key)
+        if kind is not None:
+            if not _check_value(kind, value):
+                raise OpFormatError("bad_type", f"{name}.{key}")
+            continue
         if key == OWNER:
-            ok = isinstance(value, str) and bool(_ID.fullmatch(value)) and ent.owned
+            ok = isinstance(value, str) and bool(_ID.fullmatch(value)) and name in _owned()
         elif key == DELETED:
             ok = isinstance(value, bool)
         elif key == ERASE:
             ok = (name == "participant" and isinstance(value, dict)
                   and all(isinstance(k, str) and (v is None or isinstance(v, str))
                           for k, v in value.items()))
-        elif key in ent.field_names:
-            if not _check_value(ent.field(key).kind, value):
-                raise OpFormatError("bad_type", f"{name}.{key}")
-            continue
         else:
             raise OpFormatError("unknown_field", f"{name}.{str(key)[:40]}")
         if not ok:

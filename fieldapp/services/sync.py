@@ -24,7 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fieldapp.domain.ops import ERASE, Op, OpFormatError, parse_op, same_history
+from fieldapp.domain.ops import (
+    ERASE,
+    Op,
+    OpFormatError,
+    dumps_pred,
+    dumps_values,
+    loads_pred,
+    parse_op,
+    same_history,
+)
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.i18n import _
 from fieldapp.services import records, team
@@ -272,7 +281,7 @@ def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]
     wanted: dict[str, tuple[str, bytes]] = {}
     for op in ops:
         if op.entity == "attachment" and op.values.get("sha256") and op.values.get("file_key"):
-            if ws.applier.is_erased(op.entity_id) or _erased_parent(ws, op):
+            if ws.applier.covered_by_erasure(op):
                 continue
             try:
                 key = base64.b64decode(str(op.values["file_key"]), validate=True)
@@ -301,10 +310,6 @@ def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]
             w.abort()
         raise
     return writers
-
-
-def _erased_parent(ws: Workspace, op: Op) -> bool:
-    return ws.applier._erased_parent(op) is not None
 
 
 def _refuse(reason: Reason, message: str) -> SyncError:
@@ -377,7 +382,7 @@ def _check_history(ws: Workspace, bundle: VerifiedBundle, ops: list[Op],
     on_chain = trusted is not None and bundle.bundle_hash in trusted.chain
     for line, op in enumerate(ops, start=1):
         known = held.get(op.id)
-        if known is not None and not same_history(known, op):
+        if known is not None and not _same_as_held(op, known):
             raise _refuse(Reason.FORGED_HISTORY, _(
                 "Change #{seq} of this device (line {line}) differs from the change #{seq} "
                 "already merged: someone re-signed the device's history with other content. "
@@ -385,11 +390,21 @@ def _check_history(ws: Workspace, bundle: VerifiedBundle, ops: list[Op],
                 "stolen.").format(seq=op.seq, line=line))
         if (trusted is not None and not on_chain and op.device == author
                 and op.seq <= trusted.covered and known is None
-                and not ws.applier.is_erased(op.entity_id) and not _erased_parent(ws, op)):
+                and not ws.applier.covered_by_erasure(op)):
             raise _refuse(Reason.FORGED_HISTORY, _(
                 "Change #{seq} of this revoked device (line {line}) is not part of the history "
                 "its revocation trusts: the bundle was re-signed with the device's key. "
                 "Nothing in this bundle was merged.").format(seq=op.seq, line=line))
+
+
+def _same_as_held(op: Op, held: tuple[str, ...]) -> bool:
+    hlc, entity, entity_id, values, pred = held
+    if (hlc, entity, entity_id, pred) != (op.hlc, op.entity, op.entity_id, dumps_pred(op.pred)):
+        return False
+    if values == dumps_values(op.values):
+        return True  # the common case, without parsing what is stored
+    return same_history(Op(op.device, op.seq, hlc, entity, entity_id, json.loads(values),
+                           loads_pred(pred)), op)
 
 
 def _parse_ops(ws: Workspace, bundle: VerifiedBundle) -> list[Op]:
@@ -410,9 +425,10 @@ def _parse_ops(ws: Workspace, bundle: VerifiedBundle) -> list[Op]:
     author = m.own_device
     ops: list[Op] = []
     seen: set[tuple[str, int]] = set()
-    for line, raw in enumerate(bundle.iter_ops(), start=1):
+    checked = bundle.checked_ops
+    for line, raw in enumerate(checked if checked is not None else bundle.iter_ops(), start=1):
         try:
-            op = parse_op(raw)
+            op = raw if isinstance(raw, Op) else parse_op(raw)
         except OpFormatError as exc:  # a bundle opened without the schema check
             raise _refuse(Reason.MALFORMED_OPS, _(
                 "Line {line} of the bundle's operations is malformed: {detail}.").format(

@@ -457,20 +457,19 @@ class Workspace:
         rows = self.db.execute(sql + " ORDER BY hlc, device, seq", args).fetchall()
         return [Op(d, s, h, e, i, json.loads(v), loads_pred(p)) for d, s, h, e, i, v, p in rows]
 
-    def ops_by_id(self, ids: list[tuple[str, int]]) -> dict[tuple[str, int], Op]:
-        """The operations held under these ids (an id not held is absent from the result)."""
-        import json
-
-        from fieldapp.domain.ops import loads_pred
-
-        out: dict[tuple[str, int], Op] = {}
-        for d, s in ids:
-            row = self.db.execute(
-                'SELECT hlc, entity, entity_id, "values", pred FROM ops WHERE device = ? '
-                "AND seq = ?", (d, s)).fetchone()
-            if row is not None:
-                h, e, i, v, p = row
-                out[(d, s)] = Op(d, s, h, e, i, json.loads(v), loads_pred(p))
+    def ops_by_id(self, ids: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, ...]]:
+        """The operations held under these ids, as stored: ``(hlc, entity, entity_id, values
+        JSON, pred JSON)`` (an id not held is absent from the result)."""
+        out: dict[tuple[str, int], tuple[str, ...]] = {}
+        for start in range(0, len(ids), 400):
+            chunk = ids[start:start + 400]
+            marks = ",".join("(?, ?)" for _ in chunk)
+            rows = self.db.execute(
+                'SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops '
+                f"WHERE (device, seq) IN (VALUES {marks})",
+                [x for pair in chunk for x in pair]).fetchall()
+            for d, s, *rest in rows:
+                out[(str(d), int(s))] = tuple(str(x) for x in rest)
         return out
 
     @property

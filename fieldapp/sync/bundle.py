@@ -316,6 +316,8 @@ class VerifiedBundle:
         self.trusted_through_seq: int | None = reader.trusted_through_seq
         self._ops = reader.ops
         self.op_count = reader.op_lines
+        #: what ``check_op`` returned for each operation (``None`` when opened without it)
+        self.checked_ops: list[object] | None = reader.checked_ops
         self._identity = identity
         self._roster = roster
         self._limits = limits

@@ -70,6 +70,7 @@ class BundleReader:
         self.trusted_through_seq: int | None = None
         self.ops = b""
         self.op_lines = 0
+        self.checked_ops: list[object] | None = None  # what check_op returned, line by line
         self.copied: list[MemberEntry] = []
         self.failure: BundleError | None = None
 
@@ -224,6 +225,7 @@ class BundleReader:
         if data and not data.endswith(b"\n"):
             self._bad_ops(_("the last line is incomplete"))
         count = 0
+        checked: list[object] = []
         for count, line in enumerate(split_lines(data), start=1):
             if len(line) > self._limits.max_op_line_bytes:
                 self._bad_line(count, _("the operation is too large"))
@@ -235,12 +237,13 @@ class BundleReader:
                 self._bad_line(count, _("it is not a JSON object"))
             if self._check_op is not None:
                 try:
-                    self._check_op(op)
+                    checked.append(self._check_op(op))
                 except OpFormatError as exc:
                     self._bad_line(count, describe_op_problem(exc))
         if count != self.manifest.op_count:
             self._bad_ops(_("the number of operations differs from the manifest"))
         self.ops, self.op_lines = data, count
+        self.checked_ops = checked if self._check_op is not None else None
 
     def _bad_ops(self, detail: str) -> NoReturn:
         raise BundleError(Reason.MALFORMED_OPS,
