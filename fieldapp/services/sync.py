@@ -37,6 +37,7 @@ from fieldapp.domain.ops import (
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.i18n import _
 from fieldapp.services import records, team
+from fieldapp.store import bundle_history
 from fieldapp.store.attachments import DecryptingReader, EncryptingWriter
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
@@ -327,18 +328,13 @@ class TrustedHistory:
     covered: int
 
 
-def _history(ws: Workspace) -> dict[str, list[list[Any]]]:
-    raw = _meta_json(ws, "sync.history", {})
-    return raw if isinstance(raw, dict) else {}
-
-
 def trusted_history(ws: Workspace, device_id: str, after_seq: int | None) -> str | None:
     """For a revocation: the bundle from ``device_id`` whose history ends the trusted part
     (the last one merged here that carries an operation up to ``after_seq``)."""
     if not after_seq:
         return None
     best: tuple[int, str] | None = None
-    for bundle_hash, _prev, first, last in _history(ws).get(device_id, []):
+    for bundle_hash, _prev, first, last in bundle_history.links(ws.db, device_id):
         if int(first) <= after_seq and (best is None or int(last) > best[0]):
             best = (int(last), str(bundle_hash))
     return best[1] if best else None
@@ -354,7 +350,7 @@ def _trusted(ws: Workspace, device_id: str,
         return None
     if device is None or device.status.value != "revoked" or not device.trusted_history:
         return None
-    links = {str(h): (p, int(f), int(last)) for h, p, f, last in _history(ws).get(device_id, [])}
+    links = {h: (p, f, last) for h, p, f, last in bundle_history.links(ws.db, device_id)}
     links.update(seen)
     through = device.revoked_after_seq or 0
     chain: set[str] = set()
@@ -525,13 +521,11 @@ def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
     elif bundle.outcome is Outcome.QUARANTINE:
         result.reason = _("The device was revoked; only its changes up to #{seq} were "
                           "merged.").format(seq=bundle.trusted_through_seq or 0)
-    history = _history(ws)
     if bundle.manifest.audience is Audience.COORDINATORS:
         if first > through + 1:
             result.gap = (through + 1, first - 1)
         else:
             merged[author] = max(through, last)
-        history.setdefault(author, []).append([bundle.bundle_hash, m.prev_hash, first, last])
     aliases = _meta_json(ws, "sync.aliases", {})
     if m.ops_device and aliases.get(m.ops_device) != author:
         aliases[m.ops_device] = author  # whose receipts these are (signed in the manifest)
@@ -540,7 +534,8 @@ def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
         applied.add(bundle.bundle_hash)
         ws._set_meta("sync.applied", json.dumps(sorted(applied)))
         ws._set_meta("sync.merged", json.dumps(merged, sort_keys=True))
-        ws._set_meta("sync.history", json.dumps(history, sort_keys=True))
+        if bundle.manifest.audience is Audience.COORDINATORS:
+            bundle_history.record(ws.db, author, (bundle.bundle_hash, m.prev_hash, first, last))
         ws.audit("sync.merge", {
             "bundle": name, "author": author, "seq": [first, last], "status": result.status,
             "applied": result.applied, "rejected": result.rejected_ops, "erased": result.erased,
