@@ -553,12 +553,6 @@ def _download(store: SharedStore, path: str, local: Path) -> str:
     return digest.hexdigest()
 
 
-def _open_from_store(ws: Workspace, store: SharedStore, path: str, tmp: Path) -> VerifiedBundle:
-    local = tmp / "in.fab"
-    _download(store, path, local)
-    return open_verified(ws, local)
-
-
 #: Refusals that only say the file was made for an earlier state of the team (its roster):
 #: once the device's operations in it have arrived by a later bundle, it is stale, not bad.
 _STALE_REASONS = frozenset({Reason.READDRESSED, Reason.NOT_FOR_US})
@@ -624,7 +618,7 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
             # bundles of that chain before any other.
             for path, local, _h in pending:
                 try:
-                    vb = open_verified(ws, local)
+                    vb = _open_stored(ws, local, path)
                 except SyncError as exc:
                     opened[path] = exc
                     continue
@@ -640,7 +634,7 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
         for path, local, file_hash in pending:
             _say(progress, _("Verifying {name}…").format(name=path.rsplit("/", 1)[-1]))
             try:
-                got = opened.get(path) or open_verified(ws, local)
+                got = opened.get(path) or _open_stored(ws, local, path)
                 if isinstance(got, SyncError):
                     raise got
                 result = merge_bundle(ws, got, path, confirm_mass_delete=confirm_mass_delete,
@@ -659,6 +653,19 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
                 _write_ack(ws, store, result.author, int(merged.get(result.author, 0)))
         for index, path, file_hash, error in refused:
             report.bundles[index] = _refusal(ws, path, file_hash, error, device_id)
+
+
+def _open_stored(ws: Workspace, local: Path, path: str) -> VerifiedBundle:
+    """Open a file fetched from the store; its name must carry its manifest's hash (a file
+    renamed or put in another's place is refused, not taken for the bundle it names)."""
+    bundle = open_verified(ws, local)
+    parsed = layout.parse_bundle_file_name(path.rsplit("/", 1)[-1])
+    if parsed is None or not bundle.bundle_hash.startswith(parsed.short_hash) \
+            or bundle.seq_range != (parsed.first, parsed.last):
+        raise _refuse(Reason.HASH_MISMATCH, _(
+            "The file's name does not match the bundle inside it: it was renamed or put in "
+            "another bundle's place. It is refused."))
+    return bundle
 
 
 def _revoked_with_history(ws: Workspace, device_id: str) -> bool:

@@ -21,6 +21,7 @@ erasure across coordinators               every coordinator is tracked; a second
 re-signed history, revoked device         both coordinators report ``forged_history``, merge the genuine
                                           history only, and hold the same data
 re-signed history, device not revoked     the coordinator holding the real one reports it
+forgery under the real bundle's file name refused (``hash_mismatch``) by a coordinator without the real one
 late attachment after an erasure          no file of the erased attachment is written, not even briefly
 mass delete after applied deletes         a bundle adding one note is merged, not held
 ========================================  ============================================================
@@ -473,3 +474,16 @@ def test_a_rewritten_change_of_an_enrolled_device_is_reported(lab: Lab) -> None:
     assert result.code == "forged_history"
     (note,) = records.notes_of(lab.coordinator, iid)
     assert note["body"] == "原始笔记"
+
+
+def test_a_forgery_put_in_place_of_the_real_bundle_is_refused(lab: Lab) -> None:
+    second = lab.second_coordinator()
+    alice = lab.enrol("alice")
+    iid = records.add_interview(alice, code="KM-NGO-I070")
+    records.add_note(alice, iid, body="真实的笔记")
+    genuine = lab.store_dir / sync.send(alice).store_path
+    forged = lab.craft(alice, _rewrite_note(alice, "伪造的笔记"), seq=(1, alice.last_seq))
+    forged.replace(genuine)  # the thief overwrites the real file under its name
+    result = by_name(sync.collect(second))[genuine.name]
+    assert records.notes_of(second, iid) == []
+    assert (result.status, result.code) == ("rejected", "hash_mismatch")
