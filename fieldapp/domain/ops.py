@@ -133,7 +133,7 @@ def _check_value(kind: str, value: Any) -> bool:
     if kind in ("text", "date"):
         return isinstance(value, str)
     if kind == "ref":
-        return isinstance(value, str) and bool(_ID.fullmatch(value))
+        return isinstance(value, str)  # a lookup key only (never a file name), as written
     if kind == "int":
         return _is_int(value) and _INT_MIN <= value <= _INT_MAX
     if kind == "real":
@@ -143,8 +143,8 @@ def _check_value(kind: str, value: Any) -> bool:
         return isinstance(value, bool)
     if kind == "refs":
         return (isinstance(value, list) and len(value) <= MAX_REFS
-                and all(isinstance(v, str) and _ID.fullmatch(v) for v in value))
-    return _json_ok(value)  # "json": any JSON, as long as every number is storable
+                and all(isinstance(v, str) for v in value))
+    return _json_ok(value)  # "json": any JSON without infinities (1e999 parses as one)
 
 
 def _json_ok(value: Any) -> bool:
@@ -152,8 +152,6 @@ def _json_ok(value: Any) -> bool:
     while todo:
         v = todo.pop()
         if isinstance(v, float) and not math.isfinite(v):
-            return False
-        if _is_int(v) and not _INT_MIN <= v <= _INT_MAX:
             return False
         if isinstance(v, dict):
             todo.extend(v.values())
@@ -182,7 +180,8 @@ def parse_op(data: object) -> Op:
     Everything :meth:`OpApplier.apply` relies on is checked here, so that a bundle can be
     refused as a whole before any of it is applied: the keys and their JSON types, ids in the
     safe alphabet, a sequence number and a clock of the right form, a known record type, known
-    fields with values of their declared kind (numbers that fit a 64-bit column, no infinities),
+    fields with values of their declared kind (the same kinds a local write accepts, integers
+    that fit a 64-bit column, no infinities anywhere),
     reserved fields of their fixed shape, and ``pred`` as a bounded list of operation ids."""
     if not isinstance(data, dict):
         raise OpFormatError("not_object")
@@ -215,6 +214,8 @@ def parse_op(data: object) -> Op:
             if not _check_value(kind, value):
                 raise OpFormatError("bad_type", f"{name}.{key}")
             continue
+        if value is None and key != ERASE:
+            continue  # a value hollowed out by a later operation of the same device (_husk)
         if key == OWNER:
             ok = isinstance(value, str) and bool(_ID.fullmatch(value)) and name in _owned()
         elif key == DELETED:

@@ -463,11 +463,22 @@ def test_a_thief_who_removed_the_real_bundle_gets_nothing_merged(lab: Lab) -> No
 
 
 def test_a_rewritten_change_of_an_enrolled_device_is_reported(lab: Lab) -> None:
+    lab.second_coordinator()  # has not collected: alice's bundles stay cumulative
     alice = lab.enrol("alice")
     iid = records.add_interview(alice, code="NN-DIS-I060")
     records.add_note(alice, iid, body="原始笔记")
+    org = records.add_organisation(alice, name_zh="草根组织")
+    records.update(alice, "organisation", org, {"name_zh": "草根组织甲"})
     sync.send(alice)
     sync.collect(lab.coordinator)
+    # Honest re-sends are not forgeries: the next cumulative bundle carries the same changes,
+    # some hollowed out since on the laptop (a delete undone, a name changed twice).
+    records.delete(alice, "organisation", org)
+    alice.resolve_delete("organisation", org, keep_deleted=False)
+    records.update(alice, "organisation", org, {"name_zh": "草根组织乙"})
+    assert sync.send(alice).seq_range[0] == 1
+    assert [b.status for b in fresh(sync.collect(lab.coordinator))] == ["merged"]
+    assert records.get(lab.coordinator, "organisation", org)["name_zh"] == "草根组织乙"
     forged = lab.craft(alice, _rewrite_note(alice, "改写的笔记"), seq=(1, alice.last_seq))
     result = by_name(sync.collect(lab.coordinator))[forged.name]
     assert result.status == "rejected" and "differs" in result.reason
