@@ -581,9 +581,17 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
     names = sorted((n for n in (layout.parse_bundle_file_name(e.name) and e.name
                                 for e in store.list(folder)) if n),
                    key=lambda n: layout.parse_bundle_file_name(n).last)  # type: ignore[union-attr]
+    device_id = folder.rsplit("/", 1)[-1]
+    refused_before = _refused(ws)
+    gone = [p for p in refused_before if p.startswith(folder + "/")
+            and p[len(folder) + 1:] not in names]
+    if gone:  # a refused file that left the store is forgotten
+        for p in gone:
+            del refused_before[p]
+        ws.set_meta("sync.refused", json.dumps(refused_before, sort_keys=True,
+                                               ensure_ascii=False))
     if latest_only:
         names = names[-1:]
-    device_id = folder.rsplit("/", 1)[-1]
     pending: list[tuple[str, Path, str]] = []
     with tempfile.TemporaryDirectory(dir=ws.path, prefix=".inbox-") as tmpdir:
         for i, name in enumerate(names):
@@ -603,7 +611,8 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
             if isinstance(known, dict) and known.get("sha256") == file_hash:
                 local.unlink()
                 report.bundles.append(BundleResult(
-                    name=path, status="ignored", code=str(known.get("code", "")),
+                    name=path, author=device_id, status="ignored",
+                    code=str(known.get("code", "")),
                     reason=_("Refused before; ignored until the file changes: {reason}").format(
                         reason=known.get("reason", ""))))
                 continue
