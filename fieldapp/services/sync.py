@@ -809,7 +809,8 @@ def merged_through(ws: Workspace) -> dict[str, int]:
 
 def erasure_status(ws: Workspace) -> list[dict[str, Any]]:
     """For each erase order: which members of the team -- every active device and every
-    coordinator -- confirmed it, and which not yet.
+    coordinator -- confirmed it, and which not yet (``revoked``: revoked devices that had not
+    confirmed it, which may still hold the data).
 
     A receipt counts for the device that signed the bundle carrying it: the receipt's owner
     (the device whose operation created it, which the merge accepts only from that device's
@@ -819,9 +820,11 @@ def erasure_status(ws: Workspace) -> list[dict[str, Any]]:
         members = {d.device_id: d.researcher for d in current.devices
                    if d.status.value == "active"}
         members.update({c.coordinator_id: c.name for c in current.coordinators})
+        revoked = sorted((d.device_id, d.researcher) for d in current.devices
+                         if d.status.value != "active")
         me = team.member_id(ws)
     except team.NotInTeam:
-        members, me = {}, ws.device_id
+        members, revoked, me = {}, [], ws.device_id
     aliases: dict[str, str] = {**_meta_json(ws, "sync.aliases", {}), ws.device_id: me}
     receipts = records.list_records(ws, "receipt")
     out = []
@@ -832,7 +835,9 @@ def erasure_status(ws: Workspace) -> list[dict[str, Any]]:
         out.append({"order": [device, seq], "participant_id": participant_id,
                     "date": detail.get("date"), "confirmed": sorted(confirmed),
                     "waiting_for": sorted((d, n) for d, n in members.items()
-                                          if d not in confirmed)})
+                                          if d not in confirmed),
+                    # revoked laptops may still hold the data and can never confirm
+                    "revoked": [(d, n) for d, n in revoked if d not in confirmed]})
     return out
 
 
