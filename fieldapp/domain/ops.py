@@ -21,7 +21,10 @@ Reserved fields:
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,3 +91,165 @@ def dumps_pred(pred: tuple[OpId, ...]) -> str:
 
 def loads_pred(text: str) -> tuple[OpId, ...]:
     return tuple((str(d), int(s)) for d, s in json.loads(text))
+
+
+# -- checking operations that come from elsewhere ------------------------------------------------
+
+#: Ids (records, devices) are used in SQL parameters and in attachment file names: a safe alphabet.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_HLC = re.compile(r"[0-9]{15}\.[0-9]{6}")
+_KEYS = frozenset({"device", "seq", "hlc", "entity", "entity_id", "values", "pred"})
+_REQUIRED = ("device", "seq", "hlc", "entity", "entity_id", "values")
+MAX_SEQ = 2**62  # far beyond any device's life, well inside SQLite's 64-bit integers
+MAX_PRED = 10_000
+MAX_REFS = 100_000
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+class OpFormatError(ValueError):
+    """An operation from another device does not have the shape the schema gives it.
+
+    ``problem`` is one of the keys below (the caller words it for people), ``where`` names the
+    key or field (never a value: values may be note text or a name)."""
+
+    PROBLEMS = ("not_object", "unknown_key", "missing", "bad_device", "bad_seq", "bad_hlc",
+                "unknown_entity", "bad_entity_id", "bad_values", "unknown_field", "bad_type",
+                "bad_reserved", "bad_pred", "too_many")
+
+    def __init__(self, problem: str, where: str = "") -> None:
+        assert problem in self.PROBLEMS
+        super().__init__(f"{problem}: {where}" if where else problem)
+        self.problem = problem
+        self.where = where
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_value(kind: str, value: Any) -> bool:
+    if value is None:
+        return True
+    if kind in ("text", "date"):
+        return isinstance(value, str)
+    if kind == "ref":
+        return isinstance(value, str)  # a lookup key only (never a file name), as written
+    if kind == "int":
+        return _is_int(value) and _INT_MIN <= value <= _INT_MAX
+    if kind == "real":
+        return (_is_int(value) and _INT_MIN <= value <= _INT_MAX) or (
+            isinstance(value, float) and math.isfinite(value))
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "refs":
+        return (isinstance(value, list) and len(value) <= MAX_REFS
+                and all(isinstance(v, str) for v in value))
+    return _json_ok(value)  # "json": any JSON without infinities (1e999 parses as one)
+
+
+def _json_ok(value: Any) -> bool:
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            return False
+        if isinstance(v, dict):
+            todo.extend(v.values())
+        elif isinstance(v, list):
+            todo.extend(v)
+    return True
+
+
+@functools.cache
+def _kinds() -> dict[str, dict[str, str]]:
+    from fieldapp.domain.schema import ENTITIES  # the schema builds on this module's names
+
+    return {name: {f.name: f.kind for f in e.fields} for name, e in ENTITIES.items()}
+
+
+@functools.cache
+def _owned() -> frozenset[str]:
+    from fieldapp.domain.schema import ENTITIES
+
+    return frozenset(name for name, e in ENTITIES.items() if e.owned)
+
+
+def parse_op(data: object) -> Op:
+    """Check an operation received from elsewhere against the schema and return it.
+
+    Everything :meth:`OpApplier.apply` relies on is checked here, so that a bundle can be
+    refused as a whole before any of it is applied: the keys and their JSON types, ids in the
+    safe alphabet, a sequence number and a clock of the right form, a known record type, known
+    fields with values of their declared kind (the same kinds a local write accepts, integers
+    that fit a 64-bit column, no infinities anywhere),
+    reserved fields of their fixed shape, and ``pred`` as a bounded list of operation ids."""
+    if not isinstance(data, dict):
+        raise OpFormatError("not_object")
+    for key in data:
+        if key not in _KEYS:
+            raise OpFormatError("unknown_key", str(key)[:40])
+    for key in _REQUIRED:
+        if key not in data:
+            raise OpFormatError("missing", key)
+    device, seq, hlc = data["device"], data["seq"], data["hlc"]
+    if not isinstance(device, str) or not _ID.fullmatch(device):
+        raise OpFormatError("bad_device", "device")
+    if not _is_int(seq) or not 1 <= seq <= MAX_SEQ:
+        raise OpFormatError("bad_seq", "seq")
+    if not isinstance(hlc, str) or not _HLC.fullmatch(hlc):
+        raise OpFormatError("bad_hlc", "hlc")
+    name = data["entity"]
+    kinds = _kinds().get(name) if isinstance(name, str) else None
+    if kinds is None:
+        raise OpFormatError("unknown_entity", "entity")
+    entity_id = data["entity_id"]
+    if not isinstance(entity_id, str) or not _ID.fullmatch(entity_id):
+        raise OpFormatError("bad_entity_id", "entity_id")
+    values = data["values"]
+    if not isinstance(values, dict) or not values:
+        raise OpFormatError("bad_values", "values")
+    for key, value in values.items():
+        kind = kinds.get(key)
+        if kind is not None:
+            if not _check_value(kind, value):
+                raise OpFormatError("bad_type", f"{name}.{key}")
+            continue
+        if value is None and key != ERASE:
+            continue  # a value hollowed out by a later operation of the same device (_husk)
+        if key == OWNER:
+            ok = isinstance(value, str) and bool(_ID.fullmatch(value)) and name in _owned()
+        elif key == DELETED:
+            ok = isinstance(value, bool)
+        elif key == ERASE:
+            ok = (name == "participant" and isinstance(value, dict)
+                  and all(isinstance(k, str) and (v is None or isinstance(v, str))
+                          for k, v in value.items()))
+        else:
+            raise OpFormatError("unknown_field", f"{name}.{str(key)[:40]}")
+        if not ok:
+            raise OpFormatError("bad_reserved", key)
+    pred = data.get("pred", [])
+    if not isinstance(pred, list):
+        raise OpFormatError("bad_pred", "pred")
+    if len(pred) > MAX_PRED:
+        raise OpFormatError("too_many", "pred")
+    for p in pred:
+        if not (isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                and _ID.fullmatch(p[0]) and _is_int(p[1]) and 1 <= p[1] <= MAX_SEQ):
+            raise OpFormatError("bad_pred", "pred")
+    return Op(device, seq, hlc, name, entity_id, dict(values),
+              tuple((str(d), int(s)) for d, s in pred))
+
+
+def same_history(a: Op, b: Op) -> bool:
+    """Whether two copies of one operation (same id) say the same thing.
+
+    A value superseded by a later operation of the same device is hollowed to null in the log
+    (``OpApplier._husk``), so a null on either side matches anything; every other part must be
+    equal. Two different contents under one id mean someone re-signed history."""
+    if (a.id, a.hlc, a.entity, a.entity_id) != (b.id, b.hlc, b.entity, b.entity_id):
+        return False
+    if tuple(sorted(a.pred)) != tuple(sorted(b.pred)) or set(a.values) != set(b.values):
+        return False
+    return all(a.values[k] is None or b.values[k] is None or a.values[k] == b.values[k]
+               for k in a.values)

@@ -15,6 +15,7 @@ changes nothing and is reported with its reason.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import tempfile
 from collections.abc import Callable
@@ -23,10 +24,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fieldapp.domain.ops import ERASE, Op
+from fieldapp.domain.ops import (
+    ERASE,
+    Op,
+    OpFormatError,
+    dumps_pred,
+    dumps_values,
+    loads_pred,
+    parse_op,
+    same_history,
+)
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.i18n import _
 from fieldapp.services import records, team
+from fieldapp.store import bundle_history
 from fieldapp.store.attachments import DecryptingReader, EncryptingWriter
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
@@ -35,6 +46,7 @@ from fieldapp.sync.bundle import Attachment, Audience, MemberEntry, Outcome, Ver
 from fieldapp.sync.bundle import open_bundle as _open_bundle
 from fieldapp.sync.bundle import write_bundle as _write_bundle
 from fieldapp.sync.errors import Reason, SignatureError, SyncError
+from fieldapp.sync.reader import describe_op_problem
 
 SHARED_ENTITIES = tuple(name for name, e in ENTITIES.items() if not e.owned)
 MASS_DELETE_SHARE = 0.5
@@ -58,8 +70,11 @@ class SendResult:
 class BundleResult:
     name: str
     author: str = ""
-    status: str = ""  # merged, duplicate, rejected, quarantined, held
+    # merged, duplicate, rejected, quarantined, held; ignored (refused by an earlier collect,
+    # unchanged since), stale (made for an earlier roster, its changes arrived since)
+    status: str = ""
     reason: str = ""
+    code: str = ""  # the refusal's Reason value (malformed_ops, forged_history, ...)
     applied: int = 0
     rejected_ops: int = 0
     erased: int = 0
@@ -177,7 +192,7 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                              device_id=team.member_id(ws), signing_key=keys.signing,
                              seq_range=seq_range, prev_hash=prev,
                              ops=[o.to_dict() for o in ops], attachments=attachments,
-                             audience=audience)
+                             audience=audience, ops_device=ws.device_id)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)
     ws.set_meta("sync.last_bundle_hash", info.bundle_hash)
@@ -229,7 +244,10 @@ def publish(ws: Workspace, *, progress: Progress | None = None) -> SendResult:
 
 
 def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> SendResult:
-    ops = ws.ops(entities=SHARED_ENTITIES)
+    # Shared records from everyone, and this coordinator's own receipts: the other
+    # coordinators count an erasure as done here only from a bundle this coordinator signed.
+    ops = [op for op in ws.ops(entities=(*SHARED_ENTITIES, "receipt"))
+           if op.entity != "receipt" or op.device == ws.device_id]
     if not ops:
         return SendResult()
     _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
@@ -245,91 +263,279 @@ def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> Se
 
 # -- merging -------------------------------------------------------------------------------
 
-def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]) -> list[str]:
-    """Copy the bundle's attachments into the workspace, encrypted with the keys its
-    operations carry. Returns the attachment ids written."""
+def _check_op(data: dict[str, Any]) -> object:
+    return parse_op(data)
+
+
+def open_verified(ws: Workspace, path: Path) -> VerifiedBundle:
+    """Decrypt and verify a bundle, every operation checked against the schema."""
+    return _open_bundle(path, identity=team.device_keys(ws).identity, roster=team.roster(ws),
+                        check_op=_check_op)
+
+
+def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]
+                       ) -> dict[str, EncryptingWriter]:
+    """Copy the bundle's attachments into the workspace (under temporary names), encrypted
+    with the keys their operations carry. An attachment that is erased here, or hangs off an
+    erased record, is never written, not even under a temporary name. Returns the writers by
+    attachment id; the caller commits those whose record is live after the merge."""
     wanted: dict[str, tuple[str, bytes]] = {}
     for op in ops:
         if op.entity == "attachment" and op.values.get("sha256") and op.values.get("file_key"):
-            wanted[str(op.values["sha256"])] = (op.entity_id,
-                                                base64.b64decode(str(op.values["file_key"])))
+            if ws.applier.covered_by_erasure(op):
+                continue
+            try:
+                key = base64.b64decode(str(op.values["file_key"]), validate=True)
+            except ValueError:
+                continue  # not a key: no file can be decrypted with it, none is written
+            if len(key) != 32:
+                continue
+            wanted[str(op.values["sha256"])] = (op.entity_id, key)
     writers: dict[str, EncryptingWriter] = {}
 
     def dest_for(entry: MemberEntry) -> BinaryIO | None:
         target = wanted.get(entry.sha256)
-        if target is None or ws.attachment_path(target[0]).exists():
+        if target is None or target[0] in writers or ws.attachment_path(target[0]).exists():
             return None
+        ws.attachment_path(target[0]).parent.mkdir(parents=True, exist_ok=True)
         writer = EncryptingWriter(ws.attachment_path(target[0]), target[1])
-        writers[entry.sha256] = writer
+        writers[target[0]] = writer
         return writer  # type: ignore[return-value]
 
     if not wanted:
-        return []
+        return {}
     try:
         bundle.copy_attachments(dest_for)
     except BaseException:
         for w in writers.values():
             w.abort()
         raise
-    for w in writers.values():
-        w.commit()
-    return [wanted[h][0] for h in writers]
+    return writers
+
+
+def _refuse(reason: Reason, message: str) -> SyncError:
+    return SyncError(reason, message)
+
+
+@dataclass(frozen=True)
+class TrustedHistory:
+    """What a revocation trusts of a device: operations up to ``through`` taken from the
+    bundles in ``chain`` (the named bundle and its ``prev`` ancestors), which cover the
+    device's operations up to ``covered``."""
+
+    through: int
+    chain: frozenset[str]
+    covered: int
+
+
+def trusted_history(ws: Workspace, device_id: str, after_seq: int | None) -> str | None:
+    """For a revocation: the bundle from ``device_id`` whose history ends the trusted part
+    (the last one merged here that carries an operation up to ``after_seq``)."""
+    if not after_seq:
+        return None
+    best: tuple[int, str] | None = None
+    for bundle_hash, _prev, first, last in bundle_history.links(ws.db, device_id):
+        if int(first) <= after_seq and (best is None or int(last) > best[0]):
+            best = (int(last), str(bundle_hash))
+    return best[1] if best else None
+
+
+def _trusted(ws: Workspace, device_id: str,
+             seen: dict[str, tuple[str | None, int, int]]) -> TrustedHistory | None:
+    """The trusted history of a revoked device, following ``prev`` links through the bundles
+    merged here and those just opened (``seen``: hash -> (prev, first, last))."""
+    try:
+        device = team.roster(ws).device(device_id)
+    except team.NotInTeam:
+        return None
+    if device is None or device.status.value != "revoked" or not device.trusted_history:
+        return None
+    links = {h: (p, f, last) for h, p, f, last in bundle_history.links(ws.db, device_id)}
+    links.update(seen)
+    through = device.revoked_after_seq or 0
+    chain: set[str] = set()
+    covered = 0
+    current: str | None = device.trusted_history
+    while current is not None and current not in chain:
+        chain.add(current)
+        link = links.get(current)
+        if link is None:
+            break
+        covered = max(covered, link[2])
+        current = link[0]
+    if device.trusted_history not in links:
+        covered = through  # the trusted bundle is not here (yet): nothing else may stand in
+    return TrustedHistory(through, frozenset(chain), min(covered, through))
+
+
+def _check_history(ws: Workspace, bundle: VerifiedBundle, ops: list[Op],
+                   trusted: TrustedHistory | None) -> None:
+    """Refuse a bundle that rewrites history: an operation id already held here with other
+    content, or -- from a revoked device -- an operation of its trusted part that does not
+    come from its trusted history and is not already held as it is there."""
+    held = ws.ops_by_id([op.id for op in ops])
+    author = bundle.manifest.author_id
+    on_chain = trusted is not None and bundle.bundle_hash in trusted.chain
+    for line, op in enumerate(ops, start=1):
+        known = held.get(op.id)
+        if known is not None and not _same_as_held(op, known):
+            raise _refuse(Reason.FORGED_HISTORY, _(
+                "Change #{seq} of this device (line {line}) differs from the change #{seq} "
+                "already merged: someone re-signed the device's history with other content. "
+                "Nothing in this bundle was merged. Revoke the device if it was lost or "
+                "stolen.").format(seq=op.seq, line=line))
+        if (trusted is not None and not on_chain and op.device == author
+                and op.seq <= trusted.covered and known is None
+                and not ws.applier.covered_by_erasure(op)):
+            raise _refuse(Reason.FORGED_HISTORY, _(
+                "Change #{seq} of this revoked device (line {line}) is not part of the history "
+                "its revocation trusts: the bundle was re-signed with the device's key. "
+                "Nothing in this bundle was merged.").format(seq=op.seq, line=line))
+
+
+def _same_as_held(op: Op, held: tuple[str, ...]) -> bool:
+    hlc, entity, entity_id, values, pred = held
+    if (hlc, entity, entity_id, pred) != (op.hlc, op.entity, op.entity_id, dumps_pred(op.pred)):
+        return False
+    if values == dumps_values(op.values):
+        return True  # the common case, without parsing what is stored
+    return same_history(Op(op.device, op.seq, hlc, entity, entity_id, json.loads(values),
+                           loads_pred(pred)), op)
+
+
+def _parse_ops(ws: Workspace, bundle: VerifiedBundle) -> list[Op]:
+    """The bundle's operations (each already checked against the schema when the bundle was
+    opened), with the checks that need the manifest: the author's own operations lie inside
+    the signed sequence range, and no operation id appears twice."""
+    first, last = bundle.seq_range
+    m = bundle.manifest
+    if m.ops_device is not None:
+        current = team.roster(ws)
+        taken = _meta_json(ws, "sync.aliases", {}).get(m.ops_device, m.author_id)
+        if (m.author_kind.value != "coordinator" or taken != m.author_id
+                or current.device(m.ops_device) is not None
+                or current.coordinator(m.ops_device) is not None):
+            raise _refuse(Reason.SIGNER_MISMATCH, _(
+                "The bundle says its author's changes carry the id of another member of the "
+                "team; it is refused."))
+    author = m.own_device
+    ops: list[Op] = []
+    seen: set[tuple[str, int]] = set()
+    checked = bundle.checked_ops
+    for line, raw in enumerate(checked if checked is not None else bundle.iter_ops(), start=1):
+        try:
+            op = raw if isinstance(raw, Op) else parse_op(raw)
+        except OpFormatError as exc:  # a bundle opened without the schema check
+            raise _refuse(Reason.MALFORMED_OPS, _(
+                "Line {line} of the bundle's operations is malformed: {detail}.").format(
+                    line=line, detail=describe_op_problem(exc))) from None
+        if op.device == author and not first <= op.seq <= last:
+            raise _refuse(Reason.MALFORMED_OPS, _(
+                "Line {line} of the bundle's operations is malformed: its sequence number "
+                "#{seq} lies outside the signed range {first}–{last}.").format(
+                    line=line, seq=op.seq, first=first, last=last))
+        if op.id in seen:
+            raise _refuse(Reason.MALFORMED_OPS, _(
+                "Line {line} of the bundle's operations repeats change #{seq}.").format(
+                    line=line, seq=op.seq))
+        seen.add(op.id)
+        ops.append(op)
+    return ops
 
 
 def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
-                 confirm_mass_delete: bool = False) -> BundleResult:
-    """Apply a verified bundle through the store's one code path."""
+                 confirm_mass_delete: bool = False,
+                 seen: dict[str, tuple[str | None, int, int]] | None = None) -> BundleResult:
+    """Apply a verified bundle through the store's one code path.
+
+    Nothing is applied unless every operation passed: a malformed or re-signed bundle raises
+    :class:`SyncError` and changes nothing."""
     result = BundleResult(name=name, author=bundle.manifest.author_id)
     applied = set(_meta_json(ws, "sync.applied", []))
     if bundle.bundle_hash in applied:
         result.status = "duplicate"
         return result
-    raw_ops = [Op.from_dict(o) for o in bundle.iter_ops()]
     author = bundle.manifest.author_id
+    raw_ops = _parse_ops(ws, bundle)
+    m = bundle.manifest
+    own = {bundle.bundle_hash: (m.prev_hash, m.seq_first, m.seq_last)}
+    trusted = _trusted(ws, author, {**(seen or {}), **own})
+    _check_history(ws, bundle, raw_ops, trusted)
+    on_chain = trusted is not None and bundle.bundle_hash in trusted.chain
     ops: list[Op] = []
     for op in raw_ops:
         if bundle.manifest.author_kind.value == "device" and op.device != author:
             result.rejected_ops += 1  # a device may only send its own operations
             continue
+        if op.entity == "receipt" and (op.device != m.own_device
+                                       or op.values.get("device") != m.own_device):
+            result.rejected_ops += 1  # a receipt counts only from the device that signed it
+            continue
         if bundle.outcome is Outcome.QUARANTINE and op.device == author and (
                 bundle.trusted_through_seq is None or op.seq > bundle.trusted_through_seq):
             result.rejected_ops += 1
             continue
+        if (trusted is not None and not on_chain and op.device == author
+                and op.seq <= trusted.covered):
+            continue  # held already, as the trusted history has it (checked above)
         ops.append(op)
     deleting = sum(1 for op in ops if op.values.get("_deleted") is True or ERASE in op.values)
     if not confirm_mass_delete and deleting >= MASS_DELETE_MINIMUM:
         # Only a bundle that deletes a lot is worth a trial run (it costs a second merge).
-        trial = ws.apply_remote(ops, dry_run=True)
+        # The trial counts what would disappear from the tables now: deletes merged before
+        # (a cumulative bundle carries them again) do not count.
         live = ws.live_record_count()
-    if (not confirm_mass_delete and deleting >= MASS_DELETE_MINIMUM
-            and trial.deleted_live > live * MASS_DELETE_SHARE):
-        result.status = "held"
-        result.reason = _("This bundle would delete {n} of {total} records. It was not merged; "
-                          "collect again with confirmation if this is intended.").format(
-            n=trial.deleted_live, total=live)
-        return result
-    _stage_attachments(ws, bundle, ops)
-    report = ws.apply_remote(ops)
+        trial = ws.apply_remote(ops, dry_run=True)
+        if trial.deleted_live > live * MASS_DELETE_SHARE:
+            result.status = "held"
+            result.reason = _("This bundle would delete {n} of {total} records. It was not "
+                              "merged; collect again with confirmation if this is intended."
+                              ).format(n=trial.deleted_live, total=live)
+            return result
+    writers = _stage_attachments(ws, bundle, ops)
+    try:
+        report = ws.apply_remote(ops)
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    for attachment_id, w in writers.items():
+        # Only a file whose record is live after the merge is kept: an erase order in this
+        # very bundle (or met on the way) leaves no file behind.
+        if ws.applier.is_erased(attachment_id) or ws.get_row("attachment", attachment_id) \
+                is None:
+            w.abort()
+        else:
+            w.commit()
     result.applied = report.applied
     result.rejected_ops += len(report.rejected)
     result.erased = len(report.erased_records)
     result.future_clocks = len(report.future_clocks)
-    result.status = "quarantined" if bundle.outcome is Outcome.QUARANTINE else "merged"
-    if bundle.outcome is Outcome.QUARANTINE:
-        result.reason = _("The device was revoked; only its changes up to #{seq} were "
-                          "merged.").format(seq=bundle.trusted_through_seq or 0)
     first, last = bundle.seq_range
     merged = _meta_json(ws, "sync.merged", {})
     through = int(merged.get(author, 0))
+    result.status = "quarantined" if bundle.outcome is Outcome.QUARANTINE else "merged"
+    if (bundle.manifest.audience is Audience.COORDINATORS and last <= through
+            and report.applied == 0 and not report.rejected):
+        result.status = "duplicate"  # a stale file: its changes arrived in a later bundle
+    elif bundle.outcome is Outcome.QUARANTINE:
+        result.reason = _("The device was revoked; only its changes up to #{seq} were "
+                          "merged.").format(seq=bundle.trusted_through_seq or 0)
     if bundle.manifest.audience is Audience.COORDINATORS:
         if first > through + 1:
             result.gap = (through + 1, first - 1)
         else:
             merged[author] = max(through, last)
+    aliases = _meta_json(ws, "sync.aliases", {})
+    if m.ops_device and aliases.get(m.ops_device) != author:
+        aliases[m.ops_device] = author  # whose receipts these are (signed in the manifest)
     with ws.transaction():
+        ws._set_meta("sync.aliases", json.dumps(aliases, sort_keys=True))
         applied.add(bundle.bundle_hash)
         ws._set_meta("sync.applied", json.dumps(sorted(applied)))
         ws._set_meta("sync.merged", json.dumps(merged, sort_keys=True))
+        if bundle.manifest.audience is Audience.COORDINATORS:
+            bundle_history.record(ws.db, author, (bundle.bundle_hash, m.prev_hash, first, last))
         ws.audit("sync.merge", {
             "bundle": name, "author": author, "seq": [first, last], "status": result.status,
             "applied": result.applied, "rejected": result.rejected_ops, "erased": result.erased,
@@ -337,43 +543,166 @@ def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
     return result
 
 
-def _open_from_store(ws: Workspace, store: SharedStore, path: str, tmp: Path) -> VerifiedBundle:
-    local = tmp / "in.fab"
+def _download(store: SharedStore, path: str, local: Path) -> str:
+    """Copy a file out of the store; returns its SHA-256."""
+    digest = hashlib.sha256()
     with store.open_read(path) as src, open(local, "wb") as dst:
         while chunk := src.read(1024 * 1024):
             dst.write(chunk)
-    return _open_bundle(local, identity=team.device_keys(ws).identity, roster=team.roster(ws))
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+#: Refusals that only say the file was made for an earlier state of the team (its roster):
+#: once the device's operations in it have arrived by a later bundle, it is stale, not bad.
+_STALE_REASONS = frozenset({Reason.READDRESSED, Reason.NOT_FOR_US})
+
+
+def _refused(ws: Workspace) -> dict[str, Any]:
+    raw = _meta_json(ws, "sync.refused", {})
+    return raw if isinstance(raw, dict) else {}
+
+
+def _remember_refused(ws: Workspace, path: str, sha256: str, status: str, code: str,
+                      reason: str) -> None:
+    refused = _refused(ws)
+    refused[path] = {"sha256": sha256, "status": status, "code": code, "reason": reason,
+                     "at": canonical.utc_text(_now())}
+    ws.set_meta("sync.refused", json.dumps(refused, sort_keys=True, ensure_ascii=False))
 
 
 def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: CollectReport,
                     confirm_mass_delete: bool, latest_only: bool,
                     progress: Progress | None) -> None:
+    """Merge every new bundle of one folder. A bundle that is refused is reported once, with
+    its reason, and remembered by name and content hash: later collects list it as
+    ``ignored`` until the file changes, and go on with every other bundle."""
     applied = set(_meta_json(ws, "sync.applied", []))
     names = sorted((n for n in (layout.parse_bundle_file_name(e.name) and e.name
                                 for e in store.list(folder)) if n),
                    key=lambda n: layout.parse_bundle_file_name(n).last)  # type: ignore[union-attr]
+    device_id = folder.rsplit("/", 1)[-1]
+    refused_before = _refused(ws)
+    gone = [p for p in refused_before if p.startswith(folder + "/")
+            and p[len(folder) + 1:] not in names]
+    if gone:  # a refused file that left the store is forgotten
+        for p in gone:
+            del refused_before[p]
+        ws.set_meta("sync.refused", json.dumps(refused_before, sort_keys=True,
+                                               ensure_ascii=False))
     if latest_only:
         names = names[-1:]
-    for name in names:
-        parsed = layout.parse_bundle_file_name(name)
-        if parsed is not None and any(h.startswith(parsed.short_hash) for h in applied):
-            report.bundles.append(BundleResult(name=f"{folder}/{name}", status="duplicate"))
-            continue
-        _say(progress, _("Verifying {name}…").format(name=name))
-        with tempfile.TemporaryDirectory(dir=ws.path, prefix=".inbox-") as tmp:
+    pending: list[tuple[str, Path, str]] = []
+    with tempfile.TemporaryDirectory(dir=ws.path, prefix=".inbox-") as tmpdir:
+        for i, name in enumerate(names):
+            path = f"{folder}/{name}"
+            parsed = layout.parse_bundle_file_name(name)
+            if parsed is not None and any(h.startswith(parsed.short_hash) for h in applied):
+                report.bundles.append(BundleResult(name=path, status="duplicate"))
+                continue
+            local = Path(tmpdir) / f"{i}.fab"
             try:
-                bundle = _open_from_store(ws, store, f"{folder}/{name}", Path(tmp))
-                result = merge_bundle(ws, bundle, f"{folder}/{name}",
-                                      confirm_mass_delete=confirm_mass_delete)
+                file_hash = _download(store, path, local)
             except SyncError as exc:
-                result = BundleResult(name=f"{folder}/{name}", status="rejected",
-                                      reason=exc.message)
-                ws.audit("sync.reject", {"bundle": f"{folder}/{name}",
-                                         "reason": exc.reason.value})
-        report.bundles.append(result)
-        if result.status in ("merged", "quarantined") and folder.startswith(layout.BUNDLES_DIR):
-            merged = _meta_json(ws, "sync.merged", {})
-            _write_ack(ws, store, result.author, int(merged.get(result.author, 0)))
+                report.bundles.append(BundleResult(name=path, status="rejected",
+                                                   reason=exc.message, code=exc.reason.value))
+                continue
+            known = _refused(ws).get(path)
+            if isinstance(known, dict) and known.get("sha256") == file_hash:
+                local.unlink()
+                report.bundles.append(BundleResult(
+                    name=path, author=device_id, status="ignored",
+                    code=str(known.get("code", "")),
+                    reason=_("Refused before; ignored until the file changes: {reason}").format(
+                        reason=known.get("reason", ""))))
+                continue
+            pending.append((path, local, file_hash))
+        seen: dict[str, tuple[str | None, int, int]] = {}
+        opened: dict[str, VerifiedBundle | SyncError] = {}
+        chain_first = _revoked_with_history(ws, device_id) and folder.startswith(
+            layout.BUNDLES_DIR)
+        if chain_first:
+            # A revoked device's trusted history may be spread over several files: read them
+            # all first, so that each is judged against the whole chain, and merge the
+            # bundles of that chain before any other.
+            for path, local, _h in pending:
+                try:
+                    vb = _open_stored(ws, local, path)
+                except SyncError as exc:
+                    opened[path] = exc
+                    continue
+                opened[path] = vb
+                m = vb.manifest
+                seen[vb.bundle_hash] = (m.prev_hash, m.seq_first, m.seq_last)
+            trusted = _trusted(ws, device_id, seen)
+            chain = trusted.chain if trusted is not None else frozenset()
+            pending.sort(key=lambda p: (not (isinstance(opened[p[0]], VerifiedBundle)
+                                             and opened[p[0]].bundle_hash in chain),  # type: ignore[union-attr]
+                                        p[0]))
+        refused: list[tuple[int, str, str, SyncError]] = []
+        for path, local, file_hash in pending:
+            _say(progress, _("Verifying {name}…").format(name=path.rsplit("/", 1)[-1]))
+            try:
+                got = opened.get(path) or _open_stored(ws, local, path)
+                if isinstance(got, SyncError):
+                    raise got
+                result = merge_bundle(ws, got, path, confirm_mass_delete=confirm_mass_delete,
+                                      seen=seen)
+            except SyncError as exc:
+                # Judged after the whole folder: a later file may bring this one's changes.
+                refused.append((len(report.bundles), path, file_hash, exc))
+                report.bundles.append(BundleResult(name=path))
+                continue
+            finally:
+                local.unlink(missing_ok=True)
+            report.bundles.append(result)
+            if result.status in ("merged", "quarantined") and folder.startswith(
+                    layout.BUNDLES_DIR):
+                merged = _meta_json(ws, "sync.merged", {})
+                _write_ack(ws, store, result.author, int(merged.get(result.author, 0)))
+        for index, path, file_hash, error in refused:
+            report.bundles[index] = _refusal(ws, path, file_hash, error, device_id)
+
+
+def _open_stored(ws: Workspace, local: Path, path: str) -> VerifiedBundle:
+    """Open a file fetched from the store; its name must carry its manifest's hash (a file
+    renamed or put in another's place is refused, not taken for the bundle it names)."""
+    bundle = open_verified(ws, local)
+    parsed = layout.parse_bundle_file_name(path.rsplit("/", 1)[-1])
+    if parsed is None or not bundle.bundle_hash.startswith(parsed.short_hash) \
+            or bundle.seq_range != (parsed.first, parsed.last):
+        raise _refuse(Reason.HASH_MISMATCH, _(
+            "The file's name does not match the bundle inside it: it was renamed or put in "
+            "another bundle's place. It is refused."))
+    return bundle
+
+
+def _revoked_with_history(ws: Workspace, device_id: str) -> bool:
+    try:
+        device = team.roster(ws).device(device_id)
+    except team.NotInTeam:
+        return False
+    return device is not None and bool(device.trusted_history)
+
+
+def _refusal(ws: Workspace, path: str, file_hash: str, exc: SyncError,
+             device_id: str) -> BundleResult:
+    """Report a refused bundle once and remember it, so no later collect reports it again."""
+    parsed = layout.parse_bundle_file_name(path.rsplit("/", 1)[-1])
+    through = int(_meta_json(ws, "sync.merged", {}).get(device_id, 0))
+    if exc.reason in _STALE_REASONS and parsed is not None and parsed.last <= through:
+        status = "stale"
+        reason = _("Made for an earlier state of the team; its changes (up to #{seq}) have "
+                   "arrived in a later bundle.").format(seq=parsed.last)
+    else:
+        status = "rejected"
+        reason = exc.message
+    _remember_refused(ws, path, file_hash, status, exc.reason.value, reason)
+    if exc.reason is Reason.FORGED_HISTORY:
+        ws.audit("sync.forgery", {"bundle": path, "device": device_id})
+    ws.audit("sync.reject", {"bundle": path, "reason": exc.reason.value, "status": status})
+    return BundleResult(name=path, author=device_id, status=status, reason=reason,
+                        code=exc.reason.value)
 
 
 def collect(ws: Workspace, *, confirm_mass_delete: bool = False,
@@ -421,9 +750,13 @@ def _receive(ws: Workspace, store: SharedStore, progress: Progress | None) -> Co
 # -- files carried by hand (USB stick) ----------------------------------------------------------
 
 def inspect_bundle(ws: Workspace, path: Path | str) -> dict[str, Any]:
-    """Verify a bundle file and describe it, without applying anything."""
-    bundle = _open_bundle(Path(path), identity=team.device_keys(ws).identity,
-                          roster=team.roster(ws))
+    """Verify a bundle file -- its signature, and every operation against the schema, its
+    sequence range and the history already merged -- and describe it, without applying
+    anything. Raises :class:`SyncError` (with the first bad line) when it would be refused."""
+    bundle = open_verified(ws, Path(path))
+    ops = _parse_ops(ws, bundle)
+    _check_history(ws, bundle, ops, _trusted(ws, bundle.manifest.author_id, {
+        bundle.bundle_hash: (bundle.manifest.prev_hash, *bundle.seq_range)}))
     m = bundle.manifest
     counts: dict[str, int] = {}
     for op in bundle.iter_ops():
@@ -455,14 +788,14 @@ def export_bundle_file(ws: Workspace, out_dir: Path | str) -> Path:
                          ops=[o.to_dict() for o in ops], attachments=_attachments_for(ws, ops))
     final = out / bundle_file_name(acked + 1, ws.last_seq, info.bundle_hash)
     tmp_name.replace(final)
+    ws.set_meta("sync.last_bundle_hash", info.bundle_hash)  # the device's history goes on here
     ws.audit("sync.export_file", {"file": final.name, "ops": len(ops)})
     return final
 
 
 def import_bundle_file(ws: Workspace, path: Path | str, *,
                        confirm_mass_delete: bool = False) -> BundleResult:
-    bundle = _open_bundle(Path(path), identity=team.device_keys(ws).identity,
-                          roster=team.roster(ws))
+    bundle = open_verified(ws, Path(path))
     return merge_bundle(ws, bundle, Path(path).name, confirm_mass_delete=confirm_mass_delete)
 
 
@@ -475,21 +808,36 @@ def merged_through(ws: Workspace) -> dict[str, int]:
 
 
 def erasure_status(ws: Workspace) -> list[dict[str, Any]]:
-    """For each erase order: which enrolled devices confirmed it, and which not yet."""
+    """For each erase order: which members of the team -- every active device and every
+    coordinator -- confirmed it, and which not yet (``revoked``: revoked devices that had not
+    confirmed it, which may still hold the data).
+
+    A receipt counts for the device that signed the bundle carrying it: the receipt's owner
+    (the device whose operation created it, which the merge accepts only from that device's
+    own bundles), and only when its ``device`` field names the same device."""
     try:
-        devices = {d.device_id: d.researcher for d in team.roster(ws).devices
+        current = team.roster(ws)
+        members = {d.device_id: d.researcher for d in current.devices
                    if d.status.value == "active"}
+        members.update({c.coordinator_id: c.name for c in current.coordinators})
+        revoked = sorted((d.device_id, d.researcher) for d in current.devices
+                         if d.status.value != "active")
+        me = team.member_id(ws)
     except team.NotInTeam:
-        devices = {}
+        members, revoked, me = {}, [], ws.device_id
+    aliases: dict[str, str] = {**_meta_json(ws, "sync.aliases", {}), ws.device_id: me}
     receipts = records.list_records(ws, "receipt")
     out = []
     for device, seq, participant_id, detail in ws.erase_orders():
-        confirmed = {r["device"] for r in receipts
-                     if r["erase_device"] == device and r["erase_seq"] == seq}
+        confirmed = {aliases.get(str(r["owner"]), str(r["owner"])) for r in receipts
+                     if r["erase_device"] == device and r["erase_seq"] == seq
+                     and r["owner"] == r["device"]}
         out.append({"order": [device, seq], "participant_id": participant_id,
                     "date": detail.get("date"), "confirmed": sorted(confirmed),
-                    "waiting_for": sorted((d, n) for d, n in devices.items()
-                                          if d not in confirmed)})
+                    "waiting_for": sorted((d, n) for d, n in members.items()
+                                          if d not in confirmed),
+                    # revoked laptops may still hold the data and can never confirm
+                    "revoked": [(d, n) for d, n in revoked if d not in confirmed]})
     return out
 
 

@@ -286,9 +286,14 @@ def renew(ws: Workspace) -> Roster:
 
 
 def revoke(ws: Workspace, device_id: str, after_seq: int | None) -> Roster:
-    signed = revoke_device(roster(ws), _root_key(ws), device_id, after_seq=after_seq, now=_now())
+    from fieldapp.services import sync  # sync builds on this module
+
+    history = sync.trusted_history(ws, device_id, after_seq) if after_seq else None
+    signed = revoke_device(roster(ws), _root_key(ws), device_id, after_seq=after_seq, now=_now(),
+                           trusted_history=history)
     publish_roster(ws, signed)
-    ws.audit("team.revoke", {"device_id": device_id, "after_seq": after_seq})
+    ws.audit("team.revoke", {"device_id": device_id, "after_seq": after_seq,
+                             "trusted_history": history})
     return signed.roster
 
 

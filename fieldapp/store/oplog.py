@@ -97,6 +97,12 @@ class OpApplier:
         row = self.conn.execute("SELECT 1 FROM erased WHERE entity_id = ?", (entity_id,))
         return row.fetchone() is not None
 
+    def covered_by_erasure(self, op: Op) -> bool:
+        """Whether applying ``op`` would only meet an erasure (its record, or a record it
+        hangs off through a cascading reference, is erased): nothing of it may be kept,
+        not even a file it brings along."""
+        return self.is_erased(op.entity_id) or self._erased_parent(op) is not None
+
     def owner_of(self, entity: str, entity_id: str) -> str | None:
         row = self.conn.execute(f"SELECT owner FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
         return None if row is None else row[0]

@@ -412,12 +412,18 @@ class Workspace:
                 self.applier.apply(op, report)
                 if report.applied > before and ERASE in op.values:
                     report.erase_orders.append((op.id, op.entity_id))
-            report.deleted_live = self._deleted_by(ops)
             if dry_run:
+                # What disappears from the tables *now*: a delete or an erasure applied before
+                # (a cumulative bundle carries it again) removes nothing and is not counted.
+                gone = {(op.entity, op.entity_id) for op in ops
+                        if op.values.get(DELETED) is True and not self._is_live(op.entity,
+                                                                                 op.entity_id)}
+                gone.update(report.erased_records)
                 self.db.execute("ROLLBACK TO remote")
                 self.db.execute("RELEASE remote")
                 self._seq, self.clock = seq, Clock(last)
                 self.applier.erased = self.applier.text_removed = False
+                report.deleted_live = sum(1 for ent, rid in gone if self._is_live(ent, rid))
                 return report
             for order, participant_id in report.erase_orders:
                 self.write("receipt", new_id(), {
@@ -427,8 +433,10 @@ class Workspace:
             self.db.execute("RELEASE remote")
         return report
 
-    def _deleted_by(self, ops: list[Op]) -> int:
-        return sum(1 for op in ops if op.values.get(DELETED) is True or ERASE in op.values)
+    def _is_live(self, entity: str, entity_id: str) -> bool:
+        ENTITIES[entity]
+        return self.db.execute(f"SELECT 1 FROM {entity} WHERE id = ? AND deleted = 0",
+                               (entity_id,)).fetchone() is not None
 
     def live_record_count(self) -> int:
         return sum(self.count_rows(name) for name in ENTITIES if name not in ("receipt",))
@@ -522,6 +530,21 @@ class Workspace:
             sql += " WHERE " + " AND ".join(clauses)
         rows = self.db.execute(sql + " ORDER BY hlc, device, seq", args).fetchall()
         return [Op(d, s, h, e, i, json.loads(v), loads_pred(p)) for d, s, h, e, i, v, p in rows]
+
+    def ops_by_id(self, ids: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, ...]]:
+        """The operations held under these ids, as stored: ``(hlc, entity, entity_id, values
+        JSON, pred JSON)`` (an id not held is absent from the result)."""
+        out: dict[tuple[str, int], tuple[str, ...]] = {}
+        for start in range(0, len(ids), 400):
+            chunk = ids[start:start + 400]
+            marks = ",".join("(?, ?)" for _ in chunk)
+            rows = self.db.execute(
+                'SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops '
+                f"WHERE (device, seq) IN (VALUES {marks})",
+                [x for pair in chunk for x in pair]).fetchall()
+            for d, s, *rest in rows:
+                out[(str(d), int(s))] = tuple(str(x) for x in rest)
+        return out
 
     @property
     def last_seq(self) -> int:

@@ -231,12 +231,15 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                  ops: Iterable[Mapping[str, Any]],
                  attachments: Iterable[AttachmentSource] = (),
                  now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
-                 limits: Limits = DEFAULT_LIMITS) -> BundleInfo:
+                 limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None) -> BundleInfo:
     """Write a signed, encrypted bundle to ``out_path`` (atomically: temp name, then rename).
 
     ``device_id`` is the author's id in the roster (a device, or a coordinator writing a bundle
     for the whole team with ``audience=Audience.TEAM``). Attachments are streamed and checked
-    against their declared hash and size; a mismatch aborts and leaves nothing behind."""
+    against their declared hash and size; a mismatch aborts and leaves nothing behind.
+    ``ops_device`` names the device id the author's own operations carry when it differs from
+    ``device_id`` (a coordinator's workspace); ``prev_hash`` is the manifest hash of the
+    author's previous bundle, which makes the bundles of one author a hash chain."""
     kind, entry = _author(roster, device_id)
     if entry.signing_key != signing_key.public_key:
         raise BundleError(Reason.KEY_MISMATCH,
@@ -260,7 +263,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                         audience=audience, seq_first=first, seq_last=last, prev_hash=prev_hash,
                         recipients=tuple(recipients), created_at=moment,
                         roster_version=roster.version, op_count=op_count,
-                        attachment_count=len(atts), members=members)
+                        attachment_count=len(atts), members=members,
+                        ops_device=ops_device if ops_device != device_id else None)
     check_members(manifest, limits)
     manifest_bytes = manifest.to_bytes()
     signature = signing_key.sign(manifest_bytes, trusted_comment=(
@@ -312,6 +316,8 @@ class VerifiedBundle:
         self.trusted_through_seq: int | None = reader.trusted_through_seq
         self._ops = reader.ops
         self.op_count = reader.op_lines
+        #: what ``check_op`` returned for each operation (``None`` when opened without it)
+        self.checked_ops: list[object] | None = reader.checked_ops
         self._identity = identity
         self._roster = roster
         self._limits = limits
@@ -401,13 +407,19 @@ class _BoundedReader:
 
 
 def open_bundle(path: str | os.PathLike[str], *, identity: AgeIdentity, roster: Roster,
-                limits: Limits = DEFAULT_LIMITS) -> VerifiedBundle:
+                limits: Limits = DEFAULT_LIMITS,
+                check_op: Callable[[dict[str, Any]], object] | None = None) -> VerifiedBundle:
     """Decrypt and verify a bundle (see the module docstring for the order of checks).
 
     ``identity`` is an :class:`~fieldapp.sync.keys.AgeIdentity` (a coordinator's, the escrow's,
     or a device's for a team bundle). Raises :class:`BundleError` with a reason; on success
-    nothing has been applied anywhere -- the merge decides what to do with the result."""
-    reader = BundleReader(roster, identity.recipient, limits, keep_ops=True)
+    nothing has been applied anywhere -- the merge decides what to do with the result.
+
+    ``check_op`` (for example :func:`fieldapp.domain.ops.parse_op`) checks every operation as
+    ``ops.jsonl`` is read; the first it refuses (``OpFormatError``) refuses the whole bundle with
+    ``Reason.MALFORMED_OPS`` and the line's number. Without it operations are opaque JSON
+    objects to this layer."""
+    reader = BundleReader(roster, identity.recipient, limits, keep_ops=True, check_op=check_op)
     p = Path(path)
     _decrypt(p, identity.pyrage_identity, reader, limits)
     return VerifiedBundle(p, reader, identity, roster, limits)

@@ -52,6 +52,7 @@ class Reason(StrEnum):
     SIZE_MISMATCH = "size_mismatch"
     HASH_MISMATCH = "hash_mismatch"
     MALFORMED_OPS = "malformed_ops"
+    FORGED_HISTORY = "forged_history"  # an operation id already known, with other content
     BAD_INPUT = "bad_input"
     # shared store
     STORE_UNREACHABLE = "store_unreachable"

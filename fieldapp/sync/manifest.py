@@ -87,6 +87,15 @@ class Manifest:
     attachment_count: int
     members: tuple[MemberEntry, ...]
     format: int = FORMAT_VERSION
+    # The device id the author's own operations carry, when it is not ``author_id`` (a
+    # coordinator's workspace records its changes under its own device id): signed here, it
+    # binds those operations -- and the receipts among them -- to the signer.
+    ops_device: str | None = None
+
+    @property
+    def own_device(self) -> str:
+        """The ``device`` of the operations this bundle's signer made itself."""
+        return self.ops_device or self.author_id
 
     @property
     def seq_range(self) -> tuple[int, int]:
@@ -114,6 +123,7 @@ class Manifest:
             "counts": {"ops": self.op_count, "attachments": self.attachment_count},
             "members": [{"path": m.path, "sha256": m.sha256, "size": m.size}
                         for m in self.members],
+            **({"ops_device": self.ops_device} if self.ops_device else {}),
         }
 
     def to_bytes(self) -> bytes:
@@ -175,8 +185,11 @@ def parse_manifest(data: bytes, limits: Limits) -> Manifest:
         _bad("members")
     members = tuple(MemberEntry(_str(m, "path"), _str(m, "sha256", _HEX64), _int(m, "size"))
                     for m in raw_members)
+    ops_device = obj.get("ops_device")
+    if ops_device is not None:
+        ops_device = _str(obj, "ops_device", _ID)
     manifest = Manifest(
-        team_id=_str(obj, "team_id", _ID), author_kind=author_kind,
+        team_id=_str(obj, "team_id", _ID), author_kind=author_kind, ops_device=ops_device,
         author_id=_str(author, "id", _ID), audience=audience, seq_first=first, seq_last=last,
         prev_hash=prev, recipients=tuple(recipients), created_at=created,
         roster_version=_int(obj, "roster_version"), op_count=_int(counts, "ops"),

@@ -13,8 +13,9 @@ import hashlib
 import json
 from collections.abc import Callable
 from enum import StrEnum
-from typing import BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
+from fieldapp.domain.ops import OpFormatError
 from fieldapp.i18n import _
 from fieldapp.sync import minisign
 from fieldapp.sync.archive import TarReader
@@ -44,13 +45,15 @@ class BundleReader:
 
     def __init__(self, roster: Roster, recipient: str, limits: Limits, *,
                  keep_ops: bool = False, expect_manifest_hash: str | None = None,
-                 dest_for: Callable[[MemberEntry], BinaryIO | None] | None = None) -> None:
+                 dest_for: Callable[[MemberEntry], BinaryIO | None] | None = None,
+                 check_op: Callable[[dict[str, Any]], object] | None = None) -> None:
         self._roster = roster
         self._recipient = recipient
         self._limits = limits
         self._keep_ops = keep_ops
         self._expect_manifest_hash = expect_manifest_hash
         self._dest_for = dest_for
+        self._check_op = check_op  # raises OpFormatError for an operation the schema refuses
         self._tar = TarReader(self)
         self._index = 0
         self._name = ""
@@ -67,6 +70,7 @@ class BundleReader:
         self.trusted_through_seq: int | None = None
         self.ops = b""
         self.op_lines = 0
+        self.checked_ops: list[object] | None = None  # what check_op returned, line by line
         self.copied: list[MemberEntry] = []
         self.failure: BundleError | None = None
 
@@ -221,24 +225,59 @@ class BundleReader:
         if data and not data.endswith(b"\n"):
             self._bad_ops(_("the last line is incomplete"))
         count = 0
-        for line in split_lines(data):
+        checked: list[object] = []
+        for count, line in enumerate(split_lines(data), start=1):
             if len(line) > self._limits.max_op_line_bytes:
-                self._bad_ops(_("an operation is too large"))
+                self._bad_line(count, _("the operation is too large"))
             try:
                 op = OP_DECODER.decode(line.decode("utf-8"))
             except (ValueError, RecursionError):
-                self._bad_ops(_("a line is not JSON"))
+                self._bad_line(count, _("it is not JSON"))
             if not isinstance(op, dict):
-                self._bad_ops(_("a line is not a JSON object"))
-            count += 1
+                self._bad_line(count, _("it is not a JSON object"))
+            if self._check_op is not None:
+                try:
+                    checked.append(self._check_op(op))
+                except OpFormatError as exc:
+                    self._bad_line(count, describe_op_problem(exc))
         if count != self.manifest.op_count:
             self._bad_ops(_("the number of operations differs from the manifest"))
         self.ops, self.op_lines = data, count
+        self.checked_ops = checked if self._check_op is not None else None
 
     def _bad_ops(self, detail: str) -> NoReturn:
         raise BundleError(Reason.MALFORMED_OPS,
                           _("The bundle's operations are malformed ({detail}).").format(
                               detail=detail))
+
+    def _bad_line(self, line: int, detail: str) -> NoReturn:
+        raise BundleError(Reason.MALFORMED_OPS, _(
+            "Line {line} of the bundle's operations is malformed: {detail}. The whole bundle "
+            "was refused and nothing in it was applied; ask the sender to send again, or "
+            "revoke the device if it was not sent by its owner.").format(line=line,
+                                                                         detail=detail))
+
+
+def describe_op_problem(exc: OpFormatError) -> str:
+    """A malformed operation's problem in words (the field is named, never a value)."""
+    where = exc.where
+    texts = {
+        "not_object": _("it is not a JSON object"),
+        "unknown_key": _("it has an unknown key {name}"),
+        "missing": _("it lacks its {name}"),
+        "bad_device": _("its device id is not valid"),
+        "bad_seq": _("its sequence number is not a whole number from 1 up"),
+        "bad_hlc": _("its clock is malformed"),
+        "unknown_entity": _("its record type is unknown"),
+        "bad_entity_id": _("its record id is not valid"),
+        "bad_values": _("its values are not a non-empty JSON object"),
+        "unknown_field": _("it sets an unknown field {name}"),
+        "bad_type": _("the field {name} has a value of the wrong type or size"),
+        "bad_reserved": _("the reserved field {name} is malformed or not allowed here"),
+        "bad_pred": _("the operations it supersedes are malformed"),
+        "too_many": _("it names too many other operations"),
+    }
+    return texts[exc.problem].format(name=where)
 
 
 def split_lines(data: bytes) -> list[bytes]:

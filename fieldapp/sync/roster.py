@@ -76,6 +76,10 @@ class Device:
     recipient: str
     status: DeviceStatus = DeviceStatus.ACTIVE
     revoked_after_seq: int | None = None  # last trusted sequence number of a revoked device
+    # SHA-256 of the manifest of the last bundle trusted from a revoked device: its history
+    # (that bundle and the bundles its ``prev`` chain names) is the only source of operations
+    # up to ``revoked_after_seq`` (see fieldapp/sync/LAYOUT.md, "History").
+    trusted_history: str | None = None
 
     def trusts_seq(self, seq: int) -> bool:
         if self.status is DeviceStatus.ACTIVE:
@@ -163,7 +167,8 @@ class Roster:
             "devices": [
                 {"device_id": d.device_id, "researcher": d.researcher,
                  "signing_key": d.signing_key.to_text(), "recipient": d.recipient,
-                 "status": d.status.value, "revoked_after_seq": d.revoked_after_seq}
+                 "status": d.status.value, "revoked_after_seq": d.revoked_after_seq,
+                 **({"trusted_history": d.trusted_history} if d.trusted_history else {})}
                 for d in self.devices
             ],
         }
@@ -226,8 +231,12 @@ def roster_from_json(obj: dict[str, Any]) -> Roster:
         if after is not None and (not isinstance(after, int) or isinstance(after, bool)
                                   or after < 0):
             _bad("revoked_after_seq")
+        history = d.get("trusted_history")
+        if history is not None and not (isinstance(history, str)
+                                        and re.fullmatch(r"[0-9a-f]{64}", history)):
+            _bad("trusted_history")
         devices.append(Device(check_id(d.get("device_id")), _name(d, "researcher"), key, rcpt,
-                              status, after))
+                              status, after, history))
     escrow = obj.get("escrow_recipient")
     try:
         root = VerifyKey.from_text(_get(obj, "root_key", str))
@@ -378,13 +387,16 @@ def renew(roster: Roster, root_key: SigningKey, *, now: datetime,
 
 
 def revoke_device(roster: Roster, root_key: SigningKey, device_id: str, *,
-                  after_seq: int | None, now: datetime) -> SignedRoster:
-    """Revoke a device. Its operations up to ``after_seq`` stay trusted (``None``: none do)."""
+                  after_seq: int | None, now: datetime,
+                  trusted_history: str | None = None) -> SignedRoster:
+    """Revoke a device. Its operations up to ``after_seq`` stay trusted (``None``: none do),
+    taken only from the history ending in the bundle ``trusted_history`` when one is named."""
     if roster.device(device_id) is None:
         raise RosterError(Reason.UNKNOWN_DEVICE, _("No such device in the team roster."))
     if after_seq is not None and after_seq < 0:
         raise ValueError("after_seq must be >= 0")
-    devices = tuple(replace(d, status=DeviceStatus.REVOKED, revoked_after_seq=after_seq)
+    devices = tuple(replace(d, status=DeviceStatus.REVOKED, revoked_after_seq=after_seq,
+                            trusted_history=trusted_history if after_seq else None)
                     if d.device_id == device_id else d for d in roster.devices)
     return _next(roster, root_key, now, devices=devices)
 

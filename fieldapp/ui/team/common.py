@@ -43,6 +43,7 @@ FIELD_LABELS = {
 STATUS_LABELS = {
     "merged": N_("Merged"), "duplicate": N_("Already merged"), "rejected": N_("Rejected"),
     "quarantined": N_("Quarantined"), "held": N_("Held for confirmation"),
+    "ignored": N_("Refused before"), "stale": N_("Superseded by a later bundle"),
 }
 
 #: Colours for outcomes and warnings (readable on light backgrounds, not only by colour:
