@@ -47,6 +47,7 @@ from fieldapp.sync.roster import (
     read_join_request,
     revoke_device,
     root_fingerprint_matches,
+    root_key_fingerprint,
     roster_from_json,
     sign_roster,
     verify_roster,
@@ -437,9 +438,7 @@ def root_fingerprint(ws: Workspace) -> str:
 def fingerprint_of_root(root_key_text: str, team_id: str = "") -> str:
     """The fingerprint of a root key as typed, with or without its check code (checked against
     ``team_id``). Raises :class:`RosterError` when the key or its check code is wrong."""
-    from fieldapp.sync.keys import fingerprint as key_fingerprint
-
-    return key_fingerprint(parse_invitation_key(root_key_text, team_id))
+    return root_key_fingerprint(parse_invitation_key(root_key_text, team_id))
 
 
 # -- researcher ----------------------------------------------------------------------------
@@ -571,7 +570,16 @@ def leave_team(ws: Workspace, *, forget_root_key: bool = False) -> int:
             "revoke or renew devices any more. Copy the workspace folder to keep the key, then "
             "leave with --forget-root-key (or confirm on the Team page)."))
     team_id = ws.meta("team.team_id") or (roster(ws).team_id if ws.meta("team.roster") else "")
-    unsent = len(ws.ops(device=ws.device_id, after_seq=int(ws.meta("sync.acked_seen") or 0)))
+    acked = int(ws.meta("sync.acked_seen") or 0)
+    if ws.meta("team.roster"):
+        from fieldapp.services import sync
+
+        try:
+            with connected(ws) as shared:
+                acked = max(acked, sync.acknowledged_seq(ws, shared))
+        except SyncError:
+            pass  # the store cannot be reached: what was last seen will do
+    unsent = len(ws.ops(device=ws.device_id, after_seq=acked))
     with ws.transaction():
         for version in roster_versions(ws):
             ws._set_meta(f"{_HISTORY}{version:06d}", "")
@@ -582,6 +590,17 @@ def leave_team(ws: Workspace, *, forget_root_key: bool = False) -> int:
         ws.audit("team.leave", {"team_id": team_id, "root_key_forgotten": forget_root_key,
                                 "unacknowledged": unsent}, in_transaction=True)
     return unsent
+
+
+def member_names(ws: Workspace) -> dict[str, str]:
+    """Every coordinator's and device's name in the roster, by id (empty outside a team)."""
+    try:
+        current = roster(ws)
+    except NotInTeam:
+        return {}
+    names = {c.coordinator_id: c.name for c in current.coordinators}
+    names.update({d.device_id: d.researcher for d in current.devices})
+    return names
 
 
 def is_enrolled(ws: Workspace) -> bool:

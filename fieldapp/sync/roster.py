@@ -133,7 +133,7 @@ class Roster:
         return self.coordinator_recipients() | active
 
     def root_fingerprint(self) -> str:
-        return fingerprint(self.root_key)
+        return root_key_fingerprint(self.root_key)
 
     def at_version(self, version: int) -> Roster | None:
         """This roster, or an earlier version of it this device accepted (``None``: unknown)."""
@@ -537,6 +537,12 @@ def parse_invitation_key(text: str, team_id: str) -> VerifyKey:
     return key
 
 
+def root_key_fingerprint(root_key: VerifyKey) -> str:
+    """The root key's fingerprint, read out by phone: it covers the key and its minisign key id
+    (a key id copied wrongly would make every roster signature fail to verify)."""
+    return fingerprint(root_key, root_key.key_id.hex())
+
+
 def root_fingerprint_matches(root_key: VerifyKey, typed: str) -> bool:
     """Whether the digits a coordinator read out are this root key's fingerprint."""
-    return fingerprints_match(typed, fingerprint(root_key))
+    return fingerprints_match(typed, root_key_fingerprint(root_key))
