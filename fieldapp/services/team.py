@@ -554,6 +554,11 @@ def _take_up_coordinator_role(ws: Workspace, current: Roster) -> None:
             return
 
 
+def holds_root_key(ws: Workspace) -> bool:
+    """Whether this workspace keeps the team's root key (the one that changes the roster)."""
+    return bool(ws.meta("team.root_key"))
+
+
 def leave_team(ws: Workspace, *, forget_root_key: bool = False) -> int:
     """Leave the team: forget its roster, root key, store and password, keep every record.
 
