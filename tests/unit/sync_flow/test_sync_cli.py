@@ -64,8 +64,8 @@ def test_team_over_webdav_from_the_command_line(tmp_path: Path) -> None:
                                                                    "participant": 1}
         sent = fa("sync", "send", alice).stdout
         assert "Sent 2 changes" in sent
-        collected = fa("sync", "collect", coord).stdout
-        assert collected.startswith("merged")
+        collected = json.loads(fa("sync", "collect", coord, "--json").stdout)
+        assert [b["status"] for b in collected] == ["merged"]
         listed = json.loads(fa("record", "list", coord, "interview").stdout)
         assert [i["code"] for i in listed] == ["KM-HIV-I001"]
         assert "Nothing to send" in fa("sync", "send", alice).stdout
