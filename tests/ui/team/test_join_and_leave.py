@@ -127,3 +127,30 @@ def test_the_root_key_holder_is_told_what_leaving_loses(
     assert "root key" in interaction.shown[-1][2]
     assert on_ws(ctx, team.role) == team.ROLE_COORDINATOR
     assert on_ws(ctx, team.holds_root_key)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_creating_on_a_missing_folder_saves_nothing_and_the_retry_works(
+        qtbot: Any, unlocked: MainWindow, ctx: AppContext, tmp_path: Path, lang: str) -> None:
+    from fieldapp.ui.team.setup_dialogs import CreateTeamDialog
+
+    switch(unlocked, lang)
+    area = area_of(unlocked)
+    unlocked.menu_team.act_members.trigger()
+    area.team.create_button.click()
+    create = area.team.dialog
+    assert isinstance(create, CreateTeamDialog)
+    type_text(qtbot, create.team_name, "福利外包研究")
+    type_text(qtbot, create.your_name, "王老师")
+    folder = tmp_path / "U盘" / "team"
+    create.store.folder.setText(str(folder))
+    create.ok_button.click()
+    expected = _("The shared folder {path} is not there (is the drive connected?).").format(
+        path=str(folder))
+    assert create.problem.text() == expected  # its own message, not "something went wrong"
+    assert on_ws(ctx, team.role) == "" and create.ok_button.isEnabled()
+    folder.mkdir(parents=True)
+    create.ok_button.click()
+    assert area.state.is_coordinator and area.state.team_name == "福利外包研究"
+    assert (folder / "roster" / "roster.json").exists()
+    i18n.set_language("en")
