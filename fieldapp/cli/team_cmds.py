@@ -28,6 +28,7 @@ STORE_PASSWORD_ENV = "FIELDAPP_STORE_PASSWORD"  # noqa: S105 - a variable name
 STATUS_LABELS = {
     "merged": N_("Merged"), "duplicate": N_("Already merged"), "rejected": N_("Rejected"),
     "quarantined": N_("Quarantined"), "held": N_("Held for confirmation"),
+    "ignored": N_("Refused before"), "stale": N_("Superseded by a later bundle"),
 }
 
 

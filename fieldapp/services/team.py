@@ -247,14 +247,11 @@ def _write_roster(shared: SharedStore, signed: SignedRoster) -> None:
 
 
 def publish_roster(ws: Workspace, signed: SignedRoster, store: SharedStore | None = None) -> None:
+    """Put a new roster version in the store and accept it here; then the team bundle is
+    published again, addressed to the new roster's readers."""
     with connected(ws, store) as shared:
         _write_roster(shared, signed)
     _remember_roster(ws, signed)
-
-
-def _roster_changed(ws: Workspace, signed: SignedRoster, store: SharedStore) -> None:
-    """Publish a new roster version and address this coordinator's team bundle to its readers."""
-    publish_roster(ws, signed, store)
     republish_team_bundle(ws)
 
 
@@ -384,7 +381,7 @@ def approve(ws: Workspace, device_id: str, confirmed_fingerprint: str, *,
         else:
             signed = approve_join(roster(ws), _root_key(ws), request,
                                   confirmed_fingerprint=confirmed_fingerprint, now=_now())
-        _roster_changed(ws, signed, store)
+        publish_roster(ws, signed, store)
     ws.audit("team.approve", {"device_id": device_id, "researcher": request.researcher,
                               "coordinator": as_coordinator})
     return signed.roster
@@ -394,8 +391,7 @@ def set_escrow(ws: Workspace, recipient: str | None) -> Roster:
     """Add (or with ``None`` remove) an escrow age recipient whose identity is kept offline:
     every later bundle can also be decrypted with it."""
     signed = roster_set_escrow(roster(ws), _root_key(ws), recipient, now=_now())
-    with connected(ws) as store:
-        _roster_changed(ws, signed, store)
+    publish_roster(ws, signed)
     ws.audit("team.escrow", {"set": recipient is not None})
     return signed.roster
 
@@ -403,16 +399,14 @@ def set_escrow(ws: Workspace, recipient: str | None) -> Roster:
 def renew(ws: Workspace) -> Roster:
     """Issue the roster again with a new expiry date (it warns 30 days before it expires)."""
     signed = roster_renew(roster(ws), _root_key(ws), now=_now())
-    with connected(ws) as store:
-        _roster_changed(ws, signed, store)
+    publish_roster(ws, signed)
     ws.audit("team.renew", {"expires_at": signed.roster.expires_at.isoformat()})
     return signed.roster
 
 
 def revoke(ws: Workspace, device_id: str, after_seq: int | None) -> Roster:
     signed = revoke_device(roster(ws), _root_key(ws), device_id, after_seq=after_seq, now=_now())
-    with connected(ws) as store:
-        _roster_changed(ws, signed, store)
+    publish_roster(ws, signed)
     ws.audit("team.revoke", {"device_id": device_id, "after_seq": after_seq})
     return signed.roster
 
