@@ -13,13 +13,62 @@ import getpass
 import json
 import os
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
-from fieldapp.i18n import _
+from fieldapp.cli.table import render
+from fieldapp.i18n import N_, _, format_date, format_datetime
 from fieldapp.store.errors import InvalidInput
 
 STORE_PASSWORD_ENV = "FIELDAPP_STORE_PASSWORD"  # noqa: S105 - a variable name
+
+#: Collect outcomes as a coordinator reads them (``--json`` keeps the raw words for scripts).
+STATUS_LABELS = {
+    "merged": N_("Merged"), "duplicate": N_("Already merged"), "rejected": N_("Rejected"),
+    "quarantined": N_("Quarantined"), "held": N_("Held for confirmation"),
+    "ignored": N_("Refused before"), "stale": N_("Superseded by a later bundle"),
+}
+
+
+def status_label(status: str) -> str:
+    text = STATUS_LABELS.get(status)
+    return _(text) if text else status
+
+
+def local_time(value: datetime | str | None) -> str:
+    """A moment in the user's time zone and language."""
+    if isinstance(value, str):
+        try:
+            if len(value) == 10:  # a day, not a moment
+                return format_date(date.fromisoformat(value))
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_datetime(value.astimezone(), "short")
+
+
+def clock_time(hlc: str) -> str:
+    """When a change was made: the wall-clock part of its hybrid logical clock."""
+    from fieldapp.domain.hlc import HLC
+
+    try:
+        wall = HLC.decode(hlc).wall
+    except ValueError:
+        return hlc
+    return local_time(datetime.fromtimestamp(wall / 1000, tz=UTC))
+
+
+def names_list(names: list[str]) -> str:
+    """Names joined as the language writes a list (Chinese: 甲、乙)."""
+    from fieldapp.i18n import current_language
+
+    return ("、" if current_language() == "zh_CN" else ", ").join(names) if names else "—"
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -59,16 +108,35 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_workspace_arg(p)
     p.set_defaults(func=cmd_invite)
 
-    p = tsub.add_parser("join", help=_("ask to join a team; prints the fingerprint to compare"))
+    p = tsub.add_parser(
+        "join", help=_("ask to join a team; prints the fingerprint to compare"),
+        description=_("Ask to join a team. The team ID, the root key and the root key "
+                      "fingerprint come from your coordinator: they run `fieldapp team invite` "
+                      "(or open the Team page) and give you the ID and key by message or on "
+                      "paper, and read the fingerprint out to you by phone or in person."))
     add_workspace_arg(p)
-    p.add_argument("--team-id", required=True)
-    p.add_argument("--root-key", required=True, help=_("the team's root public key (RW…)"))
+    p.add_argument("--team-id", required=True,
+                   help=_("the team ID from your coordinator's invitation"))
+    p.add_argument("--root-key", required=True,
+                   help=_("the team's root key from the invitation (RW…-CODE; the code after "
+                          "the dash catches a typing error)"))
+    p.add_argument("--root-fingerprint", required=True, metavar=_("DIGITS"),
+                   help=_("the root key fingerprint your coordinator reads out (24 digits): "
+                          "joining stops if it differs"))
     p.add_argument("--name", required=True, help=_("your name as the team knows it"))
     _store_args(p)
     p.set_defaults(func=cmd_join)
 
+    p = tsub.add_parser("leave", help=_("leave the team; every record stays in the workspace"))
+    add_workspace_arg(p)
+    p.add_argument("--forget-root-key", action="store_true",
+                   help=_("the workspace holding the team's root key leaves only with this: "
+                          "without the key nobody can approve, revoke or renew any more"))
+    p.set_defaults(func=cmd_leave)
+
     p = tsub.add_parser("requests", help=_("join requests waiting for approval"))
     add_workspace_arg(p)
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.set_defaults(func=cmd_requests)
 
     p = tsub.add_parser("approve", help=_("enrol a device after comparing its fingerprint"))
@@ -94,12 +162,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = tsub.add_parser("revoke", help=_("revoke a lost or stolen device"))
     add_workspace_arg(p)
     p.add_argument("device")
-    p.add_argument("--after-seq", type=int, default=None,
-                   help=_("its last trusted change number (later ones are quarantined)"))
+    p.add_argument("--after-seq", type=int, default=None, metavar="N",
+                   help=_("its last trusted change number: changes up to N stay trusted, later "
+                          "ones are quarantined. `fieldapp team show` lists what has been merged "
+                          "from each device (\"merged through #N\"). Without --after-seq none of "
+                          "its changes are trusted any more: every bundle from it is "
+                          "quarantined, also one not yet collected (changes already merged "
+                          "stay)."))
     p.set_defaults(func=cmd_revoke)
 
     p = tsub.add_parser("show", help=_("the team roster, expiry and this device's fingerprint"))
     add_workspace_arg(p)
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.set_defaults(func=cmd_show)
 
     p = tsub.add_parser("identity", help=_("write this workspace's age identity to a file "
@@ -192,17 +266,50 @@ def cmd_join(args: argparse.Namespace) -> int:
 
     with open_ws(args.workspace) as ws:
         fp = team.request_to_join(ws, team_id=args.team_id, root_key=args.root_key,
-                                  researcher=args.name, store=_store(args))
+                                  researcher=args.name, store=_store(args),
+                                  root_fingerprint=args.root_fingerprint)
+        root_fp = team.root_fingerprint(ws)
+    print(_("The root key fingerprint matches what your coordinator read out: {fp}").format(
+        fp=root_fp))
     print(_("Join request written. Read this fingerprint to your coordinator:"))
     print(f"    {fp}")
+    return 0
+
+
+def cmd_leave(args: argparse.Namespace) -> int:
+    from fieldapp.services import team
+
+    with open_ws(args.workspace) as ws:
+        unsent = team.leave_team(ws, forget_root_key=args.forget_root_key)
+    print(_("This workspace has left the team. Every record stays here; you can join a team "
+            "again."))
+    if unsent:
+        print(_("{n} of your changes have not reached the coordinators yet: they are sent when "
+                "you join the team again.").format(n=unsent))
     return 0
 
 
 def cmd_requests(args: argparse.Namespace) -> int:
     from fieldapp.services import team
 
+    unreadable: list[str] = []
     with open_ws(args.workspace) as ws:
-        print_json(team.pending_join_requests(ws))
+        requests = team.pending_join_requests(ws, unreadable)
+    for path in unreadable:
+        print(_("warning: {path} in the shared store is not a readable join request; it was "
+                "skipped.").format(path=path), file=sys.stderr)
+    if args.json:
+        print_json(requests)
+        return 0
+    if not requests:
+        print(_("No join requests waiting."))
+        return 0
+    print(render([_("Researcher"), _("Device"), _("Asked on"), _("Fingerprint")],
+                 [[r["researcher"], r["device_id"], local_time(r["created_at"]),
+                   r["fingerprint"]] for r in requests]))
+    print()
+    print(_("Approve one after the researcher reads out the same fingerprint: fieldapp team "
+            "approve PATH DEVICE --fingerprint \"…\""))
     return 0
 
 
@@ -212,8 +319,18 @@ def cmd_approve(args: argparse.Namespace) -> int:
     with open_ws(args.workspace) as ws:
         roster = team.approve(ws, args.device, args.fingerprint,
                               as_coordinator=args.as_coordinator)
+        _warn_republish(ws)
     print(_("Enrolled; the team roster is now version {v}.").format(v=roster.version))
     return 0
+
+
+def _warn_republish(ws: Any) -> None:
+    from fieldapp.services import team
+
+    if team.republish_due(ws):
+        print(_("warning: the team bundle could not be published to the new roster yet; it is "
+                "tried again at the next collect (or run fieldapp sync publish)."),
+              file=sys.stderr)
 
 
 def cmd_escrow(args: argparse.Namespace) -> int:
@@ -221,6 +338,7 @@ def cmd_escrow(args: argparse.Namespace) -> int:
 
     with open_ws(args.workspace) as ws:
         roster = team.set_escrow(ws, args.recipient)
+        _warn_republish(ws)
     print(_("The team roster is now version {v}.").format(v=roster.version))
     return 0
 
@@ -230,6 +348,7 @@ def cmd_renew(args: argparse.Namespace) -> int:
 
     with open_ws(args.workspace) as ws:
         roster = team.renew(ws)
+        _warn_republish(ws)
     print(_("The team roster now expires on {date}.").format(
         date=roster.expires_at.date().isoformat()))
     return 0
@@ -240,22 +359,70 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
     with open_ws(args.workspace) as ws:
         roster = team.revoke(ws, args.device, args.after_seq)
+        _warn_republish(ws)
     print(_("Revoked; the team roster is now version {v}.").format(v=roster.version))
+    if args.after_seq is None:
+        print(_("No change from this device is trusted any more: its bundles are quarantined."))
+    else:
+        print(_("Its changes up to #{n} stay trusted; later ones are quarantined.").format(
+            n=args.after_seq))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from fieldapp.services import team
+    from fieldapp.services import sync, team
 
     with open_ws(args.workspace) as ws:
-        roster = team.roster(ws)
-        data = roster.to_json()
-        data["this_device_fingerprint"] = team.fingerprint(ws)
-        data["role"] = team.role(ws)
-        data["expiry_warning"] = roster.expiry_warning(datetime.now(UTC))
-    print_json(data)
+        role = team.role(ws)
+        if not role:
+            raise team.NotInTeam()
+        fingerprint = team.fingerprint(ws)
+        root_fp = team.root_fingerprint(ws)
+        try:
+            roster = team.roster(ws)
+        except team.NotInTeam:
+            roster = None  # a researcher waiting for approval has no roster yet
+        merged = sync.merged_through(ws)
+        me = team.member_id(ws)
+    now = datetime.now(UTC)
+    if args.json:
+        data: dict[str, Any] = roster.to_json() if roster is not None else {}
+        data.update({"this_device_fingerprint": fingerprint, "role": role,
+                     "root_fingerprint": root_fp,
+                     "expiry_warning": roster.expiry_warning(now) if roster else None,
+                     "merged_through": merged})
+        print_json(data)
+        return 0
+    print(_("Root key fingerprint (compare it with your coordinator's): {fp}").format(fp=root_fp))
+    print(_("This device's fingerprint: {fp}").format(fp=fingerprint))
+    if roster is None:
+        print(_("Waiting for the coordinator to approve this device."))
+        return 0
+    print(_("Team “{name}” ({id}), roster version {v}, valid until {date}.").format(
+        name=roster.team_name, id=roster.team_id, v=roster.version,
+        date=local_time(roster.expires_at)))
+    warning = roster.expiry_warning(now)
+    if warning:
+        print(warning)
+    rows: list[list[object]] = []
+    for c in roster.coordinators:
+        rows.append([c.name + (" *" if c.coordinator_id == me else ""), _("coordinator"),
+                     c.coordinator_id, _("active"), ""])
+    for d in roster.devices:
+        active = d.status.value == "active"
+        if active:
+            status = _("active")
+        elif d.revoked_after_seq is None:
+            status = _("revoked, nothing trusted")
+        else:
+            status = _("revoked after #{n}").format(n=d.revoked_after_seq)
+        through = merged.get(d.device_id)
+        rows.append([d.researcher + (" *" if d.device_id == me else ""), _("researcher"),
+                     d.device_id, status,
+                     _("merged through #{n}").format(n=through) if through else "—"])
+    print(render([_("Name"), _("Role"), _("Device"), _("Status"), _("Merged here")], rows))
+    if roster.escrow_recipient:
+        print(_("Escrow key: {key}").format(key=roster.escrow_recipient))
     return 0
 
 
@@ -273,23 +440,27 @@ def cmd_identity(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(report, as_json: bool) -> int:  # type: ignore[no-untyped-def]
+def _report(report, as_json: bool, names: dict[str, str] | None = None  # type: ignore[no-untyped-def]
+            ) -> int:
     rows = [b.__dict__ for b in report.bundles]
     if as_json:
         print_json(rows)
-    for b in report.bundles:
-        if not as_json:
-            line = f"{b.status:12} {b.name}"
+    elif report.bundles:
+        table = []
+        for b in report.bundles:
+            details = []
             if b.applied:
-                line += "  " + _("{n} changes").format(n=b.applied)
+                details.append(_("{n} changes").format(n=b.applied))
             if b.reason:
-                line += f"  — {b.reason}"
+                details.append(b.reason)
             if b.gap:
-                line += "  " + _("missing changes {a}–{b}").format(a=b.gap[0], b=b.gap[1])
+                details.append(_("missing changes {a}–{b}").format(a=b.gap[0], b=b.gap[1]))
             if b.future_clocks:
-                line += "  " + _("{n} changes carry a date in the future: check that device's "
-                                 "clock").format(n=b.future_clocks)
-            print(line)
+                details.append(_("{n} changes carry a date in the future: check that device's "
+                                 "clock").format(n=b.future_clocks))
+            who = (names or {}).get(b.author, "") if b.author else ""
+            table.append([status_label(b.status), who, b.name, "; ".join(details)])
+        print(render([_("Status"), _("From"), _("Bundle"), _("Details")], table))
     return 1 if any(b.status in ("rejected", "held") for b in report.bundles) else 0
 
 
@@ -318,7 +489,14 @@ def cmd_receive(args: argparse.Namespace) -> int:
     from fieldapp.services import sync
 
     with open_ws(args.workspace) as ws:
-        return _report(sync.receive(ws), args.json)
+        report = sync.receive(ws)
+        return _report(report, args.json, _names(ws))
+
+
+def _names(ws: Any) -> dict[str, str]:
+    from fieldapp.services import team
+
+    return team.member_names(ws)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -334,15 +512,36 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from fieldapp.services import sync
 
     with open_ws(args.workspace) as ws:
-        return _report(sync.collect(ws, confirm_mass_delete=args.confirm_mass_delete),
-                       args.json)
+        report = sync.collect(ws, confirm_mass_delete=args.confirm_mass_delete)
+        return _report(report, args.json, _names(ws))
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
     with open_ws(args.workspace) as ws:
         conflicts = ws.conflicts()
-    print_json([{"kind": c.kind, "entity": c.entity, "id": c.entity_id, "field": c.field,
-                 "versions": [v.__dict__ for v in c.versions]} for c in conflicts])
+        names = _names(ws)
+    if args.json:
+        print_json([{"kind": c.kind, "entity": c.entity, "id": c.entity_id, "field": c.field,
+                     "versions": [v.__dict__ for v in c.versions]} for c in conflicts])
+        return 0
+    if not conflicts:
+        print(_("No open conflicts."))
+        return 0
+    rows: list[list[object]] = []
+    for n, c in enumerate(conflicts, 1):
+        field = _("(deleted or edited)") if c.kind == "delete" else c.field
+        for i, v in enumerate(c.versions):
+            value = v.value if isinstance(v.value, str) else json.dumps(v.value,
+                                                                        ensure_ascii=False)
+            if len(value) > 60:
+                value = value[:59] + "…"
+            rows.append([str(n) if i == 0 else "", f"{c.entity} {c.entity_id}" if i == 0 else "",
+                         field if i == 0 else "", value,
+                         names.get(v.device, v.device), clock_time(v.hlc)])
+    print(render(["#", _("Record"), _("Field"), _("Value"), _("By"), _("When")], rows))
+    print()
+    print(_("The first value of each conflict is the one shown. Settle one with: fieldapp sync "
+            "resolve PATH TYPE ID FIELD VALUE"))
     return 0
 
 
@@ -380,7 +579,25 @@ def cmd_erasures(args: argparse.Namespace) -> int:
     from fieldapp.services import sync
 
     with open_ws(args.workspace) as ws:
-        print_json(sync.erasure_status(ws))
+        status = sync.erasure_status(ws)
+        names = _names(ws)
+    if args.json:
+        print_json(status)
+        return 0
+    if not status:
+        print(_("No consent withdrawals."))
+        return 0
+
+    def who(entry: Any) -> str:
+        if isinstance(entry, list | tuple):  # (device, name)
+            return str(entry[1] or names.get(str(entry[0]), entry[0]))
+        return names.get(str(entry), str(entry))
+
+    rows = [[local_time(e.get("date")) if e.get("date") else "", e["participant_id"],
+             names_list([who(d) for d in e.get("confirmed", [])]),
+             names_list([who(d) for d in e.get("waiting_for", [])])] for e in status]
+    print(render([_("Withdrawn on"), _("Participant"), _("Erased on"), _("Still holds the data")],
+                 rows))
     return 0
 
 

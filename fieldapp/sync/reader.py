@@ -207,10 +207,22 @@ class BundleReader:
                 self.outcome = Outcome.QUARANTINE
 
     def _check_recipients(self, manifest: Manifest) -> None:
-        expected = (self._roster.coordinator_recipients()
-                    if manifest.audience is Audience.COORDINATORS
-                    else self._roster.team_recipients())
-        if set(manifest.recipients) != expected or self._recipient not in manifest.recipients:
+        # Addressed to the current roster's readers, or to those of the version the bundle was
+        # made under when this device accepted that version and the author was enrolled in it
+        # with the same key (its standing now -- revoked, trusted through -- is _check_author's).
+        def readers(roster: Roster) -> frozenset[str]:
+            return (roster.coordinator_recipients() if manifest.audience is Audience.COORDINATORS
+                    else roster.team_recipients())
+
+        allowed = [readers(self._roster)]
+        then = self._roster.at_version(manifest.roster_version)
+        author_then = then.member(manifest.author_id) if then is not None else None
+        author_now = self._roster.member(manifest.author_id)
+        if then is not None and author_then is not None and author_now is not None \
+                and author_then.signing_key == author_now.signing_key:
+            allowed.append(readers(then))
+        if set(manifest.recipients) not in allowed \
+                or self._recipient not in manifest.recipients:
             hint = ""
             if manifest.roster_version != self._roster.version:
                 hint = " " + _("It was made with team roster version {theirs}; this device has "

@@ -13,9 +13,12 @@ sequence number*: its operations up to there stay valid, anything later is quara
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,6 +45,8 @@ EXPIRY_WARNING_DAYS = 30
 DEFAULT_VALIDITY = timedelta(days=365)
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _MAX_NAME = 200
+CHECK_CODE_LENGTH = 8  # base32 characters: 40 bits
+_CHECK_PERSON = b"fieldapp-invite1"
 
 
 def new_id() -> str:
@@ -99,6 +104,9 @@ class Roster:
     devices: tuple[Device, ...] = ()
     escrow_recipient: str | None = None
     format: int = ROSTER_FORMAT
+    #: earlier versions this device accepted, by version (not part of the signed roster)
+    earlier: Callable[[int], Roster | None] | None = field(default=None, compare=False,
+                                                           repr=False)
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -129,7 +137,22 @@ class Roster:
         return self.coordinator_recipients() | active
 
     def root_fingerprint(self) -> str:
-        return fingerprint(self.root_key)
+        return root_key_fingerprint(self.root_key)
+
+    def at_version(self, version: int) -> Roster | None:
+        """This roster, or an earlier version of it this device accepted (``None``: unknown)."""
+        if version == self.version:
+            return self
+        if version > self.version or self.earlier is None:
+            return None
+        found = self.earlier(version)
+        if found is None or found.version != version or found.team_id != self.team_id \
+                or found.root_key != self.root_key:
+            return None
+        return found
+
+    def member(self, member_id: str) -> Coordinator | Device | None:
+        return self.coordinator(member_id) or self.device(member_id)
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -333,8 +356,8 @@ def verify_roster(data: bytes, signature: bytes, *, root_key: VerifyKey,
 
 def _next(roster: Roster, root_key: SigningKey, now: datetime, **changes: Any) -> SignedRoster:
     changes.setdefault("expires_at", max(roster.expires_at, now + DEFAULT_VALIDITY))
-    return sign_roster(replace(roster, version=roster.version + 1, issued_at=now, **changes),
-                       root_key)
+    return sign_roster(replace(roster, version=roster.version + 1, issued_at=now, earlier=None,
+                               **changes), root_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,9 +448,11 @@ class JoinRequest:
 
 
 def make_join_request(team_id: str, researcher: str, *, now: datetime,
-                      device_id: str | None = None) -> tuple[DeviceKeys, bytes]:
-    """On the new device: make its keys and the request file. Show ``keys.fingerprint()``."""
-    keys = DeviceKeys.generate()
+                      device_id: str | None = None,
+                      keys: DeviceKeys | None = None) -> tuple[DeviceKeys, bytes]:
+    """On the new device: make its keys (or reuse ``keys``) and the request file. Show
+    ``keys.fingerprint()``."""
+    keys = keys or DeviceKeys.generate()
     request = JoinRequest(check_id(team_id), check_id(device_id or new_id()), researcher,
                           keys.public, now)
     body = request._body()
@@ -479,3 +504,57 @@ def approve_join(roster: Roster, root_key: SigningKey, request: JoinRequest, *,
     device = Device(request.device_id, request.researcher, request.public.signing_key,
                     request.public.recipient)
     return _next(roster, root_key, now, devices=(*roster.devices, device))
+
+
+# -- the invitation: root key with a check code --------------------------------------------------
+
+
+def _compact(text: str) -> str:
+    """What was typed or pasted, without spaces or line breaks; full-width letters and digits
+    (typed with a Chinese input method) folded to ASCII."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _check_code(key_text: str, team_id: str) -> str:
+    digest = hashlib.blake2b(f"{team_id}\0{key_text}".encode(), digest_size=16,
+                             person=_CHECK_PERSON).digest()
+    return base64.b32encode(digest).decode("ascii")[:CHECK_CODE_LENGTH]
+
+
+def invitation_key(root_key: VerifyKey, team_id: str) -> str:
+    """The root key as ``team invite`` prints it: ``RW…-CHECKCOD``, the check code covering the
+    key and the team id."""
+    text = root_key.to_text()
+    return f"{text}-{_check_code(text, team_id)}"
+
+
+def parse_invitation_key(text: str, team_id: str) -> VerifyKey:
+    """The root key from what a researcher typed: ``RW…-CHECKCOD`` (checked against the team id:
+    one wrong character in either is refused), or a bare ``RW…`` key as earlier versions
+    printed it (then only the root fingerprint, compared by phone, catches a typing error)."""
+    compact, team = _compact(text), _compact(team_id)
+    key_text, sep, code = compact.rpartition("-")
+    if not sep:
+        key_text, code = compact, ""
+    try:
+        key = VerifyKey.from_text(key_text)
+    except (SignatureError, ValueError) as exc:
+        raise RosterError(Reason.MALFORMED_KEY, _(
+            "This is not a team root key. Copy it again from the invitation (it starts with "
+            "RW).")) from exc
+    if sep and code.upper() != _check_code(key.to_text(), team):
+        raise RosterError(Reason.KEY_MISMATCH, _(
+            "The root key or the team ID has a typing error: its check code does not match. "
+            "Copy both again from the invitation; nothing was changed."))
+    return key
+
+
+def root_key_fingerprint(root_key: VerifyKey) -> str:
+    """The root key's fingerprint, read out by phone: it covers the key and its minisign key id
+    (a key id copied wrongly would make every roster signature fail to verify)."""
+    return fingerprint(root_key, root_key.key_id.hex())
+
+
+def root_fingerprint_matches(root_key: VerifyKey, typed: str) -> bool:
+    """Whether the digits a coordinator read out are this root key's fingerprint."""
+    return fingerprints_match(typed, root_key_fingerprint(root_key))

@@ -16,6 +16,8 @@ from fieldapp.domain.hlc import HLC
 from fieldapp.i18n import N_, _, format_datetime
 from fieldapp.services import sync, team
 from fieldapp.store.workspace import Workspace
+from fieldapp.sync.errors import SyncError
+from fieldapp.ui.interaction import error_text
 
 COORDINATOR = team.ROLE_COORDINATOR
 RESEARCHER = team.ROLE_RESEARCHER
@@ -88,6 +90,14 @@ def value_text(value: Any) -> str:
 Message = str | Callable[[], str]
 
 
+def problem_text(exc: BaseException) -> str:
+    """What to tell the user about a failure in the team screens: a sync error (store, roster,
+    bundle) carries its own translated message naming the problem and what to do."""
+    if isinstance(exc, SyncError):
+        return exc.message
+    return error_text(exc)
+
+
 def set_message(label: QLabel, text: Message, colour: str = "") -> None:
     """Show a message; given as a function it is shown again in the new language when the
     language changes (see :func:`refresh_message`)."""
@@ -120,6 +130,8 @@ class TeamState:
     expiry_warning: str = ""
     invitation: dict[str, str] = field(default_factory=dict)
     merged_through: dict[str, int] = field(default_factory=dict)
+    root_fingerprint: str = ""
+    holds_root_key: bool = False
 
     @property
     def is_coordinator(self) -> bool:
@@ -143,6 +155,8 @@ def load_state(ws: Workspace) -> TeamState:
     state.fingerprint = team.fingerprint(ws)
     state.store = team.store_config(ws).location
     state.enrolled = team.is_enrolled(ws)
+    state.root_fingerprint = team.root_fingerprint(ws)
+    state.holds_root_key = team.holds_root_key(ws)
     try:
         roster = team.roster(ws)
     except team.NotInTeam:  # a researcher waiting for the first roster

@@ -34,7 +34,6 @@ from fieldapp.store.conflicts import Conflict, Version
 from fieldapp.store.errors import NotFound
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.interaction import error_text
 from fieldapp.ui.team.common import (
     BAD,
     GOOD,
@@ -43,6 +42,7 @@ from fieldapp.ui.team.common import (
     clock_text,
     entity_label,
     field_label,
+    problem_text,
     refresh_message,
     set_message,
     value_text,
@@ -341,4 +341,4 @@ class ConflictsPanel(QWidget):
         self.reload()
 
     def _failed(self, exc: BaseException) -> None:
-        set_message(self.message, lambda: error_text(exc), BAD)
+        set_message(self.message, lambda: problem_text(exc), BAD)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -19,11 +21,12 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _
 from fieldapp.services import team
+from fieldapp.store.errors import FieldappError
 from fieldapp.store.workspace import Workspace
+from fieldapp.sync.errors import SyncError
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
-from fieldapp.ui.interaction import error_text
-from fieldapp.ui.team.common import BAD, refresh_message, set_message
+from fieldapp.ui.team.common import BAD, problem_text, refresh_message, set_message
 
 
 class StoreChooser(QWidget):
@@ -157,7 +160,7 @@ class _SetupDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.ok_button.setEnabled(True)
-        set_message(self.problem, lambda: error_text(exc), BAD)
+        set_message(self.problem, lambda: problem_text(exc), BAD)
 
 
 class CreateTeamDialog(_SetupDialog):
@@ -204,7 +207,9 @@ class CreateTeamDialog(_SetupDialog):
 
 
 class JoinTeamDialog(_SetupDialog):
-    """Researcher: ask to join with what the coordinator gave; the fingerprint follows."""
+    """Researcher: ask to join with what the coordinator gave. The root key's fingerprint is
+    shown as soon as the key is typed, to compare with the digits the coordinator reads out; a
+    key or team ID with a typing error is said at once. The device's fingerprint follows."""
 
     #: the fingerprint to read out to the coordinator
     joined = Signal(str)
@@ -214,7 +219,26 @@ class JoinTeamDialog(_SetupDialog):
         self.setObjectName("join_team_dialog")
         self.id_label, self.team_id = self._row("team_id")
         self.key_label, self.root_key = self._row("root_key")
+        self.root_fp_label = QLabel()
+        self.root_fp = QLabel()
+        self.root_fp.setObjectName("root_fingerprint")
+        self.root_fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(20)
+        font.setWeight(QFont.Weight.Bold)
+        self.root_fp.setFont(font)
+        self.root_fp_hint = QLabel()
+        self.root_fp_hint.setObjectName("root_fingerprint_hint")
+        self.root_fp_hint.setWordWrap(True)
+        self.root_same = QCheckBox()
+        self.root_same.setObjectName("root_fingerprint_same")
+        self.form.addRow(self.root_fp_label, self.root_fp)
+        self.form.addRow(self.root_fp_hint)
+        self.form.addRow(self.root_same)
         self.you_label, self.your_name = self._row("researcher")
+        self._root_fingerprint = ""
+        self.team_id.textChanged.connect(lambda _t: self._show_root_fingerprint())
+        self.root_key.textChanged.connect(lambda _t: self._show_root_fingerprint())
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
@@ -222,10 +246,36 @@ class JoinTeamDialog(_SetupDialog):
         self.id_label.setText(_("Team ID"))
         self.key_label.setText(_("Team root key"))
         self.root_key.setPlaceholderText(_("RW… — from your coordinator"))
+        self.root_fp_label.setText(_("Root key fingerprint"))
+        self.root_fp.setAccessibleName(self.root_fp_label.text())
+        self.root_same.setText(_("My coordinator read out these same digits"))
         self.you_label.setText(_("Your name"))
         self.your_name.setPlaceholderText(_("as the team knows you"))
         self.ok_button.setText(_("Ask to join"))
         super().retranslate_ui()
+        self._show_root_fingerprint()
+
+    def _show_root_fingerprint(self) -> None:
+        """The fingerprint of the key as typed, or what is wrong with it."""
+        team_id, key = self.team_id.text().strip(), self.root_key.text().strip()
+        self._root_fingerprint = ""
+        colour = ""
+        if not key:
+            hint = _("Type the team ID and root key: their fingerprint appears here. Ask your "
+                     "coordinator to read theirs out, and join only if the digits are the same.")
+        else:
+            try:
+                self._root_fingerprint = team.fingerprint_of_root(key, team_id)
+            except (SyncError, FieldappError) as exc:  # a typing error, said at once
+                hint, colour = problem_text(exc), BAD
+            else:
+                hint = _("Ask your coordinator to read out the root key fingerprint from their "
+                         "Team page. Join only if it is the same as these digits.")
+        self.root_fp.setText(self._root_fingerprint or "—")
+        set_message(self.root_fp_hint, hint, colour)
+        self.root_same.setEnabled(bool(self._root_fingerprint))
+        if not self._root_fingerprint:
+            self.root_same.setChecked(False)
 
     def save(self) -> None:
         team_id, key = self.team_id.text().strip(), self.root_key.text().strip()
@@ -233,16 +283,26 @@ class JoinTeamDialog(_SetupDialog):
         if not team_id or not key or not you:
             set_message(self.problem, lambda: _("Enter the team ID, the root key and your name."), BAD)
             return
+        if not self._root_fingerprint:
+            set_message(self.problem, lambda: _("The root key is not valid: copy the team ID and "
+                                                "root key again from the invitation."), BAD)
+            return
+        if not self.root_same.isChecked():
+            set_message(self.problem, lambda: _("Compare the root key fingerprint with the one "
+                                                "your coordinator reads out, then tick the box."),
+                        BAD)
+            return
         try:
             store = self.store.config()
         except ValueError as exc:
             set_message(self.problem, str(exc), BAD)
             return
         self.ok_button.setEnabled(False)
+        compared = self._root_fingerprint
 
         def work(ws: Workspace) -> str:
             return team.request_to_join(ws, team_id=team_id, root_key=key, researcher=you,
-                                        store=store)
+                                        store=store, root_fingerprint=compared)
 
         self.ctx.tasks.run(work, self._done, self._failed)
 
@@ -317,4 +377,4 @@ class RevokeDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.ok_button.setEnabled(True)
-        set_message(self.problem, lambda: error_text(exc), BAD)
+        set_message(self.problem, lambda: problem_text(exc), BAD)

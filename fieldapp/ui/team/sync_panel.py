@@ -31,7 +31,6 @@ from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import sync
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.interaction import error_text
 from fieldapp.ui.team.common import (
     BAD,
     GOOD,
@@ -39,6 +38,7 @@ from fieldapp.ui.team.common import (
     ProgressRelay,
     TeamState,
     entity_label,
+    problem_text,
     refresh_message,
     set_message,
     status_label,
@@ -270,7 +270,7 @@ class SyncPanel(QWidget):
         def failed(exc: BaseException) -> None:
             self.busy = False
             self._enable()
-            set_message(self.status, lambda: error_text(exc), BAD)
+            set_message(self.status, lambda: problem_text(exc), BAD)
 
         self.ctx.tasks.run(work, finished, failed)
 

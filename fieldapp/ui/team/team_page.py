@@ -24,14 +24,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.i18n import _, format_datetime
+from fieldapp.i18n import _, format_datetime, ngettext
 from fieldapp.services import team
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync.keys import fingerprints_match
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
-from fieldapp.ui.interaction import error_text
-from fieldapp.ui.team.common import BAD, GOOD, WARN, TeamState, refresh_message, set_message
+from fieldapp.ui.team.common import (
+    BAD,
+    GOOD,
+    WARN,
+    TeamState,
+    problem_text,
+    refresh_message,
+    set_message,
+)
 from fieldapp.ui.team.setup_dialogs import CreateTeamDialog, JoinTeamDialog, RevokeDialog
 
 
@@ -176,16 +183,32 @@ class TeamPage(QWidget):
         self.enrolment.setWordWrap(True)
         self.check_enrolment = QPushButton()
         self.check_enrolment.setObjectName("check_enrolment")
+        self.root_fp_text = QLabel()
+        self.root_fp_text.setWordWrap(True)
+        self.device_root_fp = _selectable("device_root_fingerprint")
         box = QVBoxLayout(self.device_box)
         box.addWidget(self.fp_text)
         box.addWidget(self.fingerprint)
         box.addWidget(self.enrolment)
         box.addWidget(self.check_enrolment, 0, Qt.AlignmentFlag.AlignLeft)
+        box.addWidget(self.root_fp_text)
+        box.addWidget(self.device_root_fp)
+
+        # Any member: leave the team, keeping every record.
+        self.leave_box = QGroupBox()
+        self.leave_box.setObjectName("leave_box")
+        self.leave_text = QLabel()
+        self.leave_text.setWordWrap(True)
+        self.leave_button = QPushButton()
+        self.leave_button.setObjectName("leave_team")
+        box = QVBoxLayout(self.leave_box)
+        box.addWidget(self.leave_text)
+        box.addWidget(self.leave_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         inner = QWidget()
         layout = QVBoxLayout(inner)
         for w in (self.heading, self.expiry, self.start_box, self.device_box, self.invite_box,
-                  self.requests_box, self.roster_box, self.message):
+                  self.requests_box, self.roster_box, self.message, self.leave_box):
             layout.addWidget(w)
         layout.addStretch(1)
         scroll = QScrollArea()
@@ -204,6 +227,7 @@ class TeamPage(QWidget):
         self.device_table.itemSelectionChanged.connect(self._enable)
         self.revoke_button.clicked.connect(self.revoke)
         self.check_enrolment.clicked.connect(self.refresh_enrolment)
+        self.leave_button.clicked.connect(self.leave_team)
         ctx.language.changed.connect(self.retranslate_ui)
         self.retranslate_ui()
         self.set_state(self.state)
@@ -245,6 +269,15 @@ class TeamPage(QWidget):
             "device only if their screen shows the same digits."))
         self.fingerprint.setAccessibleName(_("This device's fingerprint"))
         self.check_enrolment.setText(_("Check whether I am approved"))
+        self.root_fp_text.setText(_("The team's root key fingerprint. It must be the same as "
+                                    "the one your coordinator reads out from their Team page:"))
+        self.device_root_fp.setAccessibleName(_("Root key fingerprint"))
+        self.leave_box.setTitle(_("Leave the team"))
+        self.leave_text.setText(_(
+            "Leaving forgets the team's roster, keys and shared store. Every record stays in "
+            "this workspace, and you can join a team again (the same team without a new "
+            "approval)."))
+        self.leave_button.setText(_("Leave the team…"))
         self._show_state()
         self._fill_requests()
         self._compare()
@@ -271,6 +304,8 @@ class TeamPage(QWidget):
         for w in (self.invite_box, self.requests_box, self.roster_box):
             w.setVisible(s.is_coordinator)
         self.device_box.setVisible(s.is_researcher)
+        self.leave_box.setVisible(bool(s.role))
+        self.device_root_fp.setText(s.root_fingerprint)
         if not s.role:
             self.heading.setText(_("This workspace is not part of a team yet."))
         elif s.team_name:
@@ -344,13 +379,13 @@ class TeamPage(QWidget):
 
     def refresh_enrolment(self) -> None:
         self.ctx.tasks.run(team.refresh_roster, lambda _r: self.team_changed.emit(),
-                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
 
     # -- join requests -------------------------------------------------------------------
 
     def load_requests(self) -> None:
         self.ctx.tasks.run(team.pending_join_requests, self._requests_loaded,
-                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
 
     def _requests_loaded(self, requests: list[dict[str, Any]]) -> None:
         self.requests = requests
@@ -403,7 +438,7 @@ class TeamPage(QWidget):
             return team.approve(ws, device, typed)
 
         self.ctx.tasks.run(work, lambda _r: self._approved(request),
-                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
 
     def _approved(self, request: dict[str, Any]) -> None:
         self.typed.clear()
@@ -412,6 +447,45 @@ class TeamPage(QWidget):
         set_message(self.message, lambda: _("{name}'s device is approved. They can now send their "
                                     "work; publish to the team so they receive the shared "
                                     "records.").format(name=request["researcher"]), GOOD)
+        self.team_changed.emit()
+
+    # -- leaving -------------------------------------------------------------------------
+
+    def leave_team(self) -> None:
+        if self.state.holds_root_key:
+            text = _("This workspace holds the team's root key. After leaving, nobody can "
+                     "approve, revoke or renew devices of this team any more, unless you kept a "
+                     "copy of this workspace folder. Every record stays here. Leave the team and "
+                     "forget its root key?")
+        else:
+            text = _("Leave the team “{name}”? Every record stays in this workspace; changes "
+                     "not yet sent are sent if you join the team again.").format(
+                name=self.state.team_name or self.state.store)
+        if not self.ctx.interaction.confirm(self, _("Leave the team"), text,
+                                            ok=_("Leave the team"), destructive=True):
+            return
+        forget = self.state.holds_root_key
+
+        def work(ws: Workspace) -> int:
+            return team.leave_team(ws, forget_root_key=forget)
+
+        self.ctx.tasks.run(work, self._left,
+                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
+
+    def _left(self, unsent: int) -> None:
+        def text() -> str:
+            done = _("This workspace has left the team. Every record stays here.")
+            if unsent:
+                done += " " + ngettext(
+                    "{n} change has not reached the coordinators yet: it is sent when you "
+                    "join the team again.",
+                    "{n} changes have not reached the coordinators yet: they are sent when you "
+                    "join the team again.", unsent).format(n=unsent)
+            return done
+
+        self.requests = []
+        self._fill_requests()
+        set_message(self.message, text, GOOD)
         self.team_changed.emit()
 
     # -- revoking ------------------------------------------------------------------------

@@ -82,6 +82,8 @@ def test_team_workflow_through_the_screens(qtbot: Any, unlocked: MainWindow,
     assert isinstance(join, JoinTeamDialog)
     join.team_id.setText(team_id)
     join.root_key.setText(root_key)
+    assert join.root_fp.text() == c_area.team.root_fp.text()  # read out by phone: the same
+    join.root_same.setChecked(True)
     type_text(qtbot, join.your_name, "李研究员")
     join.store.folder.setText(str(shared))
     join.ok_button.click()

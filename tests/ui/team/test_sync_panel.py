@@ -87,7 +87,7 @@ def test_the_store_unplugged_is_said_in_the_panel(coordinator: MainWindow, store
     store_dir.rename(tmp_path / "unplugged")
     panel = area_of(coordinator).sync
     panel.collect_button.click()
-    assert panel.status.text()
+    assert "is not there (is the drive connected?)" in panel.status.text()
     assert not panel.busy and panel.collect_button.isEnabled()
 
 

@@ -48,10 +48,10 @@ def test_team_over_webdav_from_the_command_line(tmp_path: Path) -> None:
         fa("team", "create", coord, "--name", "福利外包研究", "--store", dav.url, "--user", USER)
         invite = json.loads(fa("team", "invite", coord).stdout)
         out = fa("team", "join", alice, "--team-id", invite["team_id"], "--root-key",
-                 invite["root_key"], "--name", "Alice", "--store", dav.url,
-                 "--user", USER).stdout
+                 invite["root_key"], "--root-fingerprint", invite["root_fingerprint"],
+                 "--name", "Alice", "--store", dav.url, "--user", USER).stdout
         fingerprint = out.strip().splitlines()[-1].strip()
-        (request,) = json.loads(fa("team", "requests", coord).stdout)
+        (request,) = json.loads(fa("team", "requests", coord, "--json").stdout)
         assert request["fingerprint"] == fingerprint
         wrong = fa("team", "approve", coord, request["device_id"], "--fingerprint",
                    "0000 0000 0000 0000 0000 0000", check=False)
@@ -64,8 +64,8 @@ def test_team_over_webdav_from_the_command_line(tmp_path: Path) -> None:
                                                                    "participant": 1}
         sent = fa("sync", "send", alice).stdout
         assert "Sent 2 changes" in sent
-        collected = fa("sync", "collect", coord).stdout
-        assert collected.startswith("merged")
+        collected = json.loads(fa("sync", "collect", coord, "--json").stdout)
+        assert [b["status"] for b in collected] == ["merged"]
         listed = json.loads(fa("record", "list", coord, "interview").stdout)
         assert [i["code"] for i in listed] == ["KM-HIV-I001"]
         assert "Nothing to send" in fa("sync", "send", alice).stdout
@@ -77,7 +77,8 @@ def test_team_over_webdav_from_the_command_line(tmp_path: Path) -> None:
         bob = str(tmp_path / "bob")
         fa("init", bob)
         bad = fa("team", "join", bob, "--team-id", invite["team_id"], "--root-key",
-                 invite["root_key"], "--name", "Bob", "--store", dav.url, "--user", USER,
+                 invite["root_key"], "--root-fingerprint", invite["root_fingerprint"],
+                 "--name", "Bob", "--store", dav.url, "--user", USER,
                  env={"FIELDAPP_STORE_PASSWORD": "wrong"}, check=False)
         assert bad.returncode == 1 and "Traceback" not in bad.stderr
         assert bad.stderr.startswith("error: ")
@@ -96,8 +97,9 @@ def test_the_age_tool_reads_what_we_send(tmp_path: Path) -> None:
     fa("team", "create", coord, "--name", "Team", "--store", str(store))
     invite = json.loads(fa("team", "invite", coord).stdout)
     fp = fa("team", "join", alice, "--team-id", invite["team_id"], "--root-key",
-            invite["root_key"], "--name", "Alice", "--store", str(store)).stdout
-    (request,) = json.loads(fa("team", "requests", coord).stdout)
+            invite["root_key"], "--root-fingerprint", invite["root_fingerprint"],
+            "--name", "Alice", "--store", str(store)).stdout
+    (request,) = json.loads(fa("team", "requests", coord, "--json").stdout)
     fa("team", "approve", coord, request["device_id"], "--fingerprint",
        fp.strip().splitlines()[-1])
     fa("record", "create", alice, "note", "--set", "body=只有协调员能读到")
