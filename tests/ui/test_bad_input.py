@@ -73,8 +73,7 @@ def test_removed_usb_stick_keeps_text_and_retries(
         return real(ws, note_id, body)
 
     monkeypatch.setattr(records, "save_note_body", flaky)
-    monkeypatch.setattr(note, "retry", note.retry)
-    note.retry.setInterval(100)
+    note.autosave.retry.setInterval(100)
     note.edit.appendPlainText("and after")
     note.save_now()
     assert "cannot be reached" in note.status.text()
