@@ -4,8 +4,8 @@ What a researcher types is written to the workspace:
 
 * about a second after typing pauses (:data:`PAUSE_MS`);
 * while typing goes on, at most :data:`MAX_WAIT_MS` after the first change that is not saved
-  yet — a steady typist (a key every half second) never waits for a pause, and a crash or a
-  dead battery loses at most the last second and a half;
+  yet — a steady typist (a key every half second) never waits for a pause: saves come at
+  least every two seconds, and a crash or a dead battery loses at most the last second or so;
 * at once, before the workspace is locked (Ctrl+L, the idle lock, opening another workspace)
   and before the app exits (closing the window, Quit, the end of the desktop session).
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 #: Save this long after the last change.
 PAUSE_MS = 1000
 #: While changes keep coming, save at the latest this long after the first unsaved one.
-MAX_WAIT_MS = 1500
+MAX_WAIT_MS = 1200
 #: After the storage was unreachable (a pulled USB stick), try again this often.
 RETRY_MS = 3000
 

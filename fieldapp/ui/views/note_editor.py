@@ -1,5 +1,5 @@
 """One note of an interview: plain text that saves itself as it is typed (see
-:mod:`fieldapp.ui.autosave`: a second after a pause, at the latest 1.5 s after a change while
+:mod:`fieldapp.ui.autosave`: a second after a pause, at the latest 1.2 s after a change while
 typing goes on, and before the workspace locks or the app exits).
 
 Codings are drawn as highlights. Their cursors move with the text as it is edited, and their new
