@@ -19,9 +19,11 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from fieldapp import i18n
 from fieldapp.services import records, session, surveys
+from fieldapp.store.errors import StorageUnavailable
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.app import make_window
 from fieldapp.ui.context import AppContext, build_context
+from fieldapp.ui.interaction import error_text
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.session import State
 from fieldapp.ui.settings import Settings
@@ -263,3 +265,40 @@ def test_steady_typing_is_saved_at_least_every_two_seconds(
     held: list[str] = []
     ctx.tasks.run(saved_text, held.append)
     assert [h.rstrip() for h in held] == [text.rstrip()]
+
+
+# -- a save that fails at the last moment ----------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_closing_when_the_last_save_fails_keeps_the_window_and_the_text(
+        qtbot: Any, unlocked: MainWindow, workspace_path: Path, tmp_path: Path,
+        interaction: ScriptedInteraction, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    unlocked.ctx.language.set_language(lang)
+    widget, saved_text = open_note(unlocked, tmp_path)
+    real = records.save_note_body
+    unplugged = [True]
+
+    def flaky(ws: Workspace, note_id: str, body: str) -> Any:
+        if unplugged[0]:
+            raise StorageUnavailable("disk I/O error")
+        return real(ws, note_id, body)
+
+    monkeypatch.setattr(records, "save_note_body", flaky)
+    type_text(qtbot, widget, "saved first")
+    unlocked.workspace.interviews.editor.current_note().save_now()  # creates the note
+    type_text(qtbot, widget, ", then the stick was pulled")
+    assert not unlocked.close()
+    assert unlocked.isVisible() and unlocked.session.state is State.UNLOCKED
+    note = unlocked.workspace.interviews.editor.current_note()
+    assert note.edit.toPlainText() == "saved first, then the stick was pulled"
+    title, text = [(t, x) for kind, t, x in interaction.shown if kind == "warn"][-1]
+    reason = error_text(StorageUnavailable("disk I/O error"))
+    assert title == i18n._("fieldapp stays open")
+    assert text == i18n._(
+        "What you typed last could not be saved: {reason}\n\nCopy it somewhere safe, "
+        "or fix the problem and close fieldapp again.").format(reason=reason)
+    if lang == "zh_CN":
+        assert "无法访问工作区所在的存储" in text  # the reason, in the researcher's language
+    unplugged[0] = False
+    assert unlocked.close()
+    assert read(workspace_path, saved_text) == "saved first, then the stick was pulled"
