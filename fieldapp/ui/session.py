@@ -69,6 +69,8 @@ class SessionController(QObject):
         self._set_state(State.NONE)
 
     def request_create(self) -> None:
+        if self.state is State.UNLOCKED:
+            self.lock()  # the new workspace replaces this one on the worker: save, drop the key
         dialog = CreateWorkspaceDialog(self.ctx, self.window)
         dialog.created.connect(self._created)
         self._show(dialog)

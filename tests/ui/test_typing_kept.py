@@ -143,8 +143,13 @@ def quit_action(qtbot: Any, window: MainWindow) -> None:
     assert not window.isVisible()
 
 
+def new_workspace(qtbot: Any, window: MainWindow) -> None:
+    window.act_new.trigger()  # another workspace will replace this one on the worker
+    assert window.session.state is State.LOCKED
+
+
 CLOSES = {"Ctrl+L": ctrl_l, "idle lock": idle_lock, "close window": close_window,
-          "Quit": quit_action}
+          "Quit": quit_action, "new workspace": new_workspace}
 
 
 @pytest.mark.parametrize("close", CLOSES, ids=list(CLOSES))
