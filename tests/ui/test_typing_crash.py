@@ -102,7 +102,7 @@ def test_sigkill_during_steady_typing_loses_at_most_two_seconds(workspace: Path)
     for run in range(KILLS):
         child = Child(workspace, seed + run)
         child.wait_for("typed ")
-        time.sleep(rng.uniform(3.0, 8.0))  # a random moment of steady typing
+        time.sleep(rng.uniform(2.5, 6.0))  # a random moment of steady typing
         killed_at = time.monotonic()
         os.kill(child.proc.pid, signal.SIGKILL)
         code, _err = child.finish()
@@ -120,7 +120,7 @@ def test_sigkill_during_steady_typing_loses_at_most_two_seconds(workspace: Path)
         body = new[0] if new else ""
         assert TEXT.startswith(body), "what was saved is not what was typed"
         typed = max(child.typed)
-        assert typed >= 5 and child.typed[typed] - child.typed[1] >= 2.5
+        assert typed >= 3 and child.typed[typed] - child.typed[1] >= 1.5  # steady typing
         first_lost = child.typed.get(len(body) + 1)  # None: nothing typed was lost
         loss = 0.0 if first_lost is None else killed_at - first_lost
         losses.append(loss)
