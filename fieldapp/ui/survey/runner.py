@@ -220,9 +220,11 @@ class FormRunner(QWidget):
 
     def _changed(self) -> None:
         self._refresh()
-        if self.state is not None and self.state.to_dict() != self._saved_data:
+        data = self.state.to_dict() if self.state is not None else self._saved_data
+        if data != self._saved_data:
             self._save_state = "editing"
-            self.autosave.changed()
+        if data != self._saved_data or data != self._sent_data:
+            self.autosave.changed()  # (also an answer taken back while its save was queued)
         self._update_status()
 
     def _refresh(self) -> None:
