@@ -8,11 +8,13 @@ the input method does not switch to Chinese. ``FIELDAPP_HOME`` moves the data an
 from __future__ import annotations
 
 import argparse
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication
 
 from fieldapp import i18n
@@ -42,6 +44,32 @@ def make_window(ctx: AppContext) -> MainWindow:
     return MainWindow(ctx)
 
 
+def close_on_termination(window: MainWindow) -> None:
+    """SIGTERM (the desktop session ending, a system shutdown, ``kill``) and SIGHUP (the
+    terminal closed) close the window as Quit does, so what was typed is saved first.
+
+    Python runs a signal handler only when it next gets control; Qt's event loop may sleep in
+    C++ for long. A socket written on each signal (``signal.set_wakeup_fd``) wakes it."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+
+    def drain() -> None:
+        try:
+            reader.recv(512)
+        except OSError:
+            pass
+
+    notifier.activated.connect(drain)
+    notifier.sockets = (reader, writer)  # type: ignore[attr-defined]  # live as the window
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, lambda _n, _f: window.close())
+
+
 def ensure_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
@@ -68,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = build_context()
     i18n.set_language(args.language or initial_language(ctx))
     window = make_window(ctx)
+    close_on_termination(window)
     window.show()
     window.session.start(args.workspace)
     # Load the database and cryptography code on the worker while the researcher types the

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
+from fieldapp.ui.autosave import EditorRegistry
 from fieldapp.ui.clipboard import SecretClipboard
 from fieldapp.ui.interaction import Interaction
 from fieldapp.ui.language import LanguageBus
@@ -30,6 +31,8 @@ class AppContext:
     language: LanguageBus
     data: DataBus
     clipboard: SecretClipboard
+    #: every editor that saves by itself; flushed before the workspace locks or the app exits
+    editors: EditorRegistry = field(default_factory=EditorRegistry)
 
 
 def build_context(*, synchronous: bool = False, settings: Settings | None = None,

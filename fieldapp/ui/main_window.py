@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 from fieldapp.i18n import _, ngettext
 from fieldapp.ui import settings as keys
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.interaction import error_text
 from fieldapp.ui.progress import ProgressWatcher
 from fieldapp.ui.session import SessionController, State
 from fieldapp.ui.team.menu import TeamMenu
@@ -249,6 +250,15 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        problem = self.session.save_before_exit()
+        if problem is not None:
+            # Closing now would lose what is on screen: stay open and say why.
+            event.ignore()
+            self.ctx.interaction.warn(self, _("fieldapp stays open"), _(
+                "What you typed last could not be saved: {reason}\n\nCopy it somewhere safe, "
+                "or fix the problem and close fieldapp again.").format(
+                    reason=error_text(problem)))
+            return
         self.ctx.settings.set(keys.WINDOW_GEOMETRY,
                               bytes(self.saveGeometry().toBase64().data()).decode("ascii"))
         self.session.shutdown()

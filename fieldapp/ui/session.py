@@ -28,7 +28,8 @@ class State(enum.Enum):
 
 class SessionController(QObject):
     state_changed = Signal(object)
-    #: emitted before the workspace closes: editors queue their last save
+    #: emitted before the workspace closes (views remember where the researcher was); every
+    #: editor's unsaved typing is then queued by the editor registry, ahead of the close
     about_to_lock = Signal()
     #: an unlock is under way on the worker
     unlock_started = Signal()
@@ -43,8 +44,12 @@ class SessionController(QObject):
         self.idle = IdleWatcher(ctx.settings.get(keys.IDLE_LOCK_MINUTES), self)
         self.idle.idle.connect(self.lock)
         app = QApplication.instance()
-        if app is not None:
+        if isinstance(app, QApplication):
             app.installEventFilter(self.idle)
+            # Quitting without the window's close (the application menu on macOS, a quit
+            # from elsewhere) and the desktop session ending save what was typed too.
+            app.aboutToQuit.connect(self.shutdown)
+            app.commitDataRequest.connect(self._commit_data)
 
     # -- entry points --------------------------------------------------------------------
 
@@ -64,6 +69,8 @@ class SessionController(QObject):
         self._set_state(State.NONE)
 
     def request_create(self) -> None:
+        if self.state is State.UNLOCKED:
+            self.lock()  # the new workspace replaces this one on the worker: save, drop the key
         dialog = CreateWorkspaceDialog(self.ctx, self.window)
         dialog.created.connect(self._created)
         self._show(dialog)
@@ -107,15 +114,32 @@ class SessionController(QObject):
             return
         self.idle.stop()
         self.about_to_lock.emit()
+        # Queued before the close: the worker writes every editor's last words, then drops
+        # the key. The views are cleared at once and hold no plain text after this call.
+        self.ctx.editors.flush_all()
         self.ctx.tasks.close_workspace()
         self.ctx.clipboard.clear()
         self.ctx.data.cleared.emit()
         self._set_state(State.LOCKED)
         self.request_unlock()
 
+    def save_before_exit(self) -> BaseException | None:
+        """Write every editor's unsaved typing now and wait until the worker has; returns
+        why a save failed, if one did (the workspace stays open and the text on screen)."""
+        if self.state is not State.UNLOCKED:
+            return None
+        saves = self.ctx.editors.flush_all()
+        if saves:
+            self.ctx.tasks.wait_idle(timeout=None)
+        return next((task.error for task in saves if task.error is not None), None)
+
+    def _commit_data(self, _manager: object) -> None:
+        self.save_before_exit()  # the session manager may still cancel the logout
+
     def shutdown(self) -> None:
         if self.state is State.UNLOCKED:
             self.about_to_lock.emit()
+            self.ctx.editors.flush_all()  # queued before the close in tasks.shutdown()
         self.idle.stop()
         self.ctx.tasks.shutdown()
         self.state = State.NONE

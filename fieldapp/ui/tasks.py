@@ -129,8 +129,9 @@ class DbWorker(QObject):
         """Whether a workspace is open (a hint for the UI; the worker is the authority)."""
         return self._ws is not None
 
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Block until queued work has run (tests and shutdown only: it processes no events)."""
+    def wait_idle(self, timeout: float | None = 10.0) -> None:
+        """Block until queued work has run (tests, and saving before the app exits: it
+        processes no events; ``None`` waits as long as that takes)."""
         if self._executor is None:
             return
         self._executor.submit(lambda: None).result(timeout)

@@ -170,7 +170,7 @@ def _bench_in_process(workspace: Path, scale: float) -> None:
                 QTest.keyClick(edit, Qt.Key.Key_A if i % 5 else Qt.Key.Key_Space)
                 edit.viewport().repaint()
                 samples.append(time.perf_counter() - t0)
-            note.timer.stop()
+            note.autosave.cancel()
             return samples
 
         keys = scaled(300, scale, minimum=20)

@@ -3,8 +3,8 @@
 Every answer goes through the response's :class:`~fieldapp.survey.FormState` (the survey
 engine), so skip logic hides and clears, calculations and cascades follow, and constraint and
 required messages appear at the question in the current language. The response is saved as a
-draft about a second after changes pause (on the database worker, through
-``services.surveys.save_draft``); "Complete" checks the whole form and lists what needs
+draft as it is answered (on the database worker, through ``services.surveys.save_draft``, with
+the timing of :mod:`fieldapp.ui.autosave`); "Complete" checks the whole form and lists what needs
 attention, each entry jumping to its question.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -30,12 +30,11 @@ from fieldapp.services import surveys
 from fieldapp.store.errors import StorageUnavailable
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import AnswerError, FormState, Instrument, Issue
+from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.survey.pages import FormLayout
 
-AUTOSAVE_MS = 1000
-RETRY_MS = 3000
 ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -54,10 +53,9 @@ class FormRunner(QWidget):
         self.link_text = ""
         self.status = "draft"
         self.show_required = False
-        self._saved_data: dict[str, Any] = {}
+        self._saved_data: dict[str, Any] = {}  # what the workspace holds
+        self._sent_data: dict[str, Any] = {}   # what the last queued save holds
         self._save_state = "idle"
-        self._in_flight = False
-        self._again = False
         self._error: BaseException | None = None
 
         self.back = QPushButton()
@@ -125,14 +123,7 @@ class FormRunner(QWidget):
         layout.addLayout(header)
         layout.addWidget(splitter, 1)
 
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(AUTOSAVE_MS)
-        self.timer.timeout.connect(self.save_now)
-        self.retry = QTimer(self)
-        self.retry.setSingleShot(True)
-        self.retry.setInterval(RETRY_MS)
-        self.retry.timeout.connect(self.save_now)
+        self.autosave = Autosaver(ctx, self, self._save_job)
         self.back.clicked.connect(self._back)
         self.page_list.currentRowChanged.connect(self._page_chosen)
         self.prev_button.clicked.connect(lambda: self.step(-1))
@@ -148,13 +139,14 @@ class FormRunner(QWidget):
 
     def load(self, response: dict[str, Any], instrument: Instrument, link_text: str = "") -> None:
         """Show ``response`` (a record) of ``instrument`` for answering."""
+        self.autosave.flush()  # the answers given to the response shown until now
         self.clear()
         self.response_id = str(response["id"])
         self.status = str(response.get("status") or surveys.DRAFT)
         self.link_text = link_text
         self.state = FormState(instrument, response.get("data") or {},
                                self.ctx.language.current())
-        self._saved_data = self.state.to_dict()
+        self._saved_data = self._sent_data = self.state.to_dict()
         self.form = FormLayout(self.state, self._answered, self._add_instance,
                                self._remove_instance)
         self.form.build()
@@ -167,15 +159,13 @@ class FormRunner(QWidget):
 
     def clear(self) -> None:
         """Forget the response (the workspace was locked, or another response opens)."""
-        self.timer.stop()
-        self.retry.stop()
+        self.autosave.cancel()
         self.response_id = None
         self.state = None
         self.form = None
         self.show_required = False
         self._save_state = "idle"
         self._error = None
-        self._again = False
         self.page_list.clear()
         while (page := self.stack.widget(0)) is not None:
             self.stack.removeWidget(page)
@@ -230,9 +220,11 @@ class FormRunner(QWidget):
 
     def _changed(self) -> None:
         self._refresh()
-        if self.state is not None and self.state.to_dict() != self._saved_data:
+        data = self.state.to_dict() if self.state is not None else self._saved_data
+        if data != self._saved_data:
             self._save_state = "editing"
-            self.timer.start()
+        if data != self._saved_data or data != self._sent_data:
+            self.autosave.changed()  # (also an answer taken back while its save was queued)
         self._update_status()
 
     def _refresh(self) -> None:
@@ -333,49 +325,48 @@ class FormRunner(QWidget):
 
     def save_now(self) -> None:
         """Queue a draft save of the answers (if they changed) on the worker."""
-        self.timer.stop()
-        if self.state is None or self.response_id is None or not self.dirty:
-            return
-        if self._in_flight:
-            self._again = True
-            return
-        self._in_flight = True
+        self.autosave.save_now()
+
+    def _save_job(self) -> SaveJob | None:
+        if self.state is None or self.response_id is None:
+            return None
         rid, data = self.response_id, self.state.to_dict()
+        if data == self._sent_data:
+            return None
+        self._sent_data = data
 
         def work(ws: Workspace) -> None:
             surveys.save_draft(ws, rid, data)
 
         self._save_state = "saving"
         self._update_status()
-        self.ctx.tasks.run(work, lambda _r: self._saved(rid, data), self._failed)
+        return SaveJob(work, lambda _r: self._saved(rid, data),
+                       lambda exc: self._failed(exc, rid))
 
     def _saved(self, rid: str, data: dict[str, Any]) -> None:
-        self._in_flight = False
-        self._error = None
         if rid != self.response_id:
             return
+        self._error = None
         self._saved_data = data
         if self.status == surveys.COMPLETE:
             self.status = surveys.DRAFT  # an edit after completing makes it a draft again
             self.ctx.data.changed.emit("response")
-        if self._again or self.dirty:
-            self._again = False
+        if self.dirty or self.autosave.in_flight:
             self._save_state = "editing"
-            self.timer.start()
         else:
             self._save_state = "saved"
         self._update_status()
         self.saved.emit(rid)
 
-    def _failed(self, exc: BaseException) -> None:
-        self._in_flight = False
-        self._again = False
+    def _failed(self, exc: BaseException, rid: str | None = None) -> None:
+        if rid is not None and rid != self.response_id:
+            self.ctx.interaction.error(self, exc)  # answers of a response no longer shown
+            return
+        self._sent_data = self._saved_data  # so the next save sends the answers again
         self._error = exc
         self._save_state = "error"
         self._update_status()
-        if isinstance(exc, StorageUnavailable):
-            self.retry.start()
-        else:
+        if not isinstance(exc, StorageUnavailable):  # that one is retried by the autosaver
             self.ctx.interaction.error(self, exc)
 
     def complete(self) -> None:
@@ -388,8 +379,9 @@ class FormRunner(QWidget):
         if issues:
             self.jump_to(issues[0].address)
             return
-        self.timer.stop()
+        self.autosave.cancel()
         rid, data = self.response_id, self.state.to_dict()
+        self._sent_data = data
         snapshot = FormState(self.state.instrument, data, self.state.language,
                              program=self.state.program)
 
@@ -411,10 +403,11 @@ class FormRunner(QWidget):
         self.completed.emit(rid)
         if self.dirty:
             self._save_state = "editing"
-            self.timer.start()
+            self.autosave.changed()
 
     def _complete_failed(self, exc: BaseException) -> None:
         if isinstance(exc, surveys.ResponseIncomplete) and self.state is not None:
+            self._sent_data = self._saved_data
             self._save_state = "idle"
             self._show_issues(self.state.validate_all())
             self._update_status()

@@ -161,8 +161,9 @@ class SurveysView(QWidget):
         self._update_count()
 
     def flush(self) -> None:
-        """Queue the runner's pending draft save now (before the workspace closes)."""
-        self.runner.save_now()
+        """Queue the runner's unsaved answers now (the session's editor registry does this
+        for every editor before the workspace locks or the app exits)."""
+        self.runner.autosave.flush()
 
     # -- filters -------------------------------------------------------------------------
 

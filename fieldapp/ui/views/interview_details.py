@@ -1,11 +1,12 @@
-"""An interview's details (code, date, site, participants …), saved ~1 s after a change."""
+"""An interview's details (code, date, site, participants …), saved as they are typed
+(:mod:`fieldapp.ui.autosave`)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, pick
 from fieldapp.services import records
 from fieldapp.store.workspace import Workspace
+from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.labels import choices
 
@@ -76,10 +78,7 @@ class InterviewDetails(QWidget):
             self.widgets[name] = widget
             self.labels[name] = label
             form.addRow(label, widget)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(1000)
-        self.timer.timeout.connect(self.save_now)
+        self.autosave = Autosaver(ctx, self, self._save_job)
         self.setEnabled(False)
         ctx.language.changed.connect(self.retranslate_ui)
         self.retranslate_ui()
@@ -121,7 +120,8 @@ class InterviewDetails(QWidget):
 
     def load(self, interview: dict[str, Any], organisations: list[dict[str, Any]],
              participants: list[dict[str, Any]], sites: list[str], sectors: list[str]) -> None:
-        self.timer.stop()
+        self.autosave.flush()  # what was typed into the interview shown until now
+        self.autosave.cancel()
         self._loading = True
         self.interview_id = interview["id"]
         for name in TEXT_FIELDS:
@@ -165,7 +165,7 @@ class InterviewDetails(QWidget):
         self.setEnabled(True)
 
     def clear(self) -> None:
-        self.timer.stop()
+        self.autosave.cancel()
         self._loading = True
         self.interview_id = None
         for w in self.widgets.values():
@@ -210,26 +210,29 @@ class InterviewDetails(QWidget):
 
     def _changed(self, *_args: object) -> None:
         if not self._loading and self.interview_id is not None:
-            self.timer.start()
+            self.autosave.changed()
 
     def save_now(self) -> None:
-        self.timer.stop()
+        self.autosave.save_now()
+
+    def _save_job(self) -> SaveJob | None:
         if self.interview_id is None:
-            return
+            return None
         values = self.values()
         changes = {k: v for k, v in values.items() if self._last.get(k) != v}
         if not changes:
-            return
+            return None
         interview_id = self.interview_id
         self._last = values
 
         def work(ws: Workspace) -> None:
             records.update(ws, "interview", interview_id, changes)
 
-        self.ctx.tasks.run(work, lambda _r: self.saved.emit(interview_id, changes),
-                           lambda exc: self._failed(exc, changes))
+        return SaveJob(work, lambda _r: self.saved.emit(interview_id, changes),
+                       lambda exc: self._failed(exc, interview_id, changes))
 
-    def _failed(self, exc: BaseException, changes: dict[str, Any]) -> None:
-        for key in changes:
-            self._last.pop(key, None)  # so the next change saves them again
+    def _failed(self, exc: BaseException, interview_id: str, changes: dict[str, Any]) -> None:
+        if interview_id == self.interview_id:
+            for key in changes:
+                self._last.pop(key, None)  # so the next change saves them again
         self.ctx.interaction.error(self, exc)

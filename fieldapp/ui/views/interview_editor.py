@@ -125,10 +125,10 @@ class InterviewEditor(QWidget):
         self._update_heading()
 
     def flush(self) -> None:
-        """Queue saves of anything typed but not yet saved."""
-        self.details.save_now()
+        """Queue saves of anything typed but not yet saved (before another interview opens)."""
+        self.details.autosave.flush()
         for editor in self.notes.values():
-            editor.save_now()
+            editor.autosave.flush()
 
     def _details_saved(self, _interview_id: str, changes: dict[str, Any]) -> None:
         if "code" in changes or "title" in changes:

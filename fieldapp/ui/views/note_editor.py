@@ -1,4 +1,6 @@
-"""One note of an interview: plain text that saves itself ~1 s after typing pauses.
+"""One note of an interview: plain text that saves itself as it is typed (see
+:mod:`fieldapp.ui.autosave`: a second after a pause, at the latest 1.2 s after a change while
+typing goes on, and before the workspace locks or the app exits).
 
 Codings are drawn as highlights. Their cursors move with the text as it is edited, and their new
 offsets are saved with the text, so a highlight stays on its passage.
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
@@ -18,11 +20,10 @@ from fieldapp.services import records
 from fieldapp.store.errors import StorageUnavailable
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui import textpos
+from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 
-AUTOSAVE_MS = 1000
-RETRY_MS = 3000
 #: Pastes longer than this are refused with a message rather than freezing the editor.
 MAX_PASTE_CHARS = 2_000_000
 
@@ -42,6 +43,14 @@ class PlainTextEdit(QPlainTextEdit):
             return
         self.textCursor().insertText(text.replace("\r\n", "\n").replace("\r", "\n"))
         self.ensureCursorVisible()
+
+
+class NoteRef:
+    """The id of the note being edited, filled in on the worker by the save that creates it,
+    so a save queued right behind that one (a flush) updates the same note."""
+
+    def __init__(self, note_id: str | None) -> None:
+        self.id = note_id
 
 
 @dataclass
@@ -68,9 +77,9 @@ class NoteEditor(QWidget):
         self.interview_id: str | None = None
         self.note_id: str | None = None
         self.highlights: list[Highlight] = []
-        self._saved_text = ""
-        self._in_flight = False
-        self._again = False
+        self._saved_text = ""   # what the workspace holds
+        self._sent_text = ""    # what the last queued save holds
+        self._ref = NoteRef(None)
         self._error: BaseException | None = None
         self.edit = PlainTextEdit()
         self.edit.setObjectName(f"note_edit_{kind}")
@@ -90,14 +99,7 @@ class NoteEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
         layout.addLayout(row)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(AUTOSAVE_MS)
-        self.timer.timeout.connect(self.save_now)
-        self.retry = QTimer(self)
-        self.retry.setSingleShot(True)
-        self.retry.setInterval(RETRY_MS)
-        self.retry.timeout.connect(self.save_now)
+        self.autosave = Autosaver(ctx, self, self._save_job)
         self.edit.textChanged.connect(self._typed)
         self.edit.selectionChanged.connect(self.selection_changed)
         self.edit.paste_refused.connect(self._paste_refused)
@@ -110,12 +112,13 @@ class NoteEditor(QWidget):
 
     def load(self, interview_id: str, note: dict[str, Any] | None,
              codings: list[dict[str, Any]], colours: dict[str, str]) -> None:
-        self.timer.stop()
-        self.retry.stop()
+        self.autosave.flush()  # what was typed into the note shown until now
+        self.autosave.cancel()
         self.interview_id = interview_id
         self.note_id = note["id"] if note else None
+        self._ref = NoteRef(self.note_id)
         text = (note or {}).get("body") or ""
-        self._saved_text = text
+        self._saved_text = self._sent_text = text
         self._error = None
         self.edit.blockSignals(True)
         self.edit.setPlainText(text)
@@ -140,9 +143,9 @@ class NoteEditor(QWidget):
 
     def clear(self) -> None:
         """Forget the note (the workspace was locked or the interview closed)."""
-        self.timer.stop()
-        self.retry.stop()
+        self.autosave.cancel()
         self.interview_id = self.note_id = None
+        self._ref = NoteRef(None)
         self.highlights = []
         self.edit.blockSignals(True)
         self.edit.clear()
@@ -150,7 +153,7 @@ class NoteEditor(QWidget):
         self.edit.blockSignals(False)
         self.edit.setExtraSelections([])
         self.edit.setEnabled(False)
-        self._saved_text = ""
+        self._saved_text = self._sent_text = ""
         self._state = "idle"
         self._update_count()
         self.retranslate_ui()
@@ -199,43 +202,43 @@ class NoteEditor(QWidget):
         if self.interview_id is None:
             return
         self._update_count()
-        self.timer.start()
+        self.autosave.changed()
         if self._state != "editing":
             self._state = "editing"
             self._show_status()
 
     def save_now(self) -> None:
         """Queue a save of the current text (if it changed) on the worker."""
-        self.timer.stop()
+        self.autosave.save_now()
+
+    def _save_job(self) -> SaveJob | None:
+        """The save of what the editor shows, if the workspace does not hold it yet."""
         if self.interview_id is None:
-            return
-        if not self.dirty:
-            if self._state == "editing" and not self._in_flight:
+            return None
+        text = self.edit.toPlainText()
+        if text == self._sent_text:
+            if self._state == "editing" and not self.dirty and not self.autosave.in_flight:
                 self._state = "saved"  # typed and undone: what is saved is what is shown
                 self.retranslate_ui()
-            return
-        if self._in_flight:
-            self._again = True
-            return
-        self._in_flight = True
-        interview_id, note_id, kind = self.interview_id, self.note_id, self.kind
-        text = self.edit.toPlainText()
+            return None
+        interview_id, kind, ref = self.interview_id, self.kind, self._ref
         moved = self._moved_codings(text)
 
         def work(ws: Workspace) -> str:
-            nid = note_id
-            if nid is None:
-                nid = records.add_note(ws, interview_id, kind=kind, body=text)
+            if ref.id is None:
+                ref.id = records.add_note(ws, interview_id, kind=kind, body=text)
             else:
-                records.save_note_body(ws, nid, text)
+                records.save_note_body(ws, ref.id, text)
                 for coding_id, start, end in moved:
                     records.update(ws, "coding", coding_id,
                                    {"start_offset": start, "end_offset": end})
-            return nid
+            return ref.id
 
+        self._sent_text = text
         self._state = "saving"
         self.retranslate_ui()
-        self.ctx.tasks.run(work, lambda nid: self._saved(nid, text, moved), self._failed)
+        return SaveJob(work, lambda nid: self._saved(ref, nid, text, moved),
+                       lambda exc: self._failed(ref, exc))
 
     def _moved_codings(self, text: str) -> list[tuple[str, int, int]]:
         moved = []
@@ -246,35 +249,35 @@ class NoteEditor(QWidget):
                 moved.append((h.coding_id, start, end))
         return moved
 
-    def _saved(self, note_id: str, text: str, moved: list[tuple[str, int, int]]) -> None:
-        self._in_flight = False
+    def _saved(self, ref: NoteRef, note_id: str, text: str,
+               moved: list[tuple[str, int, int]]) -> None:
+        if ref is not self._ref:
+            return  # the editor shows another note now (or none: locked)
         self._error = None
-        if self.interview_id is None:
-            return
         self.note_id = note_id
         self._saved_text = text
         spans = {cid: (s, e) for cid, s, e in moved}
         for h in self.highlights:
             if h.coding_id in spans:
                 h.start, h.end = spans[h.coding_id]
-        if self._again or self.dirty:
-            self._again = False
-            self.timer.start()
+        if self.dirty or self.autosave.in_flight:
             self._state = "editing"
         else:
             self._state = "saved"
         self.retranslate_ui()
         self.saved.emit(note_id)
 
-    def _failed(self, exc: BaseException) -> None:
-        self._in_flight = False
-        self._again = False
+    def _failed(self, ref: NoteRef, exc: BaseException) -> None:
+        if ref is not self._ref:
+            # The last words of a note no longer shown (the interview changed, or the
+            # workspace locked): say so, as nothing on screen will.
+            self.ctx.interaction.error(self, exc)
+            return
+        self._sent_text = self._saved_text  # so the next save sends the text again
         self._error = exc
         self._state = "error"
         self.retranslate_ui()
-        if isinstance(exc, StorageUnavailable):
-            self.retry.start()  # the text stays in the editor; try again shortly
-        else:
+        if not isinstance(exc, StorageUnavailable):  # that one is retried by the autosaver
             self.ctx.interaction.error(self, exc)
 
     def _paste_refused(self, length: int) -> None:
