@@ -31,6 +31,9 @@ from fieldapp.ui.app import close_on_termination, ensure_app, make_window
 from fieldapp.ui.context import build_context
 from fieldapp.ui.dialogs.unlock import UnlockDialog
 from fieldapp.ui.session import State
+from tests.kdf import allow_weak_kdf
+
+allow_weak_kdf()  # the workspace was made with the test suite's Argon2id, in this process only
 
 KEY_MS = (400, 700)
 
