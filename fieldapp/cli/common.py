@@ -7,11 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.i18n import _
 from fieldapp.store.errors import InvalidInput
-from fieldapp.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 PASSPHRASE_ENV = "FIELDAPP_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "FIELDAPP_NEW_PASSPHRASE"  # noqa: S105 - a variable name
@@ -47,7 +49,9 @@ def ask_new_passphrase(env: str = PASSPHRASE_ENV) -> str:
 
 
 def open_ws(path: str) -> Workspace:
-    return Workspace.open(Path(path), ask_passphrase())
+    from fieldapp.services.session import open_workspace
+
+    return open_workspace(Path(path), ask_passphrase())
 
 
 def print_json(data: Any) -> None:

@@ -18,12 +18,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
 from fieldapp.i18n import _
 from fieldapp.store.errors import InvalidInput
-from fieldapp.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 EXIT_FAILED = 1
 

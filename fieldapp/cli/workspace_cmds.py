@@ -133,17 +133,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    from fieldapp.store.workspace import Workspace
+    from fieldapp.services import session
 
     if args.recovery:
         key = os.environ.get(RECOVERY_ENV) or ask_passphrase(RECOVERY_ENV, _("Recovery key: "))
-        ws = Workspace.open_with_recovery(Path(args.workspace), key)
+        ws = session.open_with_recovery(Path(args.workspace), key)
     else:
         ws = open_ws(args.workspace)
     with ws:
         new = ask_new_passphrase(NEW_PASSPHRASE_ENV)
         start = time.perf_counter()
-        ws.change_passphrase(new)
+        session.change_passphrase(ws, new)
         took = (time.perf_counter() - start) * 1000
     print(_("The passphrase was changed ({ms:.0f} ms).").format(ms=took))
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fieldapp.services import records
-from fieldapp.store.search import run_query
+from fieldapp.store.search import fold, parse_query, run_query
 from fieldapp.store.workspace import Workspace
 
 
@@ -36,3 +36,13 @@ def search(ws: Workspace, text: str, limit: int = 50) -> list[SearchResult]:
             interview_title=interview.get("title") or "", snippet=hit.snippet,
             start=hit.start, end=hit.end))
     return out
+
+
+def fold_for_search(text: str) -> str:
+    """``text`` folded the way the index folds it (width, case, Traditional → Simplified)."""
+    return fold(text)
+
+
+def highlight_terms(query: str) -> list[str]:
+    """The folded terms of ``query`` to highlight in a snippet."""
+    return list(parse_query(query).highlight_terms)

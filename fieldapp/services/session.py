@@ -27,6 +27,10 @@ def open_workspace(path: Path | str, passphrase: str) -> Workspace:
     return Workspace.open(path, passphrase)
 
 
+def open_with_recovery(path: Path | str, recovery_key: str) -> Workspace:
+    return Workspace.open_with_recovery(path, recovery_key)
+
+
 def recover_workspace(path: Path | str, recovery_key: str, new_passphrase: str) -> Workspace:
     """Open with the recovery key and set a new passphrase at once."""
     ws = Workspace.open_with_recovery(path, recovery_key)

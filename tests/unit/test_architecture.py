@@ -70,3 +70,48 @@ def test_the_guard_can_fail(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from PySide6.QtWidgets import QWidget\n", encoding="utf-8")
     assert "PySide6.QtWidgets" in _imports(bad)
+
+
+def _runtime_store_imports(path: Path) -> list[str]:
+    """``fieldapp.store`` modules imported outside ``if TYPE_CHECKING:`` blocks."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    type_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for inner in node.body:
+                type_only.update(id(n) for n in ast.walk(inner))
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [n for n in names if n.startswith("fieldapp.store")]
+    return found
+
+
+#: What the UI and the CLI may take from the store at run time: the errors they show.
+STORE_FOR_EVERYONE = ("fieldapp.store.errors",)
+
+
+def test_ui_and_cli_reach_the_store_only_through_services() -> None:
+    offenders = []
+    for layer in ("ui", "cli"):
+        for p in (PACKAGE / layer).rglob("*.py"):
+            for name in _runtime_store_imports(p):
+                if name not in STORE_FOR_EVERYONE:
+                    offenders.append(f"{p.relative_to(PACKAGE.parent)} imports {name}")
+    assert offenders == []
+
+
+def test_the_store_guard_can_fail(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from typing import TYPE_CHECKING\n"
+                   "from fieldapp.store.workspace import Workspace\n"
+                   "if TYPE_CHECKING:\n    from fieldapp.store.conflicts import Conflict\n",
+                   encoding="utf-8")
+    assert _runtime_store_imports(bad) == ["fieldapp.store.workspace"]

@@ -3,7 +3,7 @@ sits in the tree)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import N_, _
 from fieldapp.services import records, registry
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.models.codebook import CodebookModel, swatch
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 COLOURS = (("#e67e22", N_("Orange")), ("#2e86c1", N_("Blue")), ("#27ae60", N_("Green")),
            ("#8e44ad", N_("Purple")), ("#c0392b", N_("Red")), ("#f1c40f", N_("Yellow")),

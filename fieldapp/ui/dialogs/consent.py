@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
@@ -22,11 +23,13 @@ from PySide6.QtWidgets import (
 from fieldapp.domain.schema import CONSENT_SCOPES
 from fieldapp.i18n import _
 from fieldapp.services import records
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import choices, label
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 class ConsentDialog(QDialog):

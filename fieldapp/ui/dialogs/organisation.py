@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -18,11 +18,13 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _
 from fieldapp.services import records, registry
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import choices
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 TEXT_FIELDS = ("name_zh", "name_en", "sort_key", "credit_code", "site", "sector")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, pick
 from fieldapp.services import records
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 IDENTITY_FIELDS = ("real_name", "phone", "wechat", "email")
 

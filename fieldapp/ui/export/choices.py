@@ -8,10 +8,12 @@ researchers named on records; instruments are grouped by form id.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.services import records, surveys
-from fieldapp.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 @dataclass(frozen=True)

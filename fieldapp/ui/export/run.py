@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from fieldapp.services import export as export_service
 from fieldapp.services.export import ExportCancelled, ExportOptions, ExportSummary
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.tasks import DbWorker, Task
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 class ExportRun(QObject):

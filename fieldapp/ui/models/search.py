@@ -8,8 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from fieldapp.services.search import SearchResult
-from fieldapp.store.search import fold, parse_query
+from fieldapp.services.search import SearchResult, highlight_terms
+from fieldapp.services.search import fold_for_search as fold
 from fieldapp.ui.labels import label
 
 Index = QModelIndex | QPersistentModelIndex
@@ -34,7 +34,7 @@ def find_spans(snippet: str, query: str) -> tuple[tuple[int, int], ...]:
         folded = "".join(pieces)
         origin = [i for i, piece in enumerate(pieces) for _ in piece] + [len(snippet)]
     spans = []
-    for term in parse_query(query).highlight_terms:
+    for term in highlight_terms(query):
         start = folded.find(term) if term else -1
         while start >= 0:
             end = start + len(term)

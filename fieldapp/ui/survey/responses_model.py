@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -22,8 +22,10 @@ from PySide6.QtCore import (
 
 from fieldapp.i18n import N_, _, format_datetime, pick
 from fieldapp.services import records, surveys
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.models.columns import ColumnsTableModel
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 Index = QModelIndex | QPersistentModelIndex
 Row = dict[str, Any]

@@ -10,7 +10,7 @@ attention, each entry jumping to its question.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, ngettext
 from fieldapp.services import surveys
 from fieldapp.store.errors import StorageUnavailable
-from fieldapp.store.workspace import Workspace
 from fieldapp.survey import AnswerError, FormState, Instrument, Issue
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.survey.pages import FormLayout
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records, surveys
-from fieldapp.store.workspace import Workspace
 from fieldapp.survey import Instrument, XLSFormError
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
@@ -42,6 +41,9 @@ from fieldapp.ui.survey.responses_model import (
     overview,
 )
 from fieldapp.ui.survey.runner import FormRunner
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 def _table(name: str, model: Any) -> QTableView:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
@@ -15,9 +15,11 @@ from PySide6.QtWidgets import QLabel
 from fieldapp.domain.hlc import HLC
 from fieldapp.i18n import N_, _, format_datetime
 from fieldapp.services import sync, team
-from fieldapp.store.workspace import Workspace
 from fieldapp.sync.errors import SyncError
 from fieldapp.ui.interaction import error_text
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 COORDINATOR = team.ROLE_COORDINATOR
 RESEARCHER = team.ROLE_RESEARCHER

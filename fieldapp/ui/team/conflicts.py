@@ -9,7 +9,7 @@ the team with the next publish.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -30,9 +30,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records
-from fieldapp.store.conflicts import Conflict, Version
 from fieldapp.store.errors import NotFound
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.team.common import (
     BAD,
@@ -47,6 +45,10 @@ from fieldapp.ui.team.common import (
     set_message,
     value_text,
 )
+
+if TYPE_CHECKING:
+    from fieldapp.store.conflicts import Conflict, Version
+    from fieldapp.store.workspace import Workspace
 
 
 def record_name(entity: str, row: dict[str, Any] | None) -> str:

@@ -3,7 +3,7 @@ consent withdrawals with the devices that have not confirmed the erasure yet."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRectF, QSize, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QShowEvent
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number
 from fieldapp.services import sync
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.team.common import TeamState
 from fieldapp.ui.team.progress_models import (
     SORT_ROLE,
@@ -30,6 +29,9 @@ from fieldapp.ui.team.progress_models import (
     ResearcherModel,
     RowsModel,
 )
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 INTERVIEW_COLOUR = QColor("#2f6db5")
 CONSENT_COLOUR = QColor("#7fb35a")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
@@ -22,11 +24,13 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _
 from fieldapp.services import team
 from fieldapp.store.errors import FieldappError
-from fieldapp.store.workspace import Workspace
 from fieldapp.sync.errors import SyncError
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.team.common import BAD, problem_text, refresh_message, set_message
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 class StoreChooser(QWidget):

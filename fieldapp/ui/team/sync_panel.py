@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import sync
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.team.common import (
     BAD,
@@ -43,6 +42,9 @@ from fieldapp.ui.team.common import (
     set_message,
     status_label,
 )
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 STATUS_COLOURS = {"merged": GOOD, "quarantined": WARN, "held": WARN, "rejected": BAD}
 

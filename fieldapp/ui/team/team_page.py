@@ -5,7 +5,7 @@ out and its enrolment (researcher)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_datetime, ngettext
 from fieldapp.services import team
-from fieldapp.store.workspace import Workspace
 from fieldapp.sync.keys import fingerprints_match
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
@@ -40,6 +39,9 @@ from fieldapp.ui.team.common import (
     set_message,
 )
 from fieldapp.ui.team.setup_dialogs import CreateTeamDialog, JoinTeamDialog, RevokeDialog
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 def _selectable(name: str, big: bool = False) -> QLabel:

@@ -7,7 +7,7 @@ matrix runs the query behind it ("A AND B" in the matrix's scope) and shows its 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import analysis
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.models.analysis import (
@@ -37,6 +36,9 @@ from fieldapp.ui.models.analysis import (
     passages_model,
 )
 from fieldapp.ui.team.common import refresh_message, set_message
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 def _table(model: Any, name: str) -> QTableView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number
 from fieldapp.services import attachments
 from fieldapp.store.errors import InvalidInput
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.labels import label
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 #: Larger files are refused before any work: a clear message instead of a long wait.
 MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,13 +19,15 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records, registry
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.code import CodeDialog
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 class CodebookView(QWidget):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, pick
 from fieldapp.services import records
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.labels import choices
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 TEXT_FIELDS = ("code", "title", "interviewer", "place")
 CHOICE_FIELDS = {"language": "language", "mode": "interview_mode", "status": "interview_status"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidge
 from fieldapp.domain.schema import NOTE_KINDS
 from fieldapp.i18n import _
 from fieldapp.services import records, ui_support
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import CodebookModel
@@ -18,6 +17,9 @@ from fieldapp.ui.views.attachments import AttachmentsPanel
 from fieldapp.ui.views.coding_panel import CodingPanel
 from fieldapp.ui.views.interview_details import InterviewDetails
 from fieldapp.ui.views.note_editor import NoteEditor
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 class InterviewEditor(QWidget):

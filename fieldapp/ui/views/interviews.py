@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import records, ui_support
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.labels import choices
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.models.interviews import COLUMN, ID_ROLE, InterviewFilter, InterviewTableModel
 from fieldapp.ui.views.interview_editor import InterviewEditor
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 FILTERS = ("site", "sector", "status", "interviewer")
 NO_DATE = QDate(2000, 1, 1)

@@ -9,7 +9,7 @@ offsets are saved with the text, so a highlight stays on its passage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
@@ -18,11 +18,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QV
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import records
 from fieldapp.store.errors import StorageUnavailable
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui import textpos
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 #: Pastes longer than this are refused with a message rather than freezing the editor.
 MAX_PASTE_CHARS = 2_000_000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
@@ -18,13 +18,15 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import N_, _, format_number, ngettext
 from fieldapp.services import records, registry
 from fieldapp.services.collation import sort_key
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.organisation import OrganisationDialog
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import SORT_ROLE, RecordColumn, RecordTableModel
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 COLUMNS = (
     RecordColumn("name_zh", N_("Chinese name"), lambda r: r.get("name_zh") or "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
@@ -22,13 +22,15 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import N_, _, format_date, format_list, format_number, ngettext, pick
 from fieldapp.services import records, ui_support
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.consent import ConsentDialog
 from fieldapp.ui.dialogs.participant import IDENTITY_FIELDS, ParticipantDialog
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import ID_ROLE, RecordColumn, RecordTableModel
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 
 def _date(text: str | None) -> str:

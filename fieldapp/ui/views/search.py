@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, QTimer, Signal
 from PySide6.QtGui import QPainter, QTextDocument
 from PySide6.QtWidgets import (
@@ -18,9 +20,11 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import search as search_service
 from fieldapp.services.search import SearchResult
-from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.models.search import HTML_ROLE, RESULT_ROLE, SearchResultModel, ShownResult, find_spans
+
+if TYPE_CHECKING:
+    from fieldapp.store.workspace import Workspace
 
 DEBOUNCE_MS = 150
 
