@@ -16,9 +16,9 @@ from fieldapp.i18n import _
 from fieldapp.survey.model import Instrument, Node
 from fieldapp.survey.problems import Problem
 from fieldapp.survey.xfuncs import Fn, compile_expr
-from fieldapp.survey.xpath import ExprError, parse, references, uses_current
+from fieldapp.survey.xpath import ExprError, parse, path_names, references, uses_current
 
-VALUE_KINDS = ("relevant", "calculation", "choice_filter")
+VALUE_KINDS = ("relevant", "calculation", "choice_filter", "repeat_count")
 CHECK_KINDS = ("constraint", "required", "read_only")
 
 
@@ -51,6 +51,8 @@ class Program:
             if compiled.parent:
                 self.dependents[compiled.parent].append(path)
         self.rank = self._order()
+        #: repeats whose number of instances the form sets (repeat_count), outermost first
+        self.counted = [p for p, c in self.nodes.items() if "repeat_count" in c.fns]
 
     @classmethod
     def check(cls, instrument: Instrument) -> list[Problem]:
@@ -86,10 +88,18 @@ class Program:
             if kind == "default":
                 compiled.default_fn = fn
                 continue
+            if kind == "calculation" and node.trigger:
+                for name in node.trigger:
+                    path = self.resolve(name)
+                    if path is not None:
+                        compiled.reads.add(path)
             compiled.fns[kind] = fn
             target = compiled.reads if kind in VALUE_KINDS else compiled.checks
             if kind in VALUE_KINDS and uses_current(tree) and kind != "choice_filter":
                 compiled.checks.add(node.path)
+            for name in path_names(tree):
+                found = self.by_name.get(name, [])
+                target.update(found)
             for name in references(tree):
                 path = self.resolve(name)
                 if path is None:

@@ -181,7 +181,7 @@ def test_unclosed_group_and_cycle(make_form: MakeForm) -> None:
 
 def test_all_problems_reported_together(make_form: MakeForm) -> None:
     path = make_form([HEAD, ["txet", "a", "A"], ["integer", "b", "B", "${zz} = 1", "", ""],
-                      ["geopoint", "c", "C"]])
+                      ["osm", "c", "C"]])
     problems = _problems(path)
     assert {p[:3] for p in problems} == {("survey", 2, "type"), ("survey", 3, "relevant"),
                                          ("survey", 4, "type")}

@@ -181,8 +181,9 @@ def test_references_are_known_statically() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "${a} >", "(1 + 2", "foo(1)", "selected(${a})", "1 2", "${a} | ${b}", "/data/a = 1",
-    "bare = 1", "${}", "regex(${a}, '[')", "if(1, 2)", "‘yes’", "${a}[1]", "",
+    "${a} >", "(1 + 2", "foo(1)", "selected(${a})", "1 2", "${a} | ${b}", "/",
+    "bare = 1", "${}", "regex(${a}, '[')", "if(1, 2)", "‘yes", "${a}[1", "", "instance('x')",
+    "indexed-repeat(1, 2, 3)", "pulldata(${a}, 'b', 'c', 'd')",
 ])
 def test_broken_expressions_are_refused(text: str) -> None:
     with pytest.raises(ExprError) as info:
