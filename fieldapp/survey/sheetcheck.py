@@ -16,7 +16,7 @@ from typing import Any
 from pyxform.xls2json import RE_BEGIN_CONTROL, RE_END_CONTROL, RE_SELECT
 
 from fieldapp.i18n import _, ngettext
-from fieldapp.survey.model import META_TYPES
+from fieldapp.survey.model import INPUT_TYPES, META_TYPES
 from fieldapp.survey.problems import Problem
 from fieldapp.survey.xfuncs import compile_expr
 from fieldapp.survey.xpath import ExprError, parse, references
@@ -277,6 +277,15 @@ class SheetCheck:
             repeat = next((p for k, p, _r in reversed(stack) if k == "repeat"), "")
             self.rows.setdefault(path, RowInfo(row, path, node_type, name, list_name or "",
                                                or_other, repeat, cells))
+            shown = ("label", "hint", "guidance_hint", *MEDIA_COLUMNS)
+            # as pyxform: a question with nothing to show is refused, unless it is computed
+            # (a "typed calculate": no body, only a calculation)
+            if node_type in INPUT_TYPES and not any(
+                    str(raw.get(h, "")).strip() for k, h in cells.items()
+                    if k.split("::")[0] in (*shown, "calculation")):
+                self.add("survey", row, cells.get("label", "label"),
+                         _("the question '{name}' has no label: a researcher would see an empty "
+                           "question; write its text in the label column").format(name=name))
             if node_type == "calculate" and not raw.get(cells.get("calculation", ""), "") \
                     and not raw.get(cells.get("default", ""), ""):
                 self.add("survey", row, cells.get("calculation", "calculation"),

@@ -25,7 +25,7 @@ from fieldapp.survey.external import ExternalFileError, read_media, read_rows
 from fieldapp.survey.model import Choice, ChoiceList, Instrument, Node, pick_text
 from fieldapp.survey.problems import Problem, XLSFormError
 from fieldapp.survey.program import Program
-from fieldapp.survey.sheetcheck import SheetCheck, is_no, is_yes
+from fieldapp.survey.sheetcheck import SheetCheck, is_no, is_yes, split_header
 
 _ROW = re.compile(r"\[row\s*:\s*(\d+)\]")
 _SHEET = re.compile(r"'(survey|choices|settings|external_choices|entities)' sheet")
@@ -414,7 +414,7 @@ def _add_files(instrument: Instrument, survey: dict[str, Any], data: Any, check:
         saves = {}
         for survey_row in data.survey or []:
             for header, value in survey_row.items():
-                if header.lower().endswith("entities:saveto") and value:
+                if split_header(header)[0] == "save_to" and value:
                     saves[str(value)] = str(survey_row.get("name", ""))
         instrument.entities = {"dataset": str(row.get("list_name", row.get("dataset", ""))),
                                "label": str(row.get("label", "")), "properties": saves}
