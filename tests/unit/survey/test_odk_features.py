@@ -188,13 +188,13 @@ def test_select_from_a_missing_file_is_refused_naming_it(tmp_path: Path) -> None
 def test_bind_columns_loops_comment_rows_and_curly_quotes(tmp_path: Path) -> None:
     md = """
 | survey |
-| | type | name | label::English | bind::relevant | bind::jr:constraintMsg | constraint |
-| | select_one yn | a | A | | | |
-| | | | This row is a comment for the team | | | |
-| | integer | b | B | ${a} = ‘y’ | Too big | . < 10 |
-| | begin loop over yn | l | | | | |
-| | integer | count | How many %(label)s | | | |
-| | end loop | | | | | |
+| | type | name | label::English | bind::relevant | bind::jr:constraintMsg | constraint | note |
+| | select_one yn | a | A | | | | |
+| | | | | | | | This row is a comment for the team |
+| | integer | b | B | ${a} = ‘y’ | Too big | . < 10 | |
+| | begin loop over yn | l | | | | | |
+| | integer | count | How many %(label)s | | | | |
+| | end loop | | | | | | |
 | choices |
 | | list_name | name | label::English |
 | | yn | y | Yes |
