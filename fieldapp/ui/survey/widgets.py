@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -476,7 +478,112 @@ def _number_text(value: Any) -> str:
     return str(value)
 
 
+class GeoWidget(TextWidget):
+    """geopoint / geotrace / geoshape: a desktop has no GPS, so coordinates are typed or pasted
+    ("latitude longitude [altitude accuracy]", one point a line for a trace or a shape)."""
+
+    def build(self) -> None:
+        if self.node.type == "geopoint":
+            self.multiline = False
+            self.edit = QLineEdit()
+            self.edit.setObjectName("answer")
+            self.edit.textChanged.connect(self._text_changed)
+            self.edit.setPlaceholderText(_("latitude longitude [altitude accuracy], e.g. "
+                                           "39.9042 116.4074"))
+            self.body.addWidget(self.edit)
+        else:
+            self.multiline = True
+            self.plain = QPlainTextEdit()
+            self.plain.setObjectName("answer")
+            self.plain.setTabChangesFocus(True)
+            self.plain.setPlaceholderText(_("one point a line: latitude longitude [altitude "
+                                            "accuracy]"))
+            self.plain.textChanged.connect(self._plain_changed)
+            self.body.addWidget(self.plain)
+
+    def _plain_changed(self) -> None:
+        lines = [line.strip() for line in self.plain.toPlainText().splitlines() if line.strip()]
+        self.give(";".join(lines) or None)
+
+    def show_value(self, value: Any) -> None:
+        if self.multiline and value is not None:
+            value = "\n".join(p.strip() for p in str(value).split(";"))
+            if ";".join(self.plain.toPlainText().split()) == ";".join(str(value).split()):
+                return
+        super().show_value(value)
+
+    def input_problem(self) -> str:
+        return _("Enter coordinates as latitude (-90 to 90) and longitude (-180 to 180) in "
+                 "decimal degrees, optionally followed by altitude and accuracy in metres.")
+
+
+class RankWidget(QuestionWidget):
+    """rank: the choices in a list the researcher puts in order by dragging."""
+
+    def build(self) -> None:
+        self.names: list[str] = []
+        self.list = QListWidget()
+        self.list.setObjectName("answer")
+        self.list.setDragDropMode(QListWidget.DragDropMode.InternalMove)
+        self.list.model().rowsMoved.connect(self._moved)
+        self.body.addWidget(self.list)
+
+    def focus_widget(self) -> QWidget:
+        return self.list
+
+    def set_choices(self, choices: list[Choice], state: FormState) -> None:
+        names = [c.name for c in choices]
+        if sorted(names) == sorted(self.names):
+            return
+        self.names = names
+        self.list.clear()
+        for choice in choices:
+            item = QListWidgetItem(state.text(choice.labels) or choice.name)
+            item.setData(Qt.ItemDataRole.UserRole, choice.name)
+            self.list.addItem(item)
+
+    def show_value(self, value: Any) -> None:
+        if not value:
+            return
+        order = list(value)
+        current = [self.list.item(i).data(Qt.ItemDataRole.UserRole)
+                   for i in range(self.list.count())]
+        if current[: len(order)] == order:
+            return
+        items = {self.list.item(i).data(Qt.ItemDataRole.UserRole): self.list.item(i).text()
+                 for i in range(self.list.count())}
+        self.list.clear()
+        for name in order + [n for n in current if n not in order]:
+            item = QListWidgetItem(items.get(name, name))
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+
+    def _moved(self, *_args: Any) -> None:
+        self.give([self.list.item(i).data(Qt.ItemDataRole.UserRole)
+                   for i in range(self.list.count())])
+
+
+class FileWidget(QuestionWidget):
+    """image / audio / video / file: shows the attached file's name. Attaching a file from the
+    desktop is done with the command line for now (``fieldapp survey respond``)."""
+
+    def build(self) -> None:
+        self.name = QLabel()
+        self.name.setObjectName("answer")
+        self.body.addWidget(self.name)
+
+    def focus_widget(self) -> QWidget:
+        return self.name
+
+    def show_value(self, value: Any) -> None:
+        text = str(value).partition("/")[2] if value else _("No file attached.")
+        self.name.setText(text)
+
+
 WIDGETS: dict[str, type[QuestionWidget]] = {
+    "geopoint": GeoWidget, "geotrace": GeoWidget, "geoshape": GeoWidget,
+    "barcode": TextWidget, "range": NumberWidget, "rank": RankWidget,
+    "image": FileWidget, "audio": FileWidget, "video": FileWidget, "file": FileWidget,
     "text": TextWidget, "integer": NumberWidget, "decimal": NumberWidget,
     "select_one": SelectOneWidget, "select_multiple": SelectMultipleWidget,
     "date": DateWidget, "time": TimeWidget, "datetime": DateTimeWidget,

@@ -1,0 +1,61 @@
+"""The desktop equivalents of ODK's phone widgets: coordinates typed, ranks dragged, files named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fieldapp.survey import AnswerError, FormState, load_xlsform
+from fieldapp.ui.survey.widgets import FileWidget, GeoWidget, RankWidget, make_widget
+
+MD = """
+| survey |
+| | type | name | label |
+| | geopoint | here | Where |
+| | geotrace | road | Road |
+| | rank fruit | order | Order |
+| | image | photo | Photo |
+| choices |
+| | list_name | name | label |
+| | fruit | a | Apple |
+| | fruit | b | Banana |
+"""
+
+
+def test_widgets_for_geo_rank_and_files(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "form.md"
+    path.write_text(MD, encoding="utf-8")
+    state = FormState(load_xlsform(path))
+    given: dict[str, Any] = {}
+
+    def answer(address: str, value: Any) -> None:
+        try:
+            state.set_answer(address, value)
+            given[address] = value
+        except AnswerError:
+            given[address] = "refused"
+
+    widgets = {n.name: make_widget(n, n.name, answer) for n in state.instrument.walk()}
+    for widget in widgets.values():
+        assert widget is not None
+        qtbot.addWidget(widget)
+        widget.update_from(state, False)
+    here, road = widgets["here"], widgets["road"]
+    assert isinstance(here, GeoWidget) and isinstance(road, GeoWidget)
+    here.edit.setText("39.9042, 116.4074")
+    assert state.value("here") == "39.9042 116.4074 0 0"
+    road.plain.setPlainText("0 0\n0 1\n")
+    assert state.value("road") == "0 0 0 0;0 1 0 0"
+    here.edit.setText("95 10")
+    assert given["here"] == "refused"
+    rank = widgets["order"]
+    assert isinstance(rank, RankWidget)
+    assert [rank.list.item(i).text() for i in range(rank.list.count())] == ["Apple", "Banana"]
+    rank.list.model().moveRow(rank.list.model().index(1, 0).parent(), 1,
+                              rank.list.model().index(0, 0).parent(), 0)
+    assert state.value("order") == ["b", "a"]
+    photo = widgets["photo"]
+    assert isinstance(photo, FileWidget)
+    state.set_answer("photo", "01ABC/门口.jpg")
+    photo.update_from(state, False)
+    assert photo.name.text() == "门口.jpg"
