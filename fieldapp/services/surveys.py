@@ -83,11 +83,16 @@ def form_state(ws: Workspace, response_id: str, language: str = "en") -> FormSta
     return FormState(inst, response["data"] or {}, language)
 
 
+def desktop_meta(ws: Workspace) -> dict[str, str]:
+    """What the desktop knows for XLSForm metadata questions (deviceid, username)."""
+    return {"deviceid": ws.device_id or "", "username": ws.meta("researcher")}
+
+
 def new_response(ws: Workspace, instrument_id: str, *, participant_id: str | None = None,
                  organisation_id: str | None = None, interview_id: str | None = None,
                  site: str = "", sector: str = "", researcher: str = "") -> str:
     row = records.get(ws, "instrument", instrument_id)
-    state = FormState(Instrument.from_dict(row["definition"]))
+    state = FormState(Instrument.from_dict(row["definition"]), meta=desktop_meta(ws))
     return records.create(ws, "response", {
         "instrument_id": instrument_id, "instrument_version": row["version"],
         "data": state.to_dict(), "status": DRAFT, "participant_id": participant_id,
@@ -116,13 +121,14 @@ def complete(ws: Workspace, response_id: str, state: FormState) -> None:
 
 
 def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", *,
-               program: Program | None = None) -> tuple[FormState, list[Issue]]:
+               program: Program | None = None, meta: dict[str, str] | None = None
+               ) -> tuple[FormState, list[Issue]]:
     """Answer a fresh form from ``answers`` (shaped as ``FormState.to_dict()``) the way the app
     does: each answer through ``set_answer`` in form order, so a wrong kind of value, a code
     that is not a choice, or an answer to a question the skip logic hides is an issue (kind
     ``"invalid"``), as is a name the form does not have. Computed values (calculate, start,
     end, today) in ``answers`` are ignored: the form computes them."""
-    state = FormState(inst, None, language, program=program)
+    state = FormState(inst, None, language, program=program, meta=meta)
     issues: list[Issue] = []
     later: list[tuple[str, Any]] = []
 
@@ -180,7 +186,7 @@ def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[s
     """Data entry from paper (CLI): the same validation as the app. Nothing is saved when an
     answer is invalid, or (to complete) when a required answer is missing."""
     inst = instrument(ws, instrument_id)
-    state, issues = fill_state(inst, answers)
+    state, issues = fill_state(inst, answers, meta=desktop_meta(ws))
     if complete_it:
         issues += state.validate_all()
     if issues:
@@ -209,7 +215,7 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     prepared: list[dict[str, Any]] = []
     problems: list[Issue] = []
     for n, data in enumerate(answers, start=1):
-        state, issues = fill_state(inst, data, program=program)
+        state, issues = fill_state(inst, data, program=program, meta=desktop_meta(ws))
         if complete_them:
             issues += state.validate_all()
         problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
