@@ -27,6 +27,8 @@ from fieldapp.survey import Instrument, Node
 from fieldapp.survey.model import INPUT_TYPES, META_TYPES, pick_text
 
 Record = dict[str, Any]
+_GEO_PARTS = (("Latitude", N_("latitude")), ("Longitude", N_("longitude")),
+              ("Altitude", N_("altitude")), ("Accuracy", N_("accuracy")))
 _KINDS: dict[str, Kind] = {"integer": "int", "decimal": "real", "date": "date", "today": "date",
                            "datetime": "datetime", "start": "datetime", "end": "datetime",
                            "time": "time"}
@@ -128,6 +130,12 @@ class SurveySheets:
                         self._choice_doc(node, "en"), self._choice_doc(node, "zh"))
         free = node.type in ("text", "calculate")
         columns = [Column(node.path, label, _KINDS.get(node.type, "text"), free, doc)]
+        if node.type == "geopoint":  # as ODK Central: q-Latitude, q-Longitude ...
+            for suffix, part in _GEO_PARTS:
+                en, zh = both(part)
+                columns.append(Column(f"{node.path}-{suffix}", f"{label}: {self.tr(part)}",
+                                      "real", False, ColumnDoc("decimal", f"{doc.label_en}: {en}",
+                                                               f"{doc.label_zh}: {zh}")))
         if node.type == "select_multiple":
             lst = self.instrument.choice_lists.get(node.list_name)
             for c in lst.choices if lst else []:
@@ -189,6 +197,20 @@ class SurveySheets:
                       else "; ".join(self._label(node, p) for p in picked))
             chosen = set(picked)
             return [joined or None] + [1 if n in chosen else 0 for n in names]
+        if node.type == "geopoint":
+            parts: list[Any] = [None] * 4
+            if raw:
+                for i, text in enumerate(str(raw).split()[:4]):
+                    try:
+                        parts[i] = float(text)
+                    except ValueError:
+                        parts[i] = None
+            return [raw or None, *parts]
+        if node.type == "rank" and isinstance(raw, list):
+            return [" ".join(raw) if self.codes
+                    else "; ".join(self._label(node, p) for p in raw)]
+        if node.type in ("image", "audio", "video", "file") and raw:
+            return [str(raw).partition("/")[2] or str(raw)]
         return [convert(node.type, raw)]
 
     def _values(self, level: _Level, instance: Any) -> list[Any]:
