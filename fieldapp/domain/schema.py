@@ -99,6 +99,7 @@ ENTITIES: dict[str, Entity] = {
             _f("interview_id", "ref", "interview", cascade=True),
             _f("participant_id", "ref", "participant", cascade=True), _f("kind"),
             _f("filename"), _f("mime"), _f("size", "int"), _f("sha256"), _f("file_key"),
+            _f("response_id", "ref", "response", cascade=True),
         )),
         Entity("instrument", False, (
             _f("form_id"), _f("version"), _f("title_zh"), _f("title_en"),

@@ -26,7 +26,7 @@ from fieldapp.survey import (
     Program,
     load_xlsform,
 )
-from fieldapp.survey.model import INPUT_TYPES
+from fieldapp.survey.model import FILE_TYPES, INPUT_TYPES
 
 DRAFT, COMPLETE = "draft", "complete"
 
@@ -118,6 +118,51 @@ def complete(ws: Workspace, response_id: str, state: FormState) -> None:
     ws.update("response", response_id, {
         "data": state.to_dict(), "status": COMPLETE,
         "completed_at": datetime.now(UTC).isoformat(timespec="seconds")})
+
+
+_FILE_MIME = {"image": "image/", "audio": "audio/", "video": "video/"}
+
+
+def attach_file(ws: Workspace, response_id: str, address: str, source: Path | str) -> str:
+    """Answer an image/audio/video/file question of a response with a file: the file is
+    encrypted as an attachment of the response, and the answer (``ATTACHMENT_ID/name``) is saved
+    in the response's draft. Returns the answer."""
+    import mimetypes
+
+    from fieldapp.services.attachments import add_attachment
+
+    source = Path(source)
+    state = form_state(ws, response_id)
+    try:
+        path, _idx = state.slot(address)
+    except KeyError:
+        raise InvalidInput(_("The form has no question {address}.").format(
+            address=address)) from None
+    node = state.program.nodes[path].node
+    if node.type not in FILE_TYPES:
+        raise InvalidInput(_("{address} is not a question answered with a file.").format(
+            address=address))
+    prefix = _FILE_MIME.get(node.type)
+    mime = mimetypes.guess_type(source.name)[0] or ""
+    if prefix and not mime.startswith(prefix):
+        raise InvalidInput(_("{name} is not a {kind} file; the question {address} needs one."
+                             ).format(name=source.name, kind=node.type, address=address))
+    if not source.is_file():
+        raise InvalidInput(_("The file {path} does not exist.").format(path=str(source)))
+    aid = add_attachment(ws, source, response_id=response_id)
+    answer = f"{aid}/{source.name}"
+    try:
+        state.set_answer(address, answer)
+    except AnswerError as exc:
+        records.delete(ws, "attachment", aid)
+        raise InvalidInput(str(exc)) from None
+    save_draft(ws, response_id, state.to_dict())
+    return answer
+
+
+def response_files(ws: Workspace, response_id: str) -> list[records.Record]:
+    """The attachments of a response (files answering its questions, old ones included)."""
+    return records.list_records(ws, "attachment", where={"response_id": response_id})
 
 
 def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", *,

@@ -10,6 +10,7 @@ attention, each entry jumping to its question.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -33,6 +34,7 @@ from fieldapp.survey import AnswerError, FormState, Instrument, Issue
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.survey.pages import FormLayout
+from fieldapp.ui.survey.widgets import AttachRequest
 
 AUTOSAVE_MS = 1000
 RETRY_MS = 3000
@@ -188,6 +190,11 @@ class FormRunner(QWidget):
     def _answered(self, address: str, value: object) -> None:
         if self.state is None or self.form is None:
             return
+        if isinstance(value, AttachRequest):
+            chosen = self.ctx.interaction.open_file(self, _("Attach a file"), value.filters)
+            if chosen is not None:
+                self._attach(address, chosen)
+            return
         widget = self.form.questions.get(address)
         try:
             self.state.set_answer(address, value)
@@ -201,6 +208,24 @@ class FormRunner(QWidget):
             if self.state.value(address) is not None:
                 self.state.clear(address)
         self._changed()
+
+    def _attach(self, address: str, source: Path) -> None:
+        """A file chosen for an image/audio/video/file question: saved (encrypted, as an
+        attachment of the response) on the worker, then given as the answer."""
+        rid = self.response_id
+        if rid is None:
+            return
+        self.save_now()
+
+        def work(ws: Workspace) -> str:
+            return surveys.attach_file(ws, rid, address, source)
+
+        def done(answer: str) -> None:
+            if rid == self.response_id and self.state is not None:
+                self._answered(address, answer)
+                self.save_now()
+
+        self.ctx.tasks.run(work, done, self._failed)
 
     def _add_instance(self, address: str) -> None:
         if self.state is None or self.form is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QDateTime, QRegularExpression, Qt, QTime
 from PySide6.QtGui import QRegularExpressionValidator
@@ -563,21 +563,44 @@ class RankWidget(QuestionWidget):
                    for i in range(self.list.count())])
 
 
+class AttachRequest:
+    """What a file question gives when its button is pressed: the runner asks for the file
+    (through the interaction seam), stores it encrypted and answers with it."""
+
+    FILTERS: ClassVar[dict[str, str]] = {"image": "*.jpg *.jpeg *.png *.gif *.bmp *.webp *.heic",
+               "audio": "*.mp3 *.m4a *.wav *.ogg *.amr *.aac *.flac",
+               "video": "*.mp4 *.mov *.avi *.mkv *.3gp *.webm"}
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    @property
+    def filters(self) -> str:
+        pattern = self.FILTERS.get(self.kind)
+        return f"{self.kind} ({pattern})" if pattern else ""
+
+
 class FileWidget(QuestionWidget):
-    """image / audio / video / file: shows the attached file's name. Attaching a file from the
-    desktop is done with the command line for now (``fieldapp survey respond``)."""
+    """image / audio / video / file: a button to attach a file (kept as an encrypted attachment
+    of the response; the answer is ``ATTACHMENT_ID/name``) and the name of the file attached."""
 
     def build(self) -> None:
+        row = QHBoxLayout()
         self.name = QLabel()
         self.name.setObjectName("answer")
-        self.body.addWidget(self.name)
+        self.pick = QPushButton()
+        self.pick.setObjectName("attach_file")
+        self.pick.clicked.connect(lambda: self.give(AttachRequest(self.node.type)))
+        row.addWidget(self.name, 1)
+        row.addWidget(self.pick)
+        self.body.addLayout(row)
 
     def focus_widget(self) -> QWidget:
-        return self.name
+        return self.pick
 
     def show_value(self, value: Any) -> None:
-        text = str(value).partition("/")[2] if value else _("No file attached.")
-        self.name.setText(text)
+        self.pick.setText(_("Attach a file…"))
+        self.name.setText(str(value).partition("/")[2] if value else _("No file attached."))
 
 
 WIDGETS: dict[str, type[QuestionWidget]] = {

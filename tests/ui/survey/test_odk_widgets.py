@@ -59,3 +59,53 @@ def test_widgets_for_geo_rank_and_files(qtbot: Any, tmp_path: Path) -> None:
     state.set_answer("photo", "01ABC/门口.jpg")
     photo.update_from(state, False)
     assert photo.name.text() == "门口.jpg"
+
+
+FILE_FORM = """
+| survey |
+| | type | name | label |
+| | image | photo | Photo of the signed consent form |
+| settings |
+| | form_title | form_id | version |
+| | Files | files | 1 |
+"""
+
+
+def test_attaching_a_photo_through_the_runner(qtbot: Any, unlocked: Any, ctx: Any,
+                                              interaction: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    from fieldapp.services import attachments, records, surveys
+    from fieldapp.ui.survey.runner import FormRunner
+
+    form = tmp_path / "files.md"
+    form.write_text(FILE_FORM, encoding="utf-8")
+    photo = tmp_path / "签名.png"
+    photo.write_bytes(b"\x89PNG consent")
+    ids: dict[str, str] = {}
+
+    def setup(ws: Any) -> None:
+        ids["inst"] = surveys.import_instrument(ws, form)
+        ids["rid"] = surveys.new_response(ws, ids["inst"])
+        ids["row"] = records.get(ws, "response", ids["rid"])  # type: ignore[assignment]
+
+    ctx.tasks.run(setup)
+    view = unlocked.workspace.surveys
+    runner: FormRunner = view.runner
+    runner.load(ids["row"], load_xlsform(form))
+    widget = runner.form.questions["photo"]  # type: ignore[union-attr]
+    assert isinstance(widget, FileWidget)
+    interaction.files.append(photo)
+    qtbot.mouseClick(widget.pick, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: widget.name.text() == "签名.png", timeout=3000)
+    qtbot.waitUntil(lambda: not runner.dirty, timeout=3000)
+
+    def check(ws: Any) -> None:
+        data = records.get(ws, "response", ids["rid"])["data"]
+        aid = data["photo"].partition("/")[0]
+        assert attachments.read_attachment(ws, aid) == b"\x89PNG consent"
+        assert records.get(ws, "attachment", aid)["response_id"] == ids["rid"]
+        ids["checked"] = "yes"
+
+    ctx.tasks.run(check)
+    assert ids["checked"] == "yes"
