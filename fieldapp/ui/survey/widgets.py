@@ -193,6 +193,9 @@ class TextWidget(QuestionWidget):
         else:
             self.edit = QLineEdit()
             self.edit.setObjectName("answer")
+            if "numbers" in appearances(self.node):  # ODK's numeric keyboard
+                self.edit.setValidator(QRegularExpressionValidator(
+                    QRegularExpression(r"[0-9+\-., ]*"), self))
             self.edit.textChanged.connect(self._text_changed)
             self.body.addWidget(self.edit)
 
@@ -262,7 +265,9 @@ class SelectOneWidget(QuestionWidget):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: dict[str, QAbstractButton] = {}
-        self.choice_box = QVBoxLayout()
+        # horizontal, likert, columns: the choices side by side, as ODK lays them out
+        self.choice_box: QHBoxLayout | QVBoxLayout = (
+            QHBoxLayout() if appearances(self.node) & _SIDE_BY_SIDE else QVBoxLayout())
         self.choice_box.setSpacing(2)
         self.body.addLayout(self.choice_box)
         self.clear_button = QPushButton()
@@ -323,6 +328,64 @@ class SelectOneWidget(QuestionWidget):
         for button in self.buttons.values():
             button.setEnabled(editable)
         self.clear_button.setEnabled(editable)
+
+
+_SIDE_BY_SIDE = {"horizontal", "horizontal-compact", "likert", "columns", "columns-pack",
+                 "columns-1", "columns-2", "columns-3", "columns-4", "columns-5", "compact"}
+
+
+def appearances(node: Node) -> set[str]:
+    return set(node.appearance.lower().split())
+
+
+class ComboWidget(QuestionWidget):
+    """select_one with ``minimal`` (a drop-down), ``autocomplete`` or ``search`` (a drop-down the
+    researcher can type into to find a choice)."""
+
+    def build(self) -> None:
+        from PySide6.QtWidgets import QComboBox, QCompleter
+
+        self.names: list[str] = []
+        self.combo = QComboBox()
+        self.combo.setObjectName("answer")
+        self.combo.setMinimumWidth(240)
+        if appearances(self.node) & {"autocomplete", "search"}:
+            self.combo.setEditable(True)
+            self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            completer = self.combo.completer()
+            if completer is not None:
+                completer.setFilterMode(Qt.MatchFlag.MatchContains)
+                completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.combo.activated.connect(self._chosen)
+        row = QHBoxLayout()
+        row.addWidget(self.combo)
+        row.addStretch(1)
+        self.body.addLayout(row)
+
+    def focus_widget(self) -> QWidget:
+        return self.combo
+
+    def _chosen(self, index: int) -> None:
+        self.give(self.names[index - 1] if 0 < index <= len(self.names) else None)
+
+    def set_choices(self, choices: list[Choice], state: FormState) -> None:
+        names = [c.name for c in choices]
+        labels = [state.text(c.labels) or c.name for c in choices]
+        current = [self.combo.itemText(i) for i in range(1, self.combo.count())]
+        if names == self.names and labels == current:
+            return
+        self.names = names
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItem("")
+        for label in labels:
+            self.combo.addItem(label)
+        self.combo.blockSignals(False)
+
+    def show_value(self, value: Any) -> None:
+        index = self.names.index(value) + 1 if value in self.names else 0
+        if self.combo.currentIndex() != index:
+            self.combo.setCurrentIndex(index)
 
 
 class SelectMultipleWidget(SelectOneWidget):
@@ -421,14 +484,25 @@ class _TemporalWidget(QuestionWidget):
 
 
 class DateWidget(_TemporalWidget):
+    """A date; ``month-year`` and ``year`` ask only for those (stored as the first day, as ODK
+    stores them), ``no-calendar`` has no pop-up calendar."""
+
     def make_editor(self) -> QDateTimeEdit:
         editor = QDateEdit()
-        editor.setCalendarPopup(True)
-        editor.setDisplayFormat("yyyy-MM-dd")
+        shown = appearances(self.node)
+        editor.setCalendarPopup(not shown & {"no-calendar", "month-year", "year"})
+        editor.setDisplayFormat("yyyy" if "year" in shown else
+                                "yyyy-MM" if "month-year" in shown else "yyyy-MM-dd")
         return editor
 
     def as_text(self) -> str:
-        return str(self.editor.date().toString(Qt.DateFormat.ISODate))
+        day = self.editor.date()
+        shown = appearances(self.node)
+        if "year" in shown:
+            day = QDate(day.year(), 1, 1)
+        elif "month-year" in shown:
+            day = QDate(day.year(), day.month(), 1)
+        return str(day.toString(Qt.DateFormat.ISODate))
 
     def set_text(self, value: str) -> None:
         self.editor.setDate(QDate.fromString(value[:10], Qt.DateFormat.ISODate))
@@ -617,4 +691,6 @@ WIDGETS: dict[str, type[QuestionWidget]] = {
 def make_widget(node: Node, address: str, on_answer: Answered) -> QuestionWidget | None:
     """The widget for ``node``; None for what the form fills in itself (start, end, today)."""
     cls = WIDGETS.get(node.type)
+    if node.type == "select_one" and appearances(node) & {"minimal", "autocomplete", "search"}:
+        cls = ComboWidget
     return cls(node, address, on_answer) if cls is not None else None

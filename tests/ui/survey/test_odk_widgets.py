@@ -109,3 +109,50 @@ def test_attaching_a_photo_through_the_runner(qtbot: Any, unlocked: Any, ctx: An
 
     ctx.tasks.run(check)
     assert ids["checked"] == "yes"
+
+
+APPEARANCES = """
+| survey |
+| | type | name | label | appearance |
+| | select_one city | pick | Pick | minimal |
+| | select_one city | find | Find | autocomplete |
+| | select_one city | side | Side | likert |
+| | date | month | Month | month-year |
+| | date | year | Year | year |
+| | text | phone | Phone | numbers |
+| choices |
+| | list_name | name | label |
+| | city | bj | 北京 |
+| | city | sh | 上海 |
+"""
+
+
+def test_appearances_have_desktop_equivalents(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QHBoxLayout
+
+    from fieldapp.ui.survey.widgets import ComboWidget, DateWidget, SelectOneWidget, TextWidget
+
+    path = tmp_path / "form.md"
+    path.write_text(APPEARANCES, encoding="utf-8")
+    state = FormState(load_xlsform(path))
+    widgets = {n.name: make_widget(n, n.name, state.set_answer) for n in state.instrument.walk()}
+    for widget in widgets.values():
+        assert widget is not None
+        qtbot.addWidget(widget)
+        widget.update_from(state, False)
+    pick, find = widgets["pick"], widgets["find"]
+    assert isinstance(pick, ComboWidget) and isinstance(find, ComboWidget)
+    assert [pick.combo.itemText(i) for i in range(pick.combo.count())] == ["", "北京", "上海"]
+    assert not pick.combo.isEditable() and find.combo.isEditable()
+    pick.combo.activated.emit(2)
+    assert state.value("pick") == "sh"
+    side = widgets["side"]
+    assert isinstance(side, SelectOneWidget) and isinstance(side.choice_box, QHBoxLayout)
+    month, year = widgets["month"], widgets["year"]
+    assert isinstance(month, DateWidget) and isinstance(year, DateWidget)
+    month.editor.setDate(month.editor.date().fromString("2024-05-17", "yyyy-MM-dd"))
+    assert state.value("month") == "2024-05-01"
+    year.editor.setDate(year.editor.date().fromString("2023-08-09", "yyyy-MM-dd"))
+    assert state.value("year") == "2023-01-01"
+    phone = widgets["phone"]
+    assert isinstance(phone, TextWidget) and phone.edit.validator() is not None
