@@ -77,6 +77,10 @@ class QuestionWidget(QFrame):
         self.body.setContentsMargins(0, 4, 0, 8)
         self.body.setSpacing(3)
         self.body.addWidget(self.title)
+        self.media = QLabel()
+        self.media.setObjectName("question_media")
+        self.media.hide()
+        self.body.addWidget(self.media)
         self.body.addWidget(self.hint)
         self.build()
         self.body.addWidget(self.message)
@@ -148,6 +152,35 @@ class QuestionWidget(QFrame):
             self.decorate(state)
         finally:
             self._updating = False
+
+        self.show_media(state)
+
+    def show_media(self, state: FormState) -> None:
+        """The picture of the ``image`` column (kept in the instrument), at most 480 px wide;
+        audio and video files are named (a desktop form does not play them)."""
+        media = self.node.media
+        if not media:
+            return
+        picture = state.text(media.get("big-image", {})) or state.text(media.get("image", {}))
+        data = state.instrument.media_files.get(picture) if picture else None
+        if data is not None:
+            import base64
+
+            from PySide6.QtGui import QPixmap
+
+            pixmap = QPixmap()
+            if pixmap.loadFromData(base64.b64decode(data)):
+                if pixmap.width() > 480:
+                    pixmap = pixmap.scaledToWidth(480, Qt.TransformationMode.SmoothTransformation)
+                self.media.setPixmap(pixmap)
+                self.media.show()
+                return
+        names = [state.text(media[k]) for k in ("audio", "video") if k in media]
+        if names:
+            self.media.setText(_("Media of this question: {files}").format(
+                files="、".join(names) if current_language().startswith("zh")
+                else ", ".join(names)))
+            self.media.show()
 
     def decorate(self, state: FormState) -> None:
         """Subclasses: set what else they show (called after a change)."""

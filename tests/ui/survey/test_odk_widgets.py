@@ -156,3 +156,26 @@ def test_appearances_have_desktop_equivalents(qtbot: Any, tmp_path: Path) -> Non
     assert state.value("year") == "2023-01-01"
     phone = widgets["phone"]
     assert isinstance(phone, TextWidget) and phone.edit.validator() is not None
+
+
+def test_a_questions_picture_is_shown_from_the_form(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(800, 100, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    assert image.save(str(tmp_path / "map.png"))
+    path = tmp_path / "form.md"
+    path.write_text("| survey |\n| | type | name | label | image | audio |\n"
+                    "| | text | where | Where? | map.png | |\n"
+                    "| | text | say | Say | | hello.mp3 |\n", encoding="utf-8")
+    state = FormState(load_xlsform(path))
+    where = make_widget(state.instrument.node("where"), "where", state.set_answer)
+    say = make_widget(state.instrument.node("say"), "say", state.set_answer)
+    assert where is not None and say is not None
+    qtbot.addWidget(where)
+    qtbot.addWidget(say)
+    where.update_from(state, False)
+    say.update_from(state, False)
+    pixmap = where.media.pixmap()
+    assert not pixmap.isNull() and pixmap.width() == 480
+    assert "hello.mp3" in say.media.text()
