@@ -24,7 +24,7 @@ from typing import Any
 
 from fieldapp.i18n import _
 from fieldapp.survey.model import GEO_TYPES, META_TYPES, Choice, Instrument, Node, pick_text
-from fieldapp.survey.program import Compiled, Program
+from fieldapp.survey.program import Compiled, Program, dynamic_list
 from fieldapp.survey.xfuncs import Value, XNode, number_to_string, to_bool, to_number, to_string
 
 Idx = tuple[int, ...]
@@ -314,8 +314,17 @@ class FormState:
         node = self.program.nodes[path].node
         if (path, idx) in self.allowed:
             return self.allowed[(path, idx)]
+        source = dynamic_list(node)
+        if source:
+            return self._answers_as_choices(source, path, idx)
         lst = self.instrument.choice_lists.get(node.list_name)
         return list(lst.choices) if lst else []
+
+    def _answers_as_choices(self, source: str, path: str, idx: Idx) -> list[Choice]:
+        """``select_one ${name}``: the non-empty answers to ``name`` (in a repeat), in order."""
+        found = self._read(source, path, idx)
+        values = found if isinstance(found, list) else [to_string(found)]
+        return [Choice(name=v, labels={"default": v}) for v in dict.fromkeys(values) if v]
 
     def label(self, address: str) -> str:
         path, idx = self.slot(address)
@@ -699,6 +708,9 @@ def _select_multiple(state: FormState, node: Node, value: Any, slot: Slot) -> An
 def _choice_names(state: FormState, node: Node, slot: Slot) -> set[str]:
     if slot in state.allowed:
         return {c.name for c in state.allowed[slot]}
+    source = dynamic_list(node)
+    if source:
+        return {c.name for c in state._answers_as_choices(source, *slot)}
     lst = state.instrument.choice_lists.get(node.list_name)
     return {c.name for c in lst.choices} if lst else set()
 

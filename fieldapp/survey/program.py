@@ -33,6 +33,12 @@ class Compiled:
     checks: set[str] = field(default_factory=set)  # paths read by constraint/required/read_only
 
 
+def dynamic_list(node: Node) -> str:
+    """For ``select_one ${name}``: the question whose answers are the choices, else ""."""
+    text = node.list_name
+    return text[2:-1].strip() if text.startswith("${") and text.endswith("}") else ""
+
+
 class Program:
     def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
@@ -74,6 +80,14 @@ class Program:
 
     def _compile(self, compiled: Compiled) -> None:
         node = compiled.node
+        source = dynamic_list(node)
+        if source:
+            path = self.resolve(source)
+            if path is None:
+                self._problem(node, "type", _("'${{{ref}}}' does not name exactly one question")
+                              .format(ref=source))
+            else:
+                compiled.reads.add(path)
         for kind in (*VALUE_KINDS, *CHECK_KINDS, "default"):
             text: str = getattr(node, kind)
             if not text or (kind == "default" and "${" not in text and "(" not in text):

@@ -349,6 +349,9 @@ class SheetCheck:
             multiple = "multiple" in command or "all" in command
             kind = "select_multiple" if multiple else "select_one"
             list_name = select.group("list_name")
+            if _REF.fullmatch(list_name):
+                # the choices are the answers of a question in a repeat (select_one ${name})
+                return kind, list_name, False
             if list_name not in choice_lists:
                 self.add("survey", row, header,
                          _("the choice list '{list}' does not exist on the choices sheet").format(

@@ -263,3 +263,22 @@ def test_entities_are_imported_with_a_notice(tmp_path: Path) -> None:
     assert inst.entities["dataset"] == "trees"
     assert inst.entities["properties"] == {"species": "tree"}
     assert any("trees" in n for n in inst.notices)
+
+
+def test_select_from_the_answers_of_a_repeat(tmp_path: Path) -> None:
+    md = """
+| survey |
+| | type | name | label |
+| | begin repeat | member | Member |
+| | text | mname | Name |
+| | end repeat | | |
+| | select_one ${mname} | head | Head of household |
+"""
+    state = FormState(form(tmp_path, md))
+    state.set_answer("member[1]/mname", "李明")
+    state.add_instance("member")
+    state.set_answer("member[2]/mname", "王芳")
+    assert [c.name for c in state.choices("head")] == ["李明", "王芳"]
+    state.set_answer("head", "王芳")
+    with pytest.raises(AnswerError):
+        state.set_answer("head", "张三")
