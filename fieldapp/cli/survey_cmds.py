@@ -5,6 +5,7 @@
     fieldapp survey show WS INSTRUMENT --lang zh # the questions, skip logic and constraints
     fieldapp survey respond WS INSTRUMENT answers.json [--draft] [--participant CODE] ...
     fieldapp survey responses WS [--instrument ID] [--status complete] [--site KM]   # JSON
+    fieldapp survey attach WS RESPONSE QUESTION FILE  # a photo/audio/file answer, encrypted
 
 ``INSTRUMENT`` is an instrument id, or a form id (its newest version). ``answers.json`` is shaped
 as a saved response: groups are objects, repeats are lists of objects, select_multiple answers
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
-from fieldapp.i18n import _
+from fieldapp.i18n import _, ngettext
 from fieldapp.store.errors import InvalidInput
 from fieldapp.store.workspace import Workspace
 
@@ -65,6 +66,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--site", default="", help=_("site of the response"))
     p.add_argument("--sector", default="", help=_("sector of the response"))
     p.set_defaults(func=cmd_respond)
+
+    p = ssub.add_parser("attach", help=_("answer an image, audio, video or file question of a "
+                                         "response with a file (stored encrypted)"))
+    add_workspace_arg(p)
+    p.add_argument("response", metavar="RESPONSE", help=_("response id"))
+    p.add_argument("question", metavar="QUESTION",
+                   help=_("the question's address, e.g. photo or household[2]/photo"))
+    p.add_argument("file", metavar="FILE", help=_("the file to attach"))
+    p.set_defaults(func=cmd_attach)
 
     p = ssub.add_parser("responses", help=_("list responses as JSON"))
     add_workspace_arg(p)
@@ -155,6 +165,7 @@ def _read_answers(path: str) -> dict[str, Any]:
 
 
 def cmd_respond(args: argparse.Namespace) -> int:
+    from fieldapp.i18n import current_language
     from fieldapp.services import records, surveys
 
     answers = _read_answers(args.answers)
@@ -170,14 +181,25 @@ def cmd_respond(args: argparse.Namespace) -> int:
         try:
             rid = surveys.add_response_from_answers(
                 ws, iid, answers, complete_it=not args.draft, participant_id=participant_id,
-                organisation_id=args.organisation, site=args.site, sector=args.sector)
+                organisation_id=args.organisation, site=args.site, sector=args.sector,
+                language=current_language())
         except surveys.ResponseIncomplete as exc:
-            print(_("Nothing was saved: {n} answers need attention.").format(
-                n=len(exc.issues)), file=sys.stderr)
+            print(ngettext("Nothing was saved: {n} answer needs attention.",
+                           "Nothing was saved: {n} answers need attention.",
+                           len(exc.issues)).format(n=len(exc.issues)), file=sys.stderr)
             for issue in exc.issues:
                 print(f"  {issue.address}: {issue.message}", file=sys.stderr)
             return EXIT_FAILED
     print(rid)
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from fieldapp.services import surveys
+
+    with open_ws(args.workspace) as ws:
+        answer = surveys.attach_file(ws, args.response, args.question, Path(args.file))
+    print(answer)
     return 0
 
 

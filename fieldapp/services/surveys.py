@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fieldapp.i18n import _
+from fieldapp.i18n import _, ngettext
 from fieldapp.services import records
 from fieldapp.store.errors import FieldappError, InvalidInput
 from fieldapp.store.workspace import Workspace
@@ -38,8 +38,10 @@ class ResponseIncomplete(FieldappError):
 
     @property
     def message(self) -> str:
-        lines = [_("The response cannot be completed: {n} questions need attention.").format(
-            n=len(self.issues))]
+        n = len(self.issues)
+        lines = [ngettext("The response cannot be completed: {n} question needs attention.",
+                          "The response cannot be completed: {n} questions need attention.",
+                          n).format(n=n)]
         lines += [f"  {i.address}: {i.message}" for i in self.issues[:20]]
         return "\n".join(lines)
 
@@ -227,11 +229,12 @@ def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", 
 
 
 def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[str, Any], *,
-                              complete_it: bool = True, **links: Any) -> str:
+                              complete_it: bool = True, language: str = "en", **links: Any
+                              ) -> str:
     """Data entry from paper (CLI): the same validation as the app. Nothing is saved when an
     answer is invalid, or (to complete) when a required answer is missing."""
     inst = instrument(ws, instrument_id)
-    state, issues = fill_state(inst, answers, meta=desktop_meta(ws))
+    state, issues = fill_state(inst, answers, language, meta=desktop_meta(ws))
     if complete_it:
         issues += state.validate_all()
     if issues:
