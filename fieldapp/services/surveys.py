@@ -69,14 +69,36 @@ def instrument(ws: Workspace, instrument_id: str) -> Instrument:
     return Instrument.from_dict(records.get(ws, "instrument", instrument_id)["definition"])
 
 
+def version_key(version: str) -> tuple[int, ...] | None:
+    """How XLSForm authors number versions: ``7``, ``2024051301`` (yyyymmddrr), ``1.2.10``.
+    None for a version that is not a number (``"v2-final"``)."""
+    parts = (version or "").strip().split(".")
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def order_versions(rows: list[records.Record]) -> list[records.Record]:
+    """Oldest first: by number when every version of the form is one (so 10 comes after 9),
+    otherwise in the order they were imported."""
+    by_import = sorted(rows, key=lambda r: str(r.get("created_hlc") or ""))
+    keys = [version_key(str(r["version"] or "")) for r in by_import]
+    if by_import and all(k is not None for k in keys):
+        order = {id(r): k for r, k in zip(by_import, keys, strict=True)}
+        return sorted(by_import, key=lambda r: order[id(r)] or ())
+    return by_import
+
+
 def list_instruments(ws: Workspace) -> list[records.Record]:
     rows = records.list_records(ws, "instrument", order_by="form_id")
-    return sorted(rows, key=lambda r: (r["form_id"] or "", r["version"] or ""))
+    forms: dict[str, list[records.Record]] = {}
+    for row in rows:
+        forms.setdefault(row["form_id"] or "", []).append(row)
+    return [r for form_id in sorted(forms) for r in order_versions(forms[form_id])]
 
 
 def versions_of(ws: Workspace, form_id: str) -> list[records.Record]:
-    return sorted(records.list_records(ws, "instrument", where={"form_id": form_id}),
-                  key=lambda r: r["version"] or "")
+    return order_versions(records.list_records(ws, "instrument", where={"form_id": form_id}))
 
 
 def form_state(ws: Workspace, response_id: str, language: str = "en") -> FormState:
