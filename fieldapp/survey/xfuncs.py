@@ -101,8 +101,9 @@ def number_to_string(x: float) -> str:
         return "NaN"
     if math.isinf(x):
         return "Infinity" if x > 0 else "-Infinity"
-    if x.is_integer():
+    if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
+    # the shortest digits that identify the number, written out in full (XPath 1.0 string())
     text = format(Decimal(repr(x)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -298,7 +299,7 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., Value] | None]] = {
     "count-selected": (1, 1, lambda a: float(len(to_string(a).split()))),
     "selected-at": (2, 2, lambda a, i: _selected_at(a, to_number(i))),
     "jr:choice-name": (2, 2, None),
-    "string-length": (0, 1, lambda s="": float(len(to_string(s)))),
+    "string-length": (0, 1, lambda s="": float(utf16_length(to_string(s)))),
     "regex": (2, 2, _regex),
     "if": (3, 3, None),
     "coalesce": (2, 2, _coalesce),
@@ -338,6 +339,12 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., Value] | None]] = {
     "min": (1, None, lambda *a: _extreme(min, list(a))),
     "position": (0, 1, None),
 }
+
+
+def utf16_length(text: str) -> int:
+    """Length as JavaRosa (Java), ODK Web Forms and Enketo count it: UTF-16 code units, so 😀
+    counts 2 — a string-length(.) <= 10 constraint accepts exactly what ODK Collect accepts."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 def _flat(args: Any) -> list[str]:
@@ -609,13 +616,13 @@ def _compile_call(expr: Call) -> Fn:
             else _("{low} to {high}").format(low=low, high=high))
         raise ExprError(_("{name}() takes {expected} arguments, not {n}").format(
             name=name, expected=expected, n=n))
-    if name == "position":
-        if expr.args and not isinstance(expr.args[0], Parent | Path):
-            raise ExprError(_("position() takes a path such as position(..)"))
-        return lambda ctx: float(ctx.position())
     if name == "position" and expr.args and isinstance(expr.args[0], Path):
         nodes = compile_path(expr.args[0])
         return lambda ctx: _position_of(nodes(ctx))
+    if name == "position":
+        if expr.args and not isinstance(expr.args[0], Parent):
+            raise ExprError(_("position() takes a path such as position(..)"))
+        return lambda ctx: float(ctx.position())
     if name in ("current", "instance"):
         raise ExprError(_("{name}() is only supported at the start of a path such as "
                           "{example}").format(name=name, example=(
