@@ -53,7 +53,7 @@ def load_xlsform(path: str | PathLike[str]) -> Instrument:
             RecursionError) as exc:
         # pyxform's readers fail this way on a workbook that is not an XLSForm (an empty
         # sheet, a damaged file): say so rather than show their internals
-        raise XLSFormError([Problem("-", None, None, _(
+        raise XLSFormError([_diagnose(path) or Problem("-", None, None, _(
             "the file cannot be read as an XLSForm (a workbook with 'survey', 'choices' and "
             "'settings' sheets); one of its sheets may be empty or damaged"))], source) from exc
     if not data.survey and data.survey_header:
@@ -330,6 +330,45 @@ def _generated_calculates(survey: dict[str, Any], check: SheetCheck) -> dict[str
         if bind.get("calculate") and not any(i.name == name for i in check.rows.values()):
             out[name] = str(bind["calculate"])
     return out
+
+
+def _diagnose(path: Path) -> Problem | None:
+    """Why pyxform's reader failed, when it is something a person can fix: a number as a
+    column header, or a data table (CSV or workbook) given instead of a form."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            first = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()[:1]
+            cells = [c.strip() for c in (first[0].split(",") if first else [])]
+            if cells and cells[0].lower() != "survey" and "survey" not in (c.lower() for c in
+                                                                            cells[:2]):
+                return Problem("-", 1, None, _(
+                    "this looks like a data table, not an XLSForm (its columns: {columns}); "
+                    "an XLSForm has a 'survey' sheet with type, name and label columns").format(
+                        columns=", ".join(cells[:8])))
+            return None
+        if suffix not in (".xlsx", ".xlsm"):
+            return None
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    try:
+        sheets = {sheet.title.lower(): sheet for sheet in book.worksheets}
+        survey = sheets.get("survey")
+        if survey is None:
+            return Problem("-", None, None, _(
+                "the workbook has no 'survey' sheet (sheets found: {sheets})").format(
+                    sheets=", ".join(s.title for s in book.worksheets) or "-"))
+        for row in survey.iter_rows(min_row=1, max_row=1, values_only=True):
+            for i, value in enumerate(row):
+                if value is not None and not isinstance(value, str):
+                    return Problem("survey", 1, f"{get_column_letter(i + 1)} ({value})", _(
+                        "the column header '{header}' is a number: the first row of the "
+                        "survey sheet must name XLSForm columns (type, name, label ...)").format(
+                            header=value))
+    finally:
+        book.close()
+    return None
 
 
 def _bad_header(data: Any) -> Problem | None:

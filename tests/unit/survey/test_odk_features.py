@@ -282,3 +282,24 @@ def test_select_from_the_answers_of_a_repeat(tmp_path: Path) -> None:
     state.set_answer("head", "王芳")
     with pytest.raises(AnswerError):
         state.set_answer("head", "张三")
+
+
+def test_a_data_table_or_a_numeric_header_in_real_files(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    data = tmp_path / "interviews.csv"
+    data.write_text("id,age,city\n1,34,北京\n", encoding="utf-8")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "survey"
+    sheet.append(["type", 123, "label"])
+    sheet.append(["text", "a", "A"])
+    numeric = tmp_path / "numeric.xlsx"
+    book.save(numeric)
+    with pytest.raises(XLSFormError) as info:
+        load_xlsform(data)
+    assert "data table" in str(info.value) and "id, age, city" in str(info.value)
+    with pytest.raises(XLSFormError) as info:
+        load_xlsform(numeric)
+    assert "'123' is a number" in str(info.value) and "column B" in str(info.value)
