@@ -113,6 +113,18 @@ ENTITIES: dict[str, Entity] = {
             _f("interview_id", "ref", "interview", cascade=True), _f("site"), _f("sector"),
             _f("researcher"), _f("completed_at"),
         )),
+        # A coordinator's review of a response (approved / has_issues / rejected + comment).
+        # Shared, so that the coordinator's team bundle carries it to the researcher; only a
+        # coordinator creates one (services.surveys.review_response).
+        Entity("review", False, (
+            _f("response_id", "ref", "response", cascade=True), _f("state"), _f("comment"),
+            _f("reviewer"), _f("at"),
+        )),
+        # One answer changed after the response was completed: who, when, old -> new.
+        Entity("correction", True, (
+            _f("response_id", "ref", "response", cascade=True), _f("address"),
+            _f("old", "json"), _f("new", "json"), _f("by"), _f("at"),
+        )),
         # A device's confirmation that it carried out an erase order (consent withdrawal).
         # participant_id is a plain id, not a cascading reference: the receipt must outlive
         # the participant it speaks of.

@@ -27,6 +27,8 @@ from fieldapp.survey import Instrument, Node
 from fieldapp.survey.model import INPUT_TYPES, META_TYPES, pick_text
 
 Record = dict[str, Any]
+_REVIEW_LABELS = {"approved": N_("Approved"), "has_issues": N_("Has issues"),
+                  "rejected": N_("Rejected")}
 _GEO_PARTS = (("Latitude", N_("latitude")), ("Longitude", N_("longitude")),
               ("Altitude", N_("altitude")), ("Accuracy", N_("accuracy")))
 _KINDS: dict[str, Kind] = {"integer": "int", "decimal": "real", "date": "date", "today": "date",
@@ -168,6 +170,12 @@ class SurveySheets:
             m("_completed", N_("Completed (UTC)"), "datetime"),
         ]
 
+    def _review_meta(self) -> list[Column]:
+        """After the answers: the coordinator's latest review and the corrections count."""
+        m = self._meta
+        return [m("_review", N_("Review")), m("_review_comment", N_("Review comment")),
+                m("_corrections", N_("Answers corrected after completion"), "int")]
+
     def _repeat_meta(self) -> list[Column]:
         m = self._meta
         return [m("_index", N_("Row number in this sheet"), "int"),
@@ -238,6 +246,15 @@ class SurveySheets:
                 v.interviews.get(r.get("interview_id") or ""),
                 hlc_datetime(r.get("created_hlc")), done]
 
+    def _review_row(self, r: Record) -> list[Any]:
+        return [self._review(r.get("_review")), r.get("_review_comment") or None,
+                r.get("_corrections") or 0]
+
+    def _review(self, state: Any) -> str | None:
+        if not state:
+            return None
+        return str(state) if self.codes else self.tr(_REVIEW_LABELS.get(str(state), str(state)))
+
     def _chain(self, level: _Level) -> list[_Level]:
         chain: list[_Level] = []
         node: _Level | None = level
@@ -281,10 +298,11 @@ class SurveySheets:
             variables = [c for node, _rel in level.variables for c in self._variable_columns(node)]
             if level.node is None:
                 level.title = sheet_title(base, used, version)
-                columns = self._main_meta() + variables
+                columns = self._main_meta() + variables + self._review_meta()
                 def main_rows(level: _Level = level) -> Iterator[Row]:
                     for n, r in enumerate(self.responses, 1):
-                        yield self._main_row(n, r) + self._values(level, r.get("data") or {})
+                        yield (self._main_row(n, r) + self._values(level, r.get("data") or {})
+                               + self._review_row(r))
 
                 table = Table(key, level.title, columns, main_rows, len(self.responses))
             else:

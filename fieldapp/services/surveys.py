@@ -126,12 +126,110 @@ def new_response(ws: Workspace, instrument_id: str, *, participant_id: str | Non
 
 
 def save_draft(ws: Workspace, response_id: str, answers: dict[str, Any]) -> None:
+    """Save the answers as a draft. Once a response has been completed, every changed answer
+    is also written to its corrections log (who, when, old → new)."""
+    from fieldapp.domain.ids import new_id
+
     response = records.get(ws, "response", response_id)
     if response["data"] != answers:
         changes: dict[str, Any] = {"data": answers}
         if response["status"] == COMPLETE:
             changes["status"] = DRAFT
-        ws.update("response", response_id, changes)
+        with ws.transaction():
+            ws.write("response", response_id, changes)
+            if response.get("completed_at"):
+                who = ws.meta("researcher") or ws.device_id
+                at = datetime.now(UTC).isoformat(timespec="seconds")
+                for address, old, new in diff_answers(response["data"] or {}, answers):
+                    ws.write("correction", new_id(), {
+                        "response_id": response_id, "address": address, "old": old,
+                        "new": new, "by": who, "at": at}, create=True)
+
+
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(_leaves(value, f"{prefix}/{key}" if prefix else str(key)))
+    elif isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        for i, item in enumerate(data, start=1):
+            out.update(_leaves(item, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = data
+    return out
+
+
+def diff_answers(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(address, old value, new value) for every answer that differs, in address order."""
+    before, after = _leaves(old), _leaves(new)
+    return [(a, before.get(a), after.get(a)) for a in sorted(set(before) | set(after))
+            if before.get(a) != after.get(a)]
+
+
+# -- review ------------------------------------------------------------------------------------
+
+APPROVED, HAS_ISSUES, REJECTED = "approved", "has_issues", "rejected"
+REVIEW_STATES = (APPROVED, HAS_ISSUES, REJECTED)
+
+
+def review_response(ws: Workspace, response_id: str, state: str, comment: str = "") -> str:
+    """A coordinator's review of a completed response, as ODK Central keeps it: approved, has
+    issues or rejected, with a comment saying what to fix. The review travels to the
+    researcher with the next sync; the latest one is the response's review state."""
+    from fieldapp.services import team
+
+    if state not in REVIEW_STATES:
+        raise InvalidInput(_("A review is approved, has_issues or rejected, not {state}.").format(
+            state=state))
+    if team.role(ws) == team.ROLE_RESEARCHER:
+        raise InvalidInput(_("Only a coordinator reviews responses."))
+    response = records.get(ws, "response", response_id)
+    if response["status"] != COMPLETE:
+        raise InvalidInput(_("Only a completed response can be reviewed; this one is a draft."))
+    comment = comment.strip()
+    if state != APPROVED and not comment:
+        raise InvalidInput(_("Say what needs fixing: a response with issues or rejected needs a "
+                             "comment."))
+    rid = records.create(ws, "review", {
+        "response_id": response_id, "state": state, "comment": comment,
+        "reviewer": ws.meta("researcher") or ws.device_id,
+        "at": datetime.now(UTC).isoformat(timespec="seconds")})
+    ws.audit("response.review", {"response_id": response_id, "state": state})
+    return rid
+
+
+def reviews_of(ws: Workspace, response_id: str) -> list[records.Record]:
+    """The reviews of a response, oldest first."""
+    return records.list_records(ws, "review", where={"response_id": response_id})
+
+
+def corrections_of(ws: Workspace, response_id: str) -> list[records.Record]:
+    """The answers changed after completion, oldest first."""
+    return records.list_records(ws, "correction", where={"response_id": response_id})
+
+
+def latest_reviews(ws: Workspace) -> dict[str, records.Record]:
+    """The latest review of every reviewed response, by response id."""
+    out: dict[str, records.Record] = {}
+    for review in records.list_records(ws, "review"):
+        out[str(review["response_id"])] = review  # in clock order: the last one wins
+    return out
+
+
+def responses_with_reviews(ws: Workspace) -> list[records.Record]:
+    """Every response, with ``_review`` (state), ``_review_comment`` and ``_corrections`` (how
+    many answers were changed after completion), for lists and exports."""
+    latest = latest_reviews(ws)
+    corrected: dict[str, int] = {}
+    for c in records.list_records(ws, "correction"):
+        corrected[str(c["response_id"])] = corrected.get(str(c["response_id"]), 0) + 1
+    out = []
+    for r in records.list_records(ws, "response"):
+        review = latest.get(str(r["id"]))
+        out.append({**r, "_review": review["state"] if review else "",
+                    "_review_comment": review["comment"] if review else "",
+                    "_corrections": corrected.get(str(r["id"]), 0)})
+    return out
 
 
 def complete(ws: Workspace, response_id: str, state: FormState) -> None:
