@@ -6,6 +6,8 @@
     fieldapp survey respond WS INSTRUMENT answers.json [--draft] [--participant CODE] ...
     fieldapp survey responses WS [--instrument ID] [--status complete] [--site KM]   # JSON
     fieldapp survey attach WS RESPONSE QUESTION FILE  # a photo/audio/file answer, encrypted
+    fieldapp survey review WS RESPONSE {approved,has_issues,rejected} [--comment TEXT]
+    fieldapp survey history WS RESPONSE              # its reviews and corrections
 
 ``INSTRUMENT`` is an instrument id, or a form id (its newest version). ``answers.json`` is shaped
 as a saved response: groups are objects, repeats are lists of objects, select_multiple answers
@@ -75,6 +77,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help=_("the question's address, e.g. photo or household[2]/photo"))
     p.add_argument("file", metavar="FILE", help=_("the file to attach"))
     p.set_defaults(func=cmd_attach)
+
+    p = ssub.add_parser("review", help=_("review a completed response (coordinators)"))
+    add_workspace_arg(p)
+    p.add_argument("response", metavar="RESPONSE", help=_("response id"))
+    p.add_argument("state", choices=["approved", "has_issues", "rejected"],
+                   help=_("the verdict"))
+    p.add_argument("--comment", default="",
+                   help=_("what the researcher should fix (needed unless approved)"))
+    p.set_defaults(func=cmd_review)
+
+    p = ssub.add_parser("history", help=_("a response's reviews and corrections"))
+    add_workspace_arg(p)
+    p.add_argument("response", metavar="RESPONSE", help=_("response id"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.set_defaults(func=cmd_history)
 
     p = ssub.add_parser("responses", help=_("list responses as JSON"))
     add_workspace_arg(p)
@@ -203,6 +220,40 @@ def cmd_attach(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from fieldapp.services import surveys
+
+    with open_ws(args.workspace) as ws:
+        print(surveys.review_response(ws, args.response, args.state, args.comment))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from fieldapp.services import records, surveys
+
+    with open_ws(args.workspace) as ws:
+        records.get(ws, "response", args.response)
+        reviews = surveys.reviews_of(ws, args.response)
+        fixes = surveys.corrections_of(ws, args.response)
+    if args.json:
+        print_json({"reviews": reviews, "corrections": fixes})
+        return 0
+    states = {"approved": _("approved"), "has_issues": _("has issues"),
+              "rejected": _("rejected")}
+    events = [(str(r["at"]), _("{at} {who}: {state}").format(
+        at=r["at"], who=r["reviewer"], state=states.get(str(r["state"]), r["state"]))
+        + (f" — {r['comment']}" if r["comment"] else "")) for r in reviews]
+    events += [(str(c["at"]), _("{at} {who}: {address} changed from {old} to {new}").format(
+        at=c["at"], who=c["by"], address=c["address"], old=json.dumps(c["old"],
+                                                                       ensure_ascii=False),
+        new=json.dumps(c["new"], ensure_ascii=False))) for c in fixes]
+    if not events:
+        print(_("Not reviewed, and no answer changed after completion."))
+    for _at, line in sorted(events, key=lambda e: e[0]):
+        print(line)
+    return 0
+
+
 def cmd_responses(args: argparse.Namespace) -> int:
     from fieldapp.services import surveys
 
@@ -212,5 +263,10 @@ def cmd_responses(args: argparse.Namespace) -> int:
         for iid in ids:
             rows += surveys.list_responses(ws, instrument_id=iid, site=args.site,
                                            status=args.status, researcher=args.researcher)
+        latest = surveys.latest_reviews(ws)
+        for row in rows:
+            review = latest.get(str(row["id"]))
+            row["review"] = ({"state": review["state"], "comment": review["comment"]}
+                             if review else None)
     print_json(rows)
     return 0

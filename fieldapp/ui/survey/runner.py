@@ -34,6 +34,7 @@ from fieldapp.survey import AnswerError, FormState, Instrument, Issue
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.survey.pages import FormLayout
+from fieldapp.ui.survey.review import ReviewPanel
 from fieldapp.ui.survey.widgets import AttachRequest
 
 AUTOSAVE_MS = 1000
@@ -125,6 +126,8 @@ class FormRunner(QWidget):
         splitter.setSizes([220, 780])
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        self.review = ReviewPanel(ctx)
+        layout.addWidget(self.review)
         layout.addWidget(splitter, 1)
 
         self.timer = QTimer(self)
@@ -166,6 +169,7 @@ class FormRunner(QWidget):
         self._refresh()
         self.retranslate_ui()
         self.show_page(0)
+        self.review.load(self.response_id, self.status)
 
     def clear(self) -> None:
         """Forget the response (the workspace was locked, or another response opens)."""
@@ -178,6 +182,7 @@ class FormRunner(QWidget):
         self._save_state = "idle"
         self._error = None
         self._again = False
+        self.review.clear()
         self.page_list.clear()
         while (page := self.stack.widget(0)) is not None:
             self.stack.removeWidget(page)
@@ -382,6 +387,7 @@ class FormRunner(QWidget):
         self._saved_data = data
         if self.status == surveys.COMPLETE:
             self.status = surveys.DRAFT  # an edit after completing makes it a draft again
+            self.review.load(rid, self.status)  # shows the corrections made since
             self.ctx.data.changed.emit("response")
         if self._again or self.dirty:
             self._again = False
@@ -431,6 +437,7 @@ class FormRunner(QWidget):
         self._saved_data = data
         self.status = surveys.COMPLETE
         self._save_state = "completed"
+        self.review.load(rid, self.status)
         self._update_status()
         self.ctx.data.changed.emit("response")
         self.completed.emit(rid)

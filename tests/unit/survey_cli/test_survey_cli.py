@@ -212,3 +212,14 @@ def test_attach_a_file_to_a_response(cli: Cli, ws: str, tmp_path: Path) -> None:
     _out, err = cli("survey", "attach", ws, rid.strip(), "photo", str(tmp_path / "none.jpg"),
                     code=1)
     assert "none.jpg" in err
+
+
+def test_review_and_history(cli: Cli, ws: str, instrument_id: str, tmp_path: Path) -> None:
+    rid = cli("survey", "respond", ws, instrument_id, write_answers(tmp_path, GOOD))[0].strip()
+    _out, err = cli("survey", "review", ws, rid, "rejected", code=1)
+    assert "comment" in err
+    cli("survey", "review", ws, rid, "has_issues", "--comment", "请补充合同金额的单位")
+    out, _err = cli("survey", "history", ws, rid)
+    assert "has issues — 请补充合同金额的单位" in out
+    listed = json.loads(cli("survey", "responses", ws)[0])
+    assert listed[0]["review"] == {"state": "has_issues", "comment": "请补充合同金额的单位"}
