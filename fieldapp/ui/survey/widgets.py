@@ -347,7 +347,13 @@ class SelectOneWidget(QuestionWidget):
                 self.buttons[name] = button
             self.names = names
         for choice in choices:
-            self.buttons[choice.name].setText(state.text(choice.labels) or choice.name)
+            button = self.buttons[choice.name]
+            button.setText(state.text(choice.labels) or choice.name)
+            if choice.media and button.icon().isNull():
+                icon = choice_icon(choice, state)
+                if icon is not None:
+                    button.setIcon(icon)
+                    button.setIconSize(icon.availableSizes()[0])
         self.clear_button.setText(_("Clear answer"))
 
     def show_value(self, value: Any) -> None:
@@ -361,6 +367,24 @@ class SelectOneWidget(QuestionWidget):
         for button in self.buttons.values():
             button.setEnabled(editable)
         self.clear_button.setEnabled(editable)
+
+
+def choice_icon(choice: Choice, state: FormState) -> Any:
+    """A choice's picture (the choices sheet's image column), at most 96 px high."""
+    import base64
+
+    from PySide6.QtGui import QIcon, QPixmap
+
+    name = state.text(choice.media.get("image", {}))
+    data = state.instrument.media_files.get(name) if name else None
+    if data is None:
+        return None
+    pixmap = QPixmap()
+    if not pixmap.loadFromData(base64.b64decode(data)):
+        return None
+    if pixmap.height() > 96:
+        pixmap = pixmap.scaledToHeight(96, Qt.TransformationMode.SmoothTransformation)
+    return QIcon(pixmap)
 
 
 _SIDE_BY_SIDE = {"horizontal", "horizontal-compact", "likert", "columns", "columns-pack",

@@ -179,3 +179,26 @@ def test_a_questions_picture_is_shown_from_the_form(qtbot: Any, tmp_path: Path) 
     pixmap = where.media.pixmap()
     assert not pixmap.isNull() and pixmap.width() == 480
     assert "hello.mp3" in say.media.text()
+
+
+def test_a_choices_picture_is_shown_beside_it(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    from fieldapp.ui.survey.widgets import SelectOneWidget
+
+    image = QImage(300, 300, QImage.Format.Format_RGB32)
+    image.fill(QColor("blue"))
+    assert image.save(str(tmp_path / "river.png"))
+    path = tmp_path / "form.md"
+    path.write_text("| survey |\n| | type | name | label |\n| | select_one w | water | Water |\n"
+                    "| choices |\n| | list_name | name | label | image |\n"
+                    "| | w | river | River | river.png |\n| | w | well | Well | |\n",
+                    encoding="utf-8")
+    state = FormState(load_xlsform(path))
+    widget = make_widget(state.instrument.node("water"), "water", state.set_answer)
+    assert isinstance(widget, SelectOneWidget)
+    qtbot.addWidget(widget)
+    widget.update_from(state, False)
+    assert not widget.buttons["river"].icon().isNull()
+    assert widget.buttons["river"].iconSize().height() == 96
+    assert widget.buttons["well"].icon().isNull()

@@ -303,3 +303,20 @@ def test_a_data_table_or_a_numeric_header_in_real_files(tmp_path: Path) -> None:
     with pytest.raises(XLSFormError) as info:
         load_xlsform(numeric)
     assert "'123' is a number" in str(info.value) and "column B" in str(info.value)
+
+
+def test_once_keeps_the_first_value(tmp_path: Path) -> None:
+    md = """
+| survey |
+| | type | name | label | calculation |
+| | text | a | A | |
+| | calculate | first | | once(${a}) |
+| | calculate | code | | once(concat('R-', uuid(4))) |
+"""
+    state = FormState(form(tmp_path, md))
+    code = state.value("code")
+    assert isinstance(code, str) and len(code) == 6
+    state.set_answer("a", "x")
+    assert state.value("first") == "x"
+    state.set_answer("a", "y")
+    assert state.value("first") == "x" and state.value("code") == code
