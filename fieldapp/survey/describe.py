@@ -52,7 +52,7 @@ def describe(instrument: Instrument, language: str = "en") -> str:
         for attr, title in (("relevant", _("shown if")), ("required", _("required")),
                             ("constraint", _("must satisfy")), ("calculation", _("calculated as")),
                             ("choice_filter", _("choices where")), ("read_only", _("read-only")),
-                            ("default", _("default"))):
+                            ("default", _("default")), ("repeat_count", _("number of repeats"))):
             value = getattr(node, attr)
             if value and not (attr == "required" and value == "true()"):
                 lines.append(f"{pad}    {title}: {value}")
