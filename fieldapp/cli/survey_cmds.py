@@ -5,6 +5,9 @@
     fieldapp survey show WS INSTRUMENT --lang zh # the questions, skip logic and constraints
     fieldapp survey respond WS INSTRUMENT answers.json [--draft] [--participant CODE] ...
     fieldapp survey responses WS [--instrument ID] [--status complete] [--site KM]   # JSON
+    fieldapp survey attach WS RESPONSE QUESTION FILE  # a photo/audio/file answer, encrypted
+    fieldapp survey review WS RESPONSE {approved,has_issues,rejected} [--comment TEXT]
+    fieldapp survey history WS RESPONSE              # its reviews and corrections
 
 ``INSTRUMENT`` is an instrument id, or a form id (its newest version). ``answers.json`` is shaped
 as a saved response: groups are objects, repeats are lists of objects, select_multiple answers
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
-from fieldapp.i18n import _
+from fieldapp.i18n import _, ngettext
 from fieldapp.store.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -67,6 +70,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--site", default="", help=_("site of the response"))
     p.add_argument("--sector", default="", help=_("sector of the response"))
     p.set_defaults(func=cmd_respond)
+
+    p = ssub.add_parser("attach", help=_("answer an image, audio, video or file question of a "
+                                         "response with a file (stored encrypted)"))
+    add_workspace_arg(p)
+    p.add_argument("response", metavar="RESPONSE", help=_("response id"))
+    p.add_argument("question", metavar="QUESTION",
+                   help=_("the question's address, e.g. photo or household[2]/photo"))
+    p.add_argument("file", metavar="FILE", help=_("the file to attach"))
+    p.set_defaults(func=cmd_attach)
+
+    p = ssub.add_parser("review", help=_("review a completed response (coordinators)"))
+    add_workspace_arg(p)
+    p.add_argument("response", metavar="RESPONSE", help=_("response id"))
+    p.add_argument("state", choices=["approved", "has_issues", "rejected"],
+                   help=_("the verdict"))
+    p.add_argument("--comment", default="",
+                   help=_("what the researcher should fix (needed unless approved)"))
+    p.set_defaults(func=cmd_review)
+
+    p = ssub.add_parser("history", help=_("a response's reviews and corrections"))
+    add_workspace_arg(p)
+    p.add_argument("response", metavar="RESPONSE", help=_("response id"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.set_defaults(func=cmd_history)
 
     p = ssub.add_parser("responses", help=_("list responses as JSON"))
     add_workspace_arg(p)
@@ -157,6 +184,7 @@ def _read_answers(path: str) -> dict[str, Any]:
 
 
 def cmd_respond(args: argparse.Namespace) -> int:
+    from fieldapp.i18n import current_language
     from fieldapp.services import records, surveys
 
     answers = _read_answers(args.answers)
@@ -172,14 +200,59 @@ def cmd_respond(args: argparse.Namespace) -> int:
         try:
             rid = surveys.add_response_from_answers(
                 ws, iid, answers, complete_it=not args.draft, participant_id=participant_id,
-                organisation_id=args.organisation, site=args.site, sector=args.sector)
+                organisation_id=args.organisation, site=args.site, sector=args.sector,
+                language=current_language())
         except surveys.ResponseIncomplete as exc:
-            print(_("Nothing was saved: {n} answers need attention.").format(
-                n=len(exc.issues)), file=sys.stderr)
+            print(ngettext("Nothing was saved: {n} answer needs attention.",
+                           "Nothing was saved: {n} answers need attention.",
+                           len(exc.issues)).format(n=len(exc.issues)), file=sys.stderr)
             for issue in exc.issues:
                 print(f"  {issue.address}: {issue.message}", file=sys.stderr)
             return EXIT_FAILED
     print(rid)
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from fieldapp.services import surveys
+
+    with open_ws(args.workspace) as ws:
+        answer = surveys.attach_file(ws, args.response, args.question, Path(args.file))
+    print(answer)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from fieldapp.services import surveys
+
+    with open_ws(args.workspace) as ws:
+        print(surveys.review_response(ws, args.response, args.state, args.comment))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from fieldapp.services import records, surveys
+
+    with open_ws(args.workspace) as ws:
+        records.get(ws, "response", args.response)
+        reviews = surveys.reviews_of(ws, args.response)
+        fixes = surveys.corrections_of(ws, args.response)
+    if args.json:
+        print_json({"reviews": reviews, "corrections": fixes})
+        return 0
+    states = {"approved": _("approved"), "has_issues": _("has issues"),
+              "rejected": _("rejected")}
+    events = [(str(r["at"]), _("{at} {who}: {state}").format(
+        at=r["at"], who=r["reviewer"], state=states.get(str(r["state"]), r["state"]))
+        + (f" — {r['comment']}" if r["comment"] else "")) for r in reviews]
+    events += [(str(c["at"]), _("{at} {who}: {address} changed from {old} to {new}").format(
+        at=c["at"], who=c["by"], address=c["address"], old=json.dumps(c["old"],
+                                                                       ensure_ascii=False),
+        new=json.dumps(c["new"], ensure_ascii=False))) for c in fixes]
+    if not events:
+        print(_("Not reviewed, and no answer changed after completion."))
+    for _at, line in sorted(events, key=lambda e: e[0]):
+        print(line)
     return 0
 
 
@@ -192,5 +265,10 @@ def cmd_responses(args: argparse.Namespace) -> int:
         for iid in ids:
             rows += surveys.list_responses(ws, instrument_id=iid, site=args.site,
                                            status=args.status, researcher=args.researcher)
+        latest = surveys.latest_reviews(ws)
+        for row in rows:
+            review = latest.get(str(row["id"]))
+            row["review"] = ({"state": review["state"], "comment": review["comment"]}
+                             if review else None)
     print_json(rows)
     return 0

@@ -99,6 +99,7 @@ ENTITIES: dict[str, Entity] = {
             _f("interview_id", "ref", "interview", cascade=True),
             _f("participant_id", "ref", "participant", cascade=True), _f("kind"),
             _f("filename"), _f("mime"), _f("size", "int"), _f("sha256"), _f("file_key"),
+            _f("response_id", "ref", "response", cascade=True),
         )),
         Entity("instrument", False, (
             _f("form_id"), _f("version"), _f("title_zh"), _f("title_en"),
@@ -111,6 +112,18 @@ ENTITIES: dict[str, Entity] = {
             _f("organisation_id", "ref", "organisation"),
             _f("interview_id", "ref", "interview", cascade=True), _f("site"), _f("sector"),
             _f("researcher"), _f("completed_at"),
+        )),
+        # A coordinator's review of a response (approved / has_issues / rejected + comment).
+        # Shared, so that the coordinator's team bundle carries it to the researcher; only a
+        # coordinator creates one (services.surveys.review_response).
+        Entity("review", False, (
+            _f("response_id", "ref", "response", cascade=True), _f("state"), _f("comment"),
+            _f("reviewer"), _f("at"),
+        )),
+        # One answer changed after the response was completed: who, when, old -> new.
+        Entity("correction", True, (
+            _f("response_id", "ref", "response", cascade=True), _f("address"),
+            _f("old", "json"), _f("new", "json"), _f("by"), _f("at"),
         )),
         # A device's confirmation that it carried out an erase order (consent withdrawal).
         # participant_id is a plain id, not a cascading reference: the receipt must outlive

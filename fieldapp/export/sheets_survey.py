@@ -27,6 +27,10 @@ from fieldapp.survey import Instrument, Node
 from fieldapp.survey.model import INPUT_TYPES, META_TYPES, pick_text
 
 Record = dict[str, Any]
+_REVIEW_LABELS = {"approved": N_("Approved"), "has_issues": N_("Has issues"),
+                  "rejected": N_("Rejected")}
+_GEO_PARTS = (("Latitude", N_("latitude")), ("Longitude", N_("longitude")),
+              ("Altitude", N_("altitude")), ("Accuracy", N_("accuracy")))
 _KINDS: dict[str, Kind] = {"integer": "int", "decimal": "real", "date": "date", "today": "date",
                            "datetime": "datetime", "start": "datetime", "end": "datetime",
                            "time": "time"}
@@ -128,6 +132,12 @@ class SurveySheets:
                         self._choice_doc(node, "en"), self._choice_doc(node, "zh"))
         free = node.type in ("text", "calculate")
         columns = [Column(node.path, label, _KINDS.get(node.type, "text"), free, doc)]
+        if node.type == "geopoint":  # as ODK Central: q-Latitude, q-Longitude ...
+            for suffix, part in _GEO_PARTS:
+                en, zh = both(part)
+                columns.append(Column(f"{node.path}-{suffix}", f"{label}: {self.tr(part)}",
+                                      "real", False, ColumnDoc("decimal", f"{doc.label_en}: {en}",
+                                                               f"{doc.label_zh}: {zh}")))
         if node.type == "select_multiple":
             lst = self.instrument.choice_lists.get(node.list_name)
             for c in lst.choices if lst else []:
@@ -160,6 +170,12 @@ class SurveySheets:
             m("_completed", N_("Completed (UTC)"), "datetime"),
         ]
 
+    def _review_meta(self) -> list[Column]:
+        """After the answers: the coordinator's latest review and the corrections count."""
+        m = self._meta
+        return [m("_review", N_("Review")), m("_review_comment", N_("Review comment")),
+                m("_corrections", N_("Answers corrected after completion"), "int")]
+
     def _repeat_meta(self) -> list[Column]:
         m = self._meta
         return [m("_index", N_("Row number in this sheet"), "int"),
@@ -189,6 +205,20 @@ class SurveySheets:
                       else "; ".join(self._label(node, p) for p in picked))
             chosen = set(picked)
             return [joined or None] + [1 if n in chosen else 0 for n in names]
+        if node.type == "geopoint":
+            parts: list[Any] = [None] * 4
+            if raw:
+                for i, text in enumerate(str(raw).split()[:4]):
+                    try:
+                        parts[i] = float(text)
+                    except ValueError:
+                        parts[i] = None
+            return [raw or None, *parts]
+        if node.type == "rank" and isinstance(raw, list):
+            return [" ".join(raw) if self.codes
+                    else "; ".join(self._label(node, p) for p in raw)]
+        if node.type in ("image", "audio", "video", "file") and raw:
+            return [str(raw).partition("/")[2] or str(raw)]
         return [convert(node.type, raw)]
 
     def _values(self, level: _Level, instance: Any) -> list[Any]:
@@ -215,6 +245,15 @@ class SurveySheets:
                 v.organisation(r.get("organisation_id")),
                 v.interviews.get(r.get("interview_id") or ""),
                 hlc_datetime(r.get("created_hlc")), done]
+
+    def _review_row(self, r: Record) -> list[Any]:
+        return [self._review(r.get("_review")), r.get("_review_comment") or None,
+                r.get("_corrections") or 0]
+
+    def _review(self, state: Any) -> str | None:
+        if not state:
+            return None
+        return str(state) if self.codes else self.tr(_REVIEW_LABELS.get(str(state), str(state)))
 
     def _chain(self, level: _Level) -> list[_Level]:
         chain: list[_Level] = []
@@ -259,10 +298,11 @@ class SurveySheets:
             variables = [c for node, _rel in level.variables for c in self._variable_columns(node)]
             if level.node is None:
                 level.title = sheet_title(base, used, version)
-                columns = self._main_meta() + variables
+                columns = self._main_meta() + variables + self._review_meta()
                 def main_rows(level: _Level = level) -> Iterator[Row]:
                     for n, r in enumerate(self.responses, 1):
-                        yield self._main_row(n, r) + self._values(level, r.get("data") or {})
+                        yield (self._main_row(n, r) + self._values(level, r.get("data") or {})
+                               + self._review_row(r))
 
                 table = Table(key, level.title, columns, main_rows, len(self.responses))
             else:

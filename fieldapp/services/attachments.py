@@ -40,8 +40,10 @@ def _guess_kind(path: Path) -> str:
 
 def add_attachment(ws: Workspace, source: Path | str, *, interview_id: str | None = None,
                    participant_id: str | None = None, kind: str | None = None,
-                   max_bytes: int = MAX_ATTACHMENT_BYTES) -> str:
+                   max_bytes: int = MAX_ATTACHMENT_BYTES, response_id: str | None = None) -> str:
     source = Path(source)
+    if response_id:
+        records.get(ws, "response", response_id)
     if interview_id:
         records.get(ws, "interview", interview_id)
     if participant_id:
@@ -70,6 +72,7 @@ def add_attachment(ws: Workspace, source: Path | str, *, interview_id: str | Non
                 "mime": mimetypes.guess_type(source.name)[0] or "application/octet-stream",
                 "size": real_size, "sha256": sha,
                 "file_key": base64.b64encode(key).decode("ascii"),
+                **({"response_id": response_id} if response_id else {}),
             }, create=True)
     except BaseException:
         target.unlink(missing_ok=True)

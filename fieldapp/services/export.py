@@ -61,7 +61,7 @@ def collect(ws: Workspace) -> ExportData:
         codes={c["id"]: c for c in records.list_records(ws, "code", order_by="sort_order")},
         codings=records.list_records(ws, "coding"),
         instruments=instruments,
-        responses=records.list_records(ws, "response"),
+        responses=surveys.responses_with_reviews(ws),
     )
 
 

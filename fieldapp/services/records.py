@@ -222,12 +222,15 @@ def withdrawal_impact(ws: Workspace, participant_id: str) -> dict[str, int]:
     ids = {i["id"] for i in interviews}
     notes = [n for n in list_records(ws, "note") if n["interview_id"] in ids]
     note_ids = {n["id"] for n in notes}
+    response_ids = {r["id"] for r in list_records(ws, "response",
+                                                  where={"participant_id": participant_id})}
     return {
         "interviews": len(interviews),
         "notes": len(notes),
         "codings": sum(1 for c in list_records(ws, "coding") if c["note_id"] in note_ids),
         "attachments": sum(1 for a in list_records(ws, "attachment")
-                           if a["interview_id"] in ids or a["participant_id"] == p["id"]),
+                           if a["interview_id"] in ids or a["participant_id"] == p["id"]
+                           or a.get("response_id") in response_ids),
         "consents": len(consent_of(ws, participant_id)),
         "responses": len(list_records(ws, "response", where={"participant_id": participant_id})),
     }

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fieldapp.i18n import _
+from fieldapp.i18n import _, ngettext
 from fieldapp.services import records
 from fieldapp.store.errors import FieldappError, InvalidInput
 from fieldapp.store.workspace import Workspace
@@ -26,7 +26,7 @@ from fieldapp.survey import (
     Program,
     load_xlsform,
 )
-from fieldapp.survey.model import INPUT_TYPES
+from fieldapp.survey.model import FILE_TYPES, INPUT_TYPES
 
 DRAFT, COMPLETE = "draft", "complete"
 
@@ -38,8 +38,10 @@ class ResponseIncomplete(FieldappError):
 
     @property
     def message(self) -> str:
-        lines = [_("The response cannot be completed: {n} questions need attention.").format(
-            n=len(self.issues))]
+        n = len(self.issues)
+        lines = [ngettext("The response cannot be completed: {n} question needs attention.",
+                          "The response cannot be completed: {n} questions need attention.",
+                          n).format(n=n)]
         lines += [f"  {i.address}: {i.message}" for i in self.issues[:20]]
         return "\n".join(lines)
 
@@ -67,14 +69,36 @@ def instrument(ws: Workspace, instrument_id: str) -> Instrument:
     return Instrument.from_dict(records.get(ws, "instrument", instrument_id)["definition"])
 
 
+def version_key(version: str) -> tuple[int, ...] | None:
+    """How XLSForm authors number versions: ``7``, ``2024051301`` (yyyymmddrr), ``1.2.10``.
+    None for a version that is not a number (``"v2-final"``)."""
+    parts = (version or "").strip().split(".")
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def order_versions(rows: list[records.Record]) -> list[records.Record]:
+    """Oldest first: by number when every version of the form is one (so 10 comes after 9),
+    otherwise in the order they were imported."""
+    by_import = sorted(rows, key=lambda r: str(r.get("created_hlc") or ""))
+    keys = [version_key(str(r["version"] or "")) for r in by_import]
+    if by_import and all(k is not None for k in keys):
+        order = {id(r): k for r, k in zip(by_import, keys, strict=True)}
+        return sorted(by_import, key=lambda r: order[id(r)] or ())
+    return by_import
+
+
 def list_instruments(ws: Workspace) -> list[records.Record]:
     rows = records.list_records(ws, "instrument", order_by="form_id")
-    return sorted(rows, key=lambda r: (r["form_id"] or "", r["version"] or ""))
+    forms: dict[str, list[records.Record]] = {}
+    for row in rows:
+        forms.setdefault(row["form_id"] or "", []).append(row)
+    return [r for form_id in sorted(forms) for r in order_versions(forms[form_id])]
 
 
 def versions_of(ws: Workspace, form_id: str) -> list[records.Record]:
-    return sorted(records.list_records(ws, "instrument", where={"form_id": form_id}),
-                  key=lambda r: r["version"] or "")
+    return order_versions(records.list_records(ws, "instrument", where={"form_id": form_id}))
 
 
 def form_state(ws: Workspace, response_id: str, language: str = "en") -> FormState:
@@ -83,11 +107,16 @@ def form_state(ws: Workspace, response_id: str, language: str = "en") -> FormSta
     return FormState(inst, response["data"] or {}, language)
 
 
+def desktop_meta(ws: Workspace) -> dict[str, str]:
+    """What the desktop knows for XLSForm metadata questions (deviceid, username)."""
+    return {"deviceid": ws.device_id or "", "username": ws.meta("researcher")}
+
+
 def new_response(ws: Workspace, instrument_id: str, *, participant_id: str | None = None,
                  organisation_id: str | None = None, interview_id: str | None = None,
                  site: str = "", sector: str = "", researcher: str = "") -> str:
     row = records.get(ws, "instrument", instrument_id)
-    state = FormState(Instrument.from_dict(row["definition"]))
+    state = FormState(Instrument.from_dict(row["definition"]), meta=desktop_meta(ws))
     return records.create(ws, "response", {
         "instrument_id": instrument_id, "instrument_version": row["version"],
         "data": state.to_dict(), "status": DRAFT, "participant_id": participant_id,
@@ -97,12 +126,110 @@ def new_response(ws: Workspace, instrument_id: str, *, participant_id: str | Non
 
 
 def save_draft(ws: Workspace, response_id: str, answers: dict[str, Any]) -> None:
+    """Save the answers as a draft. Once a response has been completed, every changed answer
+    is also written to its corrections log (who, when, old → new)."""
+    from fieldapp.domain.ids import new_id
+
     response = records.get(ws, "response", response_id)
     if response["data"] != answers:
         changes: dict[str, Any] = {"data": answers}
         if response["status"] == COMPLETE:
             changes["status"] = DRAFT
-        ws.update("response", response_id, changes)
+        with ws.transaction():
+            ws.write("response", response_id, changes)
+            if response.get("completed_at"):
+                who = ws.meta("researcher") or ws.device_id
+                at = datetime.now(UTC).isoformat(timespec="seconds")
+                for address, old, new in diff_answers(response["data"] or {}, answers):
+                    ws.write("correction", new_id(), {
+                        "response_id": response_id, "address": address, "old": old,
+                        "new": new, "by": who, "at": at}, create=True)
+
+
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(_leaves(value, f"{prefix}/{key}" if prefix else str(key)))
+    elif isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        for i, item in enumerate(data, start=1):
+            out.update(_leaves(item, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = data
+    return out
+
+
+def diff_answers(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(address, old value, new value) for every answer that differs, in address order."""
+    before, after = _leaves(old), _leaves(new)
+    return [(a, before.get(a), after.get(a)) for a in sorted(set(before) | set(after))
+            if before.get(a) != after.get(a)]
+
+
+# -- review ------------------------------------------------------------------------------------
+
+APPROVED, HAS_ISSUES, REJECTED = "approved", "has_issues", "rejected"
+REVIEW_STATES = (APPROVED, HAS_ISSUES, REJECTED)
+
+
+def review_response(ws: Workspace, response_id: str, state: str, comment: str = "") -> str:
+    """A coordinator's review of a completed response, as ODK Central keeps it: approved, has
+    issues or rejected, with a comment saying what to fix. The review travels to the
+    researcher with the next sync; the latest one is the response's review state."""
+    from fieldapp.services import team
+
+    if state not in REVIEW_STATES:
+        raise InvalidInput(_("A review is approved, has_issues or rejected, not {state}.").format(
+            state=state))
+    if team.role(ws) == team.ROLE_RESEARCHER:
+        raise InvalidInput(_("Only a coordinator reviews responses."))
+    response = records.get(ws, "response", response_id)
+    if response["status"] != COMPLETE:
+        raise InvalidInput(_("Only a completed response can be reviewed; this one is a draft."))
+    comment = comment.strip()
+    if state != APPROVED and not comment:
+        raise InvalidInput(_("Say what needs fixing: a response with issues or rejected needs a "
+                             "comment."))
+    rid = records.create(ws, "review", {
+        "response_id": response_id, "state": state, "comment": comment,
+        "reviewer": ws.meta("researcher") or ws.device_id,
+        "at": datetime.now(UTC).isoformat(timespec="seconds")})
+    ws.audit("response.review", {"response_id": response_id, "state": state})
+    return rid
+
+
+def reviews_of(ws: Workspace, response_id: str) -> list[records.Record]:
+    """The reviews of a response, oldest first."""
+    return records.list_records(ws, "review", where={"response_id": response_id})
+
+
+def corrections_of(ws: Workspace, response_id: str) -> list[records.Record]:
+    """The answers changed after completion, oldest first."""
+    return records.list_records(ws, "correction", where={"response_id": response_id})
+
+
+def latest_reviews(ws: Workspace) -> dict[str, records.Record]:
+    """The latest review of every reviewed response, by response id."""
+    out: dict[str, records.Record] = {}
+    for review in records.list_records(ws, "review"):
+        out[str(review["response_id"])] = review  # in clock order: the last one wins
+    return out
+
+
+def responses_with_reviews(ws: Workspace) -> list[records.Record]:
+    """Every response, with ``_review`` (state), ``_review_comment`` and ``_corrections`` (how
+    many answers were changed after completion), for lists and exports."""
+    latest = latest_reviews(ws)
+    corrected: dict[str, int] = {}
+    for c in records.list_records(ws, "correction"):
+        corrected[str(c["response_id"])] = corrected.get(str(c["response_id"]), 0) + 1
+    out = []
+    for r in records.list_records(ws, "response"):
+        review = latest.get(str(r["id"]))
+        out.append({**r, "_review": review["state"] if review else "",
+                    "_review_comment": review["comment"] if review else "",
+                    "_corrections": corrected.get(str(r["id"]), 0)})
+    return out
 
 
 def complete(ws: Workspace, response_id: str, state: FormState) -> None:
@@ -115,14 +242,61 @@ def complete(ws: Workspace, response_id: str, state: FormState) -> None:
         "completed_at": datetime.now(UTC).isoformat(timespec="seconds")})
 
 
+_FILE_MIME = {"image": "image/", "audio": "audio/", "video": "video/"}
+
+
+def attach_file(ws: Workspace, response_id: str, address: str, source: Path | str) -> str:
+    """Answer an image/audio/video/file question of a response with a file: the file is
+    encrypted as an attachment of the response, and the answer (``ATTACHMENT_ID/name``) is saved
+    in the response's draft. Returns the answer."""
+    import mimetypes
+
+    from fieldapp.services.attachments import add_attachment
+
+    source = Path(source)
+    state = form_state(ws, response_id)
+    try:
+        path, _idx = state.slot(address)
+    except KeyError:
+        raise InvalidInput(_("The form has no question {address}.").format(
+            address=address)) from None
+    node = state.program.nodes[path].node
+    if node.type not in FILE_TYPES:
+        raise InvalidInput(_("{address} is not a question answered with a file.").format(
+            address=address))
+    prefix = _FILE_MIME.get(node.type)
+    mime = mimetypes.guess_type(source.name)[0] or ""
+    if prefix and not mime.startswith(prefix):
+        raise InvalidInput(_("{name} is not a {kind} file; the question {address} needs one."
+                             ).format(name=source.name, kind=node.type, address=address))
+    if not source.is_file():
+        raise InvalidInput(_("The file {path} does not exist.").format(path=str(source)))
+    aid = add_attachment(ws, source, response_id=response_id)
+    answer = f"{aid}/{source.name}"
+    try:
+        state.set_answer(address, answer)
+    except AnswerError as exc:
+        records.delete(ws, "attachment", aid)
+        raise InvalidInput(_("The file cannot be the answer to {address}: {reason}").format(
+            address=address, reason=str(exc))) from None
+    save_draft(ws, response_id, state.to_dict())
+    return answer
+
+
+def response_files(ws: Workspace, response_id: str) -> list[records.Record]:
+    """The attachments of a response (files answering its questions, old ones included)."""
+    return records.list_records(ws, "attachment", where={"response_id": response_id})
+
+
 def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", *,
-               program: Program | None = None) -> tuple[FormState, list[Issue]]:
+               program: Program | None = None, meta: dict[str, str] | None = None
+               ) -> tuple[FormState, list[Issue]]:
     """Answer a fresh form from ``answers`` (shaped as ``FormState.to_dict()``) the way the app
     does: each answer through ``set_answer`` in form order, so a wrong kind of value, a code
     that is not a choice, or an answer to a question the skip logic hides is an issue (kind
     ``"invalid"``), as is a name the form does not have. Computed values (calculate, start,
     end, today) in ``answers`` are ignored: the form computes them."""
-    state = FormState(inst, None, language, program=program)
+    state = FormState(inst, None, language, program=program, meta=meta)
     issues: list[Issue] = []
     later: list[tuple[str, Any]] = []
 
@@ -176,11 +350,12 @@ def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", 
 
 
 def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[str, Any], *,
-                              complete_it: bool = True, **links: Any) -> str:
+                              complete_it: bool = True, language: str = "en", **links: Any
+                              ) -> str:
     """Data entry from paper (CLI): the same validation as the app. Nothing is saved when an
     answer is invalid, or (to complete) when a required answer is missing."""
     inst = instrument(ws, instrument_id)
-    state, issues = fill_state(inst, answers)
+    state, issues = fill_state(inst, answers, language, meta=desktop_meta(ws))
     if complete_it:
         issues += state.validate_all()
     if issues:
@@ -209,7 +384,7 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     prepared: list[dict[str, Any]] = []
     problems: list[Issue] = []
     for n, data in enumerate(answers, start=1):
-        state, issues = fill_state(inst, data, program=program)
+        state, issues = fill_state(inst, data, program=program, meta=desktop_meta(ws))
         if complete_them:
             issues += state.validate_all()
         problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fieldapp.i18n import _
-from fieldapp.survey.model import Instrument, Node, pick_text
+from fieldapp.survey.model import META_TYPES, Instrument, Node, pick_text
 
 
 def describe(instrument: Instrument, language: str = "en") -> str:
@@ -29,7 +29,7 @@ def describe(instrument: Instrument, language: str = "en") -> str:
                 kind += ", " + _("one screen")
             lines.append(f"{pad}[{kind}] {node.name}: {label}".rstrip(": "))
         else:
-            if node.type not in ("calculate", "note", "start", "end", "today"):
+            if node.type not in ("calculate", "note") and node.type not in META_TYPES:
                 number += 1
                 prefix = f"{number}. "
             else:
@@ -39,18 +39,20 @@ def describe(instrument: Instrument, language: str = "en") -> str:
                 kind += " " + _("or other")
             lines.append(f"{pad}{prefix}{node.name} ({kind}){': ' + label if label else ''}")
             hint = pick_text(node.hints, lang, fallback)
-            if hint:
-                lines.append(f"{pad}    {_('hint')}: {hint}")
+            if hint:  # _() outside the f-string, where the catalog's extractor finds it
+                hint_title = _("hint")
+                lines.append(f"{pad}    {hint_title}: {hint}")
             lst = instrument.choice_lists.get(node.list_name)
             if lst is not None and not node.choice_filter:
                 shown = ", ".join(f"{c.name}={c.label(lang, fallback)}" for c in lst.choices[:12])
                 more = len(lst.choices) - 12
-                lines.append(f"{pad}    {_('choices')}: {shown}" + (f", … (+{more})" if more > 0
-                                                                     else ""))
+                choices_title = _("choices")
+                lines.append(f"{pad}    {choices_title}: {shown}" + (f", … (+{more})" if more > 0
+                                                                       else ""))
         for attr, title in (("relevant", _("shown if")), ("required", _("required")),
                             ("constraint", _("must satisfy")), ("calculation", _("calculated as")),
                             ("choice_filter", _("choices where")), ("read_only", _("read-only")),
-                            ("default", _("default"))):
+                            ("default", _("default")), ("repeat_count", _("number of repeats"))):
             value = getattr(node, attr)
             if value and not (attr == "required" and value == "true()"):
                 lines.append(f"{pad}    {title}: {value}")

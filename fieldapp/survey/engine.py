@@ -23,13 +23,14 @@ from datetime import date, datetime, time
 from typing import Any
 
 from fieldapp.i18n import _
-from fieldapp.survey.model import Choice, Instrument, Node, pick_text
-from fieldapp.survey.program import Compiled, Program
-from fieldapp.survey.xfuncs import Value, to_bool, to_string
+from fieldapp.survey.model import GEO_TYPES, META_TYPES, Choice, Instrument, Node, pick_text
+from fieldapp.survey.program import Compiled, Program, dynamic_list
+from fieldapp.survey.xfuncs import Value, XNode, number_to_string, to_bool, to_number, to_string
 
 Idx = tuple[int, ...]
 Slot = tuple[str, Idx]
 Answer = str | int | float | list[str] | None
+MAX_REPEAT_COUNT = 500
 _SEGMENT = re.compile(r"^([^\[\]/]+)(?:\[(\d+)\])?$")
 _REF = re.compile(r"\$\{([^}]*)\}")
 
@@ -85,12 +86,87 @@ class _Ctx:
     def now(self) -> datetime:
         return self.state.clock()
 
+    # -- location paths (see xfuncs.compile_path) ------------------------------------------------
+
+    def here(self) -> XNode:
+        return ("f", self.path, self.idx)
+
+    def context_node(self) -> XNode:
+        return ("f", self.path, self.idx)
+
+    def _shared(self, path: str) -> Idx:
+        target = self.state.program.nodes[path].chain
+        here = self.state.program.nodes[self.path].chain
+        shared = 0
+        while shared < min(len(target), len(here)) and target[shared] == here[shared]:
+            shared += 1
+        return self.idx[:shared]
+
+    def form_nodes(self, name: str) -> list[XNode]:
+        path = self.state.program.resolve(name)
+        if path is None:
+            return []
+        return [("f", path, i) for i in self.state.instances(path, self._shared(path))]
+
+    def form_children(self, node: XNode, name: str) -> list[XNode]:
+        _kind, path, idx = node
+        child = f"{path}/{name}" if path else name
+        compiled = self.state.program.nodes.get(child)
+        if compiled is None:
+            return []
+        return [("f", child, i) for i in self.state.instances(child, idx)]
+
+    def form_parent(self, node: XNode) -> XNode | None:
+        _kind, path, idx = node
+        if not path:
+            return None
+        parent = self.state.program.nodes[path].parent
+        if not parent:
+            return ("f", "", ())
+        return ("f", parent, idx[: len(self.state.program.nodes[parent].chain)])
+
+    def node_value(self, node: XNode) -> Value:
+        if node[0] == "i":
+            _kind, name, row, column = node
+            rows = self.state.instrument.instances.get(name, [])
+            return rows[row].get(column, "") if column and 0 <= row < len(rows) else ""
+        _kind, path, idx = node
+        if not path or self.state.program.nodes[path].node.is_container:
+            return ""
+        return self.state._expr_value(path, idx)
+
+    def instance_rows(self, name: str) -> list[dict[str, str]]:
+        return self.state.instrument.instances.get(name, [])
+
+    def indexed(self, target: str, levels: list[tuple[str, int]]) -> Value:
+        program = self.state.program
+        path = program.resolve(target)
+        if path is None:
+            return ""
+        wanted = {program.resolve(name): n - 1 for name, n in levels}
+        here = self._shared(path)
+        idx: list[int] = []
+        for depth, repeat in enumerate(program.nodes[path].chain):
+            if repeat in wanted:
+                idx.append(wanted[repeat])
+            elif depth < len(here):
+                idx.append(here[depth])
+            else:
+                idx.append(0)
+        if (path, tuple(idx)) not in self.state.relevant:
+            return ""
+        return self.state._expr_value(path, tuple(idx))
+
 
 class FormState:
     def __init__(self, instrument: Instrument, answers: dict[str, Any] | None = None,
                  language: str = "en", *, program: Program | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 meta: dict[str, str] | None = None) -> None:
         self.instrument = instrument
+        #: what the desktop knows for metadata questions: deviceid, username (the researcher)
+        self.meta = dict(meta or {})
+        self._syncing = False
         self.program = program or Program(instrument)
         self.clock: Callable[[], datetime] = clock or datetime.now
         self.language = language
@@ -231,15 +307,24 @@ class FormState:
         slot = self.slot(address)
         node = self.program.nodes[slot[0]].node
         return self.read_only.get(slot, False) or node.type in ("calculate", "note") or bool(
-            node.calculation) or node.type in ("start", "end", "today")
+            node.calculation) or node.type in META_TYPES
 
     def choices(self, address: str) -> list[Choice]:
         path, idx = self.slot(address)
         node = self.program.nodes[path].node
         if (path, idx) in self.allowed:
             return self.allowed[(path, idx)]
+        source = dynamic_list(node)
+        if source:
+            return self._answers_as_choices(source, path, idx)
         lst = self.instrument.choice_lists.get(node.list_name)
         return list(lst.choices) if lst else []
+
+    def _answers_as_choices(self, source: str, path: str, idx: Idx) -> list[Choice]:
+        """``select_one ${name}``: the non-empty answers to ``name`` (in a repeat), in order."""
+        found = self._read(source, path, idx)
+        values = found if isinstance(found, list) else [to_string(found)]
+        return [Choice(name=v, labels={"default": v}) for v in dict.fromkeys(values) if v]
 
     def label(self, address: str) -> str:
         path, idx = self.slot(address)
@@ -247,7 +332,8 @@ class FormState:
 
     def render(self, text: str, path: str, idx: Idx) -> str:
         """Replace ``${name}`` in a label or message by the answer it names."""
-        return _REF.sub(lambda m: to_string(self._read(m.group(1).strip(), path, idx)), text)
+        return _REF.sub(lambda m: to_string(self._read(m.group(1).strip(), path, idx))
+                        if not m.group(1).strip().startswith("last-saved#") else "", text)
 
     def instance_count(self, address: str) -> int:
         path, idx = self._repeat_slot(address)
@@ -258,7 +344,7 @@ class FormState:
     def set_answer(self, address: str, value: Any) -> None:
         path, idx = self.slot(address)
         node = self.program.nodes[path].node
-        if node.is_container or node.type in ("note", "calculate", "start", "end", "today"):
+        if node.is_container or node.type in ("note", "calculate") or node.type in META_TYPES:
             raise AnswerError(_("'{name}' cannot be answered").format(name=node.name))
         if self.is_read_only(address):
             raise AnswerError(_("'{name}' is read-only").format(name=node.name))
@@ -285,9 +371,17 @@ class FormState:
             raise AnswerError(_("'{value}' is not a valid answer to '{name}' ({type})").format(
                 value=value, name=node.name, type=node.type)) from exc
 
+    def counted(self, address: str) -> bool:
+        """Whether the form sets the number of instances of this repeat (repeat_count)."""
+        path, _prefix = self._repeat_slot(address)
+        return "repeat_count" in self.program.nodes[path].fns
+
     def add_instance(self, address: str) -> int:
         """Add an instance at the end of a repeat; returns its 1-based position."""
         path, prefix = self._repeat_slot(address)
+        if "repeat_count" in self.program.nodes[path].fns and not self._syncing:
+            raise AnswerError(_("the form sets how many times '{name}' repeats").format(
+                name=self.program.nodes[path].node.name))
         count = self.counts.get((path, prefix), 0)
         self.counts[(path, prefix)] = count + 1
         self._create([self.program.nodes[path].node], (*prefix, count), repeat_new=True)
@@ -300,6 +394,9 @@ class FormState:
         count = self.counts.get((path, prefix), 0)
         if not 1 <= position <= count:
             raise IndexError(position)
+        if "repeat_count" in self.program.nodes[path].fns and not self._syncing:
+            raise AnswerError(_("the form sets how many times '{name}' repeats").format(
+                name=self.program.nodes[path].node.name))
         depth = len(prefix)
         removed = position - 1
         for table in (self.values, self.relevant, self.required, self.read_only, self.valid,
@@ -352,8 +449,11 @@ class FormState:
             self.relevant[slot] = True
             meta: dict[str, Answer] = {"start": now.isoformat(timespec="seconds"),
                                        "end": now.isoformat(timespec="seconds"),
-                                       "today": now.date().isoformat()}
-            if node.type in meta:
+                                       "today": now.date().isoformat(),
+                                       "deviceid": self.meta.get("deviceid") or None,
+                                       "username": self.meta.get("username") or None,
+                                       "email": self.meta.get("email") or None}
+            if node.type in meta and meta[node.type] is not None:
                 self.values[slot] = meta[node.type]
             compiled = self.program.nodes[node.path]
             if compiled.default_fn is not None:
@@ -413,6 +513,38 @@ class FormState:
         for path in sorted(self.program.nodes, key=rank.__getitem__):
             for idx in list(self.instances(path)):
                 self._evaluate(path, idx)
+        self._sync_counts()
+
+    def _sync_counts(self) -> None:
+        """Give every repeat with a repeat_count the number of instances its count says."""
+        if self._syncing or not self.program.counted:
+            return
+        self._syncing = True
+        try:
+            for _round in range(len(self.program.counted) + 1):
+                changed = False
+                for path in self.program.counted:
+                    compiled = self.program.nodes[path]
+                    outer = compiled.chain[-2] if len(compiled.chain) > 1 else ""
+                    prefixes = list(self.instances(outer)) if outer else [()]
+                    for prefix in prefixes:
+                        ctx = _Ctx(self, compiled.parent or path, prefix)
+                        n = to_number(compiled.fns["repeat_count"](ctx))
+                        want = 0 if math.isnan(n) else max(0, min(int(n), MAX_REPEAT_COUNT))
+                        have = self.counts.get((path, prefix), 0)
+                        address = self.address(path, (*prefix, 0))
+                        while have < want:
+                            self.add_instance(address)
+                            have += 1
+                            changed = True
+                        while have > want:
+                            self.remove_instance(address, have)
+                            have -= 1
+                            changed = True
+                if not changed:
+                    break
+        finally:
+            self._syncing = False
 
     def _propagate(self, changed: list[Slot], include_self: bool = False) -> None:
         rank = self.program.rank
@@ -437,11 +569,15 @@ class FormState:
                 pending.add((path, idx))
                 heapq.heappush(heap, (rank[path], idx, path))
             push_dependents(path, idx)
+        touched = False
         while heap:
             _rank, idx, path = heapq.heappop(heap)
             pending.discard((path, idx))
             if self._evaluate(path, idx):
+                touched = True
                 push_dependents(path, idx)
+        if touched or include_self:
+            self._sync_counts()
 
     def _evaluate(self, path: str, idx: Idx) -> bool:
         """Re-evaluate one question; True if its value or relevance changed."""
@@ -572,6 +708,9 @@ def _select_multiple(state: FormState, node: Node, value: Any, slot: Slot) -> An
 def _choice_names(state: FormState, node: Node, slot: Slot) -> set[str]:
     if slot in state.allowed:
         return {c.name for c in state.allowed[slot]}
+    source = dynamic_list(node)
+    if source:
+        return {c.name for c in state._answers_as_choices(source, *slot)}
     lst = state.instrument.choice_lists.get(node.list_name)
     return {c.name for c in lst.choices} if lst else set()
 
@@ -604,10 +743,90 @@ def _acknowledge(state: FormState, node: Node, value: Any, slot: Slot) -> Answer
     return "OK" if value in (True, "OK", "ok", "1", 1, "true", "yes") else None
 
 
+_GEO_SPLIT = re.compile(r"[\s,，]+")
+
+
+def parse_point(text: str) -> tuple[float, float, float, float]:
+    """"lat lon [altitude [accuracy]]", with spaces or commas (as copied from a map)."""
+    parts = [p for p in _GEO_SPLIT.split(text.strip()) if p]
+    if not 2 <= len(parts) <= 4:
+        raise ValueError(text)
+    numbers = [float(p) for p in parts] + [0.0] * (4 - len(parts))
+    lat, lon, alt, acc = numbers
+    if any(math.isnan(x) or math.isinf(x) for x in numbers):
+        raise ValueError(text)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or acc < 0:
+        raise ValueError(text)
+    return lat, lon, alt, acc
+
+
+def format_point(point: tuple[float, float, float, float]) -> str:
+    return " ".join(number_to_string(float(x)) for x in point)
+
+
+def _geo(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    text = ";".join(value) if isinstance(value, list) else str(value)
+    pieces = [p for p in text.replace("\n", ";").split(";") if p.strip()]
+    points = [parse_point(p) for p in pieces]
+    if node.type == "geopoint" and len(points) != 1:
+        raise ValueError(value)
+    if node.type == "geotrace" and len(points) < 2:
+        raise ValueError(value)
+    if node.type == "geoshape":
+        if points and points[0][:2] != points[-1][:2]:
+            points.append(points[0])
+        if len({p[:2] for p in points}) < 3:
+            raise ValueError(value)
+    return ";".join(format_point(p) for p in points)
+
+
+def _range(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    number = _decimal(state, node, value, slot)
+    assert isinstance(number, float)
+    start, end, step = range_bounds(node)
+    low, high = min(start, end), max(start, end)
+    if not low <= number <= high:
+        raise ValueError(value)
+    if step and abs(((number - start) / step) - round((number - start) / step)) > 1e-9:
+        raise ValueError(value)
+    return int(number) if number.is_integer() else number
+
+
+def range_bounds(node: Node) -> tuple[float, float, float]:
+    params = node.parameters
+    try:
+        return (float(params.get("start", 1)), float(params.get("end", 10)),
+                abs(float(params.get("step", 1))))
+    except ValueError:
+        return 1.0, 10.0, 1.0
+
+
+def _rank(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    items = value.split() if isinstance(value, str) else [str(v) for v in value]
+    allowed = _choice_names(state, node, slot)
+    if any(item not in allowed for item in items) or len(set(items)) != len(items):
+        raise ValueError(value)
+    return items
+
+
+def _file(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:
+    """A file answer: "ATTACHMENT_ID/file name" (the encrypted attachment of the response)."""
+    text = str(value).strip()
+    ident, sep, name = text.partition("/")
+    if not sep or not ident or not name or "/" in name:
+        raise ValueError(value)
+    return text
+
+
 _COERCE: dict[str, Callable[[FormState, Node, Any, Slot], Answer]] = {
     "text": _text, "integer": _integer, "decimal": _decimal, "select_one": _select_one,
     "select_multiple": _select_multiple, "date": _date, "time": _time, "datetime": _datetime,
     "acknowledge": _acknowledge, "calculate": _text, "note": _text,
-    "start": _datetime, "end": _datetime, "today": _date,
+    "start": _datetime, "end": _datetime, "today": _date, "barcode": _text, "range": _range,
+    "rank": _rank, **{t: _geo for t in GEO_TYPES},
+    **{t: _file for t in ("image", "audio", "video", "file")},
+    **{t: _text for t in ("deviceid", "username", "email", "phonenumber", "simserial",
+                          "subscriberid", "imei", "audit", "start-geopoint",
+                          "background-geopoint", "background-audio", "hidden")},
 }
 

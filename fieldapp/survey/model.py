@@ -20,10 +20,20 @@ Texts = dict[str, str]
 #: Question types that hold an answer the researcher types or picks.
 INPUT_TYPES = frozenset(
     {"text", "integer", "decimal", "select_one", "select_multiple", "date", "time", "datetime",
-     "acknowledge"}
+     "acknowledge", "geopoint", "geotrace", "geoshape", "barcode", "range", "rank", "image",
+     "audio", "video", "file"}
 )
-#: Types filled in by the form itself.
-META_TYPES = frozenset({"start", "end", "today"})
+#: Types whose answer is a file, kept as an encrypted attachment of the response.
+FILE_TYPES = frozenset({"image", "audio", "video", "file"})
+#: Types whose answer is one or more coordinates ("lat lon alt accuracy", ";"-separated).
+GEO_TYPES = frozenset({"geopoint", "geotrace", "geoshape"})
+#: Types filled in by the form itself (metadata). A desktop has no GPS, SIM card or
+#: microphone running in the background: those are left empty.
+META_TYPES = frozenset(
+    {"start", "end", "today", "deviceid", "username", "email", "phonenumber", "simserial",
+     "subscriberid", "imei", "audit", "start-geopoint", "background-geopoint",
+     "background-audio", "hidden"}
+)
 CONTAINER_TYPES = frozenset({"group", "repeat"})
 ALL_TYPES = INPUT_TYPES | META_TYPES | CONTAINER_TYPES | {"note", "calculate"}
 
@@ -69,6 +79,7 @@ class Choice:
     #: other columns of the choices sheet (used by choice_filter), by header
     extra: dict[str, str] = field(default_factory=dict)
     row: int | None = None
+    media: dict[str, Texts] = field(default_factory=dict)
 
     def label(self, language: str, fallback: str = "") -> str:
         return pick_text(self.labels, language, fallback) or self.name
@@ -110,6 +121,15 @@ class Node:
     or_other: bool = False
     #: the "other, specify" text question pyxform adds after a select with ``or_other``
     other_of: str = ""
+    #: media files shown with the question: {"image": {language: file name}, "audio": ...}
+    media: dict[str, Texts] = field(default_factory=dict)
+    guidance: Texts = field(default_factory=dict)
+    #: the ``parameters`` column, parsed (range start/end/step, geo accuracy, randomize ...)
+    parameters: dict[str, str] = field(default_factory=dict)
+    #: a repeat's fixed number of instances (the ``repeat_count`` column), as an expression
+    repeat_count: str = ""
+    #: questions whose change recomputes this one's calculation (the ``trigger`` column)
+    trigger: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
 
     @property
@@ -158,6 +178,13 @@ class Instrument:
     choice_lists: dict[str, ChoiceList] = field(default_factory=dict)
     #: notes for the person importing (settings fieldapp ignores because they do not apply)
     notices: list[str] = field(default_factory=list)
+    #: secondary instances: name -> rows (choice lists, CSV/XML files beside the form), each row
+    #: a dict of column -> text; read by instance('name')/root/item and pulldata()
+    instances: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    #: media files found beside the form, by file name, base64-encoded
+    media_files: dict[str, str] = field(default_factory=dict)
+    #: the entities sheet: {"dataset": ..., "label": expression, "properties": {name: question}}
+    entities: dict[str, Any] = field(default_factory=dict)
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -197,12 +224,16 @@ class Instrument:
             "choice_lists": {
                 name: [
                     {k: v for k, v in (("name", c.name), ("labels", c.labels),
-                                       ("extra", c.extra), ("row", c.row)) if v or k == "name"}
+                                       ("extra", c.extra), ("row", c.row), ("media", c.media))
+                     if v or k == "name"}
                     for c in lst.choices
                 ]
                 for name, lst in self.choice_lists.items()
             },
             "notices": self.notices,
+            **({"instances": self.instances} if self.instances else {}),
+            **({"media_files": self.media_files} if self.media_files else {}),
+            **({"entities": self.entities} if self.entities else {}),
         }
 
     def to_json(self) -> str:
@@ -222,6 +253,9 @@ class Instrument:
                 for name, choices in data.get("choice_lists", {}).items()
             },
             notices=list(data.get("notices", [])),
+            instances={k: list(v) for k, v in data.get("instances", {}).items()},
+            media_files=dict(data.get("media_files", {})),
+            entities=dict(data.get("entities", {})),
         )
 
     @classmethod

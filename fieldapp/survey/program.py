@@ -16,9 +16,9 @@ from fieldapp.i18n import _
 from fieldapp.survey.model import Instrument, Node
 from fieldapp.survey.problems import Problem
 from fieldapp.survey.xfuncs import Fn, compile_expr
-from fieldapp.survey.xpath import ExprError, parse, references, uses_current
+from fieldapp.survey.xpath import ExprError, parse, path_names, references, uses_current
 
-VALUE_KINDS = ("relevant", "calculation", "choice_filter")
+VALUE_KINDS = ("relevant", "calculation", "choice_filter", "repeat_count")
 CHECK_KINDS = ("constraint", "required", "read_only")
 
 
@@ -31,6 +31,12 @@ class Compiled:
     default_fn: Fn | None = None
     reads: set[str] = field(default_factory=set)  # paths read by value-producing expressions
     checks: set[str] = field(default_factory=set)  # paths read by constraint/required/read_only
+
+
+def dynamic_list(node: Node) -> str:
+    """For ``select_one ${name}``: the question whose answers are the choices, else ""."""
+    text = node.list_name
+    return text[2:-1].strip() if text.startswith("${") and text.endswith("}") else ""
 
 
 class Program:
@@ -51,6 +57,8 @@ class Program:
             if compiled.parent:
                 self.dependents[compiled.parent].append(path)
         self.rank = self._order()
+        #: repeats whose number of instances the form sets (repeat_count), outermost first
+        self.counted = [p for p, c in self.nodes.items() if "repeat_count" in c.fns]
 
     @classmethod
     def check(cls, instrument: Instrument) -> list[Problem]:
@@ -72,6 +80,14 @@ class Program:
 
     def _compile(self, compiled: Compiled) -> None:
         node = compiled.node
+        source = dynamic_list(node)
+        if source:
+            path = self.resolve(source)
+            if path is None:
+                self._problem(node, "type", _("'${{{ref}}}' does not name exactly one question")
+                              .format(ref=source))
+            else:
+                compiled.reads.add(path)
         for kind in (*VALUE_KINDS, *CHECK_KINDS, "default"):
             text: str = getattr(node, kind)
             if not text or (kind == "default" and "${" not in text and "(" not in text):
@@ -86,10 +102,18 @@ class Program:
             if kind == "default":
                 compiled.default_fn = fn
                 continue
+            if kind == "calculation" and node.trigger:
+                for name in node.trigger:
+                    path = self.resolve(name)
+                    if path is not None:
+                        compiled.reads.add(path)
             compiled.fns[kind] = fn
             target = compiled.reads if kind in VALUE_KINDS else compiled.checks
             if kind in VALUE_KINDS and uses_current(tree) and kind != "choice_filter":
                 compiled.checks.add(node.path)
+            for name in path_names(tree):
+                found = self.by_name.get(name, [])
+                target.update(found)
             for name in references(tree):
                 path = self.resolve(name)
                 if path is None:

@@ -16,7 +16,7 @@ from typing import Any
 from pyxform.xls2json import RE_BEGIN_CONTROL, RE_END_CONTROL, RE_SELECT
 
 from fieldapp.i18n import _, ngettext
-from fieldapp.survey.model import META_TYPES
+from fieldapp.survey.model import INPUT_TYPES, META_TYPES
 from fieldapp.survey.problems import Problem
 from fieldapp.survey.xfuncs import compile_expr
 from fieldapp.survey.xpath import ExprError, parse, references
@@ -27,32 +27,36 @@ SIMPLE_TYPES = {
     "date": "date", "time": "time", "datetime": "datetime", "dateTime": "datetime",
     "note": "note", "calculate": "calculate",
     "acknowledge": "acknowledge", "trigger": "acknowledge",
+    "geopoint": "geopoint", "gps": "geopoint", "geotrace": "geotrace", "geoshape": "geoshape",
+    "image": "image", "photo": "image", "audio": "audio", "video": "video", "file": "file",
+    "barcode": "barcode", "range": "range",
     **{t: t for t in META_TYPES},
+    **{f"uri:{t}": t for t in ("deviceid", "subscriberid", "simserial", "phonenumber",
+                               "username", "email")},
 }
-UNSUPPORTED_TYPES = {
-    "geopoint", "geotrace", "geoshape", "start-geopoint", "background-geopoint", "image", "photo",
-    "audio", "background-audio", "video", "file", "barcode", "range", "rank", "deviceid", "imei",
-    "subscriberid", "simserial", "phonenumber", "username", "email", "audit", "hidden",
-    "xml-external", "csv-external", "osm", "uri:deviceid", "uri:subscriberid", "uri:simserial",
-    "uri:phonenumber", "uri:username", "uri:email",
-}
-_UNSUPPORTED_PREFIXES = (
-    "select_one_from_file", "select_multiple_from_file", "select one from file",
-    "select multiple from file", "select_one_external", "rank", "osm",
-)
+#: rows that declare a secondary instance (a CSV or XML file beside the form), not a question
+EXTERNAL_TYPES = {"xml-external", "csv-external"}
+UNSUPPORTED_TYPES = {"osm"}
+_UNSUPPORTED_PREFIXES = ("osm",)
+_FROM_FILE = re.compile(
+    r"^(?P<command>select_one_from_file|select_multiple_from_file|select one from file|"
+    r"select multiple from file) (?P<file>\S+)$")
 #: survey columns fieldapp reads (after de-aliasing); translatable ones take a language.
 SURVEY_COLUMNS = {
     "type", "name", "label", "hint", "relevant", "constraint", "constraint_message", "required",
     "required_message", "calculation", "default", "read_only", "choice_filter", "appearance",
-    "rows",
+    "rows", "image", "big-image", "audio", "video", "guidance_hint", "repeat_count",
+    "parameters", "trigger", "save_to",
 }
-TRANSLATABLE = {"label", "hint", "constraint_message", "required_message"}
-#: XLSForm survey columns fieldapp does not support: using one refuses the form.
-UNSUPPORTED_COLUMNS = {
-    "image", "big-image", "audio", "video", "media", "guidance_hint", "repeat_count", "parameters",
-    "trigger", "autoplay", "buttontext", "noapperrorstring", "save_to", "bind", "body", "instance",
-    "control", "sms_field", "sms_option", "compact_tag", "intent", "list_name",
+TRANSLATABLE = {"label", "hint", "constraint_message", "required_message", "image", "big-image",
+                "audio", "video", "guidance_hint"}
+MEDIA_COLUMNS = ("image", "big-image", "audio", "video")
+#: XLSForm survey columns that only change how a phone behaves: read, then noted as ignored.
+NO_EFFECT_COLUMNS = {
+    "autoplay", "buttontext", "noapperrorstring", "body", "instance", "control", "sms_field",
+    "sms_option", "compact_tag", "intent", "list_name", "bind",
 }
+UNSUPPORTED_COLUMNS: set[str] = set()
 _ALIASES = {
     "caption": "label", "relevance": "relevant", "readonly": "read_only",
     "calculate": "calculation",
@@ -60,8 +64,11 @@ _ALIASES = {
     "count": "repeat_count", "jr:count": "repeat_count", "jr:constraintmsg": "constraint_message",
     "jr:requiredmsg": "required_message", "no_app_error_string": "noapperrorstring",
     "command": "type", "tag": "name", "value": "name", "list name": "list_name",
-    "bind::entities:saveto": "save_to",
+    "bind::entities:saveto": "save_to", "bind:entities:saveto": "save_to",
+    "constraint message": "constraint_message", "required message": "required_message",
 }
+_CONTROL = {"group": "group", "lgroup": "repeat", "repeat": "repeat", "loop": "loop",
+            "looped group": "repeat"}
 _YES = {"yes", "true", "true()"}
 _NO = {"no", "false", "false()"}
 _NAME = re.compile(r"^[A-Za-z_\u00c0-\uffff][\w\-.\u00c0-\uffff]*$")
@@ -76,9 +83,11 @@ def split_header(header: str) -> tuple[str, str | None]:
     lower = text.lower()
     if lower in _ALIASES:
         return _ALIASES[lower], None
-    if "::" in text:
+    if "::" in text and not lower.startswith(("bind:", "body:", "instance:", "control:")):
         base, _sep, lang = text.partition("::")
-    elif ":" in text and not lower.startswith(("jr:", "bind:", "body:", "instance:")):
+    elif lower.startswith(("bind:", "body:", "instance:", "control:")):
+        base, lang = text, ""
+    elif ":" in text and not lower.startswith("jr:"):
         base, _sep, lang = text.partition(":")
     else:
         base, lang = text, ""
@@ -86,7 +95,12 @@ def split_header(header: str) -> tuple[str, str | None]:
     if base == "media":
         sub, _sep, lang = lang.partition("::")
         base = sub.strip().lower() or "media"
-    if base.startswith(("bind:", "body:", "instance:")):
+    if base.startswith("bind:"):
+        # the legacy spellings: bind::relevant, bind:jr:constraintMsg, bind::readonly ...
+        rest = base.removeprefix("bind:").removeprefix(":").strip()
+        rest = _ALIASES.get(rest, rest)
+        base = rest if rest in SURVEY_COLUMNS else "bind"
+    elif base.startswith(("body:", "instance:", "control:")):
         base = base.split(":")[0]
     base = _ALIASES.get(base, base)
     return base, (lang.strip() or None)
@@ -123,6 +137,7 @@ class SheetCheck:
     choice_rows: dict[tuple[str, str], int] = field(default_factory=dict)
     choice_columns: dict[str, set[str]] = field(default_factory=dict)
     unusable: set[str] = field(default_factory=set)  # names on rows already refused
+    externals: dict[str, str] = field(default_factory=dict)  # csv-/xml-external: name -> kind
 
     def col(self, sheet: str, header: str) -> str:
         letter = self.columns.get(sheet, {}).get(header)
@@ -164,12 +179,8 @@ class SheetCheck:
             extra = self.choice_columns.setdefault(list_name, set())
             for header in raw:
                 base, _lang = split_header(header)
-                if base in ("image", "big-image", "audio", "video", "media"):
-                    if header not in reported:
-                        reported.add(header)
-                        self.add("choices", row, header,
-                                 _("pictures, audio and video in choices are not supported"),
-                                 unsupported=True)
+                if base in (*MEDIA_COLUMNS, "media"):
+                    reported.add(header)  # read by pyxform into the choice's media
                 elif base not in ("list_name", "name", "label"):
                     extra.add(header)
 
@@ -190,9 +201,8 @@ class SheetCheck:
             elif key == "add_none_option" and is_no(value):
                 continue
             else:
-                self.add("settings", 2, header,
-                         _("the setting '{setting}' is not supported").format(setting=header),
-                         unsupported=True)
+                self.notices.append(
+                    _("settings: '{setting}' has no effect in fieldapp").format(setting=header))
 
     # -- survey ---------------------------------------------------------------------------------
 
@@ -201,6 +211,7 @@ class SheetCheck:
         siblings: list[set[str]] = [set()]
         unsupported_cols: dict[str, list[int]] = {}
         unknown_cols: set[str] = set()
+        no_effect: set[str] = set()
         for index, raw in enumerate(rows):
             row = index + 2
             if not raw:
@@ -210,8 +221,10 @@ class SheetCheck:
                 base, lang = split_header(header)
                 key = f"{base}::{lang}" if lang and base in TRANSLATABLE else base
                 cells[key] = header
-                if base in UNSUPPORTED_COLUMNS or (lang and base not in TRANSLATABLE
-                                                   and base in SURVEY_COLUMNS):
+                if base in NO_EFFECT_COLUMNS:
+                    no_effect.add(header)
+                elif base in UNSUPPORTED_COLUMNS or (lang and base not in TRANSLATABLE
+                                                     and base in SURVEY_COLUMNS):
                     unsupported_cols.setdefault(header, []).append(row)
                 elif base not in SURVEY_COLUMNS and base not in TRANSLATABLE:
                     unknown_cols.add(header)
@@ -219,11 +232,17 @@ class SheetCheck:
             type_text = " ".join(raw.get(type_header, "").split()) if type_header else ""
             name = raw.get(cells["name"], "").strip() if "name" in cells else ""
             if not type_text:
-                self.add("survey", row, type_header or "type", _("the row has no type"))
+                # a comment row (text in other columns, as pyxform allows) is skipped; a row
+                # that names a question but has no type is a mistake
+                if name:
+                    self.add("survey", row, type_header or "type", _("the row has no type"))
+                continue
+            if type_text in EXTERNAL_TYPES:
+                self.externals[name] = type_text.split("-")[0]
                 continue
             end = RE_END_CONTROL.match(type_text)
             if end:
-                kind = "repeat" if end.group("type") != "group" else "group"
+                kind = _CONTROL.get(end.group("type"), "group")
                 if not stack or stack[-1][0] != kind:
                     self.add("survey", row, type_header,
                              _("'{type}' has no matching 'begin {kind}'").format(
@@ -237,6 +256,10 @@ class SheetCheck:
             if node_type is None:
                 self.unusable.add(name)
                 continue
+            if not name and node_type == "note":
+                name = f"generated_note_name_{row}"  # as pyxform names them
+            elif not name and node_type == "audit":
+                name = "audit"
             if not name:
                 self.add("survey", row, cells.get("name", "name"),
                          _("the question has no name"))
@@ -245,19 +268,29 @@ class SheetCheck:
                 self.add("survey", row, cells["name"],
                          _("'{name}' is not a valid name: use letters, digits, '_', '-' or '.', "
                            "starting with a letter or '_'").format(name=name))
-            if name.lower() in siblings[-1]:
+            if name in siblings[-1]:
                 self.add("survey", row, cells["name"],
                          _("the name '{name}' is used twice in the same group").format(name=name))
-            siblings[-1].add(name.lower())
+            siblings[-1].add(name)
             parent = stack[-1][1] if stack else ""
             path = f"{parent}/{name}" if parent else name
             repeat = next((p for k, p, _r in reversed(stack) if k == "repeat"), "")
             self.rows.setdefault(path, RowInfo(row, path, node_type, name, list_name or "",
                                                or_other, repeat, cells))
-            if node_type == "calculate" and not raw.get(cells.get("calculation", ""), ""):
+            shown = ("label", "hint", "guidance_hint", *MEDIA_COLUMNS)
+            # as pyxform: a question with nothing to show is refused, unless it is computed
+            # (a "typed calculate": no body, only a calculation)
+            if node_type in INPUT_TYPES and not any(
+                    str(raw.get(h, "")).strip() for k, h in cells.items()
+                    if k.split("::")[0] in (*shown, "calculation")):
+                self.add("survey", row, cells.get("label", "label"),
+                         _("the question '{name}' has no label: a researcher would see an empty "
+                           "question; write its text in the label column").format(name=name))
+            if node_type == "calculate" and not raw.get(cells.get("calculation", ""), "") \
+                    and not raw.get(cells.get("default", ""), ""):
                 self.add("survey", row, cells.get("calculation", "calculation"),
                          _("a calculate row needs a calculation"))
-            if node_type in ("group", "repeat"):
+            if node_type in ("group", "repeat", "loop"):
                 stack.append((node_type, path, row))
                 siblings.append(set())
         for kind, _path, row in stack:
@@ -270,6 +303,10 @@ class SheetCheck:
                 message += " " + ngettext("(also used in {n} more row)",
                                           "(also used in {n} more rows)", more).format(n=more)
             self.add("survey", used[0], header, message, unsupported=True)
+        for header in sorted(no_effect):
+            self.notices.append(
+                _("survey: the column '{column}' only changes how a phone behaves and has no "
+                  "effect on the desktop").format(column=header))
         for header in sorted(unknown_cols):
             self.notices.append(
                 _("survey: the column '{column}' is not part of XLSForm and was ignored").format(
@@ -279,11 +316,28 @@ class SheetCheck:
               choice_lists: set[str]) -> tuple[str | None, str | None, bool]:
         begin = RE_BEGIN_CONTROL.match(text)
         if begin:
-            if begin.group("list_name"):
-                self.add("survey", row, header, _("'begin repeat over a list' is not supported"),
-                         unsupported=True)
+            kind = _CONTROL.get(begin.group("type"), "group")
+            if kind == "loop":
+                list_name = begin.group("list_name") or ""
+                if list_name not in choice_lists:
+                    self.add("survey", row, header,
+                             _("the choice list '{list}' does not exist on the choices sheet"
+                               ).format(list=list_name))
+                    return None, None, False
+                return "loop", list_name, False
+            return kind, None, False
+        from_file = _FROM_FILE.match(text)
+        if from_file:
+            multiple = "multiple" in from_file.group("command")
+            return ("select_multiple" if multiple else "select_one"), from_file.group("file"), False
+        if text.startswith("rank "):
+            list_name = text.split(None, 1)[1].strip()
+            if list_name not in choice_lists:
+                self.add("survey", row, header,
+                         _("the choice list '{list}' does not exist on the choices sheet").format(
+                             list=list_name))
                 return None, None, False
-            return ("repeat" if begin.group("type") != "group" else "group"), None, False
+            return "rank", list_name, False
         if text.startswith(_UNSUPPORTED_PREFIXES) or text in UNSUPPORTED_TYPES:
             self.add("survey", row, header,
                      _("the question type '{type}' is not supported").format(type=text),
@@ -295,6 +349,9 @@ class SheetCheck:
             multiple = "multiple" in command or "all" in command
             kind = "select_multiple" if multiple else "select_one"
             list_name = select.group("list_name")
+            if _REF.fullmatch(list_name):
+                # the choices are the answers of a question in a repeat (select_one ${name})
+                return kind, list_name, False
             if list_name not in choice_lists:
                 self.add("survey", row, header,
                          _("the choice list '{list}' does not exist on the choices sheet").format(
@@ -344,7 +401,7 @@ class SheetCheck:
             self._ref(info, header, ref, names)
 
     def _ref(self, info: RowInfo, header: str, ref: str, names: Counter[str]) -> None:
-        if ref in self.unusable:
+        if ref in self.unusable or ref.startswith("last-saved#"):
             return
         if names[ref] == 0:
             self.add("survey", info.row, header,

@@ -13,11 +13,19 @@ is filling it in.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import itertools
 import math
+import random
 import re
+import secrets
+import string
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
 from fieldapp.i18n import _
 from fieldapp.survey.xpath import (
@@ -30,6 +38,7 @@ from fieldapp.survey.xpath import (
     Literal,
     Neg,
     Parent,
+    Path,
     Ref,
 )
 
@@ -37,7 +46,12 @@ Value = str | float | bool | date | datetime | list[str]
 Fn = Callable[["Context"], Value]
 EPOCH = date(1970, 1, 1)
 _EPOCH_DT = datetime(1970, 1, 1)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
+# ASCII digits only: "１２" (full-width) is not a number in XPath, as in JavaRosa and Enketo
+_NUMBER = re.compile(r"\s*-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\s*")
+#: a node in a location path: ("f", question path, repeat indexes) for the form,
+#: ("i", instance name, row, column or "") for a secondary instance (row -2 the document,
+#: -1 its root element)
+XNode = tuple[Any, ...]
 
 
 class Context(Protocol):
@@ -49,6 +63,14 @@ class Context(Protocol):
     def column(self, name: str) -> str: ...
     def choice_label(self, question: str, value: str) -> str: ...
     def now(self) -> datetime: ...
+    def here(self) -> XNode: ...
+    def context_node(self) -> XNode: ...
+    def form_nodes(self, name: str) -> list[XNode]: ...
+    def form_children(self, node: XNode, name: str) -> list[XNode]: ...
+    def form_parent(self, node: XNode) -> XNode | None: ...
+    def node_value(self, node: XNode) -> Value: ...
+    def instance_rows(self, name: str) -> list[dict[str, str]]: ...
+    def indexed(self, target: str, levels: list[tuple[str, int]]) -> Value: ...
 
 
 # -- coercions ----------------------------------------------------------------------------------
@@ -74,13 +96,16 @@ def to_string(value: Value) -> str:
 
 
 def number_to_string(x: float) -> str:
+    """XPath's string(): never an exponent (1e18 prints as 1000000000000000000)."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "Infinity" if x > 0 else "-Infinity"
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
-    return repr(x)
+    # the shortest digits that identify the number, written out in full (XPath 1.0 string())
+    text = format(Decimal(repr(x)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def parse_date(text: str) -> date | datetime | None:
@@ -109,6 +134,8 @@ def to_number(value: Value) -> float:
     text = value.strip()
     if _NUMBER.fullmatch(text):
         return float(text)
+    if text.startswith("+"):
+        return math.nan
     parsed = parse_date(text) if len(text) >= 10 else None
     return to_number(parsed) if parsed is not None else math.nan
 
@@ -249,8 +276,10 @@ def _coalesce(a: Value, b: Value) -> Value:
 
 
 def _regex(s: Value, pattern: Value) -> bool:
+    # ASCII semantics for \d, \w, \s as in Java's and JavaScript's regular expressions:
+    # a phone number typed in full-width digits does not match \d{11}
     try:
-        return re.search(to_string(pattern), to_string(s)) is not None
+        return re.search(to_string(pattern), to_string(s), re.ASCII) is not None
     except re.error:
         return False
 
@@ -270,11 +299,11 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., Value] | None]] = {
     "count-selected": (1, 1, lambda a: float(len(to_string(a).split()))),
     "selected-at": (2, 2, lambda a, i: _selected_at(a, to_number(i))),
     "jr:choice-name": (2, 2, None),
-    "string-length": (0, 1, lambda s="": float(len(to_string(s)))),
+    "string-length": (0, 1, lambda s="": float(utf16_length(to_string(s)))),
     "regex": (2, 2, _regex),
     "if": (3, 3, None),
     "coalesce": (2, 2, _coalesce),
-    "concat": (0, None, lambda *a: "".join(to_string(x) for x in a)),
+    "concat": (0, None, lambda *a: "".join(_flat(a))),
     "join": (1, None, lambda sep, *a: to_string(sep).join(
         to_string(v) for x in a for v in (x if isinstance(x, list) else [x]))),
     "substr": (2, 3, lambda s, b, e=None: _substr(
@@ -312,6 +341,189 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., Value] | None]] = {
 }
 
 
+def utf16_length(text: str) -> int:
+    """Length as JavaRosa (Java), ODK Web Forms and Enketo count it: UTF-16 code units, so 😀
+    counts 2 — a string-length(.) <= 10 constraint accepts exactly what ODK Collect accepts."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _flat(args: Any) -> list[str]:
+    """Arguments as strings, a node-set contributing every one of its values (concat over a
+    repeat's answers joins them all, as in JavaRosa)."""
+    return [to_string(v) for a in args for v in (a if isinstance(a, list) else [a])]
+
+
+def _math(fn: Callable[..., float]) -> Callable[..., float]:
+    def run(*args: Value) -> float:
+        try:
+            return float(fn(*(to_number(a) for a in args)))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return math.nan
+    return run
+
+
+def _substring(s: Value, start: Value, length: Value | None = None) -> str:
+    """XPath 1.0 substring(): 1-based, rounded positions."""
+    text = to_string(s)
+    begin = _round_half_away(to_number(start))
+    end = math.inf if length is None else begin + _round_half_away(to_number(length))
+    if math.isnan(begin) or math.isnan(end):
+        return ""
+    return "".join(ch for i, ch in enumerate(text, start=1) if begin <= i < end)
+
+
+def _before(s: Value, t: Value) -> str:
+    text, sep = to_string(s), to_string(t)
+    return text.partition(sep)[0] if sep in text else ""
+
+
+def _after(s: Value, t: Value) -> str:
+    text, sep = to_string(s), to_string(t)
+    if sep == "":
+        return text
+    return text.partition(sep)[2] if sep in text else ""
+
+
+def _translate(s: Value, a: Value, b: Value) -> str:
+    source, target = to_string(a), to_string(b)
+    table: dict[int, int | None] = {}
+    for i, ch in enumerate(source):
+        table.setdefault(ord(ch), ord(target[i]) if i < len(target) else None)
+    return to_string(s).translate(table)
+
+
+def _checklist(low: Value, high: Value, *values: Value) -> bool:
+    count = sum(1 for v in values for x in (v if isinstance(v, list) else [v]) if to_bool(x)
+                if not isinstance(x, str) or x not in ("false", "0"))
+    lo, hi = to_number(low), to_number(high)
+    return (lo < 0 or count >= lo) and (hi < 0 or count <= hi)
+
+
+def _weighted(low: Value, high: Value, *pairs: Value) -> bool:
+    total = 0.0
+    for i in range(0, len(pairs) - 1, 2):
+        value = pairs[i]
+        if to_bool(value) and not (isinstance(value, str) and value in ("false", "0")):
+            total += to_number(pairs[i + 1])
+    lo, hi = to_number(low), to_number(high)
+    return (lo < 0 or total >= lo) and (hi < 0 or total <= hi)
+
+
+def _digest(data: Value, algorithm: Value, encoding: Value = "base64") -> str:
+    names = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
+             "SHA-512": "sha512"}
+    algo = names.get(to_string(algorithm).upper())
+    if algo is None:
+        return ""
+    raw = hashlib.new(algo, to_string(data).encode("utf-8")).digest()
+    return raw.hex() if to_string(encoding).lower() == "hex" else base64.b64encode(raw).decode()
+
+
+def _base64_decode(data: Value) -> str:
+    try:
+        return base64.b64decode(to_string(data), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+def _uuid(length: Value | None = None) -> str:
+    if length is None:
+        return str(uuid.uuid4())
+    n = to_number(length)
+    alphabet = string.ascii_letters + string.digits
+    return "" if math.isnan(n) else "".join(secrets.choice(alphabet) for _i in range(int(n)))
+
+
+EARTH_RADIUS = 6378100.0  # metres, as JavaRosa's GeoUtils
+
+
+def points(value: Value) -> list[tuple[float, float]]:
+    """Latitude/longitude pairs from a geopoint, geotrace, geoshape or a node-set of points."""
+    texts = value if isinstance(value, list) else [to_string(value)]
+    out: list[tuple[float, float]] = []
+    for text in texts:
+        for part in to_string(text).split(";"):
+            fields = part.split()
+            if len(fields) >= 2:
+                lat, lon = to_number(fields[0]), to_number(fields[1])
+                if math.isnan(lat) or math.isnan(lon):
+                    return []
+                out.append((lat, lon))
+    return out
+
+
+def _distance(*args: Value) -> float:
+    pts = [p for a in args for p in points(a)]
+    if len(pts) < 2:
+        return math.nan
+    total = 0.0
+    for (la1, lo1), (la2, lo2) in itertools.pairwise(pts):
+        p1, p2 = math.radians(la1), math.radians(la2)
+        dp, dl = p2 - p1, math.radians(lo2 - lo1)
+        h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        total += 2 * EARTH_RADIUS * math.asin(min(1.0, math.sqrt(h)))
+    return total
+
+
+def _area(value: Value) -> float:
+    """Area of a polygon on the sphere (Chamberlain & Duquette, as JavaRosa computes it)."""
+    pts = points(value)
+    if len(pts) < 3:
+        return math.nan if not pts else 0.0
+    if pts[0] != pts[-1]:
+        pts.append(pts[0])
+    total = 0.0
+    for (la1, lo1), (la2, lo2) in itertools.pairwise(pts):
+        total += math.radians(lo2 - lo1) * (
+            2 + math.sin(math.radians(la1)) + math.sin(math.radians(la2)))
+    return abs(total * EARTH_RADIUS * EARTH_RADIUS / 2.0)
+
+
+def _boolean_from_string(s: Value) -> bool:
+    return to_string(s).strip().lower() in ("true", "1")
+
+
+def _count_non_empty(ns: Value) -> float:
+    items = ns if isinstance(ns, list) else [to_string(ns)]
+    return float(sum(1 for v in items if to_string(v) != ""))
+
+
+FUNCTIONS.update({
+    "substring": (2, 3, _substring),
+    "substring-before": (2, 2, _before),
+    "substring-after": (2, 2, _after),
+    "translate": (3, 3, _translate),
+    "boolean-from-string": (1, 1, _boolean_from_string),
+    "checklist": (2, None, _checklist),
+    "weighted-checklist": (2, None, _weighted),
+    "sqrt": (1, 1, _math(math.sqrt)),
+    "log": (1, 1, _math(math.log)),
+    "log10": (1, 1, _math(math.log10)),
+    "exp": (1, 1, _math(math.exp)),
+    "exp10": (1, 1, _math(lambda x: 10.0 ** x)),
+    "sin": (1, 1, _math(math.sin)),
+    "cos": (1, 1, _math(math.cos)),
+    "tan": (1, 1, _math(math.tan)),
+    "asin": (1, 1, _math(math.asin)),
+    "acos": (1, 1, _math(math.acos)),
+    "atan": (1, 1, _math(math.atan)),
+    "atan2": (2, 2, _math(math.atan2)),
+    "pi": (0, 0, lambda: math.pi),
+    "random": (0, 0, lambda: random.random()),  # noqa: S311 - not for secrets
+    "uuid": (0, 1, _uuid),
+    "digest": (2, 3, _digest),
+    "base64-decode": (1, 1, _base64_decode),
+    "count-non-empty": (1, 1, _count_non_empty),
+    "distance": (1, None, _distance),
+    "area": (1, 1, _area),
+    "once": (1, 1, None),
+    "indexed-repeat": (3, None, None),
+    "pulldata": (4, 4, None),
+    "current": (0, 0, None),
+    "instance": (1, 1, None),
+})
+
+
 def _pow(x: float, y: float) -> float:
     try:
         return math.pow(x, y)
@@ -342,12 +554,46 @@ def compile_expr(expr: Expr) -> Fn:
         return lambda ctx: -to_number(inner(ctx))
     if isinstance(expr, Binary):
         return _compile_binary(expr)
+    if isinstance(expr, Path):
+        nodes = compile_path(expr)
+        return lambda ctx: [to_string(ctx.node_value(n)) for n in nodes(ctx)]
     if isinstance(expr, Call):
         return _compile_call(expr)
     raise ExprError(_("unsupported expression"))  # pragma: no cover - all node kinds handled
 
 
 def _compile_binary(expr: Binary) -> Fn:
+    # a chain "a + b + c + ..." of thousands of terms: compile and evaluate it as a loop
+    chain: list[tuple[str, Expr]] = []
+    node: Expr = expr
+    while isinstance(node, Binary) and isinstance(node.left, Binary):
+        chain.append((node.op, node.right))
+        node = node.left
+    if chain:
+        assert isinstance(node, Binary)
+        first_fn = _compile_pair(node)
+        rest = [(op, compile_expr(e)) for op, e in reversed(chain)]
+
+        def run(ctx: Context) -> Value:
+            value = first_fn(ctx)
+            for op, fn in rest:
+                value = _apply(op, value, fn, ctx)
+            return value
+        return run
+    return _compile_pair(expr)
+
+
+def _apply(op: str, left: Value, right: Fn, ctx: Context) -> Value:
+    if op == "and":
+        return to_bool(left) and to_bool(right(ctx))
+    if op == "or":
+        return to_bool(left) or to_bool(right(ctx))
+    if op in ("=", "!=", "<", "<=", ">", ">="):
+        return _compare(op, left, right(ctx))
+    return _arith(op, left, right(ctx))
+
+
+def _compile_pair(expr: Binary) -> Fn:
     left, right, op = compile_expr(expr.left), compile_expr(expr.right), expr.op
     if op == "and":
         return lambda ctx: to_bool(left(ctx)) and to_bool(right(ctx))
@@ -370,10 +616,25 @@ def _compile_call(expr: Call) -> Fn:
             else _("{low} to {high}").format(low=low, high=high))
         raise ExprError(_("{name}() takes {expected} arguments, not {n}").format(
             name=name, expected=expected, n=n))
+    if name == "position" and expr.args and isinstance(expr.args[0], Path):
+        nodes = compile_path(expr.args[0])
+        return lambda ctx: _position_of(nodes(ctx))
     if name == "position":
         if expr.args and not isinstance(expr.args[0], Parent):
-            raise ExprError(_("only position(..) is supported"))
+            raise ExprError(_("position() takes a path such as position(..)"))
         return lambda ctx: float(ctx.position())
+    if name in ("current", "instance"):
+        raise ExprError(_("{name}() is only supported at the start of a path such as "
+                          "{example}").format(name=name, example=(
+                              "instance('list')/root/item[name = ${q}]/label"
+                              if name == "instance" else "current()/../q")))
+    if name == "indexed-repeat":
+        return _compile_indexed(expr)
+    if name == "pulldata":
+        return _compile_pulldata(expr)
+    if name == "once":
+        inner = compile_expr(expr.args[0])
+        return lambda ctx: cur if to_string(cur := ctx.current()) != "" else inner(ctx)
     if name == "today":
         return lambda ctx: ctx.now().date()
     if name == "now":
@@ -405,3 +666,159 @@ def _compile_call(expr: Call) -> Fn:
         a0, a1 = args
         return lambda ctx: impl(a0(ctx), a1(ctx))
     return lambda ctx: impl(*(a(ctx) for a in args))
+
+
+# -- location paths -------------------------------------------------------------------------------
+
+
+def _position_of(nodes: list[XNode]) -> float:
+    if not nodes:
+        return math.nan
+    node = nodes[0]
+    if node[0] == "f":
+        return float(node[2][-1] + 1) if node[2] else 1.0
+    return float(max(node[2], 0) + 1)
+
+
+class _PredicateContext:
+    """Evaluates a predicate: bare names and ``.`` read the node being filtered, ``position()``
+    is its place in the node-set; ``current()`` and ``${...}`` still mean the question's."""
+
+    def __init__(self, outer: Context, node: XNode, position: int) -> None:
+        self.outer, self.node, self.pos = outer, node, position
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.outer, name)
+
+    def current(self) -> Value:
+        return self.outer.node_value(self.node)
+
+    def context_node(self) -> XNode:
+        return self.node
+
+    def position(self) -> int:
+        return self.pos
+
+    def column(self, name: str) -> str:
+        found = _children(self.outer, [self.node], name)
+        return to_string(self.outer.node_value(found[0])) if found else ""
+
+
+def _children(ctx: Context, nodes: list[XNode], name: str) -> list[XNode]:
+    out: list[XNode] = []
+    for node in nodes:
+        if node[0] == "f":
+            out.extend(ctx.form_children(node, name))
+            continue
+        _kind, inst, row, column = node
+        if row == -2:
+            out.append(("i", inst, -1, ""))
+        elif row == -1:
+            out.extend(("i", inst, k, "") for k in range(len(ctx.instance_rows(inst))))
+        elif not column:
+            rows = ctx.instance_rows(inst)
+            if name == "*":
+                out.extend(("i", inst, row, c) for c in rows[row])
+            elif 0 <= row < len(rows) and name in rows[row]:
+                out.append(("i", inst, row, name))
+    return out
+
+
+def _parents(ctx: Context, nodes: list[XNode]) -> list[XNode]:
+    out: list[XNode] = []
+    for node in nodes:
+        if node[0] == "f":
+            parent = ctx.form_parent(node)
+            if parent is not None and parent not in out:
+                out.append(parent)
+        else:
+            _kind, inst, row, column = node
+            up = ("i", inst, row, "") if column else ("i", inst, -1 if row >= 0 else -2, "")
+            if up not in out:
+                out.append(up)
+    return out
+
+
+def compile_path(expr: Path) -> Callable[[Context], list[XNode]]:
+    base = expr.base
+    start: Callable[[Context], list[XNode]]
+    steps = list(expr.steps)
+    if base is None:
+        steps = steps[1:]  # the first step names the form's root element
+        start = lambda ctx: [("f", "", ())]  # noqa: E731
+    elif isinstance(base, Call) and base.name == "instance":
+        if len(base.args) != 1 or not isinstance(base.args[0], Literal):
+            raise ExprError(_("instance() takes the name of a list in quotes"))
+        inst = str(base.args[0].value)
+        start = lambda ctx: [("i", inst, -2, "")]  # noqa: E731
+    elif isinstance(base, Call) and base.name == "current" and not base.args:
+        start = lambda ctx: [ctx.here()]  # noqa: E731
+    elif isinstance(base, Ref):
+        ref = base.name
+        start = lambda ctx: ctx.form_nodes(ref)  # noqa: E731
+    elif isinstance(base, Current):
+        start = lambda ctx: [ctx.context_node()]  # noqa: E731
+    elif isinstance(base, Column):
+        column = base.name
+        start = lambda ctx: _children(ctx, [ctx.context_node()], column)  # noqa: E731
+    else:
+        raise ExprError(_("a path must start with ${name}, instance('list'), current() or /"))
+    compiled = [(step.name, [compile_expr(p) for p in step.predicates]) for step in steps]
+
+    def run(ctx: Context) -> list[XNode]:
+        nodes = start(ctx)
+        for name, predicates in compiled:
+            if name == "..":
+                nodes = _parents(ctx, nodes)
+            elif name != ".":
+                nodes = _children(ctx, nodes, name)
+            for predicate in predicates:
+                kept: list[XNode] = []
+                for pos, node in enumerate(nodes, start=1):
+                    result = predicate(_PredicateContext(ctx, node, pos))
+                    if isinstance(result, float):
+                        if result == pos:
+                            kept.append(node)
+                    elif to_bool(result):
+                        kept.append(node)
+                nodes = kept
+        return nodes
+    return run
+
+
+def _compile_indexed(expr: Call) -> Fn:
+    target = expr.args[0]
+    rest = expr.args[1:]
+    if not isinstance(target, Ref) or len(rest) % 2 or not all(
+            isinstance(r, Ref) for r in rest[::2]):
+        raise ExprError(_("indexed-repeat() takes ${question}, then pairs of ${repeat} and a "
+                          "position"))
+    name = target.name
+    levels = [(r.name, compile_expr(i)) for r, i in zip(rest[::2], rest[1::2], strict=True)
+              if isinstance(r, Ref)]
+
+    def run(ctx: Context) -> Value:
+        wanted: list[tuple[str, int]] = []
+        for repeat, index in levels:
+            n = to_number(index(ctx))
+            if math.isnan(n) or n < 1:
+                return ""
+            wanted.append((repeat, int(n)))
+        return ctx.indexed(name, wanted)
+    return run
+
+
+def _compile_pulldata(expr: Call) -> Fn:
+    source = expr.args[0]
+    if not isinstance(source, Literal):
+        raise ExprError(_("pulldata() takes the name of a data file in quotes"))
+    inst = str(source.value)
+    column, key_column, key = (compile_expr(a) for a in expr.args[1:])
+
+    def run(ctx: Context) -> Value:
+        col, kcol, wanted = to_string(column(ctx)), to_string(key_column(ctx)), to_string(key(ctx))
+        for row in ctx.instance_rows(inst):
+            if row.get(kcol, "") == wanted:
+                return row.get(col, "")
+        return ""
+    return run

@@ -87,6 +87,23 @@ class Call(Expr):
     args: list[Expr] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class Step:
+    """One location step: a child name, ``..``, ``.`` or ``*``, with its predicates."""
+
+    name: str
+    predicates: list[Expr] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Path(Expr):
+    """A location path: ``instance('list')/root/item[name = ${x}]/label``, ``${rep}[2]/age``,
+    ``current()/../q``, ``/data/group/q``. ``base`` is None for an absolute path."""
+
+    base: Expr | None
+    steps: list[Step] = field(default_factory=list)
+
+
 def children(expr: Expr) -> Iterator[Expr]:
     if isinstance(expr, Neg):
         yield expr.operand
@@ -95,12 +112,20 @@ def children(expr: Expr) -> Iterator[Expr]:
         yield expr.right
     elif isinstance(expr, Call):
         yield from expr.args
+    elif isinstance(expr, Path):
+        if expr.base is not None:
+            yield expr.base
+        for step in expr.steps:
+            yield from step.predicates
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
-    yield expr
-    for child in children(expr):
-        yield from walk(child)
+    """Every node of the tree, iteratively (long sums make deep left-leaning trees)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(children(node))))
 
 
 def references(expr: Expr) -> set[str]:
@@ -116,6 +141,37 @@ def references(expr: Expr) -> set[str]:
     return names
 
 
+def path_names(expr: Expr) -> set[str]:
+    """Names in location paths through the form (``${rep}[2]/age`` reads ``age``): questions
+    the expression may read besides its ``${...}`` references."""
+    names: set[str] = set()
+    for e in walk(expr):
+        if isinstance(e, Path) and not _is_instance(e.base):
+            names.update(s.name for s in e.steps if s.name not in (".", "..", "*"))
+    return names
+
+
+def _is_instance(base: Expr | None) -> bool:
+    return isinstance(base, Call) and base.name == "instance"
+
+
+def depth(expr: Expr) -> int:
+    """How deeply the tree nests (without recursion, so any expression can be measured)."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, Binary):  # a chain a + b + c ... is evaluated as a loop
+            stack.append((node.left, level))
+            stack.append((node.right, level + 1))
+        else:
+            stack.extend((child, level + 1) for child in children(node))
+    return deepest
+
+
+MAX_DEPTH = 200
+
+
 def uses_current(expr: Expr) -> bool:
     return any(isinstance(e, Current) for e in walk(expr))
 
@@ -127,14 +183,16 @@ _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<ref>\$\{[^}]*\})
-  | (?P<str>'[^']*'|"[^"]*"|[‘’][^‘’]*[‘’]|[“”][^“”]*[“”])
+  | (?P<str>'[^']*'|"[^"]*")
   | (?P<num>\d+(?:\.\d*)?|\.\d+)
   | (?P<op>!=|<=|>=|\.\.|[=<>+\-*|(),./\[\]])
-  | (?P<name>[A-Za-z_][\w\-]*(?:\.[\w\-]+)*(?::[A-Za-z_][\w\-]*)?)
+  | (?P<name>[^\W\d][\w\-]*(?:\.[\w\-]+)*(?::[^\W\d][\w\-]*)?)
     """,
     re.VERBOSE,
 )
-_NAME_OK = re.compile(r"[A-Za-z_][\w\-.]*")
+_NAME_OK = re.compile(r"[^\W\d][\w\-.]*")
+#: as pyxform does, typographic quotes in expressions are straight quotes
+_SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 @dataclass(slots=True)
@@ -157,11 +215,6 @@ def tokenize(text: str) -> list[Token]:
                 i + 1,
             )
         kind = m.lastgroup or ""
-        if kind == "str" and text[i] in "‘’“”":
-            raise ExprError(
-                _("curly quotes at position {pos}: use straight quotes ' or \"").format(pos=i + 1),
-                i + 1,
-            )
         if kind != "ws":
             tokens.append(Token(kind, m.group(), i + 1))
         i = m.end()
@@ -187,6 +240,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.choice_filter = choice_filter
+        self.in_predicate = 0
 
     @property
     def tok(self) -> Token:
@@ -196,6 +250,9 @@ class _Parser:
         tok = self.tokens[self.i]
         self.i += 1
         return tok
+
+    def at(self, text: str) -> bool:
+        return self.tok.kind == "op" and self.tok.text == text
 
     def expect(self, text: str) -> Token:
         if self.tok.text != text or self.tok.kind not in ("op",):
@@ -228,13 +285,52 @@ class _Parser:
                 break
             self.advance()
             left = Binary(op, left, self.expression(_BINARY[op]))
-        if self.tok.kind == "op" and self.tok.text == "|":
+        if self.at("|"):
             raise self.error(_("node-set unions ('|') are not supported"))
-        if self.tok.kind == "op" and self.tok.text == "[":
-            raise self.error(_("XPath predicates ('[...]') are not supported"))
         return left
 
     def prefix(self) -> Expr:
+        return self.postfix(self.primary())
+
+    def postfix(self, base: Expr) -> Expr:
+        """``[predicate]`` and ``/step`` after a primary make a location path."""
+        steps: list[Step] = []
+        if self.at("["):
+            steps.append(Step(".", self.predicates()))
+        while self.at("/"):
+            self.advance()
+            steps.append(self.step())
+        if not steps:
+            return base
+        if isinstance(base, Path):
+            base.steps.extend(steps)
+            return base
+        return Path(base, steps)
+
+    def step(self) -> Step:
+        tok = self.advance()
+        if tok.kind == "op" and tok.text in ("..", "."):
+            name = tok.text
+        elif tok.kind == "op" and tok.text == "*":
+            name = "*"
+        elif tok.kind == "name":
+            name = tok.text
+        else:
+            self.i -= 1
+            raise self.error(_("expected a name after '/'"))
+        return Step(name, self.predicates())
+
+    def predicates(self) -> list[Expr]:
+        found: list[Expr] = []
+        while self.at("["):
+            self.advance()
+            self.in_predicate += 1
+            found.append(self.expression())
+            self.in_predicate -= 1
+            self.expect("]")
+        return found
+
+    def primary(self) -> Expr:
         tok = self.advance()
         if tok.kind == "num":
             return Literal(float(tok.text))
@@ -242,6 +338,10 @@ class _Parser:
             return Literal(tok.text[1:-1])
         if tok.kind == "ref":
             name = tok.text[2:-1].strip()
+            if name.startswith("last-saved#"):
+                # the previous response's answer: a desktop form starts from none, as ODK
+                # Collect does for a first response
+                return Literal("")
             if not _NAME_OK.fullmatch(name):
                 self.i -= 1
                 raise self.error(
@@ -258,25 +358,22 @@ class _Parser:
             if tok.text == ".":
                 return Current()
             if tok.text == "..":
-                if self.tok.text == "/":
+                if self.at("/") and self.tokens[self.i + 1].kind == "name" and not (
+                        self.tokens[self.i + 2].kind == "op"
+                        and self.tokens[self.i + 2].text in ("/", "[")):
                     self.advance()
-                    name_tok = self.advance()
-                    if name_tok.kind != "name":
-                        self.i -= 1
-                        raise self.error(_("expected a question name after '../'"))
-                    if self.tok.text == "/":
-                        raise self.error(_("paths deeper than '../name' are not supported"))
-                    return Ref(name_tok.text)
-                return Parent()
+                    return Ref(self.advance().text)
+                return Path(Current(), [Step("..")]) if self.at("/") else Parent()
             if tok.text == "/":
-                self.i -= 1
-                raise self.error(_("absolute paths are not supported; write ${name} instead"))
+                if self.tok.kind != "name":
+                    raise self.error(_("expected a name after '/'"))
+                return Path(None, [self.step()])
         if tok.kind == "name":
-            if self.tok.kind == "op" and self.tok.text == "(":
+            if self.at("("):
                 return self.call(tok.text)
-            if self.tok.kind == "op" and self.tok.text == "/":
-                raise self.error(_("paths are not supported; write ${name} instead"))
-            if self.choice_filter:
+            if self.choice_filter or self.in_predicate:
+                if self.at("/"):
+                    return Path(Column(tok.text), [])
                 return Column(tok.text)
             self.i -= 1
             raise self.error(
@@ -304,8 +401,16 @@ def parse(text: str, choice_filter: bool = False) -> Expr:
     """Parse an expression. ``choice_filter=True`` lets bare names stand for choice columns."""
     if not text.strip():
         raise ExprError(_("the expression is empty"), 1)
+    text = text.translate(_SMART_QUOTES)
     parser = _Parser(text, choice_filter)
-    expr = parser.expression()
+    try:
+        expr = parser.expression()
+    except RecursionError:
+        raise ExprError(_("the expression nests too deeply; split it into several calculate "
+                          "rows")) from None
     if parser.tok.kind != "end":
         raise parser.error(_("unexpected text after the expression"))
+    if depth(expr) > MAX_DEPTH:
+        raise ExprError(_("the expression nests {n} levels deep (at most {limit}); split it into "
+                          "several calculate rows").format(n=depth(expr), limit=MAX_DEPTH))
     return expr

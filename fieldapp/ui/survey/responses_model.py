@@ -42,6 +42,7 @@ def overview(ws: Workspace) -> dict[str, list[Row]]:
     organisations = {o["id"]: o for o in records.list_records(ws, "organisation")}
     responses = []
     counts: dict[str, int] = {}
+    reviews = surveys.latest_reviews(ws)
     for r in surveys.list_responses(ws):
         inst = by_id.get(r["instrument_id"]) or {}
         counts[r["instrument_id"]] = counts.get(r["instrument_id"], 0) + 1
@@ -56,6 +57,7 @@ def overview(ws: Workspace) -> dict[str, list[Row]]:
             "participant": person["code"] if person else "",
             "organisation_zh": org.get("name_zh") or "" if org else "",
             "organisation_en": org.get("name_en") or "" if org else "",
+            "review": str((reviews.get(r["id"]) or {}).get("state") or ""),
         })
     rows = [{"id": i["id"], "form_id": i["form_id"], "version": i["version"] or "",
              "title_zh": i["title_zh"] or "", "title_en": i["title_en"] or "",
@@ -90,6 +92,11 @@ def _completed(row: Row) -> str:
         return str(row["completed_at"])
 
 
+def _review(row: Row) -> str:
+    return {"approved": _("Approved"), "has_issues": _("Has issues"),
+            "rejected": _("Rejected")}.get(row.get("review") or "", "")
+
+
 def _linked(row: Row) -> str:
     org = pick(row.get("organisation_zh"), row.get("organisation_en"))
     return " · ".join(x for x in (row.get("participant"), org) if x)
@@ -110,6 +117,7 @@ RESPONSE_COLUMNS = (
     Column("researcher", N_("Researcher"), lambda r: r["researcher"]),
     Column("status", N_("Status"), _status, lambda r: r["status"]),
     Column("completed", N_("Completed"), _completed, lambda r: r["completed_at"]),
+    Column("review", N_("Review"), lambda r: _review(r), lambda r: r.get("review", "")),
 )
 
 

@@ -10,6 +10,7 @@ attention, each entry jumping to its question.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -33,6 +34,8 @@ from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.survey.pages import FormLayout
+from fieldapp.ui.survey.review import ReviewPanel
+from fieldapp.ui.survey.widgets import AttachRequest
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -123,6 +126,8 @@ class FormRunner(QWidget):
         splitter.setSizes([220, 780])
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        self.review = ReviewPanel(ctx)
+        layout.addWidget(self.review)
         layout.addWidget(splitter, 1)
 
         self.autosave = Autosaver(ctx, self, self._save_job)
@@ -158,6 +163,7 @@ class FormRunner(QWidget):
         self._refresh()
         self.retranslate_ui()
         self.show_page(0)
+        self.review.load(self.response_id, self.status)
 
     def clear(self) -> None:
         """Forget the response (the workspace was locked, or another response opens)."""
@@ -168,6 +174,7 @@ class FormRunner(QWidget):
         self.show_required = False
         self._save_state = "idle"
         self._error = None
+        self.review.clear()
         self.page_list.clear()
         while (page := self.stack.widget(0)) is not None:
             self.stack.removeWidget(page)
@@ -179,6 +186,11 @@ class FormRunner(QWidget):
 
     def _answered(self, address: str, value: object) -> None:
         if self.state is None or self.form is None:
+            return
+        if isinstance(value, AttachRequest):
+            chosen = self.ctx.interaction.open_file(self, _("Attach a file"), value.filters)
+            if chosen is not None:
+                self._attach(address, chosen)
             return
         widget = self.form.questions.get(address)
         try:
@@ -193,6 +205,24 @@ class FormRunner(QWidget):
             if self.state.value(address) is not None:
                 self.state.clear(address)
         self._changed()
+
+    def _attach(self, address: str, source: Path) -> None:
+        """A file chosen for an image/audio/video/file question: saved (encrypted, as an
+        attachment of the response) on the worker, then given as the answer."""
+        rid = self.response_id
+        if rid is None:
+            return
+        self.save_now()
+
+        def work(ws: Workspace) -> str:
+            return surveys.attach_file(ws, rid, address, source)
+
+        def done(answer: str) -> None:
+            if rid == self.response_id and self.state is not None:
+                self._answered(address, answer)
+                self.save_now()
+
+        self.ctx.tasks.run(work, done, self._failed)
 
     def _add_instance(self, address: str) -> None:
         if self.state is None or self.form is None:
@@ -352,6 +382,7 @@ class FormRunner(QWidget):
         self._saved_data = data
         if self.status == surveys.COMPLETE:
             self.status = surveys.DRAFT  # an edit after completing makes it a draft again
+            self.review.load(rid, self.status)  # shows the corrections made since
             self.ctx.data.changed.emit("response")
         if self.dirty or self.autosave.in_flight:
             self._save_state = "editing"
@@ -400,6 +431,7 @@ class FormRunner(QWidget):
         self._saved_data = data
         self.status = surveys.COMPLETE
         self._save_state = "completed"
+        self.review.load(rid, self.status)
         self._update_status()
         self.ctx.data.changed.emit("response")
         self.completed.emit(rid)

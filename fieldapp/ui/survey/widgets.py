@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QDateTime, QRegularExpression, Qt, QTime
 from PySide6.QtGui import QRegularExpressionValidator
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -75,6 +77,10 @@ class QuestionWidget(QFrame):
         self.body.setContentsMargins(0, 4, 0, 8)
         self.body.setSpacing(3)
         self.body.addWidget(self.title)
+        self.media = QLabel()
+        self.media.setObjectName("question_media")
+        self.media.hide()
+        self.body.addWidget(self.media)
         self.body.addWidget(self.hint)
         self.build()
         self.body.addWidget(self.message)
@@ -147,6 +153,35 @@ class QuestionWidget(QFrame):
         finally:
             self._updating = False
 
+        self.show_media(state)
+
+    def show_media(self, state: FormState) -> None:
+        """The picture of the ``image`` column (kept in the instrument), at most 480 px wide;
+        audio and video files are named (a desktop form does not play them)."""
+        media = self.node.media
+        if not media:
+            return
+        picture = state.text(media.get("big-image", {})) or state.text(media.get("image", {}))
+        data = state.instrument.media_files.get(picture) if picture else None
+        if data is not None:
+            import base64
+
+            from PySide6.QtGui import QPixmap
+
+            pixmap = QPixmap()
+            if pixmap.loadFromData(base64.b64decode(data)):
+                if pixmap.width() > 480:
+                    pixmap = pixmap.scaledToWidth(480, Qt.TransformationMode.SmoothTransformation)
+                self.media.setPixmap(pixmap)
+                self.media.show()
+                return
+        names = [state.text(media[k]) for k in ("audio", "video") if k in media]
+        if names:
+            self.media.setText(_("Media of this question: {files}").format(
+                files="、".join(names) if current_language().startswith("zh")
+                else ", ".join(names)))
+            self.media.show()
+
     def decorate(self, state: FormState) -> None:
         """Subclasses: set what else they show (called after a change)."""
 
@@ -191,6 +226,9 @@ class TextWidget(QuestionWidget):
         else:
             self.edit = QLineEdit()
             self.edit.setObjectName("answer")
+            if "numbers" in appearances(self.node):  # ODK's numeric keyboard
+                self.edit.setValidator(QRegularExpressionValidator(
+                    QRegularExpression(r"[0-9+\-., ]*"), self))
             self.edit.textChanged.connect(self._text_changed)
             self.body.addWidget(self.edit)
 
@@ -260,7 +298,9 @@ class SelectOneWidget(QuestionWidget):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: dict[str, QAbstractButton] = {}
-        self.choice_box = QVBoxLayout()
+        # horizontal, likert, columns: the choices side by side, as ODK lays them out
+        self.choice_box: QHBoxLayout | QVBoxLayout = (
+            QHBoxLayout() if appearances(self.node) & _SIDE_BY_SIDE else QVBoxLayout())
         self.choice_box.setSpacing(2)
         self.body.addLayout(self.choice_box)
         self.clear_button = QPushButton()
@@ -307,7 +347,13 @@ class SelectOneWidget(QuestionWidget):
                 self.buttons[name] = button
             self.names = names
         for choice in choices:
-            self.buttons[choice.name].setText(state.text(choice.labels) or choice.name)
+            button = self.buttons[choice.name]
+            button.setText(state.text(choice.labels) or choice.name)
+            if choice.media and button.icon().isNull():
+                icon = choice_icon(choice, state)
+                if icon is not None:
+                    button.setIcon(icon)
+                    button.setIconSize(icon.availableSizes()[0])
         self.clear_button.setText(_("Clear answer"))
 
     def show_value(self, value: Any) -> None:
@@ -321,6 +367,82 @@ class SelectOneWidget(QuestionWidget):
         for button in self.buttons.values():
             button.setEnabled(editable)
         self.clear_button.setEnabled(editable)
+
+
+def choice_icon(choice: Choice, state: FormState) -> Any:
+    """A choice's picture (the choices sheet's image column), at most 96 px high."""
+    import base64
+
+    from PySide6.QtGui import QIcon, QPixmap
+
+    name = state.text(choice.media.get("image", {}))
+    data = state.instrument.media_files.get(name) if name else None
+    if data is None:
+        return None
+    pixmap = QPixmap()
+    if not pixmap.loadFromData(base64.b64decode(data)):
+        return None
+    if pixmap.height() > 96:
+        pixmap = pixmap.scaledToHeight(96, Qt.TransformationMode.SmoothTransformation)
+    return QIcon(pixmap)
+
+
+_SIDE_BY_SIDE = {"horizontal", "horizontal-compact", "likert", "columns", "columns-pack",
+                 "columns-1", "columns-2", "columns-3", "columns-4", "columns-5", "compact"}
+
+
+def appearances(node: Node) -> set[str]:
+    return set(node.appearance.lower().split())
+
+
+class ComboWidget(QuestionWidget):
+    """select_one with ``minimal`` (a drop-down), ``autocomplete`` or ``search`` (a drop-down the
+    researcher can type into to find a choice)."""
+
+    def build(self) -> None:
+        from PySide6.QtWidgets import QComboBox, QCompleter
+
+        self.names: list[str] = []
+        self.combo = QComboBox()
+        self.combo.setObjectName("answer")
+        self.combo.setMinimumWidth(240)
+        if appearances(self.node) & {"autocomplete", "search"}:
+            self.combo.setEditable(True)
+            self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            completer = self.combo.completer()
+            if completer is not None:
+                completer.setFilterMode(Qt.MatchFlag.MatchContains)
+                completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.combo.activated.connect(self._chosen)
+        row = QHBoxLayout()
+        row.addWidget(self.combo)
+        row.addStretch(1)
+        self.body.addLayout(row)
+
+    def focus_widget(self) -> QWidget:
+        return self.combo
+
+    def _chosen(self, index: int) -> None:
+        self.give(self.names[index - 1] if 0 < index <= len(self.names) else None)
+
+    def set_choices(self, choices: list[Choice], state: FormState) -> None:
+        names = [c.name for c in choices]
+        labels = [state.text(c.labels) or c.name for c in choices]
+        current = [self.combo.itemText(i) for i in range(1, self.combo.count())]
+        if names == self.names and labels == current:
+            return
+        self.names = names
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItem("")
+        for label in labels:
+            self.combo.addItem(label)
+        self.combo.blockSignals(False)
+
+    def show_value(self, value: Any) -> None:
+        index = self.names.index(value) + 1 if value in self.names else 0
+        if self.combo.currentIndex() != index:
+            self.combo.setCurrentIndex(index)
 
 
 class SelectMultipleWidget(SelectOneWidget):
@@ -419,14 +541,25 @@ class _TemporalWidget(QuestionWidget):
 
 
 class DateWidget(_TemporalWidget):
+    """A date; ``month-year`` and ``year`` ask only for those (stored as the first day, as ODK
+    stores them), ``no-calendar`` has no pop-up calendar."""
+
     def make_editor(self) -> QDateTimeEdit:
         editor = QDateEdit()
-        editor.setCalendarPopup(True)
-        editor.setDisplayFormat("yyyy-MM-dd")
+        shown = appearances(self.node)
+        editor.setCalendarPopup(not shown & {"no-calendar", "month-year", "year"})
+        editor.setDisplayFormat("yyyy" if "year" in shown else
+                                "yyyy-MM" if "month-year" in shown else "yyyy-MM-dd")
         return editor
 
     def as_text(self) -> str:
-        return str(self.editor.date().toString(Qt.DateFormat.ISODate))
+        day = self.editor.date()
+        shown = appearances(self.node)
+        if "year" in shown:
+            day = QDate(day.year(), 1, 1)
+        elif "month-year" in shown:
+            day = QDate(day.year(), day.month(), 1)
+        return str(day.toString(Qt.DateFormat.ISODate))
 
     def set_text(self, value: str) -> None:
         self.editor.setDate(QDate.fromString(value[:10], Qt.DateFormat.ISODate))
@@ -476,7 +609,135 @@ def _number_text(value: Any) -> str:
     return str(value)
 
 
+class GeoWidget(TextWidget):
+    """geopoint / geotrace / geoshape: a desktop has no GPS, so coordinates are typed or pasted
+    ("latitude longitude [altitude accuracy]", one point a line for a trace or a shape)."""
+
+    def build(self) -> None:
+        if self.node.type == "geopoint":
+            self.multiline = False
+            self.edit = QLineEdit()
+            self.edit.setObjectName("answer")
+            self.edit.textChanged.connect(self._text_changed)
+            self.edit.setPlaceholderText(_("latitude longitude [altitude accuracy], e.g. "
+                                           "39.9042 116.4074"))
+            self.body.addWidget(self.edit)
+        else:
+            self.multiline = True
+            self.plain = QPlainTextEdit()
+            self.plain.setObjectName("answer")
+            self.plain.setTabChangesFocus(True)
+            self.plain.setPlaceholderText(_("one point a line: latitude longitude [altitude "
+                                            "accuracy]"))
+            self.plain.textChanged.connect(self._plain_changed)
+            self.body.addWidget(self.plain)
+
+    def _plain_changed(self) -> None:
+        lines = [line.strip() for line in self.plain.toPlainText().splitlines() if line.strip()]
+        self.give(";".join(lines) or None)
+
+    def show_value(self, value: Any) -> None:
+        if self.multiline and value is not None:
+            value = "\n".join(p.strip() for p in str(value).split(";"))
+            if ";".join(self.plain.toPlainText().split()) == ";".join(str(value).split()):
+                return
+        super().show_value(value)
+
+    def input_problem(self) -> str:
+        return _("Enter coordinates as latitude (-90 to 90) and longitude (-180 to 180) in "
+                 "decimal degrees, optionally followed by altitude and accuracy in metres.")
+
+
+class RankWidget(QuestionWidget):
+    """rank: the choices in a list the researcher puts in order by dragging."""
+
+    def build(self) -> None:
+        self.names: list[str] = []
+        self.list = QListWidget()
+        self.list.setObjectName("answer")
+        self.list.setDragDropMode(QListWidget.DragDropMode.InternalMove)
+        self.list.model().rowsMoved.connect(self._moved)
+        self.body.addWidget(self.list)
+
+    def focus_widget(self) -> QWidget:
+        return self.list
+
+    def set_choices(self, choices: list[Choice], state: FormState) -> None:
+        names = [c.name for c in choices]
+        if sorted(names) == sorted(self.names):
+            return
+        self.names = names
+        self.list.clear()
+        for choice in choices:
+            item = QListWidgetItem(state.text(choice.labels) or choice.name)
+            item.setData(Qt.ItemDataRole.UserRole, choice.name)
+            self.list.addItem(item)
+
+    def show_value(self, value: Any) -> None:
+        if not value:
+            return
+        order = list(value)
+        current = [self.list.item(i).data(Qt.ItemDataRole.UserRole)
+                   for i in range(self.list.count())]
+        if current[: len(order)] == order:
+            return
+        items = {self.list.item(i).data(Qt.ItemDataRole.UserRole): self.list.item(i).text()
+                 for i in range(self.list.count())}
+        self.list.clear()
+        for name in order + [n for n in current if n not in order]:
+            item = QListWidgetItem(items.get(name, name))
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+
+    def _moved(self, *_args: Any) -> None:
+        self.give([self.list.item(i).data(Qt.ItemDataRole.UserRole)
+                   for i in range(self.list.count())])
+
+
+class AttachRequest:
+    """What a file question gives when its button is pressed: the runner asks for the file
+    (through the interaction seam), stores it encrypted and answers with it."""
+
+    FILTERS: ClassVar[dict[str, str]] = {"image": "*.jpg *.jpeg *.png *.gif *.bmp *.webp *.heic",
+               "audio": "*.mp3 *.m4a *.wav *.ogg *.amr *.aac *.flac",
+               "video": "*.mp4 *.mov *.avi *.mkv *.3gp *.webm"}
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    @property
+    def filters(self) -> str:
+        pattern = self.FILTERS.get(self.kind)
+        return f"{self.kind} ({pattern})" if pattern else ""
+
+
+class FileWidget(QuestionWidget):
+    """image / audio / video / file: a button to attach a file (kept as an encrypted attachment
+    of the response; the answer is ``ATTACHMENT_ID/name``) and the name of the file attached."""
+
+    def build(self) -> None:
+        row = QHBoxLayout()
+        self.name = QLabel()
+        self.name.setObjectName("answer")
+        self.pick = QPushButton()
+        self.pick.setObjectName("attach_file")
+        self.pick.clicked.connect(lambda: self.give(AttachRequest(self.node.type)))
+        row.addWidget(self.name, 1)
+        row.addWidget(self.pick)
+        self.body.addLayout(row)
+
+    def focus_widget(self) -> QWidget:
+        return self.pick
+
+    def show_value(self, value: Any) -> None:
+        self.pick.setText(_("Attach a file…"))
+        self.name.setText(str(value).partition("/")[2] if value else _("No file attached."))
+
+
 WIDGETS: dict[str, type[QuestionWidget]] = {
+    "geopoint": GeoWidget, "geotrace": GeoWidget, "geoshape": GeoWidget,
+    "barcode": TextWidget, "range": NumberWidget, "rank": RankWidget,
+    "image": FileWidget, "audio": FileWidget, "video": FileWidget, "file": FileWidget,
     "text": TextWidget, "integer": NumberWidget, "decimal": NumberWidget,
     "select_one": SelectOneWidget, "select_multiple": SelectMultipleWidget,
     "date": DateWidget, "time": TimeWidget, "datetime": DateTimeWidget,
@@ -487,4 +748,6 @@ WIDGETS: dict[str, type[QuestionWidget]] = {
 def make_widget(node: Node, address: str, on_answer: Answered) -> QuestionWidget | None:
     """The widget for ``node``; None for what the form fills in itself (start, end, today)."""
     cls = WIDGETS.get(node.type)
+    if node.type == "select_one" and appearances(node) & {"minimal", "autocomplete", "search"}:
+        cls = ComboWidget
     return cls(node, address, on_answer) if cls is not None else None

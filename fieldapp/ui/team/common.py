@@ -30,7 +30,8 @@ ENTITY_LABELS = {
     "interview": N_("Interview"), "note": N_("Note"), "code": N_("Code"),
     "coding": N_("Coded passage"), "attachment": N_("Attachment"),
     "instrument": N_("Survey instrument"), "response": N_("Survey response"),
-    "receipt": N_("Erasure receipt"),
+    "receipt": N_("Erasure receipt"), "review": N_("Review of a survey response"),
+    "correction": N_("Correction of a survey response"),
 }
 
 FIELD_LABELS = {

@@ -52,7 +52,8 @@ def test_response_model_columns_and_roles(qtmodeltester: Any) -> None:
     model.set_rows(ROWS)
     qtmodeltester.check(model)
     assert [c.key for c in model.columns] == ["instrument", "version", "linked", "site",
-                                              "researcher", "status", "completed"]
+                                              "researcher", "status", "completed", "review"]
+    assert model.index(0, model.column("review")).data() == ""
     r2 = model.index(1, model.column("linked"))
     assert r2.data() == "GZ-MIG-003 · New Citizens"
     assert r2.data(ID_ROLE) == "r2"

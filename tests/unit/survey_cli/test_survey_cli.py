@@ -177,3 +177,49 @@ def test_unreadable_answers(cli: Cli, ws: str, instrument_id: str, tmp_path: Pat
     path.write_text("[1, 2]", encoding="utf-8")
     _out, err = cli("survey", "respond", ws, instrument_id, str(path), code=1)
     assert "one JSON object" in err
+
+
+def test_respond_in_chinese_shows_the_forms_chinese_messages(
+        cli: Cli, ws: str, instrument_id: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bad = json.loads(json.dumps(GOOD))
+    bad["org"]["founded_year"] = 1900
+    rc = main(["--lang", "zh_CN", "survey", "respond", ws, instrument_id,
+               write_answers(tmp_path, bad)])
+    _out, err = capsys.readouterr()
+    assert rc == 1
+    assert "请填写1949年至今年之间的年份" in err
+    assert "Enter a year" not in err
+    # one answer: the singular
+    _out, err = cli("survey", "respond", ws, instrument_id, write_answers(tmp_path, bad),
+                    code=1)
+    assert "1 answer needs attention" in err
+
+
+def test_attach_a_file_to_a_response(cli: Cli, ws: str, tmp_path: Path) -> None:
+    form = tmp_path / "files.md"
+    form.write_text("| survey |\n| | type | name | label |\n| | image | photo | Photo |\n"
+                    "| settings |\n| | form_id | version |\n| | files | 1 |\n",
+                    encoding="utf-8")
+    out, _err = cli("survey", "import", ws, str(form))
+    rid = cli("survey", "respond", ws, out.splitlines()[0], write_answers(tmp_path, {}))[0]
+    photo = tmp_path / "门牌.jpg"
+    photo.write_bytes(b"\xff\xd8\xff jpeg")
+    answer = cli("survey", "attach", ws, rid.strip(), "photo", str(photo))[0].strip()
+    assert answer.endswith("/门牌.jpg")
+    saved = json.loads(cli("survey", "responses", ws)[0])
+    assert saved[0]["data"]["photo"] == answer
+    _out, err = cli("survey", "attach", ws, rid.strip(), "photo", str(tmp_path / "none.jpg"),
+                    code=1)
+    assert "none.jpg" in err
+
+
+def test_review_and_history(cli: Cli, ws: str, instrument_id: str, tmp_path: Path) -> None:
+    rid = cli("survey", "respond", ws, instrument_id, write_answers(tmp_path, GOOD))[0].strip()
+    _out, err = cli("survey", "review", ws, rid, "rejected", code=1)
+    assert "comment" in err
+    cli("survey", "review", ws, rid, "has_issues", "--comment", "请补充合同金额的单位")
+    out, _err = cli("survey", "history", ws, rid)
+    assert "has issues — 请补充合同金额的单位" in out
+    listed = json.loads(cli("survey", "responses", ws)[0])
+    assert listed[0]["review"] == {"state": "has_issues", "comment": "请补充合同金额的单位"}
