@@ -17,7 +17,7 @@ from typing import Any
 from fieldapp.analysis import agreement as agreement_mod
 from fieldapp.analysis import deidentify as deidentify_mod
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
-from fieldapp.export.cells import display_width
+from fieldapp.cli.table import render
 from fieldapp.i18n import N_, _, format_number, ngettext
 from fieldapp.services import analysis
 from fieldapp.store.errors import InvalidInput
@@ -82,17 +82,6 @@ def _filters(args: argparse.Namespace) -> analysis.Filters:
                             args.date_from, args.date_to)
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max([display_width(h)] + [display_width(r[i]) for r in rows])
-              for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - display_width(c)) for c, w in zip(cells, widths,
-                                                                           strict=True)).rstrip()
-
-    return "\n".join([line(headers), line(["─" * w for w in widths]), *map(line, rows)])
-
-
 def _snippet(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -115,7 +104,7 @@ def cmd_query(args: argparse.Namespace) -> int:
                                  for p in result.passages]})
         return 0
     if result.passages:
-        print(_table([_("Interview"), _("Start"), _("End"), _("Codes"), _("Passage")],
+        print(render([_("Interview"), _("Start"), _("End"), _("Codes"), _("Passage")],
                      [[p.interview_code, str(p.start), str(p.end), "、".join(p.codes),
                        _snippet(p.text)] for p in result.passages]))
     passages = ngettext("{n} passage", "{n} passages", len(result.passages)).format(
@@ -148,7 +137,7 @@ def cmd_cooccurrence(args: argparse.Namespace) -> int:
         return 0
     rows = [[names[i], *(format_number(matrix.count(a, b)) for b in matrix.codes)]
             for i, a in enumerate(matrix.codes)]
-    print(_table(["", *names], rows))
+    print(render(["", *names], rows))
     return 0
 
 
@@ -198,7 +187,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
             rows.append([corpus.code_name(r.code_id), *_figures(r.table), *_figures(seg)])
     rows.append([_("Overall"), *_figures(result.overall("character")),
                  *_figures(result.overall("segment"))])
-    print(_table([_("Code"), _("% (characters)"), "κ", "α", _("% (segments)"), "κ", "α"], rows))
+    print(render([_("Code"), _("% (characters)"), "κ", "α", _("% (segments)"), "κ", "α"], rows))
     return 0
 
 
@@ -254,7 +243,7 @@ def cmd_deidentify(args: argparse.Namespace) -> int:
                                   "record_id": f.record_id} for f in findings]})
         return 0
     if findings:
-        print(_table([_("Where"), _("Kind"), _("Found"), _("Replace with")],
+        print(render([_("Where"), _("Kind"), _("Found"), _("Replace with")],
                      [[f"{f.start}–{f.end}", _(KIND_LABELS[f.kind]), f.text,
                        f.replacement if f.certain else _("(suggestion only)")]
                       for f in findings]))
