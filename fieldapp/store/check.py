@@ -18,17 +18,13 @@ import sqlcipher3
 from fieldapp.domain.ops import Op
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.store import sqlite
-from fieldapp.store.errors import WorkspaceNotFound, WrongPassphrase
-from fieldapp.store.keys import KEYFILE_NAME, KeyFile
 from fieldapp.store.oplog import OpApplier
 from fieldapp.store.workspace import (
     DB_NAME,
-    LOCK_NAME,
     MIGRATIONS,
     Workspace,
-    _check_database_present,
-    _FileLock,
     _storage_errors,
+    unlock_key,
 )
 
 
@@ -90,19 +86,8 @@ def check(ws: Workspace) -> CheckReport:
 def check_pages(path: Path, passphrase: str) -> CheckReport:
     """SQLCipher's page check alone, with nothing but the key file and the data key: no schema
     read, nothing written (a wrong passphrase is counted, as at every unlock)."""
+    _keyfile, data_key, lock = unlock_key(path, "passphrase", passphrase)
     try:
-        keyfile = KeyFile.load(path / KEYFILE_NAME)
-    except FileNotFoundError:
-        raise WorkspaceNotFound(str(path)) from None
-    _check_database_present(path)
-    lock = _FileLock(path / LOCK_NAME)
-    lock.acquire()
-    try:
-        try:
-            data_key = keyfile.unwrap_passphrase(passphrase)
-        except WrongPassphrase:
-            keyfile.record_failed_unlock("passphrase")
-            raise
         conn = sqlcipher3.connect(str(path / DB_NAME), isolation_level=None)
         try:
             conn.execute("PRAGMA cipher_log_level = NONE")

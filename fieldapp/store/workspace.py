@@ -135,6 +135,30 @@ class UnlockInfo:
     failed_attempts: int
 
 
+def unlock_key(path: Path, unwrap: str, secret: str) -> tuple[KeyFile, bytes, _FileLock]:
+    """The first steps of every unlock: read the key file, make sure the database is there, take
+    the lock and unwrap the data key with the passphrase or the recovery key (a wrong one is
+    counted). The caller owns the returned lock; it is released here only on failure."""
+    try:
+        keyfile = KeyFile.load(path / KEYFILE_NAME)
+    except FileNotFoundError:
+        raise WorkspaceNotFound(str(path)) from None
+    _check_database_present(path)
+    lock = _FileLock(path / LOCK_NAME)
+    lock.acquire()
+    try:
+        data_key = (keyfile.unwrap_passphrase(secret) if unwrap == "passphrase"
+                    else keyfile.unwrap_recovery(secret))
+    except (WrongPassphrase, WrongRecoveryKey):
+        keyfile.record_failed_unlock(unwrap)
+        lock.release()
+        raise
+    except BaseException:
+        lock.release()
+        raise
+    return keyfile, data_key, lock
+
+
 class Workspace:
     """An open, unlocked workspace."""
 
@@ -197,20 +221,8 @@ class Workspace:
     @_storage_errors
     def _open(cls, path: Path | str, unwrap: str, secret: str) -> tuple[Workspace, UnlockInfo]:
         path = Path(path)
+        keyfile, data_key, lock = unlock_key(path, unwrap, secret)
         try:
-            keyfile = KeyFile.load(path / KEYFILE_NAME)
-        except FileNotFoundError:
-            raise WorkspaceNotFound(str(path)) from None
-        _check_database_present(path)
-        lock = _FileLock(path / LOCK_NAME)
-        lock.acquire()
-        try:
-            try:
-                data_key = (keyfile.unwrap_passphrase(secret) if unwrap == "passphrase"
-                            else keyfile.unwrap_recovery(secret))
-            except (WrongPassphrase, WrongRecoveryKey):
-                keyfile.record_failed_unlock(unwrap)
-                raise
             conn = sqlite.connect(path / DB_NAME, data_key)
             try:
                 _check_size(conn, path)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import analysis
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.export.widgets import refill
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.models.analysis import (
     CooccurrenceModel,
@@ -180,20 +181,12 @@ class AnalysisView(QWidget):
         self.coder_labels["first"].setText(_("&First coder:"))
         self.coder_labels["second"].setText(_("&Second coder:"))
         self.coder_labels["scope"].setText(_("C&ount:"))
-        for combo, items in (
-            (self.query_scope, (("passage", _("in the same passage")),
-                                ("interview", _("in the same interview")))),
-            (self.matrix_scope, (("passage", _("overlapping passages")),
-                                 ("interview", _("the same interview")))),
-            (self.agreement_scope, (("coded", _("coded text only (recommended)")),
-                                    ("all", _("all text of the notes"))))):
-            current = combo.currentData()
-            combo.blockSignals(True)
-            combo.clear()
-            for value, text in items:
-                combo.addItem(text, value)
-            combo.setCurrentIndex(max(0, combo.findData(current)))
-            combo.blockSignals(False)
+        refill(self.query_scope, [("passage", _("in the same passage")),
+                                  ("interview", _("in the same interview"))])
+        refill(self.matrix_scope, [("passage", _("overlapping passages")),
+                                   ("interview", _("the same interview"))])
+        refill(self.agreement_scope, [("coded", _("coded text only (recommended)")),
+                                      ("all", _("all text of the notes"))])
         self.passages.retranslate()
         self.agreement.retranslate()
         for label in (self.query_status, self.agreement_status):
