@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -50,6 +49,7 @@ from fieldapp.store.check import table_rows
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import layout
 from fieldapp.sync.errors import SyncError
+from tests.cli_child import CLI
 from tests.conftest import PASSPHRASE
 from tests.unit.sync.forge import Forge
 from tests.unit.sync_flow.test_team_sync import Team
@@ -236,7 +236,7 @@ def _need(tool: str) -> str:
 
 def _fieldapp(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FIELDAPP_PASSPHRASE": PASSPHRASE, "FIELDAPP_LANG": "en"}
-    return subprocess.run([sys.executable, "-m", "fieldapp", *args], capture_output=True,
+    return subprocess.run([*CLI, *args], capture_output=True,
                           text=True, env=env, timeout=180)
 
 
@@ -318,7 +318,7 @@ def test_a_receipt_counts_only_for_the_device_that_signed_it(lab: Lab) -> None:
     sync.publish(lab.coordinator)
     for ws in (alice, bob, carol):
         sync.receive(ws)
-    records.withdraw_consent(lab.coordinator, pid, reason="撤回")
+    records.withdraw_consent(lab.coordinator, pid, reason="participant_request")
     (order,) = lab.coordinator.erase_orders()
     sync.publish(lab.coordinator)
     sync.receive(alice)
@@ -343,7 +343,7 @@ def test_every_coordinator_is_tracked_and_their_receipts_travel_to_each_other(la
     alice = lab.enrol("alice")
     me_second = team.member_id(second)
     pid = records.add_participant(lab.coordinator, code="KM-DIS-040")
-    records.withdraw_consent(lab.coordinator, pid, reason="电话撤回")
+    records.withdraw_consent(lab.coordinator, pid, reason="participant_request")
     (status,) = sync.erasure_status(lab.coordinator)
     assert {d for d, _n in status["waiting_for"]} == {me_second, alice.device_id}
     sync.publish(lab.coordinator)
@@ -375,7 +375,7 @@ def test_an_erased_attachment_is_never_written_again_by_a_cumulative_bundle(
     sync.send(alice)
     sync.collect(lab.coordinator)
     assert lab.coordinator.attachment_path(aid).exists()
-    records.withdraw_consent(lab.coordinator, pid, reason="撤回同意")
+    records.withdraw_consent(lab.coordinator, pid, reason="participant_request")
     assert not lab.coordinator.attachment_path(aid).exists()
     records.add_note(alice, records.add_interview(alice, code="CD-HIV-I010"), body="另一次访谈")
     sent = sync.send(alice)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from fieldapp.cli.table import display_width, render
 from fieldapp.services import records, sync, team
 from fieldapp.store.workspace import Workspace
+from tests.cli_child import CLI
 from tests.conftest import PASSPHRASE
 from tests.unit.sync_flow.test_team_sync import Team
 
@@ -31,7 +31,7 @@ def zh(msgid: str) -> str:
 
 def fa(*args: str, lang: str = "en", code: int = 0) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FIELDAPP_PASSPHRASE": PASSPHRASE, "TZ": "Asia/Shanghai"}
-    proc = subprocess.run([sys.executable, "-m", "fieldapp", "--lang", lang, *args],
+    proc = subprocess.run([*CLI, "--lang", lang, *args],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == code, proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr
@@ -136,7 +136,7 @@ def test_conflicts_and_erasures_are_tables_with_names_and_local_dates(t: Team) -
     sync.send(alice)
     sync.send(bob)
     sync.collect(t.coordinator)
-    records.withdraw_consent(t.coordinator, pid, reason="电话撤回")
+    records.withdraw_consent(t.coordinator, pid, reason="participant_request")
     coord, *_rest = closed(t.coordinator, alice, bob)
     en = fa("sync", "conflicts", coord).stdout
     assert "alice" in en and "bob" in en and org in en and "Star Language Centre" in en
