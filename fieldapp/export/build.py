@@ -40,17 +40,20 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
     tr = Translator(options.language)
     vocab = Vocab(tr, options.values == "codes", study, data.organisations, data.participants,
                   data.codes, {i["id"]: str(i.get("code") or "") for i in data.interviews})
+    vocab.org_pseudonyms = sel.org_pseudonyms
     used: set[str] = set()
     tables = survey_tables(sel.instruments, sel.responses, vocab, used,
-                           codes=options.values == "codes")
+                           codes=options.values == "codes", quotable=sel.quotable_responses)
     tables += [interviews_table(sel, vocab, used), notes_table(sel, vocab, used),
                codings_table(sel, vocab, used),
                consent_table(sel, vocab, used, identifiers=options.include_identifiers)]
+    hidden_orgs = [str(o.get(k) or "") for oid in sel.org_pseudonyms
+                   if (o := data.organisations.get(oid)) for k in ("name_zh", "name_en")]
     if options.include_identifiers:
         tables.append(identifiers_table(sel, vocab, used))
-        redactor = None
+        redactor = Redactor(hidden_orgs, patterns=False) or None
     else:
-        redactor = Redactor(identity_values(data)) or None
+        redactor = Redactor(identity_values(data) + hidden_orgs)
     return tables, withheld_counts(sel), redactor
 
 

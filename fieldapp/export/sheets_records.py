@@ -62,7 +62,7 @@ def notes_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
             quotable = n["interview_id"] in sel.quotable
             body = n.get("body") or ""
             yield [n["id"], n["interview_id"], code_of.get(n["interview_id"]),
-                   v.enum("note_kind", n.get("kind")), n.get("title") or None,
+                   v.enum("note_kind", n.get("kind")), (n.get("title") or None) if quotable else None,
                    (body or None) if quotable else None, 0 if quotable else 1, len(body)]
 
     return Table("notes", sheet_title(v.tr(N_("Notes")), used), columns, rows, len(sel.notes))
@@ -97,7 +97,7 @@ def codings_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
                    x.get("code_id"), v.code_name(x.get("code_id")) or None,
                    v.code_path(x.get("code_id")) or None, start, end,
                    1 if x.get("may_quote") else 0, passage or None, 0 if quotable else 1,
-                   x.get("comment") or None]
+                   (x.get("comment") or None) if quotable else None]
 
     return Table("codings", sheet_title(v.tr(N_("Codings")), used), columns, rows, len(codings))
 
@@ -164,7 +164,8 @@ def identifiers_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
 
 
 def withheld_counts(sel: Selection) -> dict[str, int]:
-    notes = sum(1 for n in sel.notes if n["interview_id"] not in sel.quotable and n.get("body"))
+    notes = sum(1 for n in sel.notes if n["interview_id"] not in sel.quotable
+                and (n.get("body") or n.get("title")))
     ids = {n["id"] for n in sel.notes if n["interview_id"] not in sel.quotable}
     passages = sum(1 for x in sel.codings if x["note_id"] in ids)
     return {k: n for k, n in (("notes", notes), ("codings", passages)) if n}

@@ -9,6 +9,9 @@ at all is left out. Groups are flattened: a question's
 variable name is its path (``org/n_staff``). A select_multiple question gives its answer joined
 (codes separated by spaces, or labels by "; ") and one 0/1 column per choice (``sectors/hiv``),
 blank when the question was not answered.
+
+Open answers (text questions, and calculations that are not numbers) of a response whose
+participants did not all consent to verbatim quotes are left out, and ``_text_withheld`` says so.
 """
 
 from __future__ import annotations
@@ -99,10 +102,27 @@ def convert(node_type: str, raw: Any) -> Any:
     return raw if isinstance(raw, str) else str(raw)
 
 
+def _is_open(node: Node, raw: Any) -> bool:
+    """An answer in the participant's own words: text, or a calculation that is not a number."""
+    if raw is None or raw == "":
+        return False
+    if node.type == "text":
+        return True
+    if node.type == "calculate":
+        try:
+            float(str(raw))
+        except ValueError:
+            return True
+    return False
+
+
 class SurveySheets:
     def __init__(self, record: Record, instrument: Instrument, responses: list[Record],
-                 vocab: Vocab, *, codes: bool, versioned_title: bool) -> None:
+                 vocab: Vocab, *, codes: bool, versioned_title: bool,
+                 quotable: set[str] | None = None) -> None:
         self.record, self.instrument, self.responses = record, instrument, responses
+        #: ids of responses whose open answers may be exported (None: all)
+        self.quotable = quotable
         self.v, self.tr, self.codes = vocab, vocab.tr, codes
         self.lang = instrument.resolve_language(vocab.tr.language)
         self.root = _Level(None, ())
@@ -158,6 +178,7 @@ class SurveySheets:
             m("_organisation", N_("Organisation")), m("_interview", N_("Interview code")),
             m("_created", N_("Created (UTC)"), "datetime"),
             m("_completed", N_("Completed (UTC)"), "datetime"),
+            m("_text_withheld", N_("Text left out (no verbatim-quote consent)"), "flag"),
         ]
 
     def _repeat_meta(self) -> list[Column]:
@@ -191,11 +212,17 @@ class SurveySheets:
             return [joined or None] + [1 if n in chosen else 0 for n in names]
         return [convert(node.type, raw)]
 
-    def _values(self, level: _Level, instance: Any) -> list[Any]:
+    def _values(self, level: _Level, instance: Any, open_text: bool = True) -> list[Any]:
         out: list[Any] = []
         for node, rel in level.variables:
-            out.extend(self._cells(node, _dig(instance, rel)))
+            raw = _dig(instance, rel)
+            if not open_text and _is_open(node, raw):
+                raw = None
+            out.extend(self._cells(node, raw))
         return out
+
+    def may_quote(self, r: Record) -> bool:
+        return self.quotable is None or r["id"] in self.quotable
 
     # -- tables ------------------------------------------------------------------------------
 
@@ -214,7 +241,7 @@ class SurveySheets:
                 v.participant_code(r.get("participant_id")),
                 v.organisation(r.get("organisation_id")),
                 v.interviews.get(r.get("interview_id") or ""),
-                hlc_datetime(r.get("created_hlc")), done]
+                hlc_datetime(r.get("created_hlc")), done, 0 if self.may_quote(r) else 1]
 
     def _chain(self, level: _Level) -> list[_Level]:
         chain: list[_Level] = []
@@ -262,7 +289,8 @@ class SurveySheets:
                 columns = self._main_meta() + variables
                 def main_rows(level: _Level = level) -> Iterator[Row]:
                     for n, r in enumerate(self.responses, 1):
-                        yield self._main_row(n, r) + self._values(level, r.get("data") or {})
+                        yield self._main_row(n, r) + self._values(
+                            level, r.get("data") or {}, self.may_quote(r))
 
                 table = Table(key, level.title, columns, main_rows, len(self.responses))
             else:
@@ -275,7 +303,7 @@ class SurveySheets:
                                 ) -> Iterator[Row]:
                     for index, parent_index, r, item in self._instances(level):
                         yield [index, parent_index, parent_title, r["id"],
-                               *self._values(level, item)]
+                               *self._values(level, item, self.may_quote(r))]
 
                 count = sum(1 for _ in self._instances(level))
                 table = Table(f"{key}/{level.node.path}", level.title, columns, repeat_rows,
@@ -288,7 +316,8 @@ class SurveySheets:
 
 
 def survey_tables(instruments: list[tuple[Record, Instrument]], responses: list[Record],
-                  vocab: Vocab, used: set[str], *, codes: bool) -> list[Table]:
+                  vocab: Vocab, used: set[str], *, codes: bool,
+                  quotable: set[str] | None = None) -> list[Table]:
     by_instrument: dict[str, list[Record]] = {}
     for r in responses:
         by_instrument.setdefault(r["instrument_id"], []).append(r)
@@ -298,7 +327,8 @@ def survey_tables(instruments: list[tuple[Record, Instrument]], responses: list[
     out: list[Table] = []
     for record, inst in instruments:
         sheets = SurveySheets(record, inst, by_instrument.get(record["id"], []), vocab,
-                              codes=codes, versioned_title=forms[record.get("form_id") or ""] > 1)
+                              codes=codes, versioned_title=forms[record.get("form_id") or ""] > 1,
+                              quotable=quotable)
         out.extend(sheets.tables(used))
     return out
 

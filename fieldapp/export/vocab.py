@@ -52,6 +52,8 @@ class Vocab:
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: interview id -> interview code
     interviews: dict[str, str] = field(default_factory=dict)
+    #: organisations that may not be named (no consent): id -> pseudonymous code
+    org_pseudonyms: dict[str, str] = field(default_factory=dict)
 
     def _places(self, key: str) -> dict[str, tuple[str, str]]:
         items = (self.study or {}).get(key) or []
@@ -78,6 +80,8 @@ class Vocab:
         org = self.organisations.get(org_id or "")
         if org is None:
             return None
+        if org_id in self.org_pseudonyms:
+            return self.org_pseudonyms[org_id]
         return self.tr.pick(org.get("name_zh"), org.get("name_en"))
 
     def participant_code(self, pid: str | None) -> str | None:

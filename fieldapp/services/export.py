@@ -20,7 +20,8 @@
 
 Withdrawn participants are absent, text without verbatim-quote consent is left out of quotable
 columns, and the identity vault stays out unless ``include_identifiers``. Every export, and
-every cancelled one, is written to the audit log: who, when, format, file name, filters, rows
+every cancelled one, is written to the audit log: who, when, format, the folder and file name
+written to, filters, rows
 per sheet, whether identifiers were included — never cell contents.
 """
 
@@ -66,7 +67,8 @@ def collect(ws: Workspace) -> ExportData:
 
 
 def _audit_detail(path: Path, options: ExportOptions) -> dict[str, Any]:
-    return {"format": options.format, "file": path.name, "language": options.language,
+    return {"format": options.format, "file": path.name,
+            "folder": str(path.expanduser().absolute().parent), "language": options.language,
             "values": options.values, "headers": options.headers,
             "include_identifiers": options.include_identifiers,
             "filters": options.filters.to_audit()}

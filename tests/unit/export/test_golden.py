@@ -24,7 +24,7 @@ GOLDEN: dict[str, dict[str, Any]] = {
              "Participants", "Date", "Place", "Language", "Interviewer", "Mode", "Status",
              "Notes"],
             [ID, "KM-HIV-I001", "红丝带访谈", "Kunming", "HIV/AIDS",
-             "Kunming Red Ribbon Care Centre", "KM-HIV-001", datetime(2026, 4, 2), "机构办公室",
+             "ORG-001", "KM-HIV-001", datetime(2026, 4, 2), "机构办公室",
              "Chinese", "林晓", "in person", "coded", 8],
             [ID, "KM-DIS-I002", "康复中心访谈", "Kunming", "Children with disabilities", None,
              "KM-DIS-002", datetime(2026, 4, 5), None, "Chinese and English", "Anna", "phone",
@@ -36,7 +36,7 @@ GOLDEN: dict[str, dict[str, Any]] = {
              "Founded", "Participant code", "Response status", "Site"],
             [1, "红丝带", 12, 35.5, "Yes", "HIV/AIDS; Migrants", 1, 0, 1, datetime(2015, 6, 1),
              "KM-HIV-001", "complete", "Kunming"],
-            [2, "星语", 5, None, "No", "Disability", 0, 1, 0, None, "KM-DIS-002", "complete",
+            [2, None, 5, None, "No", "Disability", 0, 1, 0, None, "KM-DIS-002", "complete",
              "Kunming"],
             [3, "无答案", None, None, None, None, None, None, None, None, None, "complete",
              "Kunming"],
@@ -50,7 +50,7 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "interviews": [
             ["访谈 ID", "访谈编号", "标题", "地点", "领域", "机构", "受访者", "日期", "访谈场所",
              "语言", "访谈员", "方式", "状态", "笔记"],
-            [ID, "KM-HIV-I001", "红丝带访谈", "昆明", "艾滋病防治", "昆明红丝带关爱中心",
+            [ID, "KM-HIV-I001", "红丝带访谈", "昆明", "艾滋病防治", "ORG-001",
              "KM-HIV-001", datetime(2026, 4, 2), "机构办公室", "中文", "林晓", "面对面", "已编码",
              8],
             [ID, "KM-DIS-I002", "康复中心访谈", "昆明", "残障儿童", None, "KM-DIS-002",
@@ -61,7 +61,7 @@ GOLDEN: dict[str, dict[str, Any]] = {
              "领域: 残障", "领域: 流动人口", "成立日期", "受访者编号", "回答状态", "地点"],
             [1, "红丝带", 12, 35.5, "是", "艾滋病; 流动人口", 1, 0, 1, datetime(2015, 6, 1),
              "KM-HIV-001", "已完成", "昆明"],
-            [2, "星语", 5, None, "否", "残障", 0, 1, 0, None, "KM-DIS-002", "已完成", "昆明"],
+            [2, None, 5, None, "否", "残障", 0, 1, 0, None, "KM-DIS-002", "已完成", "昆明"],
             [3, "无答案", None, None, None, None, None, None, None, None, None, "已完成", "昆明"],
         ],
         "consent_head": ["受访者编号", "知情同意状态", "同意逐字引用"],
@@ -112,7 +112,7 @@ def test_cell_types_and_formats(study: Study) -> None:
     survey = book["NGO survey"]
     created = survey.cell(row=2, column=11)
     assert created.is_date and isinstance(created.value, datetime)
-    assert survey.cell(row=2, column=15).value == 35.5
+    assert survey.cell(row=2, column=16).value == 35.5
     # header: bold, frozen, filtered, sized
     assert ws["A1"].font.bold
     assert ws.freeze_panes == "A2"

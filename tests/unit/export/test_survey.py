@@ -37,7 +37,7 @@ def test_pandas_reads_shapes_and_dtypes(study: Study) -> None:
     path, _summary = run(study, headers="names", values="codes")
     frames = pd.read_excel(path, sheet_name=None, engine="openpyxl")
     main, contracts = frames["NGO survey"], frames["NGO survey-contract"]
-    assert main.shape == (3, 21) and contracts.shape == (2, 6)
+    assert main.shape == (3, 22) and contracts.shape == (2, 6)
     assert main["_index"].dtype == "int64"
     assert main["org/n_staff"].dtype == "float64"  # a blank makes pandas use floats
     assert main["org/budget"].dtype == "float64"
@@ -55,7 +55,7 @@ def test_pandas_reads_shapes_and_dtypes(study: Study) -> None:
 def test_pandas_reads_the_csv_files(study: Study) -> None:
     path, _summary = run(study, "csv", format="csv", headers="names", values="codes")
     main = pd.read_csv(path / "NGO survey.csv", encoding="utf-8-sig")
-    assert main.shape == (3, 21)
+    assert main.shape == (3, 22)
     assert main["org/budget"].tolist()[0] == 35.5
     assert main["founded"].tolist()[0] == "2015-06-01"
     contracts = pd.read_csv(path / "NGO survey-contract.csv", encoding="utf-8-sig")
