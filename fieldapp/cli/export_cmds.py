@@ -3,6 +3,8 @@
     fieldapp export WS study.xlsx [--lang zh_CN] [--values codes] [--headers names]
     fieldapp export WS csv_folder --format csv [--no-bom]
     fieldapp export WS study.zip                     # CSV files in a zip (format from the name)
+    fieldapp export WS stata_folder --format stata   # one .dta per table (labels in --lang)
+    fieldapp export WS spss_folder --format spss     # one .sav per table
     fieldapp export WS out.xlsx --site KM --sector HIV --from 2026-04-01 --to 2026-06-30 \\
         --researcher 林晓 --instrument ngo_contracting --status complete
     fieldapp export WS out.xlsx --include-identifiers   # real names etc.; written to the audit log
@@ -22,7 +24,7 @@ from fieldapp.store.errors import InvalidInput
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "export", help=_("export for analysis: xlsx workbook or CSV files"),
+        "export", help=_("export for analysis: xlsx workbook, CSV, Stata or SPSS files"),
         description=_("Writes one sheet per survey instrument version and repeat group, and "
                       "sheets for interviews, notes, codings, consent status and a bilingual "
                       "codebook. Withdrawn participants are absent, text without verbatim-quote "
@@ -31,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_workspace_arg(p)
     p.add_argument("output", metavar="OUTPUT",
                    help=_("the .xlsx file, CSV folder or .zip to write"))
-    p.add_argument("--format", choices=["xlsx", "csv", "csv-zip"],
+    p.add_argument("--format", choices=["xlsx", "csv", "csv-zip", "stata", "spss"],
                    help=_("default: from the output name (.xlsx, .zip, otherwise a CSV folder)"))
     p.add_argument("--lang", dest="export_lang", choices=["en", "zh_CN"],
                    help=_("language of sheet names, headers and labels (default: the interface's)"))
@@ -90,6 +92,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
 
+    if Path(args.output).exists() and not args.overwrite:
+        raise InvalidInput(_("{path} already exists; add --overwrite to replace it.").format(
+            path=args.output))
     ws = open_ws(args.workspace)
     try:
         summary = export(ws, args.output, options,

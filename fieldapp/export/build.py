@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldapp.export.atomic import Ticker, check_target
-from fieldapp.export.cells import Redactor
+from fieldapp.export.cells import CELL_LIMIT, Redactor
 from fieldapp.export.codebook import codebook_table
 from fieldapp.export.consent import ExportData, identity_values, select
 from fieldapp.export.csvout import write_csv
 from fieldapp.export.labels import Translator
 from fieldapp.export.layout import Planned, plan
 from fieldapp.export.options import (
+    STATS_FORMATS,
     CancelCheck,
     ExportOptions,
     ExportSummary,
@@ -28,6 +29,7 @@ from fieldapp.export.sheets_records import (
     withheld_counts,
 )
 from fieldapp.export.sheets_survey import survey_tables
+from fieldapp.export.stats import SPSS_TEXT_LIMIT, write_stats
 from fieldapp.export.table import Table
 from fieldapp.export.vocab import Vocab
 from fieldapp.export.xlsx import write_xlsx
@@ -38,12 +40,14 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
     """The sheets in workbook order (codebook excluded), the withheld counts, the redactor."""
     sel = select(data, options.filters)
     tr = Translator(options.language)
-    vocab = Vocab(tr, options.values == "codes", study, data.organisations, data.participants,
+    stats = options.format in STATS_FORMATS
+    codes = options.values == "codes" or stats  # statistics files: numbers with value labels
+    vocab = Vocab(tr, codes, study, data.organisations, data.participants,
                   data.codes, {i["id"]: str(i.get("code") or "") for i in data.interviews})
     vocab.org_pseudonyms = sel.org_pseudonyms
     used: set[str] = set()
     tables = survey_tables(sel.instruments, sel.responses, vocab, used,
-                           codes=options.values == "codes", quotable=sel.quotable_responses)
+                           codes=codes, quotable=sel.quotable_responses, not_asked=stats)
     tables += [interviews_table(sel, vocab, used), notes_table(sel, vocab, used),
                codings_table(sel, vocab, used),
                consent_table(sel, vocab, used, identifiers=options.include_identifiers)]
@@ -64,17 +68,22 @@ def export_data(data: ExportData, target: Path, options: ExportOptions, *,
     check_target(target, options.overwrite)
     tables, withheld, redactor = build_tables(data, options, study)
     ticker = Ticker(0, progress, should_cancel)
-    names = options.headers == "names"
+    stats = options.format in STATS_FORMATS
+    names = options.headers == "names" or stats
+    limit = (SPSS_TEXT_LIMIT if options.format == "spss" else 0) if stats else CELL_LIMIT
     planned: list[Planned] = []
     for table in tables:
         ticker.check()
-        planned.append(plan(table, names=names, redactor=redactor))
+        planned.append(plan(table, names=names, redactor=redactor, limit=limit))
     tr = Translator(options.language)
     used = {p.title.casefold() for p in planned}
-    planned.append(plan(codebook_table(planned, tr, used), names=names))
+    planned.append(plan(codebook_table(planned, tr, used), names=names, limit=limit))
     ticker.total = sum(p.count for p in planned)
     if options.format == "xlsx":
         write_xlsx(planned, target, ticker, overwrite=options.overwrite)
+    elif stats:
+        write_stats(planned, target, ticker, spss=options.format == "spss", tr=tr,
+                    overwrite=options.overwrite)
     else:
         write_csv(planned, target, ticker, bom=options.bom, as_zip=options.format == "csv-zip",
                   overwrite=options.overwrite)

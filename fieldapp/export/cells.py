@@ -40,8 +40,9 @@ def utf16_length(text: str) -> int:
 def split_text(text: str, limit: int = CELL_LIMIT) -> list[str]:
     """Cut ``text`` into parts of at most ``limit`` UTF-16 units; ``"".join(parts) == text``.
 
-    A surrogate pair is never split, and a part other than the first does not start with a
-    formula character when the boundary can move back to avoid it.
+    A surrogate pair is never split; a part other than the first does not start with a
+    formula character, and a part other than the last does not end with a space, when the
+    boundary can move back to avoid it.
     """
     if utf16_length(text) <= limit:
         return [text]
@@ -51,7 +52,9 @@ def split_text(text: str, limit: int = CELL_LIMIT) -> list[str]:
         width = 2 if ord(text[i]) > 0xFFFF else 1
         if units + width > limit:
             cut = i
-            while cut - 1 > start and text[cut] in FORMULA_STARTS:
+            # not before a formula character, and not after a space (SPSS drops trailing
+            # spaces from a string, so a part ending in one would not join back)
+            while cut - 1 > start and (text[cut] in FORMULA_STARTS or text[cut - 1] == " "):
                 cut -= 1
             if cut - 1 <= start:  # nothing but formula characters: cut where the limit is
                 cut = i

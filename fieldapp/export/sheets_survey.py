@@ -23,11 +23,22 @@ from typing import Any
 
 from fieldapp.export.consent import hlc_datetime
 from fieldapp.export.labels import both
-from fieldapp.export.table import Column, ColumnDoc, Kind, Row, Table, sheet_title, unique_headers
-from fieldapp.export.vocab import Vocab
+from fieldapp.export.table import (
+    NOT_ASKED,
+    Column,
+    ColumnDoc,
+    Kind,
+    Row,
+    Table,
+    sheet_title,
+    unique_headers,
+)
+from fieldapp.export.vocab import ENUMS, Vocab
 from fieldapp.i18n import N_
 from fieldapp.survey import Instrument, Node
+from fieldapp.survey.engine import FormState
 from fieldapp.survey.model import INPUT_TYPES, META_TYPES, pick_text
+from fieldapp.survey.program import Program
 
 Record = dict[str, Any]
 _KINDS: dict[str, Kind] = {"integer": "int", "decimal": "real", "date": "date", "today": "date",
@@ -119,8 +130,11 @@ def _is_open(node: Node, raw: Any) -> bool:
 class SurveySheets:
     def __init__(self, record: Record, instrument: Instrument, responses: list[Record],
                  vocab: Vocab, *, codes: bool, versioned_title: bool,
-                 quotable: set[str] | None = None) -> None:
+                 quotable: set[str] | None = None, not_asked: bool = False) -> None:
         self.record, self.instrument, self.responses = record, instrument, responses
+        #: tell "not asked" (skip logic) from "not answered": evaluates each response's form
+        self.program = Program(instrument) if not_asked else None
+        self._last: tuple[str, FormState | None] = ("", None)
         #: ids of responses whose open answers may be exported (None: all)
         self.quotable = quotable
         self.v, self.tr, self.codes = vocab, vocab.tr, codes
@@ -147,7 +161,12 @@ class SurveySheets:
                         self._texts(node.labels, "en"), self._texts(node.labels, "zh"),
                         self._choice_doc(node, "en"), self._choice_doc(node, "zh"))
         free = node.type in ("text", "calculate")
-        columns = [Column(node.path, label, _KINDS.get(node.type, "text"), free, doc)]
+        columns = [Column(node.path, label, _KINDS.get(node.type, "text"), free, doc,
+                          question=True)]
+        if node.type == "select_one":
+            lst = self.instrument.choice_lists.get(node.list_name)
+            columns[0].choices = [(c.name, c.label(self.lang, self.instrument.default_language))
+                                  for c in (lst.choices if lst else [])]
         if node.type == "select_multiple":
             lst = self.instrument.choice_lists.get(node.list_name)
             for c in lst.choices if lst else []:
@@ -155,16 +174,19 @@ class SurveySheets:
                 cdoc = ColumnDoc("0/1", f"{doc.label_en}: {en}", f"{doc.label_zh}: {zh}",
                                  "0=no; 1=yes", "0=否; 1=是")
                 columns.append(Column(f"{node.path}/{c.name}",
-                                      f"{label}: {c.label(self.lang, '')}", "flag", False, cdoc))
+                                      f"{label}: {c.label(self.lang, '')}", "flag", False, cdoc,
+                                      question=True))
         return columns
 
     def _meta(self, key: str, label: str, kind: Kind = "text", choices: str = "") -> Column:
         en, zh = both(label)
         doc = ColumnDoc({"int": "integer", "datetime": "dateTime"}.get(kind, "text"), en, zh)
+        coded = None
         if choices:
             doc.choices_en, doc.choices_zh = self.v.enum_choices(choices)
+            coded = [(c, self.tr(m)) for c, m in ENUMS[choices].items()]
         return Column(key, key if key.startswith("_") and "index" in key else self.tr(label),
-                      kind, False, doc)
+                      kind, False, doc, choices=coded)
 
     def _main_meta(self) -> list[Column]:
         m = self._meta
@@ -196,6 +218,12 @@ class SurveySheets:
         return choice.label(self.lang, self.instrument.default_language) if choice else code
 
     def _cells(self, node: Node, raw: Any) -> list[Any]:
+        if raw is NOT_ASKED:
+            width = 1
+            if node.type == "select_multiple":
+                lst = self.instrument.choice_lists.get(node.list_name)
+                width += len(lst.choices) if lst else 0
+            return [NOT_ASKED] * width
         if node.type == "select_one":
             if raw is None or raw == "":
                 return [None]
@@ -212,14 +240,30 @@ class SurveySheets:
             return [joined or None] + [1 if n in chosen else 0 for n in names]
         return [convert(node.type, raw)]
 
-    def _values(self, level: _Level, instance: Any, open_text: bool = True) -> list[Any]:
+    def _values(self, level: _Level, instance: Any, open_text: bool = True,
+                state: FormState | None = None, idx: tuple[int, ...] = ()) -> list[Any]:
         out: list[Any] = []
         for node, rel in level.variables:
             raw = _dig(instance, rel)
             if not open_text and _is_open(node, raw):
                 raw = None
+            if state is not None and not state.relevant.get((node.path, idx), True):
+                raw = NOT_ASKED
             out.extend(self._cells(node, raw))
         return out
+
+    def _state(self, r: Record) -> FormState | None:
+        """The response's form, evaluated (only when "not asked" is told apart)."""
+        if self.program is None:
+            return None
+        if self._last[0] != r["id"]:
+            try:
+                state: FormState | None = FormState(self.instrument, r.get("data") or {},
+                                                    program=self.program)
+            except Exception:
+                state = None
+            self._last = (r["id"], state)
+        return self._last[1]
 
     def may_quote(self, r: Record) -> bool:
         return self.quotable is None or r["id"] in self.quotable
@@ -251,29 +295,30 @@ class SurveySheets:
             node = node.parent
         return list(reversed(chain))
 
-    def _instances(self, level: _Level) -> Iterator[tuple[int, int, Record, Any]]:
+    def _instances(self, level: _Level
+                   ) -> Iterator[tuple[int, int, Record, Any, tuple[int, ...]]]:
         """(index, parent index, response, instance) for every instance of a repeat, numbered
         in the same order as the parent sheet numbers its rows."""
         chain = self._chain(level)
         counters = [0] * len(chain)
         last = len(chain) - 1
 
-        def descend(data: Any, depth: int, parent: int, r: Record
-                    ) -> Iterator[tuple[int, int, Record, Any]]:
+        def descend(data: Any, depth: int, parent: int, r: Record, idx: tuple[int, ...]
+                    ) -> Iterator[tuple[int, int, Record, Any, tuple[int, ...]]]:
             items = _dig(data, chain[depth].rel)
             if not isinstance(items, list):
                 return
-            for item in items:
+            for position, item in enumerate(items):
                 if _empty(item):
                     continue
                 counters[depth] += 1
                 if depth == last:
-                    yield counters[depth], parent, r, item
+                    yield counters[depth], parent, r, item, (*idx, position)
                 else:
-                    yield from descend(item, depth + 1, counters[depth], r)
+                    yield from descend(item, depth + 1, counters[depth], r, (*idx, position))
 
         for number, r in enumerate(self.responses, 1):
-            yield from descend(r.get("data") or {}, 0, number, r)
+            yield from descend(r.get("data") or {}, 0, number, r, ())
 
     def tables(self, used: set[str]) -> list[Table]:
         inst, record = self.instrument, self.record
@@ -290,7 +335,7 @@ class SurveySheets:
                 def main_rows(level: _Level = level) -> Iterator[Row]:
                     for n, r in enumerate(self.responses, 1):
                         yield self._main_row(n, r) + self._values(
-                            level, r.get("data") or {}, self.may_quote(r))
+                            level, r.get("data") or {}, self.may_quote(r), self._state(r))
 
                 table = Table(key, level.title, columns, main_rows, len(self.responses))
             else:
@@ -301,9 +346,10 @@ class SurveySheets:
 
                 def repeat_rows(level: _Level = level, parent_title: str = parent_title
                                 ) -> Iterator[Row]:
-                    for index, parent_index, r, item in self._instances(level):
+                    for index, parent_index, r, item, idx in self._instances(level):
                         yield [index, parent_index, parent_title, r["id"],
-                               *self._values(level, item, self.may_quote(r))]
+                               *self._values(level, item, self.may_quote(r), self._state(r),
+                                             idx)]
 
                 count = sum(1 for _ in self._instances(level))
                 table = Table(f"{key}/{level.node.path}", level.title, columns, repeat_rows,
@@ -317,7 +363,7 @@ class SurveySheets:
 
 def survey_tables(instruments: list[tuple[Record, Instrument]], responses: list[Record],
                   vocab: Vocab, used: set[str], *, codes: bool,
-                  quotable: set[str] | None = None) -> list[Table]:
+                  quotable: set[str] | None = None, not_asked: bool = False) -> list[Table]:
     by_instrument: dict[str, list[Record]] = {}
     for r in responses:
         by_instrument.setdefault(r["instrument_id"], []).append(r)
@@ -328,7 +374,7 @@ def survey_tables(instruments: list[tuple[Record, Instrument]], responses: list[
     for record, inst in instruments:
         sheets = SurveySheets(record, inst, by_instrument.get(record["id"], []), vocab,
                               codes=codes, versioned_title=forms[record.get("form_id") or ""] > 1,
-                              quotable=quotable)
+                              quotable=quotable, not_asked=not_asked)
         out.extend(sheets.tables(used))
     return out
 

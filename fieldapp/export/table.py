@@ -17,6 +17,27 @@ Kind = Literal["text", "int", "real", "date", "datetime", "time", "flag"]
 Row = Sequence[Any]
 
 
+class _NotAsked:
+    """A question the form's skip logic hid (``relevant`` false): "not asked", as opposed to
+    ``None``, asked but not answered. Only statistics files tell the two apart."""
+
+    _instance: _NotAsked | None = None
+
+    def __new__(cls) -> _NotAsked:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_ASKED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_ASKED = _NotAsked()
+
+
 @dataclass
 class ColumnDoc:
     """What the codebook says about a column, in both languages."""
@@ -38,6 +59,10 @@ class Column:
     #: free text that may be longer than a cell holds, or hold known identifiers
     free_text: bool = False
     doc: ColumnDoc | None = None
+    #: the categories a coded column holds, in order: (code, label in the export's language)
+    choices: list[tuple[str, str]] | None = None
+    #: an answer to a form question (may be "not asked" or "not answered")
+    question: bool = False
 
 
 @dataclass

@@ -120,4 +120,9 @@ class Vocab:
         choices = self.enum_choices(enum) if enum else (
             self.place_choices(place) if place else ("", ""))
         doc = ColumnDoc(_CODEBOOK_TYPES[kind], en, zh, *choices)
-        return Column(key, self.tr(label), kind, free, doc)
+        coded: list[tuple[str, str]] | None = None
+        if enum:
+            coded = [(c, self.tr(m)) for c, m in ENUMS[enum].items()]
+        elif place:
+            coded = [(c, self.tr.pick(zh, en) or c) for c, (zh, en) in self._places(place).items()]
+        return Column(key, self.tr(label), kind, free, doc, choices=coded)
