@@ -8,6 +8,8 @@
     fieldapp export WS out.xlsx --site KM --sector HIV --from 2026-04-01 --to 2026-06-30 \\
         --researcher 林晓 --instrument ngo_contracting --status complete
     fieldapp export WS out.xlsx --include-identifiers   # real names etc.; written to the audit log
+    fieldapp export WS project.qdpx                  # REFI-QDA project for NVivo, ATLAS.ti, …
+    fieldapp codebook import WS codes.qdc            # codes from another QDA tool
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_workspace_arg(p)
     p.add_argument("output", metavar="OUTPUT",
                    help=_("the .xlsx file, CSV folder or .zip to write"))
-    p.add_argument("--format", choices=["xlsx", "csv", "csv-zip", "stata", "spss"],
-                   help=_("default: from the output name (.xlsx, .zip, otherwise a CSV folder)"))
+    p.add_argument("--format", choices=["xlsx", "csv", "csv-zip", "stata", "spss", "qdpx"],
+                   help=_("default: from the output name (.xlsx, .zip, .qdpx, otherwise a "
+                          "CSV folder)"))
     p.add_argument("--lang", dest="export_lang", choices=["en", "zh_CN"],
                    help=_("language of sheet names, headers and labels (default: the interface's)"))
     p.add_argument("--values", choices=["labels", "codes"], default="labels",
@@ -60,6 +63,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--progress", action="store_true", help=_("show progress on stderr"))
     p.set_defaults(func=cmd_export)
 
+    cb = sub.add_parser(
+        "codebook", help=_("the codebook: import codes from NVivo, ATLAS.ti, MAXQDA, QualCoder"))
+    cb_sub = cb.add_subparsers(dest="codebook_command", metavar=_("COMMAND"))
+    cb_sub.required = True
+    imp = cb_sub.add_parser(
+        "import", help=_("add the codes of a REFI-QDA codebook (.qdc) or project (.qdpx)"),
+        description=_("Codes already in the codebook (same name under the same parent) are "
+                      "not added twice."))
+    add_workspace_arg(imp)
+    imp.add_argument("file", metavar="FILE", help=_("the .qdc or .qdpx file"))
+    imp.set_defaults(func=cmd_codebook_import)
+
+
+def cmd_codebook_import(args: argparse.Namespace) -> int:
+    from fieldapp.services.export import import_codebook
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InvalidInput(_("{path} does not exist.").format(path=path))
+    ws = open_ws(args.workspace)
+    try:
+        counts = import_codebook(ws, path)
+    finally:
+        ws.close()
+    print(_("Codes added: {added}; already in the codebook: {existing}").format(**counts))
+    return 0
+
 
 def _format(args: argparse.Namespace) -> str:
     if args.format:
@@ -69,6 +99,8 @@ def _format(args: argparse.Namespace) -> str:
         return "xlsx"
     if suffix == ".zip":
         return "csv-zip"
+    if suffix == ".qdpx":
+        return "qdpx"
     if suffix:
         raise InvalidInput(_("Cannot tell the format from {name}; use --format.").format(
             name=args.output))

@@ -20,6 +20,7 @@ from fieldapp.export.options import (
     Progress,
     SheetReport,
 )
+from fieldapp.export.refi import ProjectBuilder, write_qdpx
 from fieldapp.export.sheets_records import (
     codings_table,
     consent_table,
@@ -33,6 +34,7 @@ from fieldapp.export.stats import SPSS_TEXT_LIMIT, write_stats
 from fieldapp.export.table import Table
 from fieldapp.export.vocab import Vocab
 from fieldapp.export.xlsx import write_xlsx
+from fieldapp.i18n import N_, _
 
 
 def build_tables(data: ExportData, options: ExportOptions, study: dict[str, object] | None = None
@@ -93,5 +95,39 @@ def export_data(data: ExportData, target: Path, options: ExportOptions, *,
         summary.sheets.append(SheetReport(p.table.key, p.title, p.count, len(p.headers)))
         summary.continued.extend(p.continued)
         summary.replaced_characters += p.stats.replaced
+    summary.masked = redactor.count if redactor is not None else 0
+    return summary
+
+
+def export_qdpx(data: ExportData, target: Path, options: ExportOptions, *,
+                study: dict[str, object] | None = None, progress: Progress | None = None,
+                should_cancel: CancelCheck | None = None) -> ExportSummary:
+    """A REFI-QDA project (:mod:`fieldapp.export.refi`) under the same consent rules."""
+    target = Path(target)
+    check_target(target, options.overwrite)
+    sel = select(data, options.filters)
+    tr = Translator(options.language)
+    vocab = Vocab(tr, False, study, data.organisations, data.participants, data.codes,
+                  {i["id"]: str(i.get("code") or "") for i in data.interviews})
+    vocab.org_pseudonyms = sel.org_pseudonyms
+    hidden_orgs = [str(o.get(k) or "") for oid in sel.org_pseudonyms
+                   if (o := data.organisations.get(oid)) for k in ("name_zh", "name_en")]
+    values = hidden_orgs if options.include_identifiers else identity_values(data) + hidden_orgs
+    redactor = Redactor(values, patterns=not options.include_identifiers) or None
+    title = tr.pick(str((study or {}).get("title_zh") or ""),
+                    str((study or {}).get("title_en") or "")) or "fieldapp"
+    ticker = Ticker(len(sel.notes), progress, should_cancel)
+    report = write_qdpx(ProjectBuilder(sel, vocab, redactor, data.coders, title), target, ticker,
+                        overwrite=options.overwrite)
+    summary = ExportSummary(target, options.format,
+                            identifiers_included=options.include_identifiers)
+    for key, label, n in (("sources", N_("Sources"), report.sources),
+                          ("memos", N_("Memos"), report.memos),
+                          ("codings", N_("Codings"), report.codings),
+                          ("cases", N_("Cases"), report.cases),
+                          ("codes", N_("Codes"), report.codes)):
+        summary.sheets.append(SheetReport(key, _(label), n, 0))
+    if report.withheld:
+        summary.withheld["sources"] = report.withheld
     summary.masked = redactor.count if redactor is not None else 0
     return summary

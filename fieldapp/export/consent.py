@@ -49,6 +49,8 @@ class ExportData:
     codings: list[Record] = field(default_factory=list)
     instruments: list[tuple[Record, Instrument]] = field(default_factory=list)
     responses: list[Record] = field(default_factory=list)
+    #: device id -> the researcher's name (the coder of a coding), from the team roster
+    coders: dict[str, str] = field(default_factory=dict)
 
 
 class ConsentView:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from fieldapp.i18n import _, ngettext
 from fieldapp.store.errors import FieldappError
 
-Format = Literal["xlsx", "csv", "csv-zip", "stata", "spss"]
+Format = Literal["xlsx", "csv", "csv-zip", "stata", "spss", "qdpx"]
 #: formats written as one statistics file per table in a folder
 STATS_FORMATS = ("stata", "spss")
 #: ``progress(done, total)``: rows written so far and rows to write in all.

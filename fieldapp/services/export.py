@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fieldapp.export.build import export_data
+from fieldapp.export.build import export_data, export_qdpx
 from fieldapp.export.consent import ExportData
 from fieldapp.export.options import (
     CancelCheck,
@@ -40,6 +40,7 @@ from fieldapp.export.options import (
     Filters,
     Progress,
 )
+from fieldapp.export.refi import ImportedCode, read_codebook
 from fieldapp.services import records, surveys
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import Instrument
@@ -63,7 +64,25 @@ def collect(ws: Workspace) -> ExportData:
         codings=records.list_records(ws, "coding"),
         instruments=instruments,
         responses=records.list_records(ws, "response"),
+        coders=coder_names(ws),
     )
+
+
+def coder_names(ws: Workspace) -> dict[str, str]:
+    """Device id -> researcher name: this device's, and the team roster's when there is one."""
+    names = {ws.device_id: ws.meta("researcher") or ws.device_id[:8]}
+    raw = ws.meta("team.roster")
+    if raw:
+        import json
+
+        try:
+            roster = json.loads(raw)
+            for device in roster.get("devices") or []:
+                if isinstance(device, dict) and device.get("device_id"):
+                    names.setdefault(str(device["device_id"]), str(device.get("researcher") or ""))
+        except (ValueError, AttributeError):
+            pass
+    return names
 
 
 def _audit_detail(path: Path, options: ExportOptions) -> dict[str, Any]:
@@ -79,9 +98,10 @@ def export(ws: Workspace, path: Path | str, options: ExportOptions | None = None
            ) -> ExportSummary:
     options = options or ExportOptions()
     path = Path(path)
+    run = export_qdpx if options.format == "qdpx" else export_data
     try:
-        summary = export_data(collect(ws), path, options, study=records.study(ws),
-                              progress=progress, should_cancel=should_cancel)
+        summary = run(collect(ws), path, options, study=records.study(ws),
+                      progress=progress, should_cancel=should_cancel)
     except ExportCancelled:
         ws.audit("export.cancelled", _audit_detail(path, options))
         raise
@@ -91,3 +111,46 @@ def export(ws: Workspace, path: Path | str, options: ExportOptions | None = None
                   continued=len(summary.continued))
     ws.audit("export", detail)
     return summary
+
+
+def import_codebook(ws: Workspace, path: Path | str) -> dict[str, int]:
+    """Add the codes of a REFI-QDA codebook (.qdc) or project (.qdpx/.qde) to the codebook.
+
+    A code whose name (in either language) is already used under the same parent is not added
+    again, so importing the same file twice changes nothing; its children are merged into it.
+    Names with Chinese characters become the Chinese name, others the English name; the
+    description becomes the definition in the same language. Returns added and skipped counts.
+    """
+    tree = read_codebook(Path(path))
+    existing = records.list_records(ws, "code", order_by="sort_order")
+    counts = {"added": 0, "existing": 0}
+
+    def key(parent: str | None, name: str) -> tuple[str | None, str]:
+        return parent, name.strip().casefold()
+
+    known: dict[tuple[str | None, str], str] = {}
+    for c in existing:
+        for name in (c.get("name_zh"), c.get("name_en")):
+            if name:
+                known[key(c.get("parent_id"), str(name))] = c["id"]
+
+    def add(code: ImportedCode, parent: str | None) -> None:
+        found = known.get(key(parent, code.name))
+        if found:
+            counts["existing"] += 1
+        else:
+            chinese = any("\u3400" <= ch <= "\u9fff" for ch in code.name)
+            lang = "zh" if chinese else "en"
+            found = records.add_code(
+                ws, parent_id=parent, **{f"name_{lang}": code.name,
+                                         f"definition_{lang}": code.description},
+                **({"colour": code.colour} if code.colour else {}))
+            known[key(parent, code.name)] = found
+            counts["added"] += 1
+        for child in code.children:
+            add(child, found)
+
+    for code in tree:  # the whole file was read and checked before the first code is added
+        add(code, None)
+    ws.audit("codebook.import", {"file": Path(path).name, **counts})
+    return counts
