@@ -125,7 +125,7 @@ def export_qdpx(data: ExportData, target: Path, options: ExportOptions, *,
                           ("memos", N_("Memos"), report.memos),
                           ("codings", N_("Codings"), report.codings),
                           ("cases", N_("Cases"), report.cases),
-                          ("codes", N_("Codes"), report.codes)):
+                          ("codes", N_("Codes in the codebook"), report.codes)):
         summary.sheets.append(SheetReport(key, _(label), n, 0))
     if report.withheld:
         summary.withheld["sources"] = report.withheld
