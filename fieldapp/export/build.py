@@ -22,6 +22,7 @@ from fieldapp.export.options import (
 )
 from fieldapp.export.refi import ProjectBuilder, write_qdpx
 from fieldapp.export.sheets_records import (
+    code_tree_table,
     codings_table,
     consent_table,
     identifiers_table,
@@ -47,11 +48,12 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
     vocab = Vocab(tr, codes, study, data.organisations, data.participants,
                   data.codes, {i["id"]: str(i.get("code") or "") for i in data.interviews})
     vocab.org_pseudonyms = sel.org_pseudonyms
+    vocab.coders = data.coders
     used: set[str] = set()
     tables = survey_tables(sel.instruments, sel.responses, vocab, used,
                            codes=codes, quotable=sel.quotable_responses, not_asked=stats)
     tables += [interviews_table(sel, vocab, used), notes_table(sel, vocab, used),
-               codings_table(sel, vocab, used),
+               codings_table(sel, vocab, used), code_tree_table(sel, vocab, used),
                consent_table(sel, vocab, used, identifiers=options.include_identifiers)]
     hidden_orgs = [str(o.get(k) or "") for oid in sel.org_pseudonyms
                    if (o := data.organisations.get(oid)) for k in ("name_zh", "name_en")]

@@ -54,6 +54,8 @@ class Vocab:
     interviews: dict[str, str] = field(default_factory=dict)
     #: organisations that may not be named (no consent): id -> pseudonymous code
     org_pseudonyms: dict[str, str] = field(default_factory=dict)
+    #: device id -> researcher name (who coded)
+    coders: dict[str, str] = field(default_factory=dict)
 
     def _places(self, key: str) -> dict[str, tuple[str, str]]:
         items = (self.study or {}).get(key) or []

@@ -60,7 +60,7 @@ def test_formulas_are_text_in_xlsx(study: Study) -> None:
         xml = b"".join(archive.read(n) for n in archive.namelist() if "worksheets" in n)
     assert b"<f>" not in xml and b"<f " not in xml
     survey = load_workbook(path)["NGO survey-contract"]
-    assert survey["E3"].value == "=CDC" and survey["E3"].data_type == "s"
+    assert survey["G3"].value == "=CDC" and survey["G3"].data_type == "s"
 
 
 def test_csv_prefixes_formula_text_and_keeps_unicode(study: Study) -> None:

@@ -10,15 +10,17 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from fieldapp.export.labels import Translator
 from fieldapp.i18n import current_language
 from tests.unit.export.conftest import Study
 from tests.unit.export.helpers import records, run, sheets
 
 ID = "<id>"
+ZH_ = Translator("zh_CN")  # a sheet added with its translation still to be merged
 GOLDEN: dict[str, dict[str, Any]] = {
     "en": {
         "sheets": ["NGO survey", "NGO survey-contract", "Interviews", "Notes", "Codings",
-                   "Consent", "Codebook"],
+                   "Code tree", "Consent", "Codebook"],
         "interviews": [
             ["Interview id", "Interview code", "Title", "Site", "Sector", "Organisation",
              "Participants", "Date", "Place", "Language", "Interviewer", "Mode", "Status",
@@ -45,8 +47,8 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "consent": [["KM-DIS-002", "given", 0], ["KM-HIV-001", "given", 1]],
     },
     "zh_CN": {
-        "sheets": ["NGO survey", "NGO survey-contract", "访谈", "笔记", "编码", "知情同意",
-                   "编码手册"],
+        "sheets": ["NGO survey", "NGO survey-contract", "访谈", "笔记", "编码",
+                   ZH_("Code tree"), "知情同意", "编码手册"],
         "interviews": [
             ["访谈 ID", "访谈编号", "标题", "地点", "领域", "机构", "受访者", "日期", "访谈场所",
              "语言", "访谈员", "方式", "状态", "笔记"],
@@ -98,7 +100,7 @@ def test_golden_workbook(study: Study, lang: str) -> None:
             assert _same(row[key], e), (key, row[key], e)
         assert isinstance(row[head[0]], int)
 
-    consent = records(book[golden["sheets"][5]])
+    consent = records(book[golden["sheets"][6]])
     assert [[r[k] for k in golden["consent_head"]] for r in consent] == golden["consent"]
 
 
@@ -110,9 +112,9 @@ def test_cell_types_and_formats(study: Study) -> None:
     assert date_cell.is_date and date_cell.number_format == "yyyy-mm-dd"
     assert ws["N2"].data_type == "n" and ws["N2"].value == 8
     survey = book["NGO survey"]
-    created = survey.cell(row=2, column=11)
+    created = survey.cell(row=2, column=12)
     assert created.is_date and isinstance(created.value, datetime)
-    assert survey.cell(row=2, column=16).value == 35.5
+    assert survey.cell(row=2, column=19).value == 35.5
     # header: bold, frozen, filtered, sized
     assert ws["A1"].font.bold
     assert ws.freeze_panes == "A2"
