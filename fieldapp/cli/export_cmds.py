@@ -35,9 +35,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_workspace_arg(p)
     p.add_argument("output", metavar="OUTPUT",
                    help=_("the .xlsx file, CSV folder or .zip to write"))
-    p.add_argument("--format", choices=["xlsx", "csv", "csv-zip", "stata", "spss", "qdpx"],
-                   help=_("default: from the output name (.xlsx, .zip, .qdpx, otherwise a "
-                          "CSV folder)"))
+    p.add_argument("--format",
+                   choices=["xlsx", "csv", "csv-zip", "csv-file", "stata", "spss", "qdpx"],
+                   help=_("default: from the output name (.xlsx, .zip, .qdpx, .csv or - for "
+                          "one table, otherwise a CSV folder)"))
+    p.add_argument("--csv-for", choices=["analysis", "excel"], default="excel",
+                   help=_("CSV for Excel/WPS puts an apostrophe before text that would run as "
+                          "a formula; CSV for analysis (R, pandas, Stata) is left exactly as "
+                          "recorded"))
+    p.add_argument("--table", default="",
+                   help=_("with a .csv file or -: the one table to write (interviews, notes, "
+                          "codings, code_tree, consent, codebook or a form id)"))
     p.add_argument("--lang", dest="export_lang", choices=["en", "zh_CN"],
                    help=_("language of sheet names, headers and labels (default: the interface's)"))
     p.add_argument("--values", choices=["labels", "codes"], default="labels",
@@ -101,6 +109,8 @@ def _format(args: argparse.Namespace) -> str:
         return "csv-zip"
     if suffix == ".qdpx":
         return "qdpx"
+    if suffix == ".csv" or args.output == "-":
+        return "csv-file"
     if suffix:
         raise InvalidInput(_("Cannot tell the format from {name}; use --format.").format(
             name=args.output))
@@ -119,12 +129,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         format=_format(args),  # type: ignore[arg-type]
         language=args.export_lang or current_language(), values=args.values,
         headers=args.headers, include_identifiers=args.include_identifiers,
-        bom=not args.no_bom, overwrite=args.overwrite, filters=filters)
+        bom=not args.no_bom, overwrite=args.overwrite, filters=filters,
+        csv_for=args.csv_for, table=args.table)
 
     def progress(done: int, total: int) -> None:
         print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
 
-    if Path(args.output).exists() and not args.overwrite:
+    if args.output != "-" and Path(args.output).exists() and not args.overwrite:
         raise InvalidInput(_("{path} already exists; add --overwrite to replace it.").format(
             path=args.output))
     ws = open_ws(args.workspace)
@@ -135,8 +146,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         ws.close()
     if args.progress:
         print(file=sys.stderr)
-    if args.json:
-        print_json(summary.to_dict())
-    else:
-        print("\n".join(summary.lines()))
+    if args.output == "-":  # standard output holds the data: the summary goes to stderr
+        print("\n".join(summary.lines()), file=sys.stderr)
+        return 0
+    try:
+        if args.json:
+            print_json(summary.to_dict())
+        else:
+            print("\n".join(summary.lines()))
+    except BrokenPipeError:  # "fieldapp export … | head": the reader had enough
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     return 0

@@ -9,7 +9,7 @@ from fieldapp.export.atomic import Ticker, check_target
 from fieldapp.export.cells import CELL_LIMIT, Redactor
 from fieldapp.export.codebook import codebook_table
 from fieldapp.export.consent import ExportData, identity_values, select
-from fieldapp.export.csvout import write_csv
+from fieldapp.export.csvout import write_csv, write_csv_file
 from fieldapp.export.labels import Translator
 from fieldapp.export.layout import Planned, plan
 from fieldapp.export.options import (
@@ -36,6 +36,7 @@ from fieldapp.export.table import Table
 from fieldapp.export.vocab import Vocab
 from fieldapp.export.xlsx import write_xlsx
 from fieldapp.i18n import N_, _
+from fieldapp.store.errors import InvalidInput
 
 
 def build_tables(data: ExportData, options: ExportOptions, study: dict[str, object] | None = None
@@ -65,16 +66,37 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
     return tables, withheld_counts(sel), redactor
 
 
+def table_keys(planned: list[Planned]) -> list[str]:
+    """What ``--table`` accepts: each sheet's key, a form's id for its main sheet."""
+    return [p.table.key.removeprefix("survey:") for p in planned]
+
+
+def one_table(planned: list[Planned], wanted: str) -> Planned:
+    keys = table_keys(planned)
+    for key, p in zip(keys, planned, strict=True):
+        if wanted and wanted.casefold() in (key.casefold(), p.title.casefold()):
+            return p
+    raise InvalidInput(_(
+        "A single CSV file holds one table; this export has {n}. Name one with --table "
+        "({tables}), or write a folder (no suffix) or a .zip of CSV files.").format(
+            n=len(planned), tables=", ".join(keys)))
+
+
 def export_data(data: ExportData, target: Path, options: ExportOptions, *,
                 study: dict[str, object] | None = None, progress: Progress | None = None,
                 should_cancel: CancelCheck | None = None) -> ExportSummary:
     target = Path(target)
-    check_target(target, options.overwrite)
+    to_stdout = options.format == "csv-file" and str(target) == "-"
+    if not to_stdout:
+        check_target(target, options.overwrite)
     tables, withheld, redactor = build_tables(data, options, study)
     ticker = Ticker(0, progress, should_cancel)
     stats = options.format in STATS_FORMATS
     names = options.headers == "names" or stats
-    limit = (SPSS_TEXT_LIMIT if options.format == "spss" else 0) if stats else CELL_LIMIT
+    csv = options.format in ("csv", "csv-zip", "csv-file")
+    # CSV fields have no length limit: long text is never split there
+    limit = (SPSS_TEXT_LIMIT if options.format == "spss" else 0) if stats else (
+        0 if csv else CELL_LIMIT)
     planned: list[Planned] = []
     for table in tables:
         ticker.check()
@@ -82,19 +104,29 @@ def export_data(data: ExportData, target: Path, options: ExportOptions, *,
     tr = Translator(options.language)
     used = {p.title.casefold() for p in planned}
     planned.append(plan(codebook_table(planned, tr, used), names=names, limit=limit))
+    if options.format == "csv-file":
+        planned = [one_table(planned, options.table)]
     ticker.total = sum(p.count for p in planned)
+    whole = True
     if options.format == "xlsx":
         write_xlsx(planned, target, ticker, overwrite=options.overwrite)
+    elif options.format == "csv-file":
+        whole = write_csv_file(planned[0], None if to_stdout else target, ticker,
+                               bom=options.bom, guard=options.csv_for == "excel",
+                               overwrite=options.overwrite)
     elif stats:
         write_stats(planned, target, ticker, spss=options.format == "spss", tr=tr,
                     overwrite=options.overwrite)
     else:
         write_csv(planned, target, ticker, bom=options.bom, as_zip=options.format == "csv-zip",
-                  overwrite=options.overwrite)
+                  overwrite=options.overwrite, guard=options.csv_for == "excel")
     summary = ExportSummary(target, options.format, withheld=withheld,
                             identifiers_included=options.include_identifiers)
+    if options.format == "csv-file" and not whole:
+        summary.output_closed = ticker.done
     for p in planned:
-        summary.sheets.append(SheetReport(p.table.key, p.title, p.count, len(p.headers)))
+        summary.sheets.append(SheetReport(p.table.key, p.title, p.count, len(p.headers),
+                                          list(p.split_into)))
         summary.continued.extend(p.continued)
         summary.replaced_characters += p.stats.replaced
     summary.masked = redactor.count if redactor is not None else 0

@@ -16,7 +16,12 @@ _COLUMNS = (
     ("type", N_("Type")), ("label_en", N_("Text (English)")), ("label_zh", N_("Text (Chinese)")),
     ("choices_en", N_("Choices (English)")), ("choices_zh", N_("Choices (Chinese)")),
     ("stats_name", N_("Name in Stata/SPSS")), ("stats_codes", N_("Numbers in Stata/SPSS")),
+    ("full_title", N_("Full title of the sheet")), ("sheet_note", N_("Note on the sheet")),
 )
+CONTINUES = N_("More rows than a sheet holds: continued on {sheets}")
+TIME_POLICY = N_("Times: columns marked UTC are in UTC; columns marked UTC+8 are the same "
+                 "moments in China Standard Time. Dates (interviews, consent, answers) are "
+                 "calendar dates as recorded.")
 
 
 def codebook_table(planned: list[Planned], tr: Translator, used: set[str]) -> Table:
@@ -32,6 +37,12 @@ def codebook_table(planned: list[Planned], tr: Translator, used: set[str]) -> Ta
         for p in planned:
             position = 0
             stats_names = stat_names(p.keys)
+            full = str(p.table.meta.get("full_title") or p.title)
+            notes = [tr(CONTINUES).format(sheets=", ".join(p.split_into))] if p.split_into \
+                else []
+            if any(h for h in p.keys if h.endswith("_local") or h.startswith("coded_at")):
+                notes.append(tr(TIME_POLICY))
+            note = " ".join(notes) or None
             for column, parts in zip(p.table.columns, p.parts, strict=True):
                 doc = column.doc or ColumnDoc(column.kind)
                 for n in range(1, parts + 1):
@@ -49,6 +60,6 @@ def codebook_table(planned: list[Planned], tr: Translator, used: set[str]) -> Ta
                         numbers = "0; 1"
                     yield [p.title, variable, header, doc.type, en or None, zh or None,
                            doc.choices_en or None, doc.choices_zh or None,
-                           stats_names[position - 1], numbers]
+                           stats_names[position - 1], numbers, full, note]
 
     return Table("codebook", sheet_title(tr(N_("Codebook")), used), columns, rows, count)

@@ -42,6 +42,8 @@ class Planned:
     stats: Stats = field(default_factory=Stats)
     #: the most a part of long text may hold, in UTF-16 code units
     limit: int = CELL_LIMIT
+    #: more sheets the table continued on, beyond a spreadsheet's row limit
+    split_into: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:

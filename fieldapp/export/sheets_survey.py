@@ -247,8 +247,8 @@ class SurveySheets:
         if choices:
             doc.choices_en, doc.choices_zh = self.v.enum_choices(choices)
             coded = [(c, self.tr(m)) for c, m in ENUMS[choices].items()]
-        return Column(key, key if key.startswith("_") and "index" in key else self.tr(label),
-                      kind, False, doc, choices=coded)
+        keep = (key.startswith("_") and "index" in key) or key in ("KEY", "PARENT_KEY")
+        return Column(key, key if keep else self.tr(label), kind, False, doc, choices=coded)
 
     def _main_meta(self) -> list[Column]:
         m = self._meta
@@ -414,6 +414,7 @@ class SurveySheets:
                             have=self._have(r))
 
                 table = Table(key, level.title, columns, main_rows, len(self.responses))
+                table.meta["full_title"] = base
             else:
                 level.title = sheet_title(base, used, f"{version}-{level.node.name}")
                 columns = self._repeat_meta() + variables
@@ -431,6 +432,7 @@ class SurveySheets:
                 count = sum(1 for _ in self._instances(level))
                 table = Table(f"{key}/{level.node.path}", level.title, columns, repeat_rows,
                               count)
+                table.meta["full_title"] = f"{base}-{level.node.name}"
             labels = unique_headers([c.label for c in columns], [c.key for c in columns])
             for column, label in zip(columns, labels, strict=True):
                 column.label = label

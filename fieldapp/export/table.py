@@ -84,16 +84,34 @@ class Table:
 _BAD_TITLE = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
+def shorten(text: str, room: int) -> str:
+    """``text`` in at most ``room`` characters, cut between words, not inside one: at the last
+    space, dash or underscore that keeps at least half of it; Chinese, which has no spaces,
+    between characters (a Latin word is never cut in two unless it is longer than ``room``)."""
+    if len(text) <= room:
+        return text
+    cut = text[:room]
+    if text[room].isascii() and text[room].isalnum() and cut[-1].isascii() \
+            and cut[-1].isalnum():  # inside a Latin word: go back to where it starts
+        breaks = [i for i, ch in enumerate(cut) if ch in " -_"]
+        breaks += [i + 1 for i, ch in enumerate(cut) if not ch.isascii()]
+        boundary = max(breaks, default=-1)
+        if boundary >= room // 2:
+            cut = cut[:boundary]
+    return cut.rstrip(" -_")
+
+
 def sheet_title(base: str, used: set[str], suffix: str = "") -> str:
-    """A valid, unique sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    """A valid, unique sheet name: at most 31 characters, none of ``[]:*?/\\``, shortened
+    between words (the codebook gives the full title)."""
     base = base.translate(_BAD_TITLE).strip("' ") or "Sheet"
     suffix = suffix.translate(_BAD_TITLE)
     room = 31 - len(suffix)
-    title = base[:room] + suffix
+    title = shorten(base, room) + suffix
     n = 2
     while title.casefold() in used:
         tail = f" ({n})"
-        title = base[: room - len(tail)] + suffix + tail
+        title = shorten(base, room - len(tail)) + suffix + tail
         n += 1
     used.add(title.casefold())
     return title

@@ -87,8 +87,10 @@ def coder_names(ws: Workspace) -> dict[str, str]:
 
 def _audit_detail(path: Path, options: ExportOptions) -> dict[str, Any]:
     return {"format": options.format, "file": path.name,
-            "folder": str(path.expanduser().absolute().parent), "language": options.language,
-            "values": options.values, "headers": options.headers,
+            "folder": "-" if str(path) == "-" else str(path.expanduser().absolute().parent),
+            "language": options.language,
+            "values": options.values, "headers": options.headers, "table": options.table,
+            "csv_for": options.csv_for,
             "include_identifiers": options.include_identifiers,
             "filters": options.filters.to_audit()}
 
