@@ -190,7 +190,9 @@ class ExportDialog(QDialog):
                               ("csv", _("CSV files in a folder")),
                               ("csv-zip", _("CSV files in a zip (.zip)")),
                               ("stata", _("Stata files in a folder (.dta)")),
-                              ("spss", _("SPSS files in a folder (.sav)"))])
+                              ("spss", _("SPSS files in a folder (.sav)")),
+                              ("qdpx", _("REFI-QDA project for NVivo, ATLAS.ti, MAXQDA, "
+                                         "QualCoder (.qdpx)"))])
         refill(self.values_as, [("labels", _("Labels")), ("codes", _("Codes"))])
         refill(self.headers_as, [("labels", _("Labels")),
                                   ("names", _("Variable names (for SPSS, Stata, R)"))])
@@ -262,6 +264,7 @@ class ExportDialog(QDialog):
                 self.target.setText(str(folder / current.name))
             return
         filters = (_("Excel workbook (*.xlsx)") if fmt == "xlsx"
+                   else _("REFI-QDA project (*.qdpx)") if fmt == "qdpx"
                    else _("Zip file (*.zip)"))
         path = self.ctx.interaction.save_file(self, _("Save the export as"), str(current),
                                               filters)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-SUFFIX = {"xlsx": ".xlsx", "csv-zip": ".zip", "csv": "", "stata": "", "spss": ""}
+SUFFIX = {"xlsx": ".xlsx", "csv-zip": ".zip", "csv": "", "stata": "", "spss": "",
+          "qdpx": ".qdpx"}
 #: formats written as a folder of files, and the files such a folder may hold to be replaced
 FOLDER_FILES = {"csv": ".csv", "stata": ".dta", "spss": ".sav"}
 

@@ -213,3 +213,17 @@ def test_stata_and_spss_are_format_choices(
     assert frame["interview_code"].tolist() == ["KM-HIV-I001", "KM-DIS-I002"]
     assert meta.variable_value_labels["mode"][1] == "in person"
     assert last_audit(ctx)["detail"]["format"] == fmt
+
+
+def test_a_refi_qda_project_from_the_dialog(
+        ctx: AppContext, dialog: ExportDialog, interaction: ScriptedInteraction,
+        out_dir: Path) -> None:
+    import zipfile
+
+    dialog.format.setCurrentIndex(dialog.format.findData("qdpx"))
+    choose(dialog, interaction, out_dir / "study.qdpx")
+    dialog.export_button.click()
+    assert dialog.summary is not None, dialog.status.text()
+    with zipfile.ZipFile(out_dir / "study.qdpx") as archive:
+        assert "project.qde" in archive.namelist()
+    assert last_audit(ctx)["detail"]["format"] == "qdpx"
