@@ -28,6 +28,7 @@ participants did not all consent to verbatim quotes are left out, and ``_text_wi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -138,6 +139,17 @@ def _is_open(node: Node, raw: Any) -> bool:
         except ValueError:
             return True
     return False
+
+
+def answers(r: Record) -> dict[str, Any]:
+    """A response's answers: stored JSON text is decoded here, one row at a time."""
+    data = r.get("data")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _merge(into: _Level, other: _Level) -> None:
@@ -333,7 +345,7 @@ class SurveySheets:
             rid = str(r.get("instrument_id") or "")
             try:
                 state: FormState | None = FormState(
-                    self.versions[rid], r.get("data") or {}, program=self.programs[rid])
+                    self.versions[rid], answers(r), program=self.programs[rid])
             except Exception:
                 state = None
             self._last = (r["id"], state)
@@ -394,7 +406,7 @@ class SurveySheets:
                                        key)
 
         for number, r in enumerate(self.responses, 1):
-            yield from descend(r.get("data") or {}, 0, number, r, (), f"uuid:{r['id']}")
+            yield from descend(answers(r), 0, number, r, (), f"uuid:{r['id']}")
 
     def tables(self, used: set[str]) -> list[Table]:
         inst = self.instrument
@@ -410,7 +422,7 @@ class SurveySheets:
                 def main_rows(level: _Level = level) -> Iterator[Row]:
                     for n, r in enumerate(self.responses, 1):
                         yield self._main_row(n, r) + self._values(
-                            level, r.get("data") or {}, self.may_quote(r), self._state(r),
+                            level, answers(r), self.may_quote(r), self._state(r),
                             have=self._have(r))
 
                 table = Table(key, level.title, columns, main_rows, len(self.responses))

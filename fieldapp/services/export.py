@@ -63,9 +63,23 @@ def collect(ws: Workspace) -> ExportData:
         codes={c["id"]: c for c in records.list_records(ws, "code", order_by="sort_order")},
         codings=records.list_records(ws, "coding"),
         instruments=instruments,
-        responses=records.list_records(ws, "response"),
+        responses=_responses(ws),
         coders=coder_names(ws),
     )
+
+
+def _responses(ws: Workspace) -> list[dict[str, Any]]:
+    """Responses with their answers kept as the stored JSON text, decoded one row at a time
+    while the sheets are written (:func:`fieldapp.export.sheets_survey.answers`): parsed, the
+    answers of 100,000 responses would be several times the size of their text."""
+    out = []
+    for row in ws.select_rows("response"):
+        raw = row.get("data")
+        row["data"] = None
+        record = records.decode_row("response", row)
+        record["data"] = raw if isinstance(raw, str) else None
+        out.append(record)
+    return out
 
 
 def coder_names(ws: Workspace) -> dict[str, str]:
