@@ -81,7 +81,7 @@ def _ours(n: int, fmt: str, out: Path) -> float:
     if fmt == "xlsx":
         write_xlsx(planned, out, Ticker(n))
     else:
-        write_csv(planned, out, Ticker(n), as_zip=False)
+        write_csv(planned, out, Ticker(n), as_zip=False, overwrite=True)
     return time.perf_counter() - started
 
 
