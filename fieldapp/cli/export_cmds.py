@@ -27,11 +27,13 @@ from fieldapp.store.errors import InvalidInput
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "export", help=_("export for analysis: xlsx workbook, CSV, Stata or SPSS files"),
-        description=_("Writes one sheet per survey instrument version and repeat group, and "
-                      "sheets for interviews, notes, codings, consent status and a bilingual "
-                      "codebook. Withdrawn participants are absent, text without verbatim-quote "
-                      "consent is left out, and direct identifiers are left out unless asked "
-                      "for. Every export is recorded in the audit log."))
+        description=_("Writes one sheet per survey form (its versions merged) and repeat "
+                      "group, and sheets for interviews, notes, codings, the code tree, consent "
+                      "status and a bilingual codebook — as a workbook, CSV, Stata or SPSS "
+                      "files — or a REFI-QDA project (.qdpx). Withdrawn participants are "
+                      "absent, text without verbatim-quote consent is left out, organisations "
+                      "are named only with consent, and direct identifiers are left out unless "
+                      "asked for. Every export is recorded in the audit log."))
     add_workspace_arg(p)
     p.add_argument("output", metavar="OUTPUT",
                    help=_("the .xlsx file, CSV folder or .zip to write"))
