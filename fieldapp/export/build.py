@@ -6,20 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldapp.export.atomic import Ticker, check_target
-from fieldapp.export.cells import Redactor
+from fieldapp.export.cells import CELL_LIMIT, Redactor
 from fieldapp.export.codebook import codebook_table
 from fieldapp.export.consent import ExportData, identity_values, select
-from fieldapp.export.csvout import write_csv
+from fieldapp.export.csvout import write_csv, write_csv_file
 from fieldapp.export.labels import Translator
 from fieldapp.export.layout import Planned, plan
 from fieldapp.export.options import (
+    STATS_FORMATS,
     CancelCheck,
     ExportOptions,
     ExportSummary,
     Progress,
     SheetReport,
 )
+from fieldapp.export.refi import ProjectBuilder, write_qdpx
 from fieldapp.export.sheets_records import (
+    code_tree_table,
     codings_table,
     consent_table,
     identifiers_table,
@@ -28,9 +31,12 @@ from fieldapp.export.sheets_records import (
     withheld_counts,
 )
 from fieldapp.export.sheets_survey import survey_tables
+from fieldapp.export.stats import SPSS_TEXT_LIMIT, write_stats
 from fieldapp.export.table import Table
 from fieldapp.export.vocab import Vocab
 from fieldapp.export.xlsx import write_xlsx
+from fieldapp.i18n import N_, _
+from fieldapp.store.errors import InvalidInput
 
 
 def build_tables(data: ExportData, options: ExportOptions, study: dict[str, object] | None = None
@@ -38,48 +44,124 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
     """The sheets in workbook order (codebook excluded), the withheld counts, the redactor."""
     sel = select(data, options.filters)
     tr = Translator(options.language)
-    vocab = Vocab(tr, options.values == "codes", study, data.organisations, data.participants,
+    stats = options.format in STATS_FORMATS
+    codes = options.values == "codes" or stats  # statistics files: numbers with value labels
+    vocab = Vocab(tr, codes, study, data.organisations, data.participants,
                   data.codes, {i["id"]: str(i.get("code") or "") for i in data.interviews})
+    vocab.org_pseudonyms = sel.org_pseudonyms
+    vocab.coders = data.coders
     used: set[str] = set()
     tables = survey_tables(sel.instruments, sel.responses, vocab, used,
-                           codes=options.values == "codes")
+                           codes=codes, quotable=sel.quotable_responses, not_asked=stats)
     tables += [interviews_table(sel, vocab, used), notes_table(sel, vocab, used),
-               codings_table(sel, vocab, used),
+               codings_table(sel, vocab, used), code_tree_table(sel, vocab, used),
                consent_table(sel, vocab, used, identifiers=options.include_identifiers)]
+    hidden_orgs = [str(o.get(k) or "") for oid in sel.org_pseudonyms
+                   if (o := data.organisations.get(oid)) for k in ("name_zh", "name_en")]
     if options.include_identifiers:
         tables.append(identifiers_table(sel, vocab, used))
-        redactor = None
+        redactor = Redactor(hidden_orgs, patterns=False) or None
     else:
-        redactor = Redactor(identity_values(data)) or None
+        redactor = Redactor(identity_values(data) + hidden_orgs)
     return tables, withheld_counts(sel), redactor
+
+
+def table_keys(planned: list[Planned]) -> list[str]:
+    """What ``--table`` accepts: each sheet's key, a form's id for its main sheet."""
+    return [p.table.key.removeprefix("survey:") for p in planned]
+
+
+def one_table(planned: list[Planned], wanted: str) -> Planned:
+    keys = table_keys(planned)
+    for key, p in zip(keys, planned, strict=True):
+        if wanted and wanted.casefold() in (key.casefold(), p.title.casefold()):
+            return p
+    raise InvalidInput(_(
+        "A single CSV file holds one table; this export has {n}. Name one with --table "
+        "({tables}), or write a folder (no suffix) or a .zip of CSV files.").format(
+            n=len(planned), tables=", ".join(keys)))
 
 
 def export_data(data: ExportData, target: Path, options: ExportOptions, *,
                 study: dict[str, object] | None = None, progress: Progress | None = None,
                 should_cancel: CancelCheck | None = None) -> ExportSummary:
     target = Path(target)
-    check_target(target, options.overwrite)
+    to_stdout = options.format == "csv-file" and str(target) == "-"
+    if not to_stdout:
+        check_target(target, options.overwrite)
     tables, withheld, redactor = build_tables(data, options, study)
     ticker = Ticker(0, progress, should_cancel)
-    names = options.headers == "names"
+    stats = options.format in STATS_FORMATS
+    names = options.headers == "names" or stats
+    csv = options.format in ("csv", "csv-zip", "csv-file")
+    # CSV fields have no length limit: long text is never split there
+    limit = (SPSS_TEXT_LIMIT if options.format == "spss" else 0) if stats else (
+        0 if csv else CELL_LIMIT)
     planned: list[Planned] = []
     for table in tables:
         ticker.check()
-        planned.append(plan(table, names=names, redactor=redactor))
+        planned.append(plan(table, names=names, redactor=redactor, limit=limit))
     tr = Translator(options.language)
     used = {p.title.casefold() for p in planned}
-    planned.append(plan(codebook_table(planned, tr, used), names=names))
+    planned.append(plan(codebook_table(planned, tr, used), names=names, limit=limit))
+    if options.format == "csv-file":
+        planned = [one_table(planned, options.table)]
     ticker.total = sum(p.count for p in planned)
+    whole = True
     if options.format == "xlsx":
         write_xlsx(planned, target, ticker, overwrite=options.overwrite)
+    elif options.format == "csv-file":
+        whole = write_csv_file(planned[0], None if to_stdout else target, ticker,
+                               bom=options.bom, guard=options.csv_for == "excel",
+                               overwrite=options.overwrite)
+    elif stats:
+        write_stats(planned, target, ticker, spss=options.format == "spss", tr=tr,
+                    overwrite=options.overwrite)
     else:
         write_csv(planned, target, ticker, bom=options.bom, as_zip=options.format == "csv-zip",
-                  overwrite=options.overwrite)
+                  overwrite=options.overwrite, guard=options.csv_for == "excel")
     summary = ExportSummary(target, options.format, withheld=withheld,
                             identifiers_included=options.include_identifiers)
+    if options.format == "csv-file" and not whole:
+        summary.output_closed = ticker.done
     for p in planned:
-        summary.sheets.append(SheetReport(p.table.key, p.title, p.count, len(p.headers)))
+        summary.sheets.append(SheetReport(p.table.key, p.title, p.count, len(p.headers),
+                                          list(p.split_into)))
         summary.continued.extend(p.continued)
         summary.replaced_characters += p.stats.replaced
+    summary.masked = redactor.count if redactor is not None else 0
+    return summary
+
+
+def export_qdpx(data: ExportData, target: Path, options: ExportOptions, *,
+                study: dict[str, object] | None = None, progress: Progress | None = None,
+                should_cancel: CancelCheck | None = None) -> ExportSummary:
+    """A REFI-QDA project (:mod:`fieldapp.export.refi`) under the same consent rules."""
+    target = Path(target)
+    check_target(target, options.overwrite)
+    sel = select(data, options.filters)
+    tr = Translator(options.language)
+    vocab = Vocab(tr, False, study, data.organisations, data.participants, data.codes,
+                  {i["id"]: str(i.get("code") or "") for i in data.interviews})
+    vocab.org_pseudonyms = sel.org_pseudonyms
+    hidden_orgs = [str(o.get(k) or "") for oid in sel.org_pseudonyms
+                   if (o := data.organisations.get(oid)) for k in ("name_zh", "name_en")]
+    values = hidden_orgs if options.include_identifiers else identity_values(data) + hidden_orgs
+    redactor = Redactor(values, patterns=not options.include_identifiers) or None
+    title = tr.pick(str((study or {}).get("title_zh") or ""),
+                    str((study or {}).get("title_en") or "")) or "fieldapp"
+    ticker = Ticker(len(sel.notes), progress, should_cancel)
+    report = write_qdpx(ProjectBuilder(sel, vocab, redactor, data.coders, title), target, ticker,
+                        overwrite=options.overwrite)
+    summary = ExportSummary(target, options.format,
+                            identifiers_included=options.include_identifiers)
+    for key, label, n in (("sources", N_("Sources"), report.sources),
+                          ("memos", N_("Memos"), report.memos),
+                          ("codings", N_("Codings"), report.codings),
+                          ("cases", N_("Cases"), report.cases),
+                          ("codes", N_("Codes in the codebook"), report.codes)):
+        summary.sheets.append(SheetReport(key, _(label), n, 0))
+    if report.withheld:
+        summary.withheld["sources"] = report.withheld
     summary.masked = redactor.count if redactor is not None else 0
     return summary

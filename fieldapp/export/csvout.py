@@ -1,8 +1,10 @@
 """Write planned tables as CSV: one UTF-8 file per sheet, in a folder or a zip archive.
 
 RFC 4180 quoting and CRLF line ends; an optional UTF-8 byte-order mark so Excel and WPS read
-Chinese correctly. Text a spreadsheet could run as a formula gets a leading apostrophe (OWASP).
-Dates are ISO 8601 (``2026-04-01``, ``2026-04-01 09:30:00``); blanks are empty fields.
+Chinese correctly. CSV meant for Excel (``csv_for="excel"``): text a spreadsheet could run as a
+formula gets a leading apostrophe (OWASP). CSV for analysis is written exactly as recorded.
+Long text is never split in CSV (a field has no length limit). Dates are ISO 8601
+(``2026-04-01``, ``2026-04-01 09:30:00``); blanks are empty fields.
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ def file_names(tables: list[Planned]) -> list[str]:
     return names
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, guard: bool = True) -> Any:
     if value is None:
         return ""
     if type(value) is str:
-        return csv_safe(value)
+        return csv_safe(value) if guard else value
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
@@ -47,17 +49,54 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _write(out: IO[str], planned: Planned, ticker: Ticker) -> None:
+def _write(out: IO[str], planned: Planned, ticker: Ticker, guard: bool = True) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(h) for h in planned.headers])
+    writer.writerow([_cell(h, guard) for h in planned.headers])
     rows: Iterable[list[Any]] = planned.rows()
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_cell(v, guard) for v in row])
         ticker.tick()
 
 
+def write_csv_file(planned: Planned, target: Path | None, ticker: Ticker, *, bom: bool = True,
+                   guard: bool = True, overwrite: bool = False) -> bool:
+    """One table as one CSV file, or to standard output when ``target`` is None. Returns
+    False when the reader closed standard output before the end (``… | head``): not an
+    error, the rest is simply not written."""
+    encoding = "utf-8-sig" if bom else "utf-8"
+    if target is None:
+        import os
+        import sys
+
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="",
+                               write_through=False)
+        whole = True
+        try:
+            _write(out, planned, ticker, guard)
+            out.flush()
+        except BrokenPipeError:
+            whole = False
+            # anything still buffered goes nowhere, so exiting does not raise again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        finally:
+            out.detach()
+        if whole:
+            ticker.finish()
+        return whole
+    with scratch_dir(target) as work:
+        built = work / "table.csv"
+        with built.open("w", encoding=encoding, newline="") as fh:
+            _write(fh, planned, ticker, guard)
+        ticker.check()
+        publish(built, target, overwrite)
+    ticker.finish()
+    return True
+
+
 def write_csv(tables: list[Planned], target: Path, ticker: Ticker, *, bom: bool = True,
-              as_zip: bool = False, overwrite: bool = False) -> list[str]:
+              as_zip: bool = False, overwrite: bool = False, guard: bool = True) -> list[str]:
     """Write the tables; returns the file names (inside the folder or the archive)."""
     encoding = "utf-8-sig" if bom else "utf-8"
     names = file_names(tables)
@@ -68,13 +107,13 @@ def write_csv(tables: list[Planned], target: Path, ticker: Ticker, *, bom: bool 
                 for name, planned in zip(names, tables, strict=True):
                     with archive.open(name, "w", force_zip64=True) as raw, io.TextIOWrapper(
                             raw, encoding=encoding, newline="") as out:
-                        _write(out, planned, ticker)
+                        _write(out, planned, ticker, guard)
         else:
             built = work / "export"
             built.mkdir()
             for name, planned in zip(names, tables, strict=True):
                 with (built / name).open("w", encoding=encoding, newline="") as out:
-                    _write(out, planned, ticker)
+                    _write(out, planned, ticker, guard)
         ticker.check()
         publish(built, target, overwrite)
     ticker.finish()

@@ -40,6 +40,10 @@ class Planned:
     continued: list[Continuation] = field(default_factory=list)
     redactor: Redactor | None = None
     stats: Stats = field(default_factory=Stats)
+    #: the most a part of long text may hold, in UTF-16 code units
+    limit: int = CELL_LIMIT
+    #: more sheets the table continued on, beyond a spreadsheet's row limit
+    split_into: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -76,7 +80,7 @@ class Planned:
                     value, bad = clean(value)
                     stats.replaced += bad
                     if parts[i] > 1:
-                        chunks = split_text(value)
+                        chunks = split_text(value, self.limit)
                         cells.extend(chunks)
                         cells.extend([None] * (parts[i] - len(chunks)))
                         continue
@@ -107,7 +111,10 @@ def _width_of(value: Any) -> int:
     return len(str(value))
 
 
-def plan(table: Table, *, names: bool, redactor: Redactor | None = None) -> Planned:
+def plan(table: Table, *, names: bool, redactor: Redactor | None = None,
+         limit: int = CELL_LIMIT) -> Planned:
+    """Headers, widths and continuation columns for ``table``; text longer than ``limit``
+    UTF-16 units continues in numbered columns (``limit=0``: never split)."""
     columns: list[Column] = table.columns
     free = [i for i, c in enumerate(columns) if c.free_text]
     parts = [1] * len(columns)
@@ -117,8 +124,8 @@ def plan(table: Table, *, names: bool, redactor: Redactor | None = None) -> Plan
             for i in free:
                 value = row[i]
                 # 2 UTF-16 units per code point at most: shorter text always fits.
-                if isinstance(value, str) and len(value) * 2 > CELL_LIMIT:
-                    n = len(split_text(_transformed(value, redactor)))
+                if limit and isinstance(value, str) and len(value) * 2 > limit:
+                    n = len(split_text(_transformed(value, redactor), limit))
                     if n > 1:
                         continued_rows[i] += 1
                         parts[i] = max(parts[i], n)
@@ -142,4 +149,5 @@ def plan(table: Table, *, names: bool, redactor: Redactor | None = None) -> Plan
             out_widths.append(width)
         if parts[i] > 1:
             continued.append(Continuation(table.title, header, headers[-1], continued_rows[i]))
-    return Planned(table, headers, keys, kinds, out_widths, parts, continued, redactor)
+    return Planned(table, headers, keys, kinds, out_widths, parts, continued, redactor,
+                   limit=limit or CELL_LIMIT)

@@ -12,7 +12,9 @@ from typing import Any, Literal
 from fieldapp.i18n import _, ngettext
 from fieldapp.store.errors import FieldappError
 
-Format = Literal["xlsx", "csv", "csv-zip"]
+Format = Literal["xlsx", "csv", "csv-zip", "csv-file", "stata", "spss", "qdpx"]
+#: formats written as one statistics file per table in a folder
+STATS_FORMATS = ("stata", "spss")
 #: ``progress(done, total)``: rows written so far and rows to write in all.
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool] | threading.Event
@@ -76,6 +78,12 @@ class ExportOptions:
     include_identifiers: bool = False
     #: CSV only: start each file with a UTF-8 byte-order mark so Excel reads Chinese correctly
     bom: bool = True
+    #: CSV only: "excel" puts an apostrophe before text a spreadsheet would run as a formula;
+    #: "analysis" (R, pandas, Stata, SPSS) leaves every value exactly as recorded
+    csv_for: Literal["analysis", "excel"] = "excel"
+    #: "csv-file" only: the one table to write (a sheet's key: interviews, notes, codings,
+    #: code_tree, consent, codebook, or a form id); the path "-" is standard output
+    table: str = ""
     #: replace an existing file or folder at the chosen path
     overwrite: bool = False
     filters: Filters = field(default_factory=Filters)
@@ -87,6 +95,8 @@ class SheetReport:
     title: str
     rows: int
     columns: int
+    #: further sheets the table continued on (beyond a spreadsheet's row limit)
+    split_into: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +122,8 @@ class ExportSummary:
     masked: int = 0
     #: characters a spreadsheet cannot hold, replaced by U+FFFD
     replaced_characters: int = 0
+    #: rows written before the reader closed standard output (None: it read everything)
+    output_closed: int | None = None
 
     @property
     def rows(self) -> int:
@@ -124,6 +136,7 @@ class ExportSummary:
             "continued": [vars(c) for c in self.continued],
             "withheld": dict(self.withheld), "identifiers_included": self.identifiers_included,
             "masked": self.masked, "replaced_characters": self.replaced_characters,
+            "output_closed": self.output_closed,
         }
 
     def lines(self) -> list[str]:
@@ -134,6 +147,10 @@ class ExportSummary:
                    n=len(self.sheets))]
         out += [f"  {s.title}: " + ngettext("{n} row", "{n} rows", s.rows).format(n=s.rows)
                 for s in self.sheets]
+        for s in self.sheets:
+            if s.split_into:
+                out.append(_("{sheet} has more rows than a sheet holds: continued on {sheets}"
+                             ).format(sheet=s.title, sheets=", ".join(s.split_into)))
         for c in self.continued:
             out.append(ngettext(
                 "Long text: {sheet} › {column} continues in columns up to {last} ({n} row)",
@@ -145,6 +162,9 @@ class ExportSummary:
                 "Left out for lack of verbatim-quote consent: {n} text in {sheet}",
                 "Left out for lack of verbatim-quote consent: {n} texts in {sheet}",
                 n).format(n=n, sheet=titles.get(key, key)))
+        if self.output_closed is not None:
+            out.append(_("The reader closed the output after {n} rows; the rest was not "
+                         "written.").format(n=self.output_closed))
         if self.masked:
             out.append(_("Known identifiers masked in text: {n}").format(n=self.masked))
         if self.replaced_characters:

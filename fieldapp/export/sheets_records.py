@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from fieldapp.domain.schema import CONSENT_SCOPES
-from fieldapp.export.consent import IDENTITY_FIELDS, Selection, as_date
+from fieldapp.export.consent import IDENTITY_FIELDS, Selection, as_date, hlc_datetime
+from fieldapp.export.sheets_survey import LOCAL_OFFSET
 from fieldapp.export.table import Row, Table, sheet_title
 from fieldapp.export.vocab import SCOPE_LABELS, Vocab
 from fieldapp.i18n import N_
@@ -62,7 +63,7 @@ def notes_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
             quotable = n["interview_id"] in sel.quotable
             body = n.get("body") or ""
             yield [n["id"], n["interview_id"], code_of.get(n["interview_id"]),
-                   v.enum("note_kind", n.get("kind")), n.get("title") or None,
+                   v.enum("note_kind", n.get("kind")), (n.get("title") or None) if quotable else None,
                    (body or None) if quotable else None, 0 if quotable else 1, len(body)]
 
     return Table("notes", sheet_title(v.tr(N_("Notes")), used), columns, rows, len(sel.notes))
@@ -79,9 +80,16 @@ def codings_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
         c("may_quote", N_("Marked as quotable"), "flag"), c("passage", N_("Passage"), free=True),
         c("withheld", N_("Text left out (no verbatim-quote consent)"), "flag"),
         c("comment", N_("Comment"), free=True),
+        c("code_definition", N_("Definition of the code"), free=True),
+        c("coder", N_("Coder")), c("coded_at", N_("Coded (UTC)"), "datetime"),
+        c("coded_at_local", N_("Coded (China Standard Time, UTC+8)"), "datetime"),
+        c("participants", N_("Participants")), c("roles", N_("Roles of the participants")),
+        c("organisation", N_("Organisation")), c("site", N_("Site"), place="sites"),
+        c("sector", N_("Sector"), place="sectors"),
     ]
     notes = {n["id"]: n for n in sel.notes}
     code_of = {i["id"]: i.get("code") for i in sel.interviews}
+    interviews = {i["id"]: i for i in sel.interviews}
     order = {n["id"]: k for k, n in enumerate(sel.notes)}
     codings = sorted(sel.codings, key=lambda x: (order.get(x["note_id"], 0),
                                                  x.get("start_offset") or 0))
@@ -93,13 +101,65 @@ def codings_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
             quotable = iid in sel.quotable
             start, end = x.get("start_offset"), x.get("end_offset")
             passage = (note.get("body") or "")[start:end] if quotable else None
+            interview = interviews.get(iid) or {}
+            people = [v.participants.get(p) or {} for p in interview.get("participant_ids") or []]
+            code = v.codes.get(x.get("code_id") or "") or {}
+            coded = hlc_datetime(x.get("created_hlc"))
             yield [x["id"], code_of.get(iid), iid, note["id"], v.enum("note_kind", note.get("kind")),
                    x.get("code_id"), v.code_name(x.get("code_id")) or None,
                    v.code_path(x.get("code_id")) or None, start, end,
                    1 if x.get("may_quote") else 0, passage or None, 0 if quotable else 1,
-                   x.get("comment") or None]
+                   (x.get("comment") or None) if quotable else None,
+                   v.tr.pick(code.get("definition_zh"), code.get("definition_en")) or None,
+                   v.coders.get(str(x.get("owner") or "")) or x.get("owner") or None,
+                   coded, coded + LOCAL_OFFSET if coded else None,
+                   "; ".join(str(p.get("code") or "") for p in people) or None,
+                   "; ".join(str(p.get("role") or "") for p in people if p.get("role")) or None,
+                   v.organisation(interview.get("organisation_id")),
+                   v.place("sites", interview.get("site")),
+                   v.place("sectors", interview.get("sector"))]
 
     return Table("codings", sheet_title(v.tr(N_("Codings")), used), columns, rows, len(codings))
+
+
+def code_tree_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
+    """The qualitative codebook: the code tree with bilingual names and definitions."""
+    c = v.column
+    columns = [
+        c("code_id", N_("Code id")), c("parent_id", N_("Parent code id")),
+        c("level", N_("Level in the tree"), "int"), c("code_path", N_("Code with its parents")),
+        c("name_zh", N_("Name (Chinese)")), c("name_en", N_("Name (English)")),
+        c("definition_zh", N_("Definition (Chinese)"), free=True),
+        c("definition_en", N_("Definition (English)"), free=True),
+        c("colour", N_("Colour")), c("codings", N_("Codings in this export"), "int"),
+    ]
+    uses: dict[str, int] = {}
+    for x in sel.codings:
+        uses[str(x.get("code_id"))] = uses.get(str(x.get("code_id")), 0) + 1
+    children: dict[str | None, list[Record]] = {}
+    for code in v.codes.values():
+        up = code.get("parent_id")
+        children.setdefault(up if up in v.codes else None, []).append(code)
+    ordered: list[tuple[int, Record]] = []
+
+    def walk(parent: str | None, depth: int, seen: frozenset[str]) -> None:
+        for code in children.get(parent, []):
+            if code["id"] not in seen:
+                ordered.append((depth, code))
+                walk(code["id"], depth + 1, seen | {code["id"]})
+
+    walk(None, 1, frozenset())
+
+    def rows() -> Iterator[Row]:
+        for depth, code in ordered:
+            yield [code["id"], code.get("parent_id") or None, depth,
+                   v.code_path(code["id"]) or None, code.get("name_zh") or None,
+                   code.get("name_en") or None, code.get("definition_zh") or None,
+                   code.get("definition_en") or None, code.get("colour") or None,
+                   uses.get(code["id"], 0)]
+
+    return Table("code_tree", sheet_title(v.tr(N_("Code tree")), used), columns, rows,
+                 len(ordered))
 
 
 def consent_table(sel: Selection, v: Vocab, used: set[str], *, identifiers: bool) -> Table:
@@ -164,7 +224,8 @@ def identifiers_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
 
 
 def withheld_counts(sel: Selection) -> dict[str, int]:
-    notes = sum(1 for n in sel.notes if n["interview_id"] not in sel.quotable and n.get("body"))
+    notes = sum(1 for n in sel.notes if n["interview_id"] not in sel.quotable
+                and (n.get("body") or n.get("title")))
     ids = {n["id"] for n in sel.notes if n["interview_id"] not in sel.quotable}
     passages = sum(1 for x in sel.codings if x["note_id"] in ids)
     return {k: n for k, n in (("notes", notes), ("codings", passages)) if n}

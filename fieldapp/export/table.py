@@ -17,6 +17,27 @@ Kind = Literal["text", "int", "real", "date", "datetime", "time", "flag"]
 Row = Sequence[Any]
 
 
+class _NotAsked:
+    """A question the form's skip logic hid (``relevant`` false): "not asked", as opposed to
+    ``None``, asked but not answered. Only statistics files tell the two apart."""
+
+    _instance: _NotAsked | None = None
+
+    def __new__(cls) -> _NotAsked:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_ASKED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_ASKED = _NotAsked()
+
+
 @dataclass
 class ColumnDoc:
     """What the codebook says about a column, in both languages."""
@@ -38,6 +59,10 @@ class Column:
     #: free text that may be longer than a cell holds, or hold known identifiers
     free_text: bool = False
     doc: ColumnDoc | None = None
+    #: the categories a coded column holds, in order: (code, label in the export's language)
+    choices: list[tuple[str, str]] | None = None
+    #: an answer to a form question (may be "not asked" or "not answered")
+    question: bool = False
 
 
 @dataclass
@@ -59,16 +84,34 @@ class Table:
 _BAD_TITLE = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
+def shorten(text: str, room: int) -> str:
+    """``text`` in at most ``room`` characters, cut between words, not inside one: at the last
+    space, dash or underscore that keeps at least half of it; Chinese, which has no spaces,
+    between characters (a Latin word is never cut in two unless it is longer than ``room``)."""
+    if len(text) <= room:
+        return text
+    cut = text[:room]
+    if text[room].isascii() and text[room].isalnum() and cut[-1].isascii() \
+            and cut[-1].isalnum():  # inside a Latin word: go back to where it starts
+        breaks = [i for i, ch in enumerate(cut) if ch in " -_"]
+        breaks += [i + 1 for i, ch in enumerate(cut) if not ch.isascii()]
+        boundary = max(breaks, default=-1)
+        if boundary >= room // 2:
+            cut = cut[:boundary]
+    return cut.rstrip(" -_")
+
+
 def sheet_title(base: str, used: set[str], suffix: str = "") -> str:
-    """A valid, unique sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    """A valid, unique sheet name: at most 31 characters, none of ``[]:*?/\\``, shortened
+    between words (the codebook gives the full title)."""
     base = base.translate(_BAD_TITLE).strip("' ") or "Sheet"
     suffix = suffix.translate(_BAD_TITLE)
     room = 31 - len(suffix)
-    title = base[:room] + suffix
+    title = shorten(base, room) + suffix
     n = 2
     while title.casefold() in used:
         tail = f" ({n})"
-        title = base[: room - len(tail)] + suffix + tail
+        title = shorten(base, room - len(tail)) + suffix + tail
         n += 1
     used.add(title.casefold())
     return title

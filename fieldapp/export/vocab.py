@@ -52,6 +52,10 @@ class Vocab:
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: interview id -> interview code
     interviews: dict[str, str] = field(default_factory=dict)
+    #: organisations that may not be named (no consent): id -> pseudonymous code
+    org_pseudonyms: dict[str, str] = field(default_factory=dict)
+    #: device id -> researcher name (who coded)
+    coders: dict[str, str] = field(default_factory=dict)
 
     def _places(self, key: str) -> dict[str, tuple[str, str]]:
         items = (self.study or {}).get(key) or []
@@ -78,6 +82,8 @@ class Vocab:
         org = self.organisations.get(org_id or "")
         if org is None:
             return None
+        if org_id in self.org_pseudonyms:
+            return self.org_pseudonyms[org_id]
         return self.tr.pick(org.get("name_zh"), org.get("name_en"))
 
     def participant_code(self, pid: str | None) -> str | None:
@@ -116,4 +122,9 @@ class Vocab:
         choices = self.enum_choices(enum) if enum else (
             self.place_choices(place) if place else ("", ""))
         doc = ColumnDoc(_CODEBOOK_TYPES[kind], en, zh, *choices)
-        return Column(key, self.tr(label), kind, free, doc)
+        coded: list[tuple[str, str]] | None = None
+        if enum:
+            coded = [(c, self.tr(m)) for c, m in ENUMS[enum].items()]
+        elif place:
+            coded = [(c, self.tr.pick(zh, en) or c) for c, (zh, en) in self._places(place).items()]
+        return Column(key, self.tr(label), kind, free, doc, choices=coded)

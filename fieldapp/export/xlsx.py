@@ -25,6 +25,10 @@ from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
 from fieldapp.export.atomic import Ticker, publish, scratch_dir
 from fieldapp.export.cells import ERROR_CODES
 from fieldapp.export.layout import Planned
+from fieldapp.export.table import sheet_title
+
+#: Excel's last row is 1,048,576; one is the header, so a sheet holds this many data rows.
+MAX_DATA_ROWS = 1_048_575
 
 _BOLD = Font(bold=True)
 _WRAP_TOP = Alignment(vertical="top", wrap_text=True)
@@ -62,26 +66,44 @@ def _abandon(sheets: list[Any]) -> None:
                 ws.close()
 
 
-def _stream(book: Workbook, n: int, planned: Planned, work: Path, ticker: Ticker,
-            sheets: list[Any]) -> None:
-    ws = book.create_sheet(planned.title)
+def _open_sheet(book: Workbook, title: str, planned: Planned, work: Path,
+                sheets: list[Any]) -> Any:
+    ws = book.create_sheet(title)
     for i, width in enumerate(planned.widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
     # What WriteOnlyWorksheet._get_writer does, with the XML kept beside the target.
-    out = str(work / f"sheet{n}.xml")
+    out = str(work / f"sheet{len(sheets)}.xml")
     ALL_TEMP_FILES.append(out)  # openpyxl removes it from this list once it is zipped
     ws._writer = WorksheetWriter(ws, out=out)
     ws._writer.write_top()
     sheets.append(ws)
     ws.append(_header(ws, planned.headers))
+    return ws
+
+
+def _filter(ws: Any, planned: Planned, rows: int) -> None:
+    last = get_column_letter(max(1, len(planned.headers)))
+    ws.auto_filter.ref = f"A1:{last}{rows + 1}"
+
+
+def _stream(book: Workbook, planned: Planned, work: Path, ticker: Ticker,
+            sheets: list[Any], used: set[str]) -> None:
+    """One table; beyond Excel's row limit it continues on sheets "Title (2)", "Title (3)"…,
+    listed in ``planned.split_into`` (the summary and the codebook say so)."""
+    ws = _open_sheet(book, planned.title, planned, work, sheets)
     rows = 0
     for row in planned.rows():
+        if rows == MAX_DATA_ROWS:
+            _filter(ws, planned, rows)
+            part = len(planned.split_into) + 2
+            title = sheet_title(planned.title, used, f" ({part})")
+            planned.split_into.append(title)
+            ws, rows = _open_sheet(book, title, planned, work, sheets), 0
         ws.append(_guard(ws, row))
         rows += 1
         ticker.tick()
-    last = get_column_letter(max(1, len(planned.headers)))
-    ws.auto_filter.ref = f"A1:{last}{rows + 1}"
+    _filter(ws, planned, rows)
 
 
 def write_xlsx(tables: list[Planned], target: Path, ticker: Ticker, *,
@@ -89,9 +111,10 @@ def write_xlsx(tables: list[Planned], target: Path, ticker: Ticker, *,
     with scratch_dir(target) as work:
         book = Workbook(write_only=True)
         sheets: list[Any] = []
+        used = {p.title.casefold() for p in tables}
         try:
-            for n, planned in enumerate(tables):
-                _stream(book, n, planned, work, ticker, sheets)
+            for planned in tables:
+                _stream(book, planned, work, ticker, sheets, used)
             ticker.check()
         except BaseException:
             _abandon(sheets)

@@ -229,18 +229,10 @@ def cooccurrence(ws: Workspace, *, scope: str = "passage",
 # -- agreement -------------------------------------------------------------------------------
 
 def coder_names(ws: Workspace) -> dict[str, str]:
-    """Device id → the researcher's name: this device's own, then the team roster's."""
+    """Device id → the researcher's name (see :func:`fieldapp.services.team.member_names`)."""
     from fieldapp.services import team
 
-    names = {ws.device_id: ws.meta("researcher")} if ws.meta("researcher") else {}
-    try:
-        roster = team.roster(ws) if team.role(ws) else None
-    except team.NotInTeam:
-        roster = None
-    if roster is not None:
-        names.update({c.coordinator_id: c.name for c in roster.coordinators})
-        names.update({d.device_id: d.researcher for d in roster.devices})
-    return names
+    return team.member_names(ws)
 
 
 def find_coder(ws: Workspace, name_or_id: str) -> str:

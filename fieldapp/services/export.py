@@ -20,7 +20,8 @@
 
 Withdrawn participants are absent, text without verbatim-quote consent is left out of quotable
 columns, and the identity vault stays out unless ``include_identifiers``. Every export, and
-every cancelled one, is written to the audit log: who, when, format, file name, filters, rows
+every cancelled one, is written to the audit log: who, when, format, the folder and file name
+written to, filters, rows
 per sheet, whether identifiers were included — never cell contents.
 """
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fieldapp.export.build import export_data
+from fieldapp.export.build import export_data, export_qdpx
 from fieldapp.export.consent import ExportData
 from fieldapp.export.options import (
     CancelCheck,
@@ -39,7 +40,8 @@ from fieldapp.export.options import (
     Filters,
     Progress,
 )
-from fieldapp.services import records, surveys
+from fieldapp.export.refi import ImportedCode, read_codebook
+from fieldapp.services import records, surveys, team
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import Instrument
 
@@ -61,13 +63,33 @@ def collect(ws: Workspace) -> ExportData:
         codes={c["id"]: c for c in records.list_records(ws, "code", order_by="sort_order")},
         codings=records.list_records(ws, "coding"),
         instruments=instruments,
-        responses=surveys.responses_with_reviews(ws),
+        responses=_responses(ws),
+        coders=team.member_names(ws),
     )
 
 
+def _responses(ws: Workspace) -> list[dict[str, Any]]:
+    """Responses with their answers kept as the stored JSON text, decoded one row at a time
+    while the sheets are written (:func:`fieldapp.export.sheets_survey.answers`): parsed, the
+    answers of 100,000 responses would be several times the size of their text."""
+    reviews = surveys.review_columns(ws)
+    out = []
+    for row in ws.select_rows("response"):
+        raw = row.get("data")
+        row["data"] = None
+        record = records.decode_row("response", row)
+        record["data"] = raw if isinstance(raw, str) else None
+        record.update(reviews.get(str(record["id"]), surveys.NO_REVIEW))
+        out.append(record)
+    return out
+
+
 def _audit_detail(path: Path, options: ExportOptions) -> dict[str, Any]:
-    return {"format": options.format, "file": path.name, "language": options.language,
-            "values": options.values, "headers": options.headers,
+    return {"format": options.format, "file": path.name,
+            "folder": "-" if str(path) == "-" else str(path.expanduser().absolute().parent),
+            "language": options.language,
+            "values": options.values, "headers": options.headers, "table": options.table,
+            "csv_for": options.csv_for,
             "include_identifiers": options.include_identifiers,
             "filters": options.filters.to_audit()}
 
@@ -77,9 +99,10 @@ def export(ws: Workspace, path: Path | str, options: ExportOptions | None = None
            ) -> ExportSummary:
     options = options or ExportOptions()
     path = Path(path)
+    run = export_qdpx if options.format == "qdpx" else export_data
     try:
-        summary = export_data(collect(ws), path, options, study=records.study(ws),
-                              progress=progress, should_cancel=should_cancel)
+        summary = run(collect(ws), path, options, study=records.study(ws),
+                      progress=progress, should_cancel=should_cancel)
     except ExportCancelled:
         ws.audit("export.cancelled", _audit_detail(path, options))
         raise
@@ -89,3 +112,46 @@ def export(ws: Workspace, path: Path | str, options: ExportOptions | None = None
                   continued=len(summary.continued))
     ws.audit("export", detail)
     return summary
+
+
+def import_codebook(ws: Workspace, path: Path | str) -> dict[str, int]:
+    """Add the codes of a REFI-QDA codebook (.qdc) or project (.qdpx/.qde) to the codebook.
+
+    A code whose name (in either language) is already used under the same parent is not added
+    again, so importing the same file twice changes nothing; its children are merged into it.
+    Names with Chinese characters become the Chinese name, others the English name; the
+    description becomes the definition in the same language. Returns added and skipped counts.
+    """
+    tree = read_codebook(Path(path))
+    existing = records.list_records(ws, "code", order_by="sort_order")
+    counts = {"added": 0, "existing": 0}
+
+    def key(parent: str | None, name: str) -> tuple[str | None, str]:
+        return parent, name.strip().casefold()
+
+    known: dict[tuple[str | None, str], str] = {}
+    for c in existing:
+        for name in (c.get("name_zh"), c.get("name_en")):
+            if name:
+                known[key(c.get("parent_id"), str(name))] = c["id"]
+
+    def add(code: ImportedCode, parent: str | None) -> None:
+        found = known.get(key(parent, code.name))
+        if found:
+            counts["existing"] += 1
+        else:
+            chinese = any("\u3400" <= ch <= "\u9fff" for ch in code.name)
+            lang = "zh" if chinese else "en"
+            found = records.add_code(
+                ws, parent_id=parent, **{f"name_{lang}": code.name,
+                                         f"definition_{lang}": code.description},
+                **({"colour": code.colour} if code.colour else {}))
+            known[key(parent, code.name)] = found
+            counts["added"] += 1
+        for child in code.children:
+            add(child, found)
+
+    for code in tree:  # the whole file was read and checked before the first code is added
+        add(code, None)
+    ws.audit("codebook.import", {"file": Path(path).name, **counts})
+    return counts

@@ -38,6 +38,10 @@ def _decode(entity_name: str, row: dict[str, Any]) -> Record:
     return out
 
 
+#: a row as the store returns it, as a record (for readers that select rows themselves)
+decode_row = _decode
+
+
 def get(ws: Workspace, entity_name: str, record_id: str, *,
         include_deleted: bool = False) -> Record:
     row = ws.get_row(entity_name, record_id)

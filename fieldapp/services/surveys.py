@@ -216,20 +216,28 @@ def latest_reviews(ws: Workspace) -> dict[str, records.Record]:
     return out
 
 
-def responses_with_reviews(ws: Workspace) -> list[records.Record]:
-    """Every response, with ``_review`` (state), ``_review_comment`` and ``_corrections`` (how
-    many answers were changed after completion), for lists and exports."""
+def review_columns(ws: Workspace) -> dict[str, dict[str, Any]]:
+    """Response id → ``_review`` (state), ``_review_comment`` and ``_corrections`` (how many
+    answers were changed after completion), for lists and exports."""
     latest = latest_reviews(ws)
     corrected: dict[str, int] = {}
     for c in records.list_records(ws, "correction"):
         corrected[str(c["response_id"])] = corrected.get(str(c["response_id"]), 0) + 1
-    out = []
-    for r in records.list_records(ws, "response"):
-        review = latest.get(str(r["id"]))
-        out.append({**r, "_review": review["state"] if review else "",
-                    "_review_comment": review["comment"] if review else "",
-                    "_corrections": corrected.get(str(r["id"]), 0)})
-    return out
+    return {rid: {"_review": review["state"] if review else "",
+                  "_review_comment": review["comment"] if review else "",
+                  "_corrections": corrected.get(rid, 0)}
+            for rid in set(latest) | set(corrected)
+            for review in (latest.get(rid),)}
+
+
+NO_REVIEW: dict[str, Any] = {"_review": "", "_review_comment": "", "_corrections": 0}
+
+
+def responses_with_reviews(ws: Workspace) -> list[records.Record]:
+    """Every response, with its review columns (see :func:`review_columns`)."""
+    reviews = review_columns(ws)
+    return [{**r, **reviews.get(str(r["id"]), NO_REVIEW)}
+            for r in records.list_records(ws, "response")]
 
 
 def complete(ws: Workspace, response_id: str, state: FormState) -> None:

@@ -597,12 +597,14 @@ def leave_team(ws: Workspace, *, forget_root_key: bool = False) -> int:
 
 
 def member_names(ws: Workspace) -> dict[str, str]:
-    """Every coordinator's and device's name in the roster, by id (empty outside a team)."""
+    """Device id → the name people know it by: every coordinator's and device's name in the
+    verified roster, and this device's own researcher (also outside a team)."""
+    names = {ws.device_id: ws.meta("researcher")} if ws.meta("researcher") else {}
     try:
         current = roster(ws)
     except NotInTeam:
-        return {}
-    names = {c.coordinator_id: c.name for c in current.coordinators}
+        return names
+    names.update({c.coordinator_id: c.name for c in current.coordinators})
     names.update({d.device_id: d.researcher for d in current.devices})
     return names
 
@@ -626,3 +628,4 @@ def export_identity(ws: Workspace) -> str:
     user chose, and the export is in the audit log."""
     ws.audit("team.export_identity", {})
     return device_keys(ws).identity.to_bytes().decode("ascii")
+

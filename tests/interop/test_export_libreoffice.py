@@ -50,4 +50,4 @@ def test_libreoffice_opens_every_sheet(tool, ws, tmp_path: Path, lang: str) -> N
     for text in TRICKY:
         assert text in bodies, text  # text, not a formula's result
     contracts = sheets[next(t for t in sheets if t.endswith("-contract"))]
-    assert contracts[2][4:] == ["=CDC", "8.5"]
+    assert contracts[2][6:] == ["=CDC", "8.5"]  # after the index and KEY columns

@@ -27,7 +27,7 @@ GENERIC = ("something went wrong", "unexpected error", "error occurred")
 #: Classes that carry a sentence translated where they are raised (checked at every raise site
 #: below) rather than making their own.
 PASS_THROUGH = {"FieldappError", "InvalidInput", "SyncError", "SignatureError", "RosterError",
-                "BundleError", "StoreError", "ExprError", "QueryError"}
+                "BundleError", "StoreError", "ExprError", "QueryError", "BadCodebook"}
 
 
 def _import_everything() -> None:

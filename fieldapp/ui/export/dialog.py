@@ -36,7 +36,7 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.export.choices import FilterChoices, load_choices
 from fieldapp.ui.export.filters import FiltersBox
 from fieldapp.ui.export.run import ExportRun
-from fieldapp.ui.export.target import default_name, replaceable, with_format
+from fieldapp.ui.export.target import FOLDER_FILES, default_name, replaceable, with_format
 from fieldapp.ui.export.widgets import combo_box, refill
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.progress import DELAY_MS
@@ -188,7 +188,11 @@ class ExportDialog(QDialog):
                 buddy.setAccessibleName(text)
         refill(self.format, [("xlsx", _("Excel workbook (.xlsx)")),
                               ("csv", _("CSV files in a folder")),
-                              ("csv-zip", _("CSV files in a zip (.zip)"))])
+                              ("csv-zip", _("CSV files in a zip (.zip)")),
+                              ("stata", _("Stata files in a folder (.dta)")),
+                              ("spss", _("SPSS files in a folder (.sav)")),
+                              ("qdpx", _("REFI-QDA project for NVivo, ATLAS.ti, MAXQDA, "
+                                         "QualCoder (.qdpx)"))])
         refill(self.values_as, [("labels", _("Labels")), ("codes", _("Codes"))])
         refill(self.headers_as, [("labels", _("Labels")),
                                   ("names", _("Variable names (for SPSS, Stata, R)"))])
@@ -239,8 +243,8 @@ class ExportDialog(QDialog):
 
     def _format_changed(self, _index: int = -1) -> None:
         fmt = self.chosen_format()
-        self.bom.setEnabled(fmt != "xlsx")
-        self.bom_hint.setEnabled(fmt != "xlsx")
+        self.bom.setEnabled(fmt in ("csv", "csv-zip"))
+        self.bom_hint.setEnabled(fmt in ("csv", "csv-zip"))
         text = self.target.text().strip()
         if text:
             self.target.setText(str(with_format(Path(text), fmt)))
@@ -252,13 +256,15 @@ class ExportDialog(QDialog):
         fmt = self.chosen_format()
         text = self.target.text().strip()
         current = Path(text) if text else Path.home() / default_name(fmt)
-        if fmt == "csv":
+        if fmt in FOLDER_FILES:
             folder = self.ctx.interaction.choose_folder(
-                self, _("Choose where to put the folder of CSV files"))
+                self, _("Choose where to put the folder of CSV files") if fmt == "csv"
+                else _("Choose where to put the folder of statistics files"))
             if folder is not None:
                 self.target.setText(str(folder / current.name))
             return
         filters = (_("Excel workbook (*.xlsx)") if fmt == "xlsx"
+                   else _("REFI-QDA project (*.qdpx)") if fmt == "qdpx"
                    else _("Zip file (*.zip)"))
         path = self.ctx.interaction.save_file(self, _("Save the export as"), str(current),
                                               filters)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-SUFFIX = {"xlsx": ".xlsx", "csv-zip": ".zip", "csv": ""}
+SUFFIX = {"xlsx": ".xlsx", "csv-zip": ".zip", "csv": "", "stata": "", "spss": "",
+          "qdpx": ".qdpx"}
+#: formats written as a folder of files, and the files such a folder may hold to be replaced
+FOLDER_FILES = {"csv": ".csv", "stata": ".dta", "spss": ".sav"}
 
 
 def default_name(fmt: str, today: date | None = None) -> str:
@@ -22,10 +25,10 @@ def with_format(path: Path, fmt: str) -> Path:
 
 def replaceable(path: Path, fmt: str) -> bool:
     """Whether an existing ``path`` may be replaced once the user agrees: a file for a workbook
-    or zip; for a CSV folder, only a folder holding nothing but CSV files (an earlier export),
-    so a folder of other work is never swept away."""
-    if fmt != "csv":
+    or zip; for a folder of CSV, Stata or SPSS files, only a folder holding nothing but such
+    files (an earlier export), so a folder of other work is never swept away."""
+    if fmt not in FOLDER_FILES:
         return path.is_file()
     if not path.is_dir():
         return False
-    return all(p.is_file() and p.suffix.lower() == ".csv" for p in path.iterdir())
+    return all(p.is_file() and p.suffix.lower() == FOLDER_FILES[fmt] for p in path.iterdir())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from fieldapp.ui.context import AppContext
@@ -190,3 +191,39 @@ def test_filter_lists_tick_with_the_keyboard(qtbot: Any, dialog: ExportDialog) -
     statuses.setCurrentRow(1)
     qtbot.keyClick(statuses, Qt.Key.Key_Space)
     assert dialog.filters.filters().statuses == frozenset({"complete"})
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("stata", ".dta"), ("spss", ".sav")])
+def test_stata_and_spss_are_format_choices(
+        ctx: AppContext, dialog: ExportDialog, interaction: ScriptedInteraction,
+        out_dir: Path, fmt: str, suffix: str) -> None:
+    import pyreadstat
+
+    dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+    assert not dialog.bom.isEnabled()
+    interaction.files.append(out_dir)
+    dialog.choose.click()
+    target = Path(dialog.target.text())
+    assert target.parent == out_dir and target.suffix == ""
+    dialog.export_button.click()
+    assert dialog.summary is not None, dialog.status.text()
+    assert {p.suffix for p in target.iterdir()} == {suffix}
+    read = pyreadstat.read_dta if fmt == "stata" else pyreadstat.read_sav
+    frame, meta = read(str(target / f"Interviews{suffix}"))
+    assert frame["interview_code"].tolist() == ["KM-HIV-I001", "KM-DIS-I002"]
+    assert meta.variable_value_labels["mode"][1] == "in person"
+    assert last_audit(ctx)["detail"]["format"] == fmt
+
+
+def test_a_refi_qda_project_from_the_dialog(
+        ctx: AppContext, dialog: ExportDialog, interaction: ScriptedInteraction,
+        out_dir: Path) -> None:
+    import zipfile
+
+    dialog.format.setCurrentIndex(dialog.format.findData("qdpx"))
+    choose(dialog, interaction, out_dir / "study.qdpx")
+    dialog.export_button.click()
+    assert dialog.summary is not None, dialog.status.text()
+    with zipfile.ZipFile(out_dir / "study.qdpx") as archive:
+        assert "project.qde" in archive.namelist()
+    assert last_audit(ctx)["detail"]["format"] == "qdpx"

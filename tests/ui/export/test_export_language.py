@@ -13,7 +13,9 @@ from fieldapp.ui.main_window import MainWindow
 from tests.ui.test_language import ALLOWED, DATA, WORD, strings_of
 
 #: programs, file formats and the export language named in itself
-PROPER = ALLOWED | {"Excel", "WPS", "SPSS", "Stata", "CSV", "xlsx", "zip", "BOM", "UTF"}
+PROPER = ALLOWED | {"Excel", "WPS", "SPSS", "Stata", "CSV", "xlsx", "zip", "BOM", "UTF",
+                    "dta", "sav", "REFI", "QDA", "NVivo", "ATLAS", "ti", "MAXQDA", "QualCoder",
+                    "qdpx"}  # program and file-format names
 #: lists whose items are the study's own data (site names, researchers, form titles)
 DATA_LISTS = {"filter_sites", "filter_sectors", "filter_researchers", "filter_instruments"}
 

@@ -10,21 +10,23 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from fieldapp.export.labels import Translator
 from fieldapp.i18n import current_language
 from tests.unit.export.conftest import Study
 from tests.unit.export.helpers import records, run, sheets
 
 ID = "<id>"
+ZH_ = Translator("zh_CN")  # a sheet added with its translation still to be merged
 GOLDEN: dict[str, dict[str, Any]] = {
     "en": {
         "sheets": ["NGO survey", "NGO survey-contract", "Interviews", "Notes", "Codings",
-                   "Consent", "Codebook"],
+                   "Code tree", "Consent", "Codebook"],
         "interviews": [
             ["Interview id", "Interview code", "Title", "Site", "Sector", "Organisation",
              "Participants", "Date", "Place", "Language", "Interviewer", "Mode", "Status",
              "Notes"],
             [ID, "KM-HIV-I001", "红丝带访谈", "Kunming", "HIV/AIDS",
-             "Kunming Red Ribbon Care Centre", "KM-HIV-001", datetime(2026, 4, 2), "机构办公室",
+             "ORG-001", "KM-HIV-001", datetime(2026, 4, 2), "机构办公室",
              "Chinese", "林晓", "in person", "coded", 8],
             [ID, "KM-DIS-I002", "康复中心访谈", "Kunming", "Children with disabilities", None,
              "KM-DIS-002", datetime(2026, 4, 5), None, "Chinese and English", "Anna", "phone",
@@ -36,7 +38,7 @@ GOLDEN: dict[str, dict[str, Any]] = {
              "Founded", "Participant code", "Response status", "Site"],
             [1, "红丝带", 12, 35.5, "Yes", "HIV/AIDS; Migrants", 1, 0, 1, datetime(2015, 6, 1),
              "KM-HIV-001", "complete", "Kunming"],
-            [2, "星语", 5, None, "No", "Disability", 0, 1, 0, None, "KM-DIS-002", "complete",
+            [2, None, 5, None, "No", "Disability", 0, 1, 0, None, "KM-DIS-002", "complete",
              "Kunming"],
             [3, "无答案", None, None, None, None, None, None, None, None, None, "complete",
              "Kunming"],
@@ -45,12 +47,12 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "consent": [["KM-DIS-002", "given", 0], ["KM-HIV-001", "given", 1]],
     },
     "zh_CN": {
-        "sheets": ["NGO survey", "NGO survey-contract", "访谈", "笔记", "编码", "知情同意",
-                   "编码手册"],
+        "sheets": ["NGO survey", "NGO survey-contract", "访谈", "笔记", "编码",
+                   ZH_("Code tree"), "知情同意", "编码手册"],
         "interviews": [
             ["访谈 ID", "访谈编号", "标题", "调研点", "领域", "机构", "受访者", "日期", "访谈地点",
              "语言", "访谈员", "方式", "状态", "笔记"],
-            [ID, "KM-HIV-I001", "红丝带访谈", "昆明", "艾滋病防治", "昆明红丝带关爱中心",
+            [ID, "KM-HIV-I001", "红丝带访谈", "昆明", "艾滋病防治", "ORG-001",
              "KM-HIV-001", datetime(2026, 4, 2), "机构办公室", "中文", "林晓", "面对面", "已编码",
              8],
             [ID, "KM-DIS-I002", "康复中心访谈", "昆明", "残障儿童", None, "KM-DIS-002",
@@ -61,7 +63,7 @@ GOLDEN: dict[str, dict[str, Any]] = {
              "领域: 残障", "领域: 流动人口", "成立日期", "受访者编号", "答卷状态", "调研点"],
             [1, "红丝带", 12, 35.5, "是", "艾滋病; 流动人口", 1, 0, 1, datetime(2015, 6, 1),
              "KM-HIV-001", "已完成", "昆明"],
-            [2, "星语", 5, None, "否", "残障", 0, 1, 0, None, "KM-DIS-002", "已完成", "昆明"],
+            [2, None, 5, None, "否", "残障", 0, 1, 0, None, "KM-DIS-002", "已完成", "昆明"],
             [3, "无答案", None, None, None, None, None, None, None, None, None, "已完成", "昆明"],
         ],
         "consent_head": ["受访者编号", "知情同意状态", "同意逐字引用"],
@@ -98,7 +100,7 @@ def test_golden_workbook(study: Study, lang: str) -> None:
             assert _same(row[key], e), (key, row[key], e)
         assert isinstance(row[head[0]], int)
 
-    consent = records(book[golden["sheets"][5]])
+    consent = records(book[golden["sheets"][6]])
     assert [[r[k] for k in golden["consent_head"]] for r in consent] == golden["consent"]
 
 
@@ -110,9 +112,9 @@ def test_cell_types_and_formats(study: Study) -> None:
     assert date_cell.is_date and date_cell.number_format == "yyyy-mm-dd"
     assert ws["N2"].data_type == "n" and ws["N2"].value == 8
     survey = book["NGO survey"]
-    created = survey.cell(row=2, column=11)
+    created = survey.cell(row=2, column=12)
     assert created.is_date and isinstance(created.value, datetime)
-    assert survey.cell(row=2, column=15).value == 35.5
+    assert survey.cell(row=2, column=19).value == 35.5
     # header: bold, frozen, filtered, sized
     assert ws["A1"].font.bold
     assert ws.freeze_panes == "A2"

@@ -37,7 +37,7 @@ def test_pandas_reads_shapes_and_dtypes(study: Study) -> None:
     path, _summary = run(study, headers="names", values="codes")
     frames = pd.read_excel(path, sheet_name=None, engine="openpyxl")
     main, contracts = frames["NGO survey"], frames["NGO survey-contract"]
-    assert main.shape == (3, 24) and contracts.shape == (2, 6)  # + review columns
+    assert main.shape == (3, 28) and contracts.shape == (2, 8)  # + review columns on the main
     assert main["_index"].dtype == "int64"
     assert main["org/n_staff"].dtype == "float64"  # a blank makes pandas use floats
     assert main["org/budget"].dtype == "float64"
@@ -55,31 +55,43 @@ def test_pandas_reads_shapes_and_dtypes(study: Study) -> None:
 def test_pandas_reads_the_csv_files(study: Study) -> None:
     path, _summary = run(study, "csv", format="csv", headers="names", values="codes")
     main = pd.read_csv(path / "NGO survey.csv", encoding="utf-8-sig")
-    assert main.shape == (3, 24)
+    assert main.shape == (3, 28)
     assert main["org/budget"].tolist()[0] == 35.5
     assert main["founded"].tolist()[0] == "2015-06-01"
     contracts = pd.read_csv(path / "NGO survey-contract.csv", encoding="utf-8-sig")
     assert contracts["contract/funder"].tolist() == ["民政局", "'=CDC"]
 
 
-def test_each_version_gets_its_own_sheet(study: Study) -> None:
+def test_versions_merge_into_one_sheet_per_form_with_stable_keys(study: Study) -> None:
     form = write_form(study.tmp / "v2.xlsx")
     from openpyxl import load_workbook
 
     book = load_workbook(form)
     book["settings"]["B2"] = "2026060101"
+    book["survey"].append(["integer", "volunteers", "Volunteers", "志愿者人数", None])
     book.save(form)
     v2 = surveys.import_instrument(study.ws, form)
-    surveys.add_response_from_answers(study.ws, v2, {"org_name": "新版本"}, site="GZ",
-                                      researcher="Anna")
-    path, summary = run(study)
+    new = surveys.add_response_from_answers(study.ws, v2, {"org_name": "新版本", "volunteers": 9},
+                                            site="GZ", researcher="Anna")
+    path, summary = run(study, headers="names")
     titles = list(sheets(path))
-    assert "NGO survey v2026050101" in titles and "NGO survey v2026060101" in titles
-    assert "NGO survey v2026060101-contract" in titles
-    path2, _summary = run(study, "only_v2.xlsx", filters=_filters(instruments={v2}))
-    assert [t for t in sheets(path2) if t.startswith("NGO")] == [
-        "NGO survey", "NGO survey-contract"]
-    assert summary.sheets[0].rows == 3
+    assert [t for t in titles if t.startswith("NGO")] == ["NGO survey", "NGO survey-contract"]
+    main = records(sheets(path)["NGO survey"])
+    assert [r["_version"] for r in main] == ["2026050101"] * 3 + ["2026060101"]
+    by_id = {r["_response_id"]: r for r in main}
+    assert by_id[new]["volunteers"] == 9 and by_id[study.ids["r0"]]["volunteers"] is None
+    assert by_id[new]["KEY"] == f"uuid:{new}"
+    assert summary.sheets[0].rows == 4 and summary.sheets[0].key == "survey:ngo_survey"
+    # the same repeat row has the same KEY whatever the filter; _index does not
+    contracts = records(sheets(path)["NGO survey-contract"])
+    keys = [(r["KEY"], r["PARENT_KEY"]) for r in contracts]
+    r0 = study.ids["r0"]
+    assert keys == [(f"uuid:{r0}/contract[1]", f"uuid:{r0}"),
+                    (f"uuid:{r0}/contract[2]", f"uuid:{r0}")]
+    path2, _summary = run(study, "only_v2.xlsx", headers="names",
+                          filters=_filters(instruments={v2}))
+    only = records(sheets(path2)["NGO survey"])
+    assert [r["KEY"] for r in only] == [f"uuid:{new}"] and only[0]["_index"] == 1
 
 
 @pytest.mark.parametrize(("filters", "interviews", "responses"), [
@@ -99,7 +111,7 @@ def test_filters(study: Study, filters: dict[str, set[str]], interviews: int,
     if responses is None:
         assert not any(k.startswith("survey:") for k in rows)
     else:
-        assert rows["survey:ngo_survey:2026050101"] == responses
+        assert rows["survey:ngo_survey"] == responses
 
 
 def test_date_filter(study: Study) -> None:
@@ -109,7 +121,7 @@ def test_date_filter(study: Study) -> None:
                                                  date_to=date(2026, 4, 30)))
     rows = {s.key: s.rows for s in summary.sheets}
     assert rows["interviews"] == 1 and rows["notes"] == 1
-    assert rows["survey:ngo_survey:2026050101"] == 0  # completed today, outside the range
+    assert rows["survey:ngo_survey"] == 0  # completed today, outside the range
 
 
 def _filters(**kwargs: object):  # type: ignore[no-untyped-def]
