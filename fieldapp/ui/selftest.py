@@ -101,6 +101,18 @@ def main(argv: list[str] | None = None) -> int:
         _say("unlock dialog", dialog.windowTitle())
         dialog.passphrase.setText(DEMO_PASSPHRASE)
         dialog.unlock_button.click()
+        # A refused passphrase shows its reason in the dialog and waits for another try.
+        watch = QTimer(dialog)
+
+        def refused() -> None:
+            if window.session.state is State.UNLOCKED:
+                watch.stop()
+            elif not dialog.working and dialog.problem.text():
+                watch.stop()
+                fail(f"the demo did not unlock: {dialog.problem.text()}")
+
+        watch.timeout.connect(refused)
+        watch.start(100)
 
     def state_changed(state: State) -> None:
         if state is State.LOCKED:
