@@ -298,7 +298,10 @@ def render_spec(target: str, datas: list[tuple[str, str]], icons: dict[str, Path
         "",
         "a.datas = [entry for entry in a.datas if keep(entry[0])]",
         "pyz = PYZ(a.pure)",
-        f"exe = EXE(pyz, a.scripts, [], exclude_binaries=True, name={APP!r}, console=True,",
+        # On macOS the program inside the .app is "windowed" (no Terminal opens from Finder);
+        # started from a terminal it still prints, so the command line works there too.
+        f"exe = EXE(pyz, a.scripts, [], exclude_binaries=True, name={APP!r}, "
+        f"console={target != 'macos'!r},",
         f"          icon={icon!r}, strip=False, upx=False)",
     ]
     programs = "exe"

@@ -204,6 +204,8 @@ def test_macos_spec_makes_an_app_bundle_with_both_languages(build: ModuleType,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     made = run_spec(build.render_spec("macos", [], icons, "1.2.3"), monkeypatch)
     bundle = made["BUNDLE"]
+    [exe] = made["EXE"]
+    assert exe.name == "fieldapp" and exe.console is False  # no Terminal window from Finder
     assert bundle.name == "fieldapp.app" and bundle.icon == str(icons["icns"])
     assert bundle.version == "1.2.3"
     assert bundle.info_plist["CFBundleShortVersionString"] == "1.2.3"
