@@ -91,8 +91,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APP = "fieldapp"
 TARGETS = ("linux", "windows", "macos")
-ICON_SVG = ROOT / "resources" / "icon" / "fieldapp.svg"
-LAUNCHER = ROOT / "packaging" / "launcher.py"
 PNG_SIZES = (16, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)  # an ICO entry is at most 256 pixels
 ICNS_TYPES = {16: b"icp4", 32: b"icp5", 64: b"icp6", 128: b"ic07", 256: b"ic08", 512: b"ic09",
@@ -423,16 +421,21 @@ def finish_linux(folder: Path, icons: dict[str, Path], out: Path, version: str) 
     return archive
 
 
+def program_path(target: str, out: Path) -> Path:
+    """The frozen ``fieldapp`` program (the command line) inside the built package."""
+    if target == "macos":
+        return out / "dist" / f"{APP}.app" / "Contents" / "MacOS" / APP
+    return out / "dist" / APP / (f"{APP}.exe" if target == "windows" else APP)
+
+
 def build(target: str, out: Path, root: Path = ROOT) -> dict[str, Path]:
     recipe = write_recipe(target, out, root)
     version = project_version(root)
     folder = run_pyinstaller(recipe["spec"], out, root)
-    result = {**recipe, "folder": folder, "program": folder / (
-        f"{APP}.exe" if target == "windows" else APP)}
+    result = {**recipe, "folder": folder, "program": program_path(target, out)}
     if target == "linux":
         result["archive"] = finish_linux(folder, recipe, out, version)
     elif target == "macos":
-        result["program"] = out / "dist" / f"{APP}.app" / "Contents" / "MacOS" / APP
         print("then: " + " ".join(dmg_command(version, out / "dist" / f"{APP}.app", out)))
     else:
         print(f"then: iscc {recipe['iss']}")
@@ -520,7 +523,7 @@ def best_times(commands: dict[str, tuple[list[str], dict[str, str]]], runs: int,
             for name, found in times.items()}
 
 
-def measure(program: Path, package: Path, runs: int = 5) -> dict[str, float]:
+def measure(program: Path, package: Path, installed: Path, runs: int = 5) -> dict[str, float]:
     """Size and start times of the package beside the source checkout's; printed as a table."""
     with tempfile.TemporaryDirectory(prefix="fieldapp-measure-") as tmp:
         home = Path(tmp) / "home"
@@ -536,7 +539,7 @@ def measure(program: Path, package: Path, runs: int = 5) -> dict[str, float]:
         gui = ["gui", str(workspace), "--exit-when-ready"]
         figures: dict[str, float] = {
             "size_package": float(tree_size(package)),
-            "size_installed": float(tree_size(program.parent)),
+            "size_installed": float(tree_size(installed)),
             "size_checkout": float(checkout_runtime_size()),
         }
         for name, args, expect in (("version", ["--version"], version),
@@ -587,11 +590,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         version = project_version()
         if args.measure_only:
-            folder = out / "dist" / APP
+            folder, program = out / "dist" / APP, program_path(args.target, out)
             archive = out / f"{package_basename(args.target, version)}.tar.gz"
-            if not (folder / APP).is_file():
+            if not program.is_file():
                 raise BuildError(f"no package in {folder}: build it first")
-            measure(folder / APP, archive if archive.exists() else folder)
+            measure(program, archive if archive.exists() else folder, folder)
             return 0
         if args.target != host_target():
             raise BuildError(f"PyInstaller builds for the machine it runs on: build the "
@@ -601,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built in {time.perf_counter() - started:.0f} s ({_children_cpu() - cpu:.0f} s of "
               f"CPU): {result.get('archive') or result['folder']}")
         if not args.no_measure:
-            measure(result["program"], result.get("archive", result["folder"]))
+            measure(result["program"], result.get("archive", result["folder"]), result["folder"])
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

@@ -293,3 +293,10 @@ def test_version_is_one_everywhere(build: ModuleType) -> None:
     proc = subprocess.run([sys.executable, "-m", "fieldapp", "--version"], capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     assert proc.returncode == 0 and proc.stdout.strip() == f"fieldapp {declared}"
+
+
+def test_measuring_without_a_package_says_to_build_first(build: ModuleType, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    assert build.main(["--out", str(tmp_path), "--measure-only"]) == 1
+    assert "build it first" in capsys.readouterr().err
