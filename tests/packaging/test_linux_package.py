@@ -90,6 +90,11 @@ def test_download_is_one_file_holding_program_desktop_entry_and_icon(package: Pa
     assert any(name.startswith("_internal/libpython3") for name in inside)
     assert "_internal/fieldapp/i18n/locale/zh_CN/LC_MESSAGES/fieldapp.mo" in inside
     assert "_internal/PySide6/Qt/translations/qtbase_zh_CN.qm" in inside
+    # Qt's X11 and Wayland front ends, and the IBus bridge that Chinese input methods use.
+    plugins = "_internal/PySide6/Qt/plugins/"
+    for plugin in ("platforms/libqxcb.so", "platforms/libqwayland.so",
+                   "platforminputcontexts/libibusplatforminputcontextplugin.so"):
+        assert plugins + plugin in inside, plugin
     # No test tool or unused library came along.
     for absent in ("numpy", "pandas", "pytest", "PyInstaller", "pkg_resources"):
         assert not any(f"/{absent}/" in f"/{name}" for name in inside), absent
