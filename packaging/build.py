@@ -181,10 +181,13 @@ def render_pngs(svg: Path, sizes: Iterable[int]) -> dict[int, bytes]:
     """The SVG drawn at each size, as PNG bytes (Qt's SVG renderer, no other image library)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtGui import QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtWidgets import QApplication
 
-    _app = QGuiApplication.instance() or QGuiApplication([])
+    # A QApplication (not a bare QGuiApplication), so a widgets application can still run in
+    # the same process afterwards: the tests, which render icons beside the UI tests.
+    _app = QApplication.instance() or QApplication([])
     renderer = QSvgRenderer(str(svg))
     if not renderer.isValid():
         raise BuildError(f"{svg} is not a valid SVG")
