@@ -318,7 +318,8 @@ def render_spec(target: str, datas: list[tuple[str, str]], icons: dict[str, Path
     if target == "macos":
         plist = {"CFBundleShortVersionString": version, "CFBundleVersion": version,
                  "CFBundleDevelopmentRegion": "en", "CFBundleLocalizations": ["en", "zh_CN"],
-                 "NSHighResolutionCapable": True, "LSMinimumSystemVersion": "11.0"}
+                 "NSHighResolutionCapable": True,
+                 "LSMinimumSystemVersion": "13.0"}  # the oldest macOS Qt 6.11 supports
         lines.append(f"app = BUNDLE(coll, name={APP + '.app'!r}, icon={icon!r}, "
                      f"bundle_identifier='org.fieldapp.fieldapp', version={version!r}, "
                      f"info_plist={plist!r})")
