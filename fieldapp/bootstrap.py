@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "test":
         failed = []
         for name, step in (
-            ("ruff", [str(python), "-m", "ruff", "check", "fieldapp", "tests"]),
+            ("ruff", [str(python), "-m", "ruff", "check", "fieldapp", "tests", "packaging"]),
             ("mypy", [str(python), "-m", "mypy"]),
         ):
             _say(f"{name} …")

@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("gui", help=_("open the desktop app"))
     p.add_argument("workspace", metavar="PATH", nargs="?", help=_("the workspace folder"))
+    # For start-up measurements (packaging/build.py): quit once the first dialog is shown.
+    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("search", help=_("search notes (Chinese and English)"),
@@ -112,6 +114,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
     argv = [args.workspace] if args.workspace else []
     if args.lang:
         argv += ["--language", args.lang]
+    if args.exit_when_ready:
+        argv.append("--exit-when-ready")
     return int(gui_main(argv))
 
 

@@ -244,8 +244,15 @@ class MainWindow(QMainWindow):
             "or ibus-rime), for example:\n\nQT_IM_MODULE=ibus fieldapp-gui"))
 
     def _about(self) -> None:
-        self.ctx.interaction.info(self, _("About fieldapp"), _(
-            "fieldapp keeps fieldwork records encrypted on this computer and works offline."))
+        from fieldapp import __version__
+        from fieldapp.ui import paths
+
+        self.ctx.interaction.info(self, _("About fieldapp"), "\n\n".join([
+            _("fieldapp {version}").format(version=__version__),
+            _("fieldapp keeps fieldwork records encrypted on this computer and works offline."),
+            _("Workspaces are kept in {folder} unless you chose another folder when you created "
+              "them.").format(folder=paths.data_home()),
+        ]))
 
     # -- closing -------------------------------------------------------------------------
 
