@@ -14,7 +14,8 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        from fieldapp.ui.app import main as gui_main
+        # Through fieldapp.gui: a missing system library is named before Qt could abort.
+        from fieldapp.gui import main as gui_main
 
         return gui_main([])
     if args[0] == "--self-test":
