@@ -205,9 +205,12 @@ def export_query(ws: Workspace, result: QueryResult, path: Path) -> int:
         ids = interviews.get(p.interview_id, {}).get("participant_ids") or []
         text = redact(clean(p.text)[0]) if consent.may_quote(ids) else withheld
         sheet.append([p.interview_code, p.note_kind, p.start, p.end, "、".join(p.codes), text])
-    tmp = path.with_name(path.name + ".partial")
-    book.save(tmp)
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        book.save(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed save leaves no half-written passages behind
     return len(result.passages)
 
 
