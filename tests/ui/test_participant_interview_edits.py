@@ -5,6 +5,7 @@ with it, and the deletion reaches the team like any other change."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from fieldapp.services import records, registry
+from fieldapp.services import records, registry, sync
 from fieldapp.services.attachments import add_attachment
 from fieldapp.services.search import search
 from fieldapp.store.errors import InvalidInput
@@ -22,6 +23,7 @@ from fieldapp.ui.main_window import MainWindow
 from tests.conftest import PASSPHRASE
 from tests.kdf import TEST_KDF
 from tests.ui.conftest import type_text
+from tests.unit.sync_flow.test_team_sync import Team
 
 
 def _run(ctx: Any, fn: Any) -> Any:
@@ -336,15 +338,22 @@ def test_an_interview_with_survey_responses_is_refused(ws: Workspace) -> None:
                                  "still refer to it. Remove those first.")
 
 
-def test_the_deletion_reaches_the_team(ws: Workspace, other: Workspace, tmp_path: Path) -> None:
-    iid = _interview_with_contents(ws, tmp_path)
-    other.apply_remote(ws.ops())
-    assert len(records.list_records(other, "coding")) == 2
-    counts = registry.delete_interview(ws, iid)
-    assert counts == {"notes": 2, "coded": 2, "attachments": 1}
-    report = other.apply_remote(ws.ops())
-    assert not report.rejected
-    for entity in ("interview", "note", "coding", "attachment"):
-        assert records.list_records(other, entity) == [], entity
-    # the note text is gone from the other device's search too
-    assert not search(other, "经费拨付")
+def test_the_deletion_reaches_the_team_through_the_shared_store(tmp_path: Path) -> None:
+    """A real team: alice's bundle (signed, encrypted, in a shared folder) carries the interview
+    to the coordinator, then its deletion."""
+    with ExitStack() as stack:
+        t = Team(tmp_path, stack)
+        alice = t.enrol("alice")
+        iid = _interview_with_contents(alice, tmp_path)
+        sync.send(alice)
+        sync.collect(t.coordinator)
+        assert len(records.list_records(t.coordinator, "coding")) == 2
+        assert search(t.coordinator, "经费拨付")
+        counts = registry.delete_interview(alice, iid)
+        assert counts == {"notes": 2, "coded": 2, "attachments": 1}
+        assert sync.send(alice).sent
+        report = sync.collect(t.coordinator)
+        assert [b.status for b in report.bundles] == ["merged"]
+        for entity in ("interview", "note", "coding", "attachment"):
+            assert records.list_records(t.coordinator, entity) == [], entity
+        assert not search(t.coordinator, "经费拨付")
