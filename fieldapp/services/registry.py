@@ -203,7 +203,7 @@ def check_participant_deletable(ws: Workspace, participant_id: str) -> None:
     code = records.get(ws, "participant", participant_id)["code"]
     uses = participant_uses(ws, participant_id)
     if any(uses.values()):
-        raise InvalidInput(_("Participant {code} cannot be removed: {uses} still refer to them. "
+        raise InvalidInput(_("Participant {code} cannot be removed: they still have {uses}. "
                              "Remove those first, or record a withdrawal of consent if the "
                              "participant withdraws.").format(code=code, uses=_uses_text(uses)))
     identity, editable = identity_editable(ws, participant_id)
@@ -247,14 +247,14 @@ def interview_contents(ws: Workspace, interview_id: str) -> dict[str, int]:
     parts = _interview_parts(ws, interview_id)
     foreign = {k: sum(1 for r in rows if r["owner"] != ws.device_id) for k, rows in parts.items()}
     if any(foreign.values()):
-        raise InvalidInput(_("Interview {code} cannot be deleted here: {uses} on it belong to "
+        raise InvalidInput(_("Interview {code} cannot be deleted here: it holds {uses} made by "
                              "other researchers, and only their devices can delete them. "
                              "Nothing was deleted.").format(code=code,
                                                             uses=_uses_text(foreign)))
     responses = {"responses": len(records.list_records(ws, "response",
                                                        where={"interview_id": interview_id}))}
     if responses["responses"]:
-        raise InvalidInput(_("Interview {code} cannot be deleted: {uses} still refer to it. "
+        raise InvalidInput(_("Interview {code} cannot be deleted: it is linked to {uses}. "
                              "Remove those first.").format(code=code,
                                                             uses=_uses_text(responses)))
     return {k: len(rows) for k, rows in parts.items()}

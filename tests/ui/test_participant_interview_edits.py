@@ -193,11 +193,11 @@ def test_removing_a_participant_in_use_is_refused_with_counts(
     kind, _title, text = interaction.shown[-1]
     assert kind == "warn"  # refused before asking: nothing to confirm
     assert text == (
-        "无法删除受访者 KM-HIV-004：仍有2 个访谈和1 条知情同意记录关联该受访者。请先删除这些记录；"
+        "无法删除受访者 KM-HIV-004：该受访者仍有2 个访谈和1 条知情同意记录。请先删除这些记录；"
         "如受访者撤回同意，请登记撤回同意。" if language == "zh_CN" else
-        "Participant KM-HIV-004 cannot be removed: 2 interviews and 1 consent record still "
-        "refer to them. Remove those first, or record a withdrawal of consent if the "
-        "participant withdraws.")
+        "Participant KM-HIV-004 cannot be removed: they still have 2 interviews and 1 consent "
+        "record. Remove those first, or record a withdrawal of consent if the participant "
+        "withdraws.")
     assert _run(ctx, lambda ws: records.find(ws, "participant", pid)) is not None
 
 
@@ -232,7 +232,7 @@ def test_the_service_refuses_responses_and_a_foreign_identity(ws: Workspace,
     with pytest.raises(InvalidInput) as err:
         registry.delete_participant(ws, mine)
     assert err.value.message.startswith(
-        "Participant GZ-LAB-006 cannot be removed: 1 survey response still refer to them.")
+        "Participant GZ-LAB-006 cannot be removed: they still have 1 survey response.")
 
 
 # -- deleting an interview -------------------------------------------------------------------
@@ -266,12 +266,11 @@ def test_delete_an_interview_says_what_goes_with_it(unlocked: MainWindow, ctx: A
     assert len(interaction.shown) == 1  # asked once
     if language == "zh_CN":
         assert title == "删除访谈"
-        assert text == ("删除访谈 KM-HIV-I010？其2 篇笔记、2 处编码和1 个附件将一并删除。"
+        assert text == ("删除访谈 KM-HIV-I010？以下内容将一并删除：2 篇笔记、2 处编码和1 个附件。"
                         "删除会在下次同步时发送给团队。")
     else:
-        assert text == ("Delete interview KM-HIV-I010? Its 2 notes, 2 codings and 1 attachment "
-                        "are deleted with it. The deletion is sent to your team at the next "
-                        "sync.")
+        assert text == ("Delete interview KM-HIV-I010? These go with it: 2 notes, 2 codings and "
+                        "1 attachment. The deletion is sent to your team at the next sync.")
     for entity in ("interview", "note", "coding", "attachment"):
         assert _run(ctx, lambda ws, e=entity: records.list_records(ws, e)) == [], entity
     assert view.model.rowCount() == 0
@@ -323,7 +322,7 @@ def test_an_interview_with_another_researchers_codings_is_refused(
     with pytest.raises(InvalidInput) as err:
         registry.delete_interview(ws, iid)
     assert err.value.message == (
-        "Interview KM-HIV-I011 cannot be deleted here: 1 coding on it belong to other "
+        "Interview KM-HIV-I011 cannot be deleted here: it holds 1 coding made by other "
         "researchers, and only their devices can delete them. Nothing was deleted.")
     assert records.find(ws, "interview", iid) is not None
     assert records.find(ws, "note", note) is not None
@@ -334,8 +333,8 @@ def test_an_interview_with_survey_responses_is_refused(ws: Workspace) -> None:
     ws.create("response", {"interview_id": iid, "data": {}, "status": "complete"})
     with pytest.raises(InvalidInput) as err:
         registry.interview_contents(ws, iid)
-    assert err.value.message == ("Interview KM-HIV-I012 cannot be deleted: 1 survey response "
-                                 "still refer to it. Remove those first.")
+    assert err.value.message == ("Interview KM-HIV-I012 cannot be deleted: it is linked to 1 "
+                                 "survey response. Remove those first.")
 
 
 def test_the_deletion_reaches_the_team_through_the_shared_store(tmp_path: Path) -> None:

@@ -264,17 +264,19 @@ class InterviewsView(QWidget):
                                self, _("Delete interview"), error_text(exc)))
 
     def _confirm_delete(self, interview: dict[str, Any], contents: dict[str, int]) -> None:
-        counts = [
-            ngettext("{n} note", "{n} notes", contents["notes"]).format(
-                n=format_number(contents["notes"])),
-            ngettext("{n} coding", "{n} codings", contents["coded"]).format(
-                n=format_number(contents["coded"])),
-            ngettext("{n} attachment", "{n} attachments", contents["attachments"]).format(
-                n=format_number(contents["attachments"])),
-        ]
-        text = _("Delete interview {code}? Its {counts} are deleted with it. The deletion is "
-                 "sent to your team at the next sync.").format(
-            code=interview.get("code") or "", counts=format_list(counts))
+        words = {"notes": lambda n: ngettext("{n} note", "{n} notes", n),
+                 "coded": lambda n: ngettext("{n} coding", "{n} codings", n),
+                 "attachments": lambda n: ngettext("{n} attachment", "{n} attachments", n)}
+        counts = [word(contents[key]).format(n=format_number(contents[key]))
+                  for key, word in words.items() if contents.get(key)]
+        code = interview.get("code") or ""
+        if counts:
+            text = _("Delete interview {code}? These go with it: {counts}. The deletion is sent "
+                     "to your team at the next sync.").format(code=code,
+                                                             counts=format_list(counts))
+        else:
+            text = _("Delete interview {code}? It has no notes, codings or attachments. The "
+                     "deletion is sent to your team at the next sync.").format(code=code)
         if not self.ctx.interaction.confirm(self, _("Delete interview"), text,
                                             ok=_("Delete"), destructive=True):
             return
