@@ -3,6 +3,7 @@ deletion of an interview with what goes with it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -264,9 +265,10 @@ class InterviewsView(QWidget):
                                self, _("Delete interview"), error_text(exc)))
 
     def _confirm_delete(self, interview: dict[str, Any], contents: dict[str, int]) -> None:
-        words = {"notes": lambda n: ngettext("{n} note", "{n} notes", n),
-                 "coded": lambda n: ngettext("{n} coding", "{n} codings", n),
-                 "attachments": lambda n: ngettext("{n} attachment", "{n} attachments", n)}
+        words: dict[str, Callable[[int], str]] = {
+            "notes": lambda n: ngettext("{n} note", "{n} notes", n),
+            "coded": lambda n: ngettext("{n} coding", "{n} codings", n),
+            "attachments": lambda n: ngettext("{n} attachment", "{n} attachments", n)}
         counts = [word(contents[key]).format(n=format_number(contents[key]))
                   for key, word in words.items() if contents.get(key)]
         code = interview.get("code") or ""
