@@ -1,7 +1,9 @@
-"""The interviews view: a filterable, sortable list with counts, and the interview editor."""
+"""The interviews view: a filterable, sortable list with counts, the interview editor, and the
+deletion of an interview with what goes with it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -20,9 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.i18n import _, format_number, ngettext
-from fieldapp.services import records, ui_support
+from fieldapp.i18n import _, format_list, format_number, ngettext
+from fieldapp.services import records, registry, ui_support
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import choices
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.models.interviews import COLUMN, ID_ROLE, InterviewFilter, InterviewTableModel
@@ -82,6 +86,8 @@ class InterviewsView(QWidget):
         self.count.setObjectName("interview_count")
         self.new_button = QPushButton()
         self.new_button.setObjectName("new_interview")
+        self.delete_button = QPushButton()
+        self.delete_button.setObjectName("delete_interview")
         self.reset_button = QPushButton()
         self.reset_button.setObjectName("reset_filters")
         left = QWidget()
@@ -91,7 +97,11 @@ class InterviewsView(QWidget):
         left_layout.addWidget(self.reset_button)
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.count)
-        left_layout.addWidget(self.new_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        left_layout.addLayout(buttons)
         self.editor = InterviewEditor(ctx, codebook)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -102,9 +112,11 @@ class InterviewsView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
         self.setTabOrder(self.table, self.new_button)
+        self.setTabOrder(self.new_button, self.delete_button)
 
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.new_button.clicked.connect(self.new_interview)
+        self.delete_button.clicked.connect(self.delete_interview)
         self.reset_button.clicked.connect(self.reset_filters)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
@@ -131,6 +143,7 @@ class InterviewsView(QWidget):
             edit.setSpecialValueText(_("any date"))
         self.table.setAccessibleName(_("Interviews"))
         self.new_button.setText(_("&New interview"))
+        self.delete_button.setText(_("&Delete interview…"))
         self.reset_button.setText(_("Show all"))
         self.reset_button.setToolTip(_("Clear every filter"))
         self.model.retranslate()
@@ -239,3 +252,45 @@ class InterviewsView(QWidget):
                                          date=date.today().isoformat())
 
         self.ctx.tasks.run(work, lambda iid: self.reload(select=iid))
+
+    def delete_interview(self) -> None:
+        interview_id = self.editor.interview_id
+        if interview_id is None:
+            return
+        self.editor.flush()  # what was typed is saved first, and then counted
+        self.ctx.tasks.run(lambda ws: (records.get(ws, "interview", interview_id),
+                                       registry.interview_contents(ws, interview_id)),
+                           lambda r: self._confirm_delete(r[0], r[1]),
+                           lambda exc: self.ctx.interaction.warn(
+                               self, _("Delete interview"), error_text(exc)))
+
+    def _confirm_delete(self, interview: dict[str, Any], contents: dict[str, int]) -> None:
+        words: dict[str, Callable[[int], str]] = {
+            "notes": lambda n: ngettext("{n} note", "{n} notes", n),
+            "coded": lambda n: ngettext("{n} coding", "{n} codings", n),
+            "attachments": lambda n: ngettext("{n} attachment", "{n} attachments", n)}
+        counts = [word(contents[key]).format(n=format_number(contents[key]))
+                  for key, word in words.items() if contents.get(key)]
+        code = interview.get("code") or ""
+        if counts:
+            text = _("Delete interview {code}? These go with it: {counts}. The deletion is sent "
+                     "to your team at the next sync.").format(code=code,
+                                                             counts=format_list(counts))
+        else:
+            text = _("Delete interview {code}? It has no notes, codings or attachments. The "
+                     "deletion is sent to your team at the next sync.").format(code=code)
+        if not self.ctx.interaction.confirm(self, _("Delete interview"), text,
+                                            ok=_("Delete"), destructive=True):
+            return
+        interview_id = str(interview["id"])
+
+        def work(ws: Workspace) -> dict[str, int]:
+            return registry.delete_interview(ws, interview_id)
+
+        self.ctx.tasks.run(work, lambda _r: self._deleted(),
+                           lambda exc: self.ctx.interaction.warn(
+                               self, _("Delete interview"), error_text(exc)))
+
+    def _deleted(self) -> None:
+        self.editor.clear()
+        self.ctx.data.changed.emit("*")

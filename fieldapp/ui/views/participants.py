@@ -1,4 +1,5 @@
-"""Participants by pseudonymous code; identity only on request; consent; withdrawal."""
+"""Participants by pseudonymous code; identity only on request; consent; withdrawal; change and
+removal (refused while records refer to the participant)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import N_, _, format_date, format_list, format_number, ngettext, pick
-from fieldapp.services import records, ui_support
+from fieldapp.services import records, registry, ui_support
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.consent import ConsentDialog
 from fieldapp.ui.dialogs.participant import IDENTITY_FIELDS, ParticipantDialog
+from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import ID_ROLE, RecordColumn, RecordTableModel
 
@@ -74,6 +76,10 @@ class ParticipantsView(QWidget):
         self.count = QLabel()
         self.new_button = QPushButton()
         self.new_button.setObjectName("new_participant")
+        self.edit_button = QPushButton()
+        self.edit_button.setObjectName("edit_participant")
+        self.delete_button = QPushButton()
+        self.delete_button.setObjectName("delete_participant")
 
         self.heading = QLabel()
         self.heading.setObjectName("participant_heading")
@@ -111,7 +117,11 @@ class ParticipantsView(QWidget):
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.table, 1)
         ll.addWidget(self.count)
-        ll.addWidget(self.new_button)
+        row = QHBoxLayout()
+        for button in (self.new_button, self.edit_button, self.delete_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        ll.addLayout(row)
         self.detail = QWidget()
         dl = QVBoxLayout(self.detail)
         dl.setContentsMargins(0, 0, 0, 0)
@@ -131,6 +141,9 @@ class ParticipantsView(QWidget):
 
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.new_button.clicked.connect(self.new_participant)
+        self.edit_button.clicked.connect(self.edit_participant)
+        self.delete_button.clicked.connect(self.delete_participant)
+        self.table.doubleClicked.connect(lambda _i: self.edit_participant())
         self.show_identity.toggled.connect(self._toggle_identity)
         self.record_consent.clicked.connect(self._record_consent)
         self.withdraw.clicked.connect(self.withdraw_consent)
@@ -144,6 +157,11 @@ class ParticipantsView(QWidget):
     def retranslate_ui(self) -> None:
         self.table.setAccessibleName(_("Participants"))
         self.new_button.setText(_("&New participant…"))
+        self.edit_button.setText(_("C&hange…"))
+        self.delete_button.setText(_("Re&move…"))
+        self.delete_button.setToolTip(_("Only a participant no interview, consent record, "
+                                        "survey response or attachment refers to; for a "
+                                        "participant who withdraws, use Withdraw consent"))
         self.identity_box.setTitle(_("Identifying details"))
         names = {"real_name": _("Real name"), "phone": _("Phone"), "wechat": _("WeChat"),
                  "email": _("E-mail")}
@@ -223,6 +241,8 @@ class ParticipantsView(QWidget):
     def _show_detail(self) -> None:
         p = self.current
         self.detail.setEnabled(p is not None)
+        self.edit_button.setEnabled(p is not None)
+        self.delete_button.setEnabled(p is not None)
         self.consents.clear()
         self.interviews.clear()
         if p is None:
@@ -274,6 +294,50 @@ class ParticipantsView(QWidget):
     def _created(self, participant_id: str) -> None:
         self.ctx.data.changed.emit("participant")
         self.reload(select=participant_id)
+
+    def edit_participant(self) -> None:
+        participant = self.current
+        if participant is None:
+            return
+        self.ctx.tasks.run(lambda ws: records.list_records(ws, "organisation"),
+                           lambda orgs: self._open_edit(orgs, participant))
+
+    def _open_edit(self, organisations: list[dict[str, Any]],
+                   participant: dict[str, Any]) -> None:
+        self.dialog = ParticipantDialog(self.ctx, organisations, parent=self,
+                                        participant=participant)
+        self.dialog.created.connect(self._created)
+        show_dialog(self.dialog)
+
+    def delete_participant(self) -> None:
+        if self.current is None:
+            return
+        pid, code = self.current["id"], self.current["code"]
+        self.ctx.tasks.run(lambda ws: registry.check_participant_deletable(ws, pid),
+                           lambda _r: self._confirm_delete(pid, code),
+                           lambda exc: self.ctx.interaction.warn(
+                               self, _("Remove participant"), error_text(exc)))
+
+    def _confirm_delete(self, pid: str, code: str) -> None:
+        if not self.ctx.interaction.confirm(
+                self, _("Remove participant"),
+                _("Remove participant {code} and their identifying details? No interview, "
+                  "consent record or survey response refers to them. They are removed on every "
+                  "device after the next sync.").format(code=code),
+                ok=_("Remove"), destructive=True):
+            return
+
+        def work(ws: Workspace) -> None:
+            registry.delete_participant(ws, pid)
+
+        self.ctx.tasks.run(work, lambda _r: self._deleted(),
+                           lambda exc: self.ctx.interaction.warn(
+                               self, _("Remove participant"), error_text(exc)))
+
+    def _deleted(self) -> None:
+        self.current = None
+        self._detail = {}
+        self.ctx.data.changed.emit("participant")
 
     def _record_consent(self) -> None:
         if self.current is None:
