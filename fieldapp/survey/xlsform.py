@@ -216,6 +216,12 @@ def _build(survey: dict[str, Any], check: SheetCheck) -> Instrument:
             repeat_count=_repeat_count(data, generated),
             trigger=[str(t) for t in (data.get("trigger") or [])],
         )
+        declared = str(bind.get("type", "") or "").strip()
+        if declared and not node.data_type:
+            check.notices.append(_(
+                "survey row {row}: bind::type '{type}' of '{name}' has no effect in fieldapp: "
+                "only a calculation's int, decimal, date, dateTime, time or string type is used"
+            ).format(row=info.row, type=declared, name=name))
         if raw_type == "phone number" and not node.constraint:
             node.constraint = _PHONE_CONSTRAINT
         if control.get("rows") and "multiline" not in node.appearance:

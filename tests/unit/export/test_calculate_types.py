@@ -80,6 +80,23 @@ def test_the_declared_type_is_kept_and_the_row_stays_a_calculation(
     assert again.to_dict() == inst.to_dict()
 
 
+def test_a_type_fieldapp_does_not_use_is_named_in_the_notices(tmp_path: Path) -> None:
+    form = tmp_path / "odd.md"
+    form.write_text(
+        "| survey |\n| | type | name | label | calculation | bind::type |\n"
+        "| | text | note_it | Note | | int |\n"
+        "| | calculate | flag | | 1 = 1 | boolean |\n"
+        "| | calculate | n | | 1 + 1 | int |\n", encoding="utf-8")
+    inst = load_xlsform(form)
+    assert [(n.type, n.data_type) for n in inst.walk()] == [
+        ("text", ""), ("calculate", ""), ("calculate", "integer")]
+    assert [t for t in inst.notices if "bind::type" in t] == [
+        "survey row 2: bind::type 'int' of 'note_it' has no effect in fieldapp: only a "
+        "calculation's int, decimal, date, dateTime, time or string type is used",
+        "survey row 3: bind::type 'boolean' of 'flag' has no effect in fieldapp: only a "
+        "calculation's int, decimal, date, dateTime, time or string type is used"]
+
+
 def test_an_instrument_stored_before_the_type_was_kept_still_loads() -> None:
     old = {"form_id": "f", "children": [
         {"type": "calculate", "name": "c", "path": "c", "calculation": "1 + 1"}]}
