@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -297,9 +298,14 @@ def _xml_of(path: Path) -> bytes:
         if path.stat().st_size > MAX_XML_BYTES:
             raise BadCodebook(_("{name} is too large to import.").format(name=path.name))
         return path.read_bytes()
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise BadCodebook(_("Cannot read {name}: {reason}").format(
             name=path.name, reason=getattr(exc, "strerror", None) or exc)) from None
+    except (RuntimeError, NotImplementedError):
+        # zipfile's words for a password-protected member or an unknown compression method
+        raise BadCodebook(_("{name} is password-protected or compressed in a way that cannot be "
+                            "read: export it again from the QDA program without a password."
+                            ).format(name=path.name)) from None
 
 
 def read_codebook(path: Path) -> list[ImportedCode]:

@@ -117,7 +117,12 @@ def convert(node_type: str, raw: Any) -> Any:
         return None
     try:
         if node_type == "integer":
-            return int(raw)
+            try:
+                return int(raw)
+            except ValueError:
+                # a calculation declared "int" whose result has a fraction: truncated, as
+                # ODK Collect stores it
+                return int(float(str(raw)))
         if node_type == "decimal":
             return float(raw)
         if node_type in ("date", "today"):
@@ -126,14 +131,17 @@ def convert(node_type: str, raw: Any) -> Any:
             return datetime.fromisoformat(str(raw)).replace(tzinfo=None)
         if node_type == "time":
             return time.fromisoformat(str(raw)).replace(tzinfo=None)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return str(raw)
     return raw if isinstance(raw, str) else str(raw)
 
 
 def _is_open(node: Node, raw: Any) -> bool:
-    """An answer in the participant's own words: text, or a calculation that is not a number."""
+    """An answer in the participant's own words: text, or a calculation that is not a number
+    (nor declared as a number, date or time)."""
     if raw is None or raw == "":
+        return False
+    if node.value_type in _KINDS:
         return False
     if node.type == "text":
         return True
@@ -235,11 +243,11 @@ class SurveySheets:
 
     def _variable_columns(self, node: Node) -> list[Column]:
         label = self._texts(node.labels, self.lang) or node.name
-        doc = ColumnDoc(f"{node.type} {node.list_name}".strip(),
+        doc = ColumnDoc(f"{node.type} {node.list_name or node.data_type}".strip(),
                         self._texts(node.labels, "en"), self._texts(node.labels, "zh"),
                         self._choice_doc(node, "en"), self._choice_doc(node, "zh"))
-        free = node.type in ("text", "calculate")
-        columns = [Column(node.path, label, _KINDS.get(node.type, "text"), free, doc,
+        free = node.value_type in ("text", "calculate")
+        columns = [Column(node.path, label, _KINDS.get(node.value_type, "text"), free, doc,
                           question=True)]
         if node.type == "select_one":
             lst = self.instrument.choice_lists.get(node.list_name)
@@ -347,7 +355,7 @@ class SurveySheets:
                     else "; ".join(self._label(node, p) for p in raw)]
         if node.type in ("image", "audio", "video", "file") and raw:
             return [str(raw).partition("/")[2] or str(raw)]
-        return [convert(node.type, raw)]
+        return [convert(node.value_type, raw)]
 
     def _values(self, level: _Level, instance: Any, open_text: bool = True,
                 state: FormState | None = None, idx: tuple[int, ...] = (),

@@ -143,6 +143,11 @@ class _Variable:
         self.values: list[Any] = []
 
     def add(self, value: Any) -> None:
+        if self.numeric and not self.coded and isinstance(value, str):
+            try:
+                value = float(value) if self.kind == "real" else int(value)
+            except ValueError:
+                value = None  # not a number (kept as text in the sheet): not answered
         if value is None or value is NOT_ASKED:
             if self.missing:
                 asked = value is None

@@ -113,6 +113,9 @@ class Node:
     required: str = ""  # an expression; "true()" for plain "yes"
     required_message: Texts = field(default_factory=dict)
     calculation: str = ""
+    #: a calculation's declared value type (the ``bind::type`` column) as a question type:
+    #: "integer", "decimal", "date", "datetime", "time" or "text"; "" when none was declared
+    data_type: str = ""
     default: str = ""
     read_only: str = ""
     choice_filter: str = ""
@@ -135,6 +138,11 @@ class Node:
     @property
     def is_container(self) -> bool:
         return self.type in CONTAINER_TYPES
+
+    @property
+    def value_type(self) -> str:
+        """The type of the value this node holds: a calculation's declared type, else its own."""
+        return self.data_type if self.type == "calculate" and self.data_type else self.type
 
     @property
     def field_list(self) -> bool:

@@ -46,7 +46,7 @@ SURVEY_COLUMNS = {
     "type", "name", "label", "hint", "relevant", "constraint", "constraint_message", "required",
     "required_message", "calculation", "default", "read_only", "choice_filter", "appearance",
     "rows", "image", "big-image", "audio", "video", "guidance_hint", "repeat_count",
-    "parameters", "trigger", "save_to",
+    "parameters", "trigger", "save_to", "bind_type",
 }
 TRANSLATABLE = {"label", "hint", "constraint_message", "required_message", "image", "big-image",
                 "audio", "video", "guidance_hint"}
@@ -99,7 +99,12 @@ def split_header(header: str) -> tuple[str, str | None]:
         # the legacy spellings: bind::relevant, bind:jr:constraintMsg, bind::readonly ...
         rest = base.removeprefix("bind:").removeprefix(":").strip()
         rest = _ALIASES.get(rest, rest)
-        base = rest if rest in SURVEY_COLUMNS else "bind"
+        if rest == "type":
+            # bind::type declares the type of a calculation's value (int, decimal, date ...);
+            # it is not the row's type
+            base = "bind_type"
+        else:
+            base = rest if rest in SURVEY_COLUMNS else "bind"
     elif base.startswith(("body:", "instance:", "control:")):
         base = base.split(":")[0]
     base = _ALIASES.get(base, base)

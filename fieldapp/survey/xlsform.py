@@ -33,6 +33,11 @@ _TYPES = {
     "select one": "select_one", "select all that apply": "select_multiple", "dateTime": "datetime",
     "phone number": "text", "trigger": "acknowledge",
 }
+#: a calculation's ``bind::type`` (XForms data types, as pyxform passes them on) as question types
+_DATA_TYPES = {
+    "int": "integer", "integer": "integer", "decimal": "decimal", "date": "date",
+    "datetime": "datetime", "time": "time", "string": "text", "text": "text",
+}
 _OTHER_LABELS = {"zh": "其他（请注明）", "en": "Other"}
 _SPECIFY_LABELS = {"zh": "请注明其他", "en": "Specify other"}
 _PHONE_CONSTRAINT = r"regex(., '^\+?[0-9 ()\-]*$')"
@@ -154,6 +159,12 @@ def _flag(value: Any) -> str:
     return "true()" if is_yes(text) else text
 
 
+def _data_type(value: Any) -> str:
+    """``int``, ``xsd:decimal``, ``dateTime`` … → the question type; "" for others (text)."""
+    text = str(value or "").strip().lower().removeprefix("xsd:")
+    return _DATA_TYPES.get(text, "")
+
+
 def _build(survey: dict[str, Any], check: SheetCheck) -> Instrument:
     languages: list[str] = []
     generated = _generated_calculates(survey, check)
@@ -192,6 +203,7 @@ def _build(survey: dict[str, Any], check: SheetCheck) -> Instrument:
             required=_flag(bind.get("required")),
             required_message=note_languages(_texts(bind.get("jr:requiredMsg"))),
             calculation=str(bind.get("calculate", "") or ""),
+            data_type=_data_type(bind.get("type")) if raw_type == "calculate" else "",
             default=str(data.get("default", "") or ""),
             read_only=_flag(bind.get("readonly")),
             choice_filter=str(data.get("choice_filter", "") or ""),
@@ -204,6 +216,12 @@ def _build(survey: dict[str, Any], check: SheetCheck) -> Instrument:
             repeat_count=_repeat_count(data, generated),
             trigger=[str(t) for t in (data.get("trigger") or [])],
         )
+        declared = str(bind.get("type", "") or "").strip()
+        if declared and not node.data_type:
+            check.notices.append(_(
+                "survey row {row}: bind::type '{type}' of '{name}' has no effect in fieldapp: "
+                "only a calculation's int, decimal, date, dateTime, time or string type is used"
+            ).format(row=info.row, type=declared, name=name))
         if raw_type == "phone number" and not node.constraint:
             node.constraint = _PHONE_CONSTRAINT
         if control.get("rows") and "multiline" not in node.appearance:

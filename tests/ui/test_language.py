@@ -41,6 +41,7 @@ ALLOWED = {
     "fieldapp", "English", "KM", "HIV", "INT", "QT_IM_MODULE", "ibus", "IBus", "libpinyin",
     "rime", "fcitx", "Qt", "Linux", "gui", "MB", "KB", "XXXX", "Ctrl", "contract", "txt",
     "ABCD", "EFGH", "WebDAV", "XLSForm", "ODK", "KoboToolbox", "SurveyCTO",
+    "NVivo", "ATLAS", "ti", "MAXQDA", "QualCoder", "REFI", "QDA", "qdc", "qdpx",
     "AND", "OR", "NOT",  # the query language's operators
     "zeng",  # a pinyin reading, as typed into "sort as"
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records, registry
+from fieldapp.services.export import import_codebook
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.code import CodeDialog
@@ -65,8 +67,11 @@ class CodebookView(QWidget):
         self.edit_button.setObjectName("edit_code")
         self.delete_button = QPushButton()
         self.delete_button.setObjectName("delete_code")
+        self.import_button = QPushButton()
+        self.import_button.setObjectName("import_codebook")
         buttons = QHBoxLayout()
-        for button in (self.new_button, self.edit_button, self.delete_button):
+        for button in (self.new_button, self.edit_button, self.delete_button,
+                       self.import_button):
             buttons.addWidget(button)
         ll.addLayout(buttons)
         right = QWidget()
@@ -87,6 +92,7 @@ class CodebookView(QWidget):
         self.new_button.clicked.connect(self.new_code)
         self.edit_button.clicked.connect(self.edit_code)
         self.delete_button.clicked.connect(self.delete_code)
+        self.import_button.clicked.connect(self.import_codes)
         self.tree.doubleClicked.connect(lambda _i: self.edit_code())
         self.passages.itemActivated.connect(self._open)
         codebook.modelReset.connect(self._restore_selection)
@@ -101,6 +107,10 @@ class CodebookView(QWidget):
         self.new_button.setText(_("New &code…"))
         self.edit_button.setText(_("C&hange…"))
         self.delete_button.setText(_("Re&move…"))
+        self.import_button.setText(_("&Import codebook…"))
+        self.import_button.setToolTip(_(
+            "Add the codes of a codebook made in NVivo, ATLAS.ti, MAXQDA or QualCoder "
+            "(a REFI-QDA .qdc codebook or .qdpx project)"))
         self.passages.setAccessibleName(_("Coded passages"))
         self._show()
 
@@ -201,6 +211,44 @@ class CodebookView(QWidget):
         self.ctx.tasks.run(work, lambda _r: self._removed(),
                            lambda exc: self.ctx.interaction.warn(self, _("Remove code"),
                                                                  error_text(exc)))
+
+    def import_codes(self) -> None:
+        """Add the codes of a REFI-QDA codebook or project chosen by the user (on the worker).
+        A code already in the codebook (same name under the same parent) is not added twice."""
+        title = _("Import codebook")
+        path = self.ctx.interaction.open_file(
+            self, title, _("REFI-QDA codebook or project (*.qdc *.qdpx)"))
+        if path is None:
+            return
+        chosen = Path(path)
+
+        def work(ws: Workspace) -> dict[str, int]:
+            return import_codebook(ws, chosen)
+
+        self.import_button.setEnabled(False)
+        self.ctx.tasks.run(work, lambda counts: self._imported(chosen, counts),
+                           lambda exc: self._import_failed(chosen, exc))
+
+    def _imported(self, path: Path, counts: dict[str, int]) -> None:
+        self.import_button.setEnabled(True)
+        added, existing = counts.get("added", 0), counts.get("existing", 0)
+        text = ngettext("{n} code added to the codebook from {file}.",
+                        "{n} codes added to the codebook from {file}.", added).format(
+            n=format_number(added), file=path.name)
+        if existing:
+            text += "\n" + ngettext(
+                "{n} code was already in the codebook and was not added again.",
+                "{n} codes were already in the codebook and were not added again.",
+                existing).format(n=format_number(existing))
+        self.ctx.data.changed.emit("code")
+        self.ctx.interaction.info(self, _("Import codebook"), text)
+
+    def _import_failed(self, path: Path, exc: BaseException) -> None:
+        self.import_button.setEnabled(True)
+        self.ctx.interaction.warn(
+            self, _("Import codebook"),
+            _("Could not import the codebook {file}: {reason}").format(
+                file=path.name, reason=error_text(exc)))
 
     def _removed(self) -> None:
         self.code_id = None
