@@ -8,12 +8,12 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported
 os.environ.pop("FIELDAPP_LANG", None)
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -190,3 +190,28 @@ def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
             run = ""
         if ch != "\0":
             qtbot.keyClicks(widget, ch)
+
+
+def on_ws(ctx: AppContext, fn: Callable[[Any], Any]) -> Any:
+    """Run ``fn`` on the window's workspace (the worker is synchronous in tests)."""
+    out: list[Any] = []
+    ctx.tasks.run(fn, out.append)
+    assert out, "the work did not report back"
+    return out[0]
+
+
+def select_row(view: Any, text: str) -> None:
+    """Make the row of ``view``'s table whose first column shows ``text`` the current one."""
+    for row in range(view.proxy.rowCount()):
+        index = view.proxy.index(row, 0)
+        if index.data() == text:
+            view.table.setCurrentIndex(index)
+            return
+    raise AssertionError(f"{text} not listed")
+
+
+def double_click_current(qtbot: Any, view: Any) -> None:
+    """Double-click the current row as a mouse would (a press first, as Qt's views expect)."""
+    rect = view.table.visualRect(view.table.currentIndex())
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

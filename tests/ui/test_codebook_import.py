@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from fieldapp.services import records
 from fieldapp.ui.main_window import MainWindow
+from tests.ui.conftest import on_ws
 
 SCHEMA = Path(__file__).parents[1] / "unit" / "export" / "refi" / "Codebook.xsd"
 QDC = ('<?xml version="1.0" encoding="utf-8"?>\n'
@@ -27,11 +28,6 @@ QDC = ('<?xml version="1.0" encoding="utf-8"?>\n'
        '<Description>How officials and NGOs trust each other</Description></Code>'
        '</Codes></CodeBook>')
 
-
-def _run(ctx: Any, fn: Any) -> Any:
-    out: list[Any] = []
-    ctx.tasks.run(fn, out.append)
-    return out[0] if out else None
 
 
 def _tree(model: Any) -> list[str]:
@@ -52,7 +48,7 @@ def test_import_a_qdc_codebook_from_the_codebook_view(
     qdc = tmp_path / "team.qdc"
     qdc.write_text(QDC, encoding="utf-8")
     assert etree.XMLSchema(etree.parse(str(SCHEMA))).validate(etree.parse(str(qdc)))
-    _run(ctx, lambda ws: records.add_code(ws, name_en="Trust"))  # already there: not twice
+    on_ws(ctx, lambda ws: records.add_code(ws, name_en="Trust"))  # already there: not twice
     ctx.data.changed.emit("code")
     view = unlocked.workspace.codes
     assert view.import_button.text() == ("导入编码手册(&I)…" if language == "zh_CN"
@@ -65,7 +61,7 @@ def test_import_a_qdc_codebook_from_the_codebook_view(
         if language == "zh_CN" else
         "2 codes added to the codebook from team.qdc.\n1 code was already in the codebook and "
         "was not added again."]
-    codes = _run(ctx, lambda ws: records.list_records(ws, "code"))
+    codes = on_ws(ctx, lambda ws: records.list_records(ws, "code"))
     by_name = {c["name_zh"] or c["name_en"]: c for c in codes}
     assert set(by_name) == {"合同管理", "资金来源", "Trust"}
     assert by_name["资金来源"]["parent_id"] == by_name["合同管理"]["id"]
@@ -73,7 +69,7 @@ def test_import_a_qdc_codebook_from_the_codebook_view(
     qtbot.waitUntil(lambda: any("资金来源" in n for n in _tree(unlocked.workspace.codebook)))
     assert view.import_button.isEnabled()
     # the import is in the audit log, with the file's name only
-    log = _run(ctx, lambda ws: ws.audit_log(5))
+    log = on_ws(ctx, lambda ws: ws.audit_log(5))
     assert any(e["action"] == "codebook.import" and e["detail"]["added"] == 2 for e in log)
 
 
@@ -116,7 +112,7 @@ def test_a_malformed_codebook_is_refused_with_the_reason(
             "Could not import the codebook locked.qdpx: locked.qdpx is password-protected or "
             "compressed in a way that cannot be read: export it again from the QDA program "
             "without a password.")
-    assert _run(ctx, lambda ws: records.list_records(ws, "code")) == []
+    assert on_ws(ctx, lambda ws: records.list_records(ws, "code")) == []
     assert view.import_button.isEnabled()
 
 
@@ -125,5 +121,5 @@ def test_cancelling_the_file_dialog_changes_nothing(unlocked: MainWindow, ctx: A
     interaction.files.append(None)
     unlocked.workspace.codes.import_codes()
     assert interaction.shown == []
-    assert _run(ctx, lambda ws: records.list_records(ws, "code")) == []
+    assert on_ws(ctx, lambda ws: records.list_records(ws, "code")) == []
 

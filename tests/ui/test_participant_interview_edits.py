@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from fieldapp.services import records, registry, sync
@@ -22,23 +21,8 @@ from fieldapp.ui.dialogs.participant import ParticipantDialog
 from fieldapp.ui.main_window import MainWindow
 from tests.conftest import PASSPHRASE
 from tests.kdf import TEST_KDF
-from tests.ui.conftest import type_text
+from tests.ui.conftest import double_click_current, on_ws, select_row, type_text
 from tests.unit.sync_flow.test_team_sync import Team
-
-
-def _run(ctx: Any, fn: Any) -> Any:
-    out: list[Any] = []
-    ctx.tasks.run(fn, out.append)
-    return out[0] if out else None
-
-
-def _select_row(view: Any, text: str) -> None:
-    for row in range(view.proxy.rowCount()):
-        index = view.proxy.index(row, 0)
-        if index.data() == text:
-            view.table.setCurrentIndex(index)
-            return
-    raise AssertionError(f"{text} not listed")
 
 
 @pytest.fixture
@@ -51,7 +35,7 @@ def other(tmp_path: Path) -> Iterator[Workspace]:
 
 
 def _receive(ctx: Any, source: Workspace) -> None:
-    _run(ctx, lambda ws: ws.apply_remote(source.ops()))
+    on_ws(ctx, lambda ws: ws.apply_remote(source.ops()))
     ctx.data.changed.emit("*")
 
 
@@ -68,10 +52,10 @@ def test_change_a_participant_and_their_identity(unlocked: MainWindow, ctx: Any,
                                       identity={"real_name": "张伟", "phone": "13800000000"})
         return org, pid
 
-    org, pid = _run(ctx, add)
+    org, pid = on_ws(ctx, add)
     ctx.data.changed.emit("*")
     view = unlocked.workspace.participants
-    _select_row(view, "KM-HIV-001")
+    select_row(view, "KM-HIV-001")
     view.edit_button.click()
     dialog = view.dialog
     assert dialog.windowTitle() == ("修改受访者" if language == "zh_CN" else "Change participant")
@@ -88,9 +72,9 @@ def test_change_a_participant_and_their_identity(unlocked: MainWindow, ctx: Any,
     dialog.fields["phone"].clear()
     type_text(qtbot, dialog.fields["phone"], "13900000000")
     dialog.save()
-    p = _run(ctx, lambda ws: records.get(ws, "participant", pid))
+    p = on_ws(ctx, lambda ws: records.get(ws, "participant", pid))
     assert (p["code"], p["role"], p["organisation_id"]) == ("KM-HIV-001", "项目主任", org)
-    identity = _run(ctx, lambda ws: records.identity_of(ws, pid))
+    identity = on_ws(ctx, lambda ws: records.identity_of(ws, pid))
     assert (identity["real_name"], identity["phone"]) == ("张伟", "13900000000")
     # the list shows the change
     assert view.proxy.index(0, 1).data() == "项目主任"
@@ -98,14 +82,12 @@ def test_change_a_participant_and_their_identity(unlocked: MainWindow, ctx: Any,
 
 def test_double_click_opens_the_participant_change_dialog(unlocked: MainWindow, ctx: Any,
                                                           qtbot: QtBot) -> None:
-    _run(ctx, lambda ws: records.add_participant(ws, code="DL-HIV-002"))
+    on_ws(ctx, lambda ws: records.add_participant(ws, code="DL-HIV-002"))
     ctx.data.changed.emit("participant")
     view = unlocked.workspace.participants
     unlocked.workspace.tabs.setCurrentWidget(view)
-    _select_row(view, "DL-HIV-002")
-    rect = view.table.visualRect(view.table.currentIndex())
-    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    select_row(view, "DL-HIV-002")
+    double_click_current(qtbot, view)
     assert isinstance(view.dialog, ParticipantDialog)
     assert view.dialog.participant is not None
     assert view.dialog.participant["code"] == "DL-HIV-002"
@@ -117,17 +99,17 @@ def test_a_code_in_use_is_refused_and_nothing_changes(unlocked: MainWindow, ctx:
         records.add_participant(ws, code="KM-HIV-001")
         return records.add_participant(ws, code="KM-HIV-002", role="志愿者")
 
-    pid = _run(ctx, add)
+    pid = on_ws(ctx, add)
     ctx.data.changed.emit("participant")
     view = unlocked.workspace.participants
-    _select_row(view, "KM-HIV-002")
+    select_row(view, "KM-HIV-002")
     view.edit_participant()
     dialog = view.dialog
     dialog.fields["code"].setText("KM-HIV-001")
     dialog.fields["role"].setText("干事")
     dialog.save()
     assert dialog.problem.text() == "The participant code KM-HIV-001 is already in use."
-    p = _run(ctx, lambda ws: records.get(ws, "participant", pid))
+    p = on_ws(ctx, lambda ws: records.get(ws, "participant", pid))
     assert (p["code"], p["role"]) == ("KM-HIV-002", "志愿者")
 
 
@@ -138,7 +120,7 @@ def test_identity_recorded_on_another_device_is_shown_but_not_changed(
     _receive(ctx, other)
     ctx.language.set_language(language)
     view = unlocked.workspace.participants
-    _select_row(view, "GZ-LAB-003")
+    select_row(view, "GZ-LAB-003")
     view.edit_participant()
     dialog = view.dialog
     dialog.identity_box.setChecked(True)
@@ -152,8 +134,8 @@ def test_identity_recorded_on_another_device_is_shown_but_not_changed(
     # The shared fields can still be changed.
     dialog.fields["role"].setText("会计")
     dialog.save()
-    assert _run(ctx, lambda ws: records.get(ws, "participant", pid))["role"] == "会计"
-    assert _run(ctx, lambda ws: records.identity_of(ws, pid))["real_name"] == "李娜"
+    assert on_ws(ctx, lambda ws: records.get(ws, "participant", pid))["role"] == "会计"
+    assert on_ws(ctx, lambda ws: records.identity_of(ws, pid))["real_name"] == "李娜"
 
 
 def test_the_service_refuses_to_change_another_devices_identity(ws: Workspace,
@@ -184,11 +166,11 @@ def test_removing_a_participant_in_use_is_refused_with_counts(
                                date_given="2026-03-01", scopes=["audio"])
         return pid
 
-    pid = _run(ctx, add)
+    pid = on_ws(ctx, add)
     ctx.data.changed.emit("*")
     ctx.language.set_language(language)
     view = unlocked.workspace.participants
-    _select_row(view, "KM-HIV-004")
+    select_row(view, "KM-HIV-004")
     view.delete_button.click()
     kind, _title, text = interaction.shown[-1]
     assert kind == "warn"  # refused before asking: nothing to confirm
@@ -198,22 +180,22 @@ def test_removing_a_participant_in_use_is_refused_with_counts(
         "Participant KM-HIV-004 cannot be removed: they still have 2 interviews and 1 consent "
         "record. Remove those first, or record a withdrawal of consent if the participant "
         "withdraws.")
-    assert _run(ctx, lambda ws: records.find(ws, "participant", pid)) is not None
+    assert on_ws(ctx, lambda ws: records.find(ws, "participant", pid)) is not None
 
 
 def test_remove_an_unused_participant_with_their_identity(unlocked: MainWindow, ctx: Any,
                                                           interaction: Any) -> None:
-    pid = _run(ctx, lambda ws: records.add_participant(ws, code="P-009",
+    pid = on_ws(ctx, lambda ws: records.add_participant(ws, code="P-009",
                                                        identity={"real_name": "重复录入"}))
     ctx.data.changed.emit("participant")
     view = unlocked.workspace.participants
-    _select_row(view, "P-009")
+    select_row(view, "P-009")
     interaction.confirm_answers.append(True)
     view.delete_participant()
     assert interaction.shown[-1][0] == "confirm"
     assert "P-009" in interaction.shown[-1][2]
-    assert _run(ctx, lambda ws: records.find(ws, "participant", pid)) is None
-    assert _run(ctx, lambda ws: records.identity_of(ws, pid)) is None
+    assert on_ws(ctx, lambda ws: records.find(ws, "participant", pid)) is None
+    assert on_ws(ctx, lambda ws: records.identity_of(ws, pid)) is None
     assert view.proxy.rowCount() == 0
 
 
@@ -254,7 +236,7 @@ def _interview_with_contents(ws: Any, tmp: Path) -> str:
 def test_delete_an_interview_says_what_goes_with_it(unlocked: MainWindow, ctx: Any,
                                                     interaction: Any, tmp_path: Path,
                                                     language: str) -> None:
-    iid = _run(ctx, lambda ws: _interview_with_contents(ws, tmp_path))
+    iid = on_ws(ctx, lambda ws: _interview_with_contents(ws, tmp_path))
     ctx.data.changed.emit("*")
     ctx.language.set_language(language)
     view = unlocked.workspace.interviews
@@ -272,21 +254,21 @@ def test_delete_an_interview_says_what_goes_with_it(unlocked: MainWindow, ctx: A
         assert text == ("Delete interview KM-HIV-I010? These go with it: 2 notes, 2 codings and "
                         "1 attachment. The deletion is sent to your team at the next sync.")
     for entity in ("interview", "note", "coding", "attachment"):
-        assert _run(ctx, lambda ws, e=entity: records.list_records(ws, e)) == [], entity
+        assert on_ws(ctx, lambda ws, e=entity: records.list_records(ws, e)) == [], entity
     assert view.model.rowCount() == 0
     assert view.editor.interview_id is None
 
 
 def test_cancelling_keeps_the_interview(unlocked: MainWindow, ctx: Any, interaction: Any,
                                         tmp_path: Path) -> None:
-    iid = _run(ctx, lambda ws: _interview_with_contents(ws, tmp_path))
+    iid = on_ws(ctx, lambda ws: _interview_with_contents(ws, tmp_path))
     ctx.data.changed.emit("*")
     view = unlocked.workspace.interviews
     view.select(iid)
     interaction.confirm_answers.append(False)
     view.delete_interview()
-    assert len(_run(ctx, lambda ws: records.list_records(ws, "note"))) == 2
-    assert _run(ctx, lambda ws: records.find(ws, "interview", iid)) is not None
+    assert len(on_ws(ctx, lambda ws: records.list_records(ws, "note"))) == 2
+    assert on_ws(ctx, lambda ws: records.find(ws, "interview", iid)) is not None
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
@@ -307,8 +289,8 @@ def test_another_researchers_interview_cannot_be_deleted_here(
         if language == "zh_CN" else
         "Interview GZ-LAB-I002 belongs to another researcher: only the device that recorded "
         "it can delete it. Nothing was deleted.")
-    assert _run(ctx, lambda ws: records.find(ws, "interview", iid)) is not None
-    assert len(_run(ctx, lambda ws: records.list_records(ws, "note"))) == 1
+    assert on_ws(ctx, lambda ws: records.find(ws, "interview", iid)) is not None
+    assert len(on_ws(ctx, lambda ws: records.list_records(ws, "note"))) == 1
 
 
 def test_an_interview_with_another_researchers_codings_is_refused(

@@ -6,37 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from fieldapp.services import records, registry
 from fieldapp.store.errors import InvalidInput
 from fieldapp.ui.main_window import MainWindow
-from tests.ui.conftest import type_text
-
-
-def _run(ctx: Any, fn: Any) -> Any:
-    out: list[Any] = []
-    ctx.tasks.run(fn, out.append)
-    return out[0] if out else None
-
-
-def _select_row(view: Any, text: str) -> None:
-    for row in range(view.proxy.rowCount()):
-        if view.proxy.index(row, 0).data() == text:
-            view.table.setCurrentIndex(view.proxy.index(row, 0))
-            return
-    raise AssertionError(f"{text} not listed")
+from tests.ui.conftest import double_click_current, on_ws, select_row, type_text
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_change_an_organisation(unlocked: MainWindow, ctx: Any, qtbot: QtBot,
                                 language: str) -> None:
     ctx.language.set_language(language)
-    org = _run(ctx, lambda ws: records.add_organisation(ws, name_zh="昆明红丝带协会"))
+    org = on_ws(ctx, lambda ws: records.add_organisation(ws, name_zh="昆明红丝带协会"))
     ctx.data.changed.emit("organisation")
     view = unlocked.workspace.organisations
-    _select_row(view, "昆明红丝带协会")
+    select_row(view, "昆明红丝带协会")
     view.edit_organisation()
     dialog = view.dialog
     assert dialog.windowTitle() == ("修改机构" if language == "zh_CN" else "Change organisation")
@@ -46,7 +31,7 @@ def test_change_an_organisation(unlocked: MainWindow, ctx: Any, qtbot: QtBot,
     dialog.check_duplicates()
     assert dialog.duplicates == []  # not a duplicate of itself
     dialog.save()
-    assert _run(ctx, lambda ws: records.get(ws, "organisation", org))["name_en"] == \
+    assert on_ws(ctx, lambda ws: records.get(ws, "organisation", org))["name_en"] == \
         "Kunming Red Ribbon"
 
 
@@ -57,27 +42,27 @@ def test_removing_an_organisation_in_use_is_refused_with_the_reason(
         records.add_participant(ws, code="DL-HIV-001", organisation_id=org)
         return org
 
-    org = _run(ctx, add)
+    org = on_ws(ctx, add)
     ctx.data.changed.emit("organisation")
     view = unlocked.workspace.organisations
-    _select_row(view, "大理阳光中心")
+    select_row(view, "大理阳光中心")
     interaction.confirm_answers.append(True)
     view.delete_organisation()
     kind, _title, text = interaction.shown[-1]
     assert kind == "warn"
     assert text == ("This organisation cannot be removed: 1 participant still name it. Link "
                     "them to another organisation first.")
-    assert _run(ctx, lambda ws: records.find(ws, "organisation", org)) is not None
+    assert on_ws(ctx, lambda ws: records.find(ws, "organisation", org)) is not None
 
 
 def test_remove_an_unused_organisation(unlocked: MainWindow, ctx: Any, interaction: Any) -> None:
-    org = _run(ctx, lambda ws: records.add_organisation(ws, name_zh="重复录入的机构"))
+    org = on_ws(ctx, lambda ws: records.add_organisation(ws, name_zh="重复录入的机构"))
     ctx.data.changed.emit("organisation")
     view = unlocked.workspace.organisations
-    _select_row(view, "重复录入的机构")
+    select_row(view, "重复录入的机构")
     interaction.confirm_answers.append(True)
     view.delete_organisation()
-    assert _run(ctx, lambda ws: records.find(ws, "organisation", org)) is None
+    assert on_ws(ctx, lambda ws: records.find(ws, "organisation", org)) is None
     assert view.proxy.rowCount() == 0
 
 
@@ -91,7 +76,7 @@ def _codes(ctx: Any) -> dict[str, str]:
         records.apply_code(ws, note, child, 0, 4)
         return {"top": top, "child": child, "other": other}
 
-    ids = _run(ctx, add)
+    ids = on_ws(ctx, add)
     ctx.data.changed.emit("*")
     return ids
 
@@ -110,7 +95,7 @@ def test_codes_show_their_passage_counts_and_move_in_the_tree(unlocked: MainWind
     assert dialog.parent_code.findData(ids["child"]) == -1
     dialog.parent_code.setCurrentIndex(dialog.parent_code.findData(ids["other"]))
     dialog.save()
-    moved = _run(ctx, lambda ws: records.get(ws, "code", ids["child"]))
+    moved = on_ws(ctx, lambda ws: records.get(ws, "code", ids["child"]))
     assert moved["parent_id"] == ids["other"]
 
 
@@ -136,7 +121,7 @@ def test_removing_a_code_with_passages_is_refused(unlocked: MainWindow, ctx: Any
     view._select(ids["other"])
     interaction.confirm_answers.append(True)
     view.delete_code()
-    assert _run(ctx, lambda ws: records.find(ws, "code", ids["other"])) is None
+    assert on_ws(ctx, lambda ws: records.find(ws, "code", ids["other"])) is None
     names = [unlocked.workspace.codebook.item(r).text()
              for r in range(unlocked.workspace.codebook.rowCount())]
     assert names == ["Contracting"]
@@ -144,12 +129,10 @@ def test_removing_a_code_with_passages_is_refused(unlocked: MainWindow, ctx: Any
 
 def test_double_click_opens_the_change_dialog(unlocked: MainWindow, ctx: Any,
                                               qtbot: QtBot) -> None:
-    _run(ctx, lambda ws: records.add_organisation(ws, name_zh="昆明红丝带协会"))
+    on_ws(ctx, lambda ws: records.add_organisation(ws, name_zh="昆明红丝带协会"))
     ctx.data.changed.emit("organisation")
     view = unlocked.workspace.organisations
     unlocked.workspace.tabs.setCurrentWidget(view)
-    _select_row(view, "昆明红丝带协会")
-    rect = view.table.visualRect(view.table.currentIndex())
-    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    select_row(view, "昆明红丝带协会")
+    double_click_current(qtbot, view)
     assert view.dialog is not None and view.dialog.organisation is not None

@@ -4,7 +4,7 @@ the screens instead)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +15,9 @@ from fieldapp.store.workspace import Workspace
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.team.area import TeamArea
-from tests.ui.conftest import PASSPHRASE
+from tests.ui.conftest import PASSPHRASE, on_ws
 
-
-def on_ws(ctx: AppContext, fn: Callable[[Workspace], Any]) -> Any:
-    """Run ``fn`` on the window's workspace (the worker is synchronous in tests)."""
-    out: list[Any] = []
-    ctx.tasks.run(fn, out.append)
-    assert out, "the work did not report back"
-    return out[0]
+__all__ = ["on_ws"]  # the team tests import it from here
 
 
 def area_of(window: MainWindow) -> TeamArea:
