@@ -7,8 +7,10 @@ emits :attr:`LanguageBus.changed`. Every window connects that signal to its ``re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator, Signal
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 
 from fieldapp import i18n
 
@@ -59,3 +61,21 @@ def _retranslate_qt_internals() -> None:
                     "ScrollRightButton": "Scroll Right"}.get(widget.objectName())
             if name:
                 widget.setAccessibleName(QCoreApplication.translate("QTabBar", name))
+
+
+Message = str | Callable[[], str]
+
+
+def set_message(label: QLabel, text: Message, colour: str = "") -> None:
+    """Show a message; given as a function it is shown again in the new language when the
+    language changes (see :func:`refresh_message`)."""
+    make = text if callable(text) else (lambda: text)
+    label._fieldapp_message = make  # type: ignore[attr-defined]
+    label.setText(make())
+    label.setStyleSheet(f"color: {colour}" if colour else "")
+
+
+def refresh_message(label: QLabel) -> None:
+    make = getattr(label, "_fieldapp_message", None)
+    if make is not None:
+        label.setText(make())

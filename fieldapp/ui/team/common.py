@@ -4,19 +4,15 @@ types and bundle outcomes, clock formatting, and a relay for progress messages."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QLabel
 
 from fieldapp.domain.hlc import HLC
 from fieldapp.i18n import N_, _, format_datetime
 from fieldapp.services import sync, team
-from fieldapp.sync.errors import SyncError
-from fieldapp.ui.interaction import error_text
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -88,32 +84,6 @@ def value_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-Message = str | Callable[[], str]
-
-
-def problem_text(exc: BaseException) -> str:
-    """What to tell the user about a failure in the team screens: a sync error (store, roster,
-    bundle) carries its own translated message naming the problem and what to do."""
-    if isinstance(exc, SyncError):
-        return exc.message
-    return error_text(exc)
-
-
-def set_message(label: QLabel, text: Message, colour: str = "") -> None:
-    """Show a message; given as a function it is shown again in the new language when the
-    language changes (see :func:`refresh_message`)."""
-    make = text if callable(text) else (lambda: text)
-    label._fieldapp_message = make  # type: ignore[attr-defined]
-    label.setText(make())
-    label.setStyleSheet(f"color: {colour}" if colour else "")
-
-
-def refresh_message(label: QLabel) -> None:
-    make = getattr(label, "_fieldapp_message", None)
-    if make is not None:
-        label.setText(make())
 
 
 @dataclass

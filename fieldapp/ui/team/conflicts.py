@@ -32,17 +32,15 @@ from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records
 from fieldapp.store.errors import NotFound
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.interaction import error_text
+from fieldapp.ui.language import Message, refresh_message, set_message
 from fieldapp.ui.team.common import (
     BAD,
     GOOD,
-    Message,
     TeamState,
     clock_text,
     entity_label,
     field_label,
-    problem_text,
-    refresh_message,
-    set_message,
     value_text,
 )
 
@@ -343,4 +341,4 @@ class ConflictsPanel(QWidget):
         self.reload()
 
     def _failed(self, exc: BaseException) -> None:
-        set_message(self.message, lambda: problem_text(exc), BAD)
+        set_message(self.message, lambda: error_text(exc), BAD)

@@ -27,7 +27,9 @@ from fieldapp.store.errors import FieldappError
 from fieldapp.sync.errors import SyncError
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
-from fieldapp.ui.team.common import BAD, problem_text, refresh_message, set_message
+from fieldapp.ui.interaction import error_text
+from fieldapp.ui.language import refresh_message, set_message
+from fieldapp.ui.team.common import BAD
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -164,7 +166,7 @@ class _SetupDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.ok_button.setEnabled(True)
-        set_message(self.problem, lambda: problem_text(exc), BAD)
+        set_message(self.problem, lambda: error_text(exc), BAD)
 
 
 class CreateTeamDialog(_SetupDialog):
@@ -271,7 +273,7 @@ class JoinTeamDialog(_SetupDialog):
             try:
                 self._root_fingerprint = team.fingerprint_of_root(key, team_id)
             except (SyncError, FieldappError) as exc:  # a typing error, said at once
-                hint, colour = problem_text(exc), BAD
+                hint, colour = error_text(exc), BAD
             else:
                 hint = _("Ask your coordinator to read out the root key fingerprint from their "
                          "Team page. Join only if it is the same as these digits.")
@@ -381,4 +383,4 @@ class RevokeDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.ok_button.setEnabled(True)
-        set_message(self.problem, lambda: problem_text(exc), BAD)
+        set_message(self.problem, lambda: error_text(exc), BAD)

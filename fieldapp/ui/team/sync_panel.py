@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import sync
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.interaction import error_text
+from fieldapp.ui.language import refresh_message, set_message
 from fieldapp.ui.team.common import (
     BAD,
     GOOD,
@@ -37,9 +39,6 @@ from fieldapp.ui.team.common import (
     ProgressRelay,
     TeamState,
     entity_label,
-    problem_text,
-    refresh_message,
-    set_message,
     status_label,
 )
 
@@ -272,7 +271,7 @@ class SyncPanel(QWidget):
         def failed(exc: BaseException) -> None:
             self.busy = False
             self._enable()
-            set_message(self.status, lambda: problem_text(exc), BAD)
+            set_message(self.status, lambda: error_text(exc), BAD)
 
         self.ctx.tasks.run(work, finished, failed)
 

@@ -29,14 +29,13 @@ from fieldapp.services import team
 from fieldapp.sync.keys import fingerprints_match
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
+from fieldapp.ui.interaction import error_text
+from fieldapp.ui.language import refresh_message, set_message
 from fieldapp.ui.team.common import (
     BAD,
     GOOD,
     WARN,
     TeamState,
-    problem_text,
-    refresh_message,
-    set_message,
 )
 from fieldapp.ui.team.setup_dialogs import CreateTeamDialog, JoinTeamDialog, RevokeDialog
 
@@ -381,13 +380,13 @@ class TeamPage(QWidget):
 
     def refresh_enrolment(self) -> None:
         self.ctx.tasks.run(team.refresh_roster, lambda _r: self.team_changed.emit(),
-                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
 
     # -- join requests -------------------------------------------------------------------
 
     def load_requests(self) -> None:
         self.ctx.tasks.run(team.pending_join_requests, self._requests_loaded,
-                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
 
     def _requests_loaded(self, requests: list[dict[str, Any]]) -> None:
         self.requests = requests
@@ -440,7 +439,7 @@ class TeamPage(QWidget):
             return team.approve(ws, device, typed)
 
         self.ctx.tasks.run(work, lambda _r: self._approved(request),
-                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
 
     def _approved(self, request: dict[str, Any]) -> None:
         self.typed.clear()
@@ -472,7 +471,7 @@ class TeamPage(QWidget):
             return team.leave_team(ws, forget_root_key=forget)
 
         self.ctx.tasks.run(work, self._left,
-                           lambda exc: set_message(self.message, lambda: problem_text(exc), BAD))
+                           lambda exc: set_message(self.message, lambda: error_text(exc), BAD))
 
     def _left(self, unsent: int) -> None:
         def text() -> str:

@@ -30,13 +30,13 @@ from fieldapp.services import analysis
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.export.widgets import refill
 from fieldapp.ui.interaction import error_text
+from fieldapp.ui.language import refresh_message, set_message
 from fieldapp.ui.models.analysis import (
     CooccurrenceModel,
     agreement_model,
     agreement_rows,
     passages_model,
 )
-from fieldapp.ui.team.common import refresh_message, set_message
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
