@@ -16,7 +16,8 @@ MODULES = sorted(
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_benchmark_runs_and_reports(name: str) -> None:
+def test_benchmark_runs_and_reports(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "RUNS", 1)
     before = len(common.RESULTS)
     importlib.import_module(f"tests.perf.{name}").run(0.002)
     rows = common.RESULTS[before:]
@@ -24,3 +25,20 @@ def test_benchmark_runs_and_reports(name: str) -> None:
     for row in rows:
         assert set(row) >= {"name", "value", "unit", "baseline", "ratio"}
         assert row["value"] == row["value"]  # not NaN
+
+
+def test_check_names_every_missed_goal() -> None:
+    rows = [
+        {"name": "a", "value": 5.0, "unit": "s", "ratio": 4.0, "max_ratio": 3},
+        {"name": "b", "value": 25.0, "unit": "ms", "ratio": None, "max_value": 20},
+        {"name": "c", "value": 1.0, "unit": "s", "ratio": 1.0, "max_ratio": 3},
+        {"name": "d", "value": 1.0, "unit": "s", "ratio": None, "max_ratio": 3},
+    ]
+    assert [m.split(":")[0] for m in common.missed_goals(rows)] == ["a", "b", "d"]
+
+
+def test_measure_keeps_the_median_of_its_runs() -> None:
+    calls: list[int] = []
+    sample = common.measure(lambda: calls.append(1), runs=5)
+    assert len(calls) == 5 and len(sample.walls) == 5
+    assert sample.wall == sorted(sample.walls)[2]
