@@ -361,6 +361,11 @@ class Workspace:
             self.applier.text_removed = False
             self._fold_wal()
 
+    def forget_old_pages(self) -> None:
+        """Fold the WAL back after a committed change that removed a secret (an attachment's
+        key): the WAL's older versions of the pages, and the file's, are overwritten."""
+        self._fold_wal()
+
     def _fold_wal(self) -> None:
         with contextlib.suppress(sqlite.DatabaseError):
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

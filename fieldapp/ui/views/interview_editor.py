@@ -17,6 +17,7 @@ from fieldapp.ui.views.attachments import AttachmentsPanel
 from fieldapp.ui.views.coding_panel import CodingPanel
 from fieldapp.ui.views.interview_details import InterviewDetails
 from fieldapp.ui.views.note_editor import NoteEditor
+from fieldapp.ui.views.transcription import TranscriptionBar
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -43,6 +44,11 @@ class InterviewEditor(QWidget):
             self.note_tabs.addTab(editor, "")
         self.coding = CodingPanel(ctx, codebook)
         self.attachments = AttachmentsPanel(ctx)
+        self.transcription = TranscriptionBar(
+            self, lambda: self.current_note().edit if self.interview_id else None)
+        for editor in self.notes.values():
+            self.transcription.watch(editor.edit)
+        self.attachments.transcribe_requested.connect(self._transcribe)
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setObjectName("interview_lower_tabs")
         self.lower_tabs.addTab(self.details, "")
@@ -61,6 +67,7 @@ class InterviewEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
+        layout.addWidget(self.transcription)
         layout.addWidget(split, 1)
 
         self.details.saved.connect(self.details_saved)
@@ -80,6 +87,7 @@ class InterviewEditor(QWidget):
             self.note_tabs.setTabText(i, label("note_kind", kind))
         self.lower_tabs.setTabText(0, _("Details"))
         self.lower_tabs.setTabText(1, _("Attachments"))
+        self.transcription.retranslate_ui()
         self._update_heading()
 
     def _update_heading(self, code: str | None = None, title: str | None = None) -> None:
@@ -101,6 +109,8 @@ class InterviewEditor(QWidget):
 
     def _loaded(self, bundle: dict[str, Any], then: Any = None) -> None:
         interview = bundle["interview"]
+        if interview["id"] != self.interview_id:
+            self.transcription.stop()  # the recording belongs to the interview shown until now
         self.interview_id = interview["id"]
         self.details.load(interview, bundle["organisations"], bundle["participants"],
                           bundle["sites"], bundle["sectors"])
@@ -117,6 +127,7 @@ class InterviewEditor(QWidget):
             then()
 
     def clear(self) -> None:
+        self.transcription.stop()
         self.interview_id = None
         self.details.clear()
         for editor in self.notes.values():
@@ -136,6 +147,12 @@ class InterviewEditor(QWidget):
         if "code" in changes or "title" in changes:
             values = self.details.values()
             self._update_heading(values["code"], values["title"])
+
+    def _transcribe(self, name: str, data: bytes) -> None:
+        """Transcription mode: the recording plays above the notes; the transcript has focus."""
+        self.transcription.start(name, data)
+        editor = self.show_note("transcript") if "transcript" in self.notes else self.current_note()
+        editor.edit.setFocus()
 
     # -- notes and codings ---------------------------------------------------------------
 
