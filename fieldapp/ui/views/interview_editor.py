@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldapp.domain.schema import NOTE_KINDS
 from fieldapp.i18n import _
@@ -51,7 +59,13 @@ class InterviewEditor(QWidget):
         self.attachments.transcribe_requested.connect(self._transcribe)
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setObjectName("interview_lower_tabs")
-        self.lower_tabs.addTab(self.details, "")
+        # The details form scrolls rather than holding the window taller than a laptop screen.
+        self.details_scroll = QScrollArea()
+        self.details_scroll.setObjectName("interview_details_scroll")
+        self.details_scroll.setWidget(self.details)
+        self.details_scroll.setWidgetResizable(True)
+        self.details_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.lower_tabs.addTab(self.details_scroll, "")
         self.lower_tabs.addTab(self.attachments, "")
 
         top = QSplitter(Qt.Orientation.Horizontal)
