@@ -1,4 +1,4 @@
-"""The encrypted workspace: one folder per researcher per device (DESIGN.md §3).
+"""The encrypted workspace: one folder per researcher per device.
 
     <workspace>/
         fieldapp-workspace.json   key file: wrapped data key, KDF parameters (no secrets in clear)
