@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 class InterviewEditor(QWidget):
     details_saved = Signal(str, dict)
     codings_changed = Signal()
+    #: the interview shown changed: its id, or None when none is shown
+    shown = Signal(object)
 
     def __init__(self, ctx: AppContext, codebook: CodebookModel,
                  parent: QWidget | None = None) -> None:
@@ -137,6 +139,7 @@ class InterviewEditor(QWidget):
         self.attachments.load(interview["id"])
         self._update_heading(interview.get("code") or "", interview.get("title") or "")
         self._show_codings()
+        self.shown.emit(self.interview_id)
         if callable(then):
             then()
 
@@ -150,6 +153,7 @@ class InterviewEditor(QWidget):
         self.coding.codings.clear()
         self._codings = {}
         self._update_heading()
+        self.shown.emit(None)
 
     def flush(self) -> None:
         """Queue saves of anything typed but not yet saved (before another interview opens)."""

@@ -51,6 +51,9 @@ class WorkspaceView(QWidget):
         self.search.open_requested.connect(self.open_passage)
         self.codes.open_requested.connect(self.open_passage)
         self.analysis.open_requested.connect(self.open_passage)
+        self.participants.new_interview_requested.connect(
+            lambda pid: self.new_interview([pid]))
+        self.participants.open_interview_requested.connect(self.open_interview)
         self.interviews.editor.codings_changed.connect(
             lambda: self.ctx.data.changed.emit("coding"))
         # Ctrl+1 … Ctrl+9 go to the tabs in order, as in browsers and editors.
@@ -98,9 +101,13 @@ class WorkspaceView(QWidget):
         self.tabs.setCurrentWidget(self.search)
         self.search.focus()
 
-    def new_interview(self) -> None:
+    def new_interview(self, participant_ids: list[str] | None = None) -> None:
         self.tabs.setCurrentWidget(self.interviews)
-        self.interviews.new_interview()
+        self.interviews.new_interview(participant_ids)
+
+    def open_interview(self, interview_id: str) -> None:
+        self.tabs.setCurrentWidget(self.interviews)
+        self.interviews.select(interview_id)
 
     def new_participant(self) -> None:
         self.tabs.setCurrentWidget(self.participants)
