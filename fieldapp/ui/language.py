@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 
 from fieldapp import i18n
 
-
 #: Strings of Qt's own dialogs that its Chinese catalog lacks (Qt 6 added mnemonics to them, and
 #: ``qtbase_zh_CN`` still has only the old texts): (context, source) → Chinese.
 QT_GAPS_ZH = {
