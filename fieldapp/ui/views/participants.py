@@ -48,7 +48,7 @@ COLUMNS = (
     RecordColumn("role", N_("Role"), lambda r: r.get("role") or ""),
     RecordColumn("organisation", N_("Organisation"),
                  lambda r: pick(r.get("organisation_zh"), r.get("organisation_en"))),
-    RecordColumn("site", N_("Site"), lambda r: r.get("site") or ""),
+    RecordColumn("site", N_("Site"), lambda r: label("site", r.get("site"))),
     RecordColumn("consent", N_("Consent"), lambda r: label("consent_status",
                                                            r.get("consent_status") or "")),
 )
@@ -207,6 +207,8 @@ class ParticipantsView(QWidget):
     def _data_changed(self, entity: str) -> None:
         if entity in ("*", "participant", "consent", "organisation", "interview"):
             self.reload()
+        elif entity == "vocabulary":  # sites and sectors got their names
+            self.table.viewport().update()
 
     def reload(self, select: str | None = None) -> None:
         keep = select or (self.current or {}).get("id")

@@ -9,9 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from fieldapp.domain.vocabulary import Term
 from fieldapp.i18n import _
 from fieldapp.services import registry, ui_support
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.labels import clear_study_terms, set_study_terms
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.survey.surveys_view import SurveysView
 from fieldapp.ui.team.area import TeamArea
@@ -66,6 +68,7 @@ class WorkspaceView(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.codebook.clear_codes)
+        ctx.data.cleared.connect(clear_study_terms)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
@@ -86,9 +89,15 @@ class WorkspaceView(QWidget):
             self.tabs.setCurrentIndex(index)
 
     def _data_changed(self, entity: str) -> None:
+        if entity in ("*", "study", "interview", "participant", "organisation"):
+            self.ctx.tasks.run(ui_support.study_terms, self._terms_loaded)
         if entity in ("*", "code", "coding"):
             self.ctx.tasks.run(lambda ws: (ui_support.codebook(ws), registry.passage_counts(ws)),
                                self._codes_loaded)
+
+    def _terms_loaded(self, terms: tuple[list[Term], list[Term]]) -> None:
+        set_study_terms(*terms)
+        self.ctx.data.changed.emit("vocabulary")  # lists showing sites and sectors redraw
 
     def _codes_loaded(self, loaded: tuple[list[dict[str, Any]], dict[str, int]]) -> None:
         codes, counts = loaded
