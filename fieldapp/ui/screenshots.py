@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
@@ -120,6 +121,7 @@ def _render(out: Path) -> int:
             _count, row, column = max(cells)
             analysis._open_cell(matrix.index(row, column))
         _shoot(window, out / f"{lang}-17-query.png")
+        _transcription(ctx, ws_view, out / f"{lang}-18-transcription.png")
         window.session.lock()
         _shoot(window, out / f"{lang}-15-locked.png")
         dialog = window.session.dialog
@@ -129,6 +131,59 @@ def _render(out: Path) -> int:
     window.close()
     ctx.language.detach()
     return 0
+
+
+def _recording(seconds: int = 90) -> bytes:
+    """A quiet tone as a WAV recording, to show the player (nothing of anyone's)."""
+    import io
+    import math
+    import struct
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(2000 * math.sin(i / 9)))
+                               for i in range(8000 * seconds)))
+    return buffer.getvalue()
+
+
+def _transcription(ctx: Any, ws_view: Any, target: Path) -> None:
+    """Transcription mode: a recording playing above the transcript, with the attachments and
+    the interview's participants below."""
+    from fieldapp.services import attachments
+    from fieldapp.store.errors import FieldappError
+
+    interviews = ws_view.interviews
+    editor = interviews.editor
+    ws_view.tabs.setCurrentWidget(interviews)
+    if editor.interview_id is None:
+        return
+    interview_id = editor.interview_id
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "interview-recording.wav"
+        source.write_bytes(_recording())
+        added: list[str] = []
+
+        def add(ws: Any) -> None:
+            try:
+                added.append(attachments.add_attachment(ws, source, interview_id=interview_id))
+            except FieldappError:
+                pass  # consent without audio: the panel says so, which is worth a picture too
+
+        ctx.tasks.run(add)
+    editor.attachments.reload()
+    editor.lower_tabs.setCurrentWidget(editor.attachments)
+    if added and editor.attachments.list.count():
+        editor.attachments.list.setCurrentRow(editor.attachments.list.count() - 1)
+        editor.attachments.transcribe_selected()
+        if editor.transcription.player is not None:
+            editor.transcription.player.seek(83_000)
+    _shoot(ws_view.window(), target)
+    editor.transcription.stop()
+    editor.lower_tabs.setCurrentIndex(0)
 
 
 if __name__ == "__main__":
