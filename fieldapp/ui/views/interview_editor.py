@@ -16,6 +16,7 @@ from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.views.attachments import AttachmentsPanel
 from fieldapp.ui.views.coding_panel import CodingPanel
 from fieldapp.ui.views.interview_details import InterviewDetails
+from fieldapp.ui.views.memos import MemoPanel
 from fieldapp.ui.views.note_editor import NoteEditor
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class InterviewEditor(QWidget):
         self.lower_tabs.setObjectName("interview_lower_tabs")
         self.lower_tabs.addTab(self.details, "")
         self.lower_tabs.addTab(self.attachments, "")
+        self.memos = MemoPanel(ctx, "interview")  # the interview's memos
+        self.lower_tabs.addTab(self.memos, "")
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.note_tabs)
@@ -80,6 +83,7 @@ class InterviewEditor(QWidget):
             self.note_tabs.setTabText(i, label("note_kind", kind))
         self.lower_tabs.setTabText(0, _("Details"))
         self.lower_tabs.setTabText(1, _("Attachments"))
+        self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.memos), _("Memos"))
         self._update_heading()
 
     def _update_heading(self, code: str | None = None, title: str | None = None) -> None:
@@ -111,6 +115,7 @@ class InterviewEditor(QWidget):
             editor.load(interview["id"], note, self._codings.get(note["id"], []) if note else [],
                         colours)
         self.attachments.load(interview["id"])
+        self.memos.show_subject("interview", interview_id=interview["id"])
         self._update_heading(interview.get("code") or "", interview.get("title") or "")
         self._show_codings()
         if callable(then):
@@ -122,6 +127,7 @@ class InterviewEditor(QWidget):
         for editor in self.notes.values():
             editor.clear()
         self.attachments.clear()
+        self.memos.clear()
         self.coding.codings.clear()
         self._codings = {}
         self._update_heading()
@@ -131,6 +137,7 @@ class InterviewEditor(QWidget):
         self.details.autosave.flush()
         for editor in self.notes.values():
             editor.autosave.flush()
+        self.memos.editor.autosave.flush()
 
     def _details_saved(self, _interview_id: str, changes: dict[str, Any]) -> None:
         if "code" in changes or "title" in changes:
