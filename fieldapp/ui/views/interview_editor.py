@@ -5,16 +5,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldapp.domain.schema import NOTE_KINDS
 from fieldapp.i18n import _
 from fieldapp.services import records, ui_support
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.views.attachments import AttachmentsPanel
 from fieldapp.ui.views.coding_panel import CodingPanel
+from fieldapp.ui.views.deidentify import DeidentifyDialog
 from fieldapp.ui.views.interview_details import InterviewDetails
 from fieldapp.ui.views.memos import MemoPanel
 from fieldapp.ui.views.note_editor import NoteEditor
@@ -34,6 +44,7 @@ class InterviewEditor(QWidget):
         self.codebook = codebook
         self.setObjectName("interview_editor")
         self.interview_id: str | None = None
+        self.deidentify_dialog: DeidentifyDialog | None = None
         self.heading = QLabel()
         self.heading.setObjectName("interview_heading")
         self.details = InterviewDetails(ctx)
@@ -63,7 +74,13 @@ class InterviewEditor(QWidget):
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.heading)
+        head = QHBoxLayout()
+        head.addWidget(self.heading, 1)
+        self.find_identifiers = QPushButton()  # the de-identification view of the open note
+        self.find_identifiers.setObjectName("find_identifiers")
+        self.find_identifiers.clicked.connect(self.open_deidentify)
+        head.addWidget(self.find_identifiers)
+        layout.addLayout(head)
         layout.addWidget(split, 1)
 
         self.details.saved.connect(self.details_saved)
@@ -83,8 +100,38 @@ class InterviewEditor(QWidget):
             self.note_tabs.setTabText(i, label("note_kind", kind))
         self.lower_tabs.setTabText(0, _("Details"))
         self.lower_tabs.setTabText(1, _("Attachments"))
+        self.find_identifiers.setText(_("Find &identifiers…"))
+        self.find_identifiers.setToolTip(_("List the names, phone numbers, ID numbers and other "
+                                           "identifiers in this note and replace them with "
+                                           "pseudonyms"))
         self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.memos), _("Memos"))
         self._update_heading()
+
+    def open_deidentify(self) -> None:
+        """Show the identifiers of the note in view (saved first, so offsets match)."""
+        editor = self.current_note()
+        if self.interview_id is None:
+            return
+        if editor.note_id is None and not editor.edit.toPlainText():
+            self.ctx.interaction.info(self, _("Find identifiers"),
+                                      _("This note is empty: there is nothing to check."))
+            return
+        if editor.dirty or editor.note_id is None:
+            def after_save(_nid: str) -> None:
+                editor.saved.disconnect(after_save)
+                self.open_deidentify()
+
+            editor.saved.connect(after_save)
+            editor.save_now()
+            return
+        note_id = editor.note_id
+        code = self._heading[0]
+        name = f"{code} · {label('note_kind', editor.kind)}" if code else label(
+            "note_kind", editor.kind)
+        dialog = DeidentifyDialog(self.ctx, note_id, name, self)
+        dialog.note_changed.connect(lambda _nid: self.open_interview(self.interview_id or ""))
+        self.deidentify_dialog = dialog
+        show_dialog(dialog)
 
     def _update_heading(self, code: str | None = None, title: str | None = None) -> None:
         if code is not None:
@@ -122,6 +169,7 @@ class InterviewEditor(QWidget):
             then()
 
     def clear(self) -> None:
+        close_dialog(self.deidentify_dialog)
         self.interview_id = None
         self.details.clear()
         for editor in self.notes.values():
