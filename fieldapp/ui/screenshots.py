@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -120,6 +121,7 @@ def _render(out: Path) -> int:
             _count, row, column = max(cells)
             analysis._open_cell(matrix.index(row, column))
         _shoot(window, out / f"{lang}-17-query.png")
+        _memo_screens(window, out, lang)
         window.session.lock()
         _shoot(window, out / f"{lang}-15-locked.png")
         dialog = window.session.dialog
@@ -129,6 +131,31 @@ def _render(out: Path) -> int:
     window.close()
     ctx.language.detach()
     return 0
+
+
+def _memo_screens(window: Any, out: Path, lang: str) -> None:
+    """The Memos tab, an interview's memos, and the identifiers of the open note."""
+    ws_view = window.workspace
+    ws_view.tabs.setCurrentWidget(ws_view.memos)
+    ws_view.memos.reload()
+    if ws_view.memos.list.count():
+        ws_view.memos.list.setCurrentRow(0)
+    _shoot(window, out / f"{lang}-18-memos.png")
+    interviews = ws_view.interviews
+    ws_view.tabs.setCurrentWidget(interviews)
+    editor = interviews.editor
+    editor.lower_tabs.setCurrentWidget(editor.memos)
+    if editor.memos.list.count():
+        editor.memos.list.setCurrentRow(0)
+    _shoot(window, out / f"{lang}-19-interview-memos.png")
+    editor.show_note("field_notes")
+    editor.open_deidentify()
+    dialog = editor.deidentify_dialog
+    if dialog is not None:
+        dialog.possible.setChecked(True)  # the demo's notes name people only in passing
+        _shoot(dialog, out / f"{lang}-20-deidentify.png")
+        dialog.reject()
+    editor.lower_tabs.setCurrentIndex(0)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ class CodingComment(QWidget):
         self._latest = {}
 
     def retranslate_ui(self) -> None:
-        self.label.setText(_("Co&mment:"))
+        self.label.setText(_("Comment:"))
         self.edit.setAccessibleName(_("Comment on this coding"))
         self.edit.setPlaceholderText(_("Why this passage has this code (saved as you type)")
                                      if self.coding else _("Choose a coding to comment on it."))

@@ -100,7 +100,7 @@ class InterviewEditor(QWidget):
             self.note_tabs.setTabText(i, label("note_kind", kind))
         self.lower_tabs.setTabText(0, _("Details"))
         self.lower_tabs.setTabText(1, _("Attachments"))
-        self.find_identifiers.setText(_("Find &identifiers…"))
+        self.find_identifiers.setText(_("Find identifiers…"))
         self.find_identifiers.setToolTip(_("List the names, phone numbers, ID numbers and other "
                                            "identifiers in this note and replace them with "
                                            "pseudonyms"))

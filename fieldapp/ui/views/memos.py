@@ -284,7 +284,7 @@ class MemoPanel(QWidget):
         refill(self.filter, [("", _("All memos")), ("project", _("On the project")),
                              ("code", _("On codes")), ("interview", _("On interviews"))])
         self.filter.blockSignals(False)
-        self.new_button.setText(_("&New memo"))
+        self.new_button.setText(_("New memo"))
         self.delete_button.setText(_("Delete memo…"))
         self._fill()
 
