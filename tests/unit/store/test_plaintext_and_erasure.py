@@ -88,6 +88,7 @@ def test_withdrawal_erases_from_every_page_and_wal_frame(ws_path: Path, tmp_path
 
     impact = records.withdrawal_impact(ws, pid)
     assert impact["interviews"] == 1 and impact["notes"] == 1 and impact["codings"] == 1
+    assert impact["memos"] == 1
     counts = records.withdraw_consent(ws, pid, reason="participant_request")
     assert counts["participant"] == 1 and counts["note"] == 1 and counts["identity"] == 1
     assert counts["attachment"] == 1 and counts["consent"] == 1 and counts["coding"] == 1
