@@ -19,6 +19,7 @@ workspace holds hundreds of memos, not hundreds of thousands of notes: a scan an
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,11 +116,35 @@ def _describe(ws: Workspace, memo: Record, names: dict[str, str],
     return out
 
 
-def matches(memo: Record, text: str) -> bool:
-    """Whether every word of ``text`` is in the memo's title or body, both folded alike."""
-    hay = fold_for_search(f"{memo.get('title') or ''}\n{memo.get('body') or ''}")
-    words = fold_for_search(text).split()
-    return bool(words) and all(w in hay for w in words)
+#: Folded memo text per open workspace: memo id -> (updated_hlc, folded title and body).
+#: Folding (OpenCC's phrase conversion above all) costs about a millisecond per thousand
+#: characters, so each memo is folded once per change rather than on every keystroke of a
+#: search. Held only as long as the Workspace object lives (a lock closes and drops it).
+_FOLDED: weakref.WeakKeyDictionary[Workspace, dict[str, tuple[str, str]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _folded(memo: Record, cache: dict[str, tuple[str, str]] | None = None) -> str:
+    key = str(memo.get("updated_hlc") or "")
+    if cache is not None:
+        hit = cache.get(str(memo["id"]))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    folded = fold_for_search(f"{memo.get('title') or ''}\n{memo.get('body') or ''}")
+    if cache is not None:
+        cache[str(memo["id"])] = (key, folded)
+    return folded
+
+
+def matches(memo: Record, text: str, cache: dict[str, tuple[str, str]] | None = None, *,
+            words: list[str] | None = None) -> bool:
+    """Whether every word of ``text`` is in the memo's title or body, both folded alike
+    (``words``: the query already folded and split)."""
+    words = fold_for_search(text).split() if words is None else words
+    if not words:
+        return False
+    hay = _folded(memo, cache)
+    return all(w in hay for w in words)
 
 
 def list_memos(ws: Workspace, *, about: str | None = None, code_id: str | None = None,
@@ -141,8 +166,15 @@ def list_memos(ws: Workspace, *, about: str | None = None, code_id: str | None =
     interviews = {str(i["id"]): str(i.get("code") or "")
                   for i in records.list_records(ws, "interview")}
     out = []
-    for memo in records.list_records(ws, "memo", where=where, order_by="updated_hlc"):
-        if text.strip() and not matches(memo, text):
+    cache = _FOLDED.setdefault(ws, {})
+    found = records.list_records(ws, "memo", where=where, order_by="updated_hlc")
+    if not where:
+        live = {str(m["id"]) for m in found}
+        for gone in [k for k in cache if k not in live]:
+            del cache[gone]  # deleted or erased memos leave the cache too
+    words = fold_for_search(text).split()
+    for memo in found:
+        if words and not matches(memo, text, cache, words=words):
             continue
         described = _describe(ws, memo, names, interviews)
         if author and author not in (memo["owner"], described["author"]):

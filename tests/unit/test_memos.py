@@ -60,6 +60,12 @@ def test_search_folds_traditional_and_full_width_like_the_note_index(ws: Workspa
     (hit,) = memos.search_memos(ws, "艾滋病")
     assert "愛滋病" in hit.snippet  # the stored text is shown as written, never converted
     assert records.get(ws, "memo", target)["body"].startswith("愛滋病")
+    # Folded text is reused between searches, never after the memo changed or went away.
+    memos.save_memo(ws, target, body="只剩下培训经费")
+    assert memos.list_memos(ws, text="艾滋病") == []
+    assert [m["id"] for m in memos.list_memos(ws, text="培训")] == [target]
+    memos.delete_memo(ws, target)
+    assert memos.list_memos(ws, text="培训") == []
 
 
 def test_bad_memos_are_refused_and_nothing_is_written(ws: Workspace) -> None:
