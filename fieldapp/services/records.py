@@ -247,6 +247,7 @@ def withdrawal_impact(ws: Workspace, participant_id: str) -> dict[str, int]:
                            or a.get("response_id") in response_ids),
         "consents": len(consent_of(ws, participant_id)),
         "responses": len(list_records(ws, "response", where={"participant_id": participant_id})),
+        "memos": sum(1 for m in list_records(ws, "memo") if m["interview_id"] in ids),
     }
 
 

@@ -12,8 +12,8 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -122,6 +122,7 @@ def _render(out: Path) -> int:
             analysis._open_cell(matrix.index(row, column))
         _shoot(window, out / f"{lang}-17-query.png")
         _transcription(ctx, ws_view, out / f"{lang}-18-transcription.png")
+        _memo_screens(window, out, lang)
         window.session.lock()
         _shoot(window, out / f"{lang}-15-locked.png")
         dialog = window.session.dialog
@@ -183,6 +184,28 @@ def _transcription(ctx: Any, ws_view: Any, target: Path) -> None:
             editor.transcription.player.seek(83_000)
     _shoot(ws_view.window(), target)
     editor.transcription.stop()
+def _memo_screens(window: Any, out: Path, lang: str) -> None:
+    """The Memos tab, an interview's memos, and the identifiers of the open note."""
+    ws_view = window.workspace
+    ws_view.tabs.setCurrentWidget(ws_view.memos)
+    ws_view.memos.reload()
+    if ws_view.memos.list.count():
+        ws_view.memos.list.setCurrentRow(0)
+    _shoot(window, out / f"{lang}-19-memos.png")
+    interviews = ws_view.interviews
+    ws_view.tabs.setCurrentWidget(interviews)
+    editor = interviews.editor
+    editor.lower_tabs.setCurrentWidget(editor.memos)
+    if editor.memos.list.count():
+        editor.memos.list.setCurrentRow(0)
+    _shoot(window, out / f"{lang}-20-interview-memos.png")
+    editor.show_note("field_notes")
+    editor.open_deidentify()
+    dialog = editor.deidentify_dialog
+    if dialog is not None:
+        dialog.possible.setChecked(True)  # the demo's notes name people only in passing
+        _shoot(dialog, out / f"{lang}-21-deidentify.png")
+        dialog.reject()
     editor.lower_tabs.setCurrentIndex(0)
 
 

@@ -391,6 +391,9 @@ class ParticipantsView(QWidget):
             impact.get("interviews", 0), impact.get("notes", 0), impact.get("codings", 0),
             impact.get("attachments", 0), impact.get("consents", 0),
             impact.get("responses", 0)), strict=True)]
+        if impact.get("memos"):  # memos on those interviews go with them
+            counts.append(ngettext("{n} memo", "{n} memos", impact["memos"]).format(
+                n=format_number(impact["memos"])))
         text = _(
             "Participant {code} withdraws consent.\n\n"
             "This permanently erases the participant, their identifying details and everything "

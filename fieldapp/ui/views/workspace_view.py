@@ -20,6 +20,7 @@ from fieldapp.ui.team.area import TeamArea
 from fieldapp.ui.views.analysis import AnalysisView
 from fieldapp.ui.views.codebook import CodebookView
 from fieldapp.ui.views.interviews import InterviewsView
+from fieldapp.ui.views.memos import MemoPanel
 from fieldapp.ui.views.organisations import OrganisationsView
 from fieldapp.ui.views.participants import ParticipantsView
 from fieldapp.ui.views.search import SearchView
@@ -43,6 +44,8 @@ class WorkspaceView(QWidget):
             self.tabs.addTab(view, "")
         self.analysis = AnalysisView(ctx)
         self.tabs.addTab(self.analysis, "")
+        self.memos = MemoPanel(ctx, "all")  # every memo of the project
+        self.tabs.addTab(self.memos, "")
         self.surveys = SurveysView(ctx)
         self.tabs.addTab(self.surveys, "")
         self.team = TeamArea(ctx)
@@ -56,6 +59,7 @@ class WorkspaceView(QWidget):
         self.participants.new_interview_requested.connect(
             lambda pid: self.new_interview([pid]))
         self.participants.open_interview_requested.connect(self.open_interview)
+        self.search.memo_results.open_requested.connect(self.open_memo)
         self.interviews.editor.codings_changed.connect(
             lambda: self.ctx.data.changed.emit("coding"))
         # Ctrl+1 … Ctrl+9 go to the tabs in order, as in browsers and editors.
@@ -76,6 +80,7 @@ class WorkspaceView(QWidget):
                                   _("Codebook"), _("Search"))):
             self.tabs.setTabText(i, text)
         self.tabs.setTabText(self.tabs.indexOf(self.analysis), _("Analysis"))
+        self.tabs.setTabText(self.tabs.indexOf(self.memos), _("Memos"))
         self.tabs.setTabText(self.tabs.indexOf(self.surveys), _("Surveys"))
         self.tabs.setTabText(self.tabs.indexOf(self.team), _("Team"))
         for i in range(self.tabs.count()):
@@ -125,6 +130,10 @@ class WorkspaceView(QWidget):
     def apply_code(self) -> None:
         if self.tabs.currentWidget() is self.interviews:
             self.interviews.editor.apply_code()
+
+    def open_memo(self, memo_id: str) -> None:
+        self.tabs.setCurrentWidget(self.memos)
+        self.memos.open_memo(memo_id)
 
     def open_passage(self, interview_id: str, note_kind: str, start: int, end: int) -> None:
         """Show an interview's note with the passage selected."""
