@@ -28,6 +28,7 @@ class Compiled:
     chain: tuple[str, ...]  # repeats holding the node, outermost first (a repeat holds itself)
     parent: str  # path of the enclosing group/repeat, "" at the top
     fns: dict[str, Fn] = field(default_factory=dict)
+    parent_depth: int = 0  # len(chain) of the parent: the indexes that name its instance
     default_fn: Fn | None = None
     reads: set[str] = field(default_factory=set)  # paths read by value-producing expressions
     checks: set[str] = field(default_factory=set)  # paths read by constraint/required/read_only
@@ -49,6 +50,8 @@ class Program:
             self._collect(top, "", ())
         for compiled in self.nodes.values():
             self._compile(compiled)
+            if compiled.parent:
+                compiled.parent_depth = len(self.nodes[compiled.parent].chain)
         self.dependents: dict[str, list[str]] = {path: [] for path in self.nodes}
         for path, compiled in self.nodes.items():
             for source in compiled.reads | compiled.checks:
@@ -57,6 +60,8 @@ class Program:
             if compiled.parent:
                 self.dependents[compiled.parent].append(path)
         self.rank = self._order()
+        #: the paths in rank order (filled on first use by FormState.recompute_all)
+        self.ranked: list[str] | None = None
         #: repeats whose number of instances the form sets (repeat_count), outermost first
         self.counted = [p for p, c in self.nodes.items() if "repeat_count" in c.fns]
 
