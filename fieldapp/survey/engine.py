@@ -282,15 +282,11 @@ class FormState:
         return value
 
     def _read(self, name: str, from_path: str, from_idx: Idx) -> Value:
-        path = self.program.resolve(name)
-        if path is None:
+        where = self.program.reads_from(name, from_path)
+        if where is None:
             return ""
-        target = self.program.nodes[path].chain
-        here = self.program.nodes[from_path].chain
-        shared = 0
-        while shared < min(len(target), len(here)) and target[shared] == here[shared]:
-            shared += 1
-        if shared == len(target):
+        path, shared, single = where
+        if single:
             return self._expr_value(path, from_idx[:shared])
         return [to_string(self._expr_value(path, i))
                 for i in self.instances(path, from_idx[:shared])]
@@ -632,27 +628,31 @@ class FormState:
             self.required[slot] = self.read_only[slot] = False
             self.valid[slot] = True
             return value != old_value or relevant != old_relevant
-        node = compiled.node
         ctx = _Ctx(self, path, idx)
-        if relevant and "relevant" in fns:
-            relevant = to_bool(fns["relevant"](ctx))
+        fn = fns.get("relevant")
+        if relevant and fn is not None:
+            relevant = to_bool(fn(ctx))
         self.relevant[slot] = relevant
         value = old_value
         if not relevant:
             value = None
-        elif "calculation" in fns:
-            result = fns["calculation"](ctx)
-            text = to_string(result)
-            value = None if text in ("", "NaN") else self._safe(node, text, slot)
-        if relevant and "choice_filter" in fns:
-            value = self._filter_choices(compiled, ctx, value)
-        self.values[slot] = value
+        else:
+            fn = fns.get("calculation")
+            if fn is not None:
+                text = to_string(fn(ctx))
+                value = None if text in ("", "NaN") else self._safe(compiled.node, text, slot)
+            if "choice_filter" in fns:
+                value = self._filter_choices(compiled, ctx, value)
         if value is None:
             self.values.pop(slot, None)
-        self.required[slot] = relevant and "required" in fns and to_bool(fns["required"](ctx))
-        self.read_only[slot] = "read_only" in fns and to_bool(fns["read_only"](ctx))
-        self.valid[slot] = (not relevant or value is None or "constraint" not in fns
-                            or to_bool(fns["constraint"](ctx)))
+        else:
+            self.values[slot] = value
+        fn = fns.get("required")
+        self.required[slot] = relevant and fn is not None and to_bool(fn(ctx))
+        fn = fns.get("read_only")
+        self.read_only[slot] = fn is not None and to_bool(fn(ctx))
+        fn = fns.get("constraint")
+        self.valid[slot] = (not relevant or value is None or fn is None or to_bool(fn(ctx)))
         return value != old_value or relevant != old_relevant
 
     def _filter_choices(self, compiled: Compiled, ctx: _Ctx, value: Answer) -> Answer:

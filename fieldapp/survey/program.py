@@ -44,6 +44,7 @@ class Program:
     def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
         self.nodes: dict[str, Compiled] = {}
+        self._reads: dict[tuple[str, str], tuple[str, int, bool] | None] = {}
         self.by_name: dict[str, list[str]] = {}
         self.problems: list[Problem] = []
         for top in instrument.children:
@@ -78,6 +79,26 @@ class Program:
         self.by_name.setdefault(node.name, []).append(node.path)
         for child in node.children:
             self._collect(child, node.path, chain)
+
+    def reads_from(self, name: str, here: str) -> tuple[str, int, bool] | None:
+        """Where ``${name}`` read from question ``here`` points: the question's path, how many
+        repeats the two share (the instance indexes they have in common) and whether that
+        names one instance (else every instance below them). None when the name is not one
+        question's."""
+        key = (name, here)
+        found = self._reads.get(key, False)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        path = self.resolve(name)
+        result: tuple[str, int, bool] | None = None
+        if path is not None:
+            target, chain = self.nodes[path].chain, self.nodes[here].chain
+            shared = 0
+            while shared < min(len(target), len(chain)) and target[shared] == chain[shared]:
+                shared += 1
+            result = (path, shared, shared == len(target))
+        self._reads[key] = result
+        return result
 
     def resolve(self, name: str) -> str | None:
         paths = self.by_name.get(name, [])
