@@ -759,14 +759,13 @@ def _select_multiple(state: FormState, node: Node, value: Any, slot: Slot) -> An
     return list(dict.fromkeys(items))
 
 
-def _choice_names(state: FormState, node: Node, slot: Slot) -> set[str]:
+def _choice_names(state: FormState, node: Node, slot: Slot) -> set[str] | frozenset[str]:
     if slot in state.allowed:
         return {c.name for c in state.allowed[slot]}
     source = dynamic_list(node)
     if source:
         return {c.name for c in state._answers_as_choices(source, *slot)}
-    lst = state.instrument.choice_lists.get(node.list_name)
-    return {c.name for c in lst.choices} if lst else set()
+    return state.program.choice_names(node.list_name)
 
 
 def _date(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:

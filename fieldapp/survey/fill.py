@@ -116,6 +116,7 @@ class FormPlan:
         self._guarded = self._guarded_defaults() if not self.unsafe else frozenset()
         #: how many responses took the compiled path, and how many the reference one
         self.compiled = self.reference = 0
+        self._by_name: dict[int, dict[str, Node]] = {}  # id(list of sibling nodes) -> by name
 
     # -- static part ----------------------------------------------------------------------------
 
@@ -282,8 +283,8 @@ class FormPlan:
             else:
                 state.values[slot] = value
             stored[slot] = value
-        if any(slot[0] in self._guarded and slot not in stored
-               for slot, value in state.values.items() if value is not None):
+        if self._guarded and any(slot[0] in self._guarded and slot not in stored
+                                 for slot, value in state.values.items() if value is not None):
             raise _Fallback  # a default the answers may hide on the way: the reference clears it
         state.recompute_all()
         for slot, value in stored.items():
@@ -294,18 +295,23 @@ class FormPlan:
 
     def _walk(self, state: FormState, nodes: list[Node], data: Any, idx: Idx,
               given: list[tuple[Slot, Any]]) -> None:
+        """Collect the answers (slot, raw value) and make the repeat instances they need. The
+        order does not matter here: everything is recomputed once afterwards."""
         if not isinstance(data, dict):
             raise _Fallback
-        names = {n.name for n in nodes}
-        if any(key not in names for key in data):
-            raise _Fallback
-        for node in nodes:
-            if node.name not in data:
-                continue
-            raw = data[node.name]
-            if node.type == "group":
+        by_name = self._by_name.get(id(nodes))
+        if by_name is None:
+            by_name = self._by_name[id(nodes)] = {n.name: n for n in nodes}
+        for name, raw in data.items():
+            node = by_name.get(name)
+            if node is None:
+                raise _Fallback
+            kind = node.type
+            if kind in INPUT_TYPES:
+                given.append(((node.path, idx), raw))
+            elif kind == "group":
                 self._walk(state, node.children, raw, idx, given)
-            elif node.type == "repeat":
+            elif kind == "repeat":
                 if not isinstance(raw, list):
                     raise _Fallback
                 key = (node.path, idx)
@@ -315,5 +321,3 @@ class FormPlan:
                     state._shrink(node.path, idx, state.counts[key])
                 for i, item in enumerate(raw):
                     self._walk(state, node.children, item, (*idx, i), given)
-            elif node.type in INPUT_TYPES:
-                given.append(((node.path, idx), raw))

@@ -45,6 +45,7 @@ class Program:
         self.instrument = instrument
         self.nodes: dict[str, Compiled] = {}
         self._reads: dict[tuple[str, str], tuple[str, int, bool] | None] = {}
+        self._choice_names: dict[str, frozenset[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.problems: list[Problem] = []
         for top in instrument.children:
@@ -99,6 +100,15 @@ class Program:
             result = (path, shared, shared == len(target))
         self._reads[key] = result
         return result
+
+    def choice_names(self, list_name: str) -> frozenset[str]:
+        """The names of a choice list's choices (empty for a list the form does not have)."""
+        names = self._choice_names.get(list_name)
+        if names is None:
+            lst = self.instrument.choice_lists.get(list_name)
+            names = frozenset(c.name for c in lst.choices) if lst else frozenset()
+            self._choice_names[list_name] = names
+        return names
 
     def resolve(self, name: str) -> str | None:
         paths = self.by_name.get(name, [])
