@@ -35,7 +35,16 @@ from fieldapp.i18n import _
 from fieldapp.survey.engine import AnswerError, FormState, Idx, Issue, Slot
 from fieldapp.survey.model import INPUT_TYPES, META_TYPES, Instrument, Node
 from fieldapp.survey.program import Program, dynamic_list
-from fieldapp.survey.xpath import Call, ExprError, Path, parse, path_names, references, walk
+from fieldapp.survey.xpath import (
+    Call,
+    ExprError,
+    Path,
+    parse,
+    path_names,
+    references,
+    uses_current,
+    walk,
+)
 
 _UNSAFE_CALLS = frozenset({"once", "indexed-repeat"})
 
@@ -147,10 +156,11 @@ class FormPlan:
                 return "choices from another answer"
             if compiled.default_fn is not None and compiled.chain:
                 return "a computed default in a repeat"
-            for tree in self._trees(path, ("relevant", "calculation", "choice_filter",
-                                           "read_only", "default", "constraint", "required")):
-                if tree is None:
-                    return "an expression that cannot be read"
+            trees = self._trees(path, ("relevant", "calculation", "choice_filter", "read_only",
+                                       "default", "constraint", "required"))
+            if None in trees:
+                return "an expression that cannot be read"
+            for tree in trees:
                 if path_names(tree):
                     return "a location path"
                 for e in walk(tree):
@@ -159,6 +169,10 @@ class FormPlan:
                     if isinstance(e, Path) and e.base is not None and not (
                             isinstance(e.base, Call) and e.base.name == "instance"):
                         return "a location path"
+            if any(uses_current(tree)
+                   for tree in self._trees(path, ("relevant", "choice_filter", "read_only"))):
+                # the reference decides with the value before the answer, then again after it
+                return "'.' in relevance, a choice filter or read-only"
         for path, compiled in program.nodes.items():
             if compiled.node.type in INPUT_TYPES:
                 late = self._late_dependency(path)
@@ -246,7 +260,8 @@ class FormPlan:
 
     def fresh(self, language: str = "en", *, meta: dict[str, str] | None = None,
               clock: Callable[[], datetime] | None = None) -> FormState:
-        """A fresh form to copy for each response of a batch (its clock is read once)."""
+        """A fresh form to copy for each response of a batch (the copies share its clock,
+        language and metadata)."""
         return FormState(self.instrument, None, language, program=self.program, meta=meta,
                          clock=clock)
 

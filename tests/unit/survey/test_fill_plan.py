@@ -66,6 +66,8 @@ LATE = [HEAD, row("text", "first", "First", "一", relevant="${second} != 'no' o
         row("select_one yn", "second", "Second", "二"),
         row("select_one yn", "third", "Third", "三")]
 DYNAMIC = [HEAD, row("text", "a", "A", "甲"), row("select_one ${a}", "b", "B", "乙")]
+#: An answer whose own value decides whether it is shown: the reference refuses it.
+SELF = [HEAD, row("text", "self_shown", "Self", "自", relevant=". != ''")]
 #: A default the answers can hide on the way: compiled unless that default stays unanswered.
 GUARDED = [HEAD, row("select_one yn", "go", "Go", "走"),
            row("text", "dflt", "Default", "默认", relevant="${go} != 'no'", default="x"),
@@ -77,7 +79,7 @@ def forms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Instrument]:
     folder = tmp_path_factory.mktemp("forms")
     out = {"bundled": load_xlsform(BUNDLED)}
     for name, survey in (("engine", SURVEY), ("crafted", CRAFTED), ("late", LATE),
-                         ("dynamic", DYNAMIC), ("guarded", GUARDED)):
+                         ("dynamic", DYNAMIC), ("guarded", GUARDED), ("self", SELF)):
         out[name] = load_xlsform(write_form(folder / f"{name}.xlsx", survey, CHOICES))
     return out
 
@@ -150,7 +152,8 @@ def compare(inst: Instrument, plan: FormPlan, answers: dict[str, Any]) -> None:
                                          clock=lambda: CLOCK).snapshot()
 
 
-@pytest.mark.parametrize("name", ["bundled", "engine", "crafted", "late", "dynamic", "guarded"])
+@pytest.mark.parametrize("name", ["bundled", "engine", "crafted", "late", "dynamic", "guarded",
+                                  "self"])
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -171,6 +174,7 @@ def test_which_forms_are_compiled(forms: dict[str, Instrument]) -> None:
     assert FormPlan(forms["guarded"]).unsafe == ""
     assert FormPlan(forms["late"]).unsafe == "'first' depends on the later 'second'"
     assert FormPlan(forms["dynamic"]).unsafe == "choices from another answer"
+    assert FormPlan(forms["self"]).unsafe == "'.' in relevance, a choice filter or read-only"
 
 
 def test_valid_responses_take_the_compiled_path(forms: dict[str, Instrument]) -> None:
@@ -193,6 +197,13 @@ def test_a_hidden_default_falls_back(forms: dict[str, Instrument]) -> None:
     compare(inst, plan, {"go": "no"})
     compare(inst, plan, {"go": "yes", "dflt": "mine"})
     assert (plan.compiled, plan.reference) == (1, 2)
+
+
+def test_own_value_in_relevance_uses_the_reference(forms: dict[str, Instrument]) -> None:
+    inst = forms["self"]
+    plan = FormPlan(inst)
+    compare(inst, plan, {"self_shown": "hidden while empty"})
+    assert plan.reference == 1
 
 
 def test_late_dependency_uses_the_reference(forms: dict[str, Instrument]) -> None:
