@@ -255,14 +255,17 @@ class OpApplier:
             "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) VALUES (?, ?, ?, ?, ?, ?)",
             [(entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
              for f in op.values])
-        by_fields: dict[tuple[str, ...], list[list[Any]]] = {}
+        by_fields: dict[tuple[str, ...], list[Op]] = {}
         for op in ops:
-            args: list[Any] = [op.entity_id, op.hlc, op.hlc]
-            for f, value in op.values.items():
-                args.append(_column(ent, f, value)[1])
-            by_fields.setdefault(tuple(op.values), []).append(args)
-        for fields, rows in by_fields.items():
+            by_fields.setdefault(tuple(op.values), []).append(op)
+        for fields, group in by_fields.items():
             cols = ["id", "created_hlc", "updated_hlc", *(_column(ent, f, None)[0] for f in fields)]
+            # the column conversion of each field, looked up once for the group
+            plain = [ent.field(f) if f not in (OWNER, DELETED) else None for f in fields]
+            rows = [[op.entity_id, op.hlc, op.hlc,
+                     *(to_column(fd, op.values[f]) if fd is not None else
+                       _column(ent, f, op.values[f])[1] for f, fd in zip(fields, plain, strict=True))]
+                    for op in group]
             conn.executemany(
                 f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 rows)
