@@ -16,7 +16,19 @@ from fieldapp.i18n import _
 from fieldapp.survey.model import Instrument, Node
 from fieldapp.survey.problems import Problem
 from fieldapp.survey.xfuncs import Fn, compile_expr
-from fieldapp.survey.xpath import ExprError, parse, path_names, references, uses_current
+from fieldapp.survey.xpath import (
+    Binary,
+    Call,
+    Expr,
+    ExprError,
+    Literal,
+    Neg,
+    parse,
+    path_names,
+    references,
+    uses_current,
+    walk,
+)
 
 VALUE_KINDS = ("relevant", "calculation", "choice_filter", "repeat_count")
 CHECK_KINDS = ("constraint", "required", "read_only")
@@ -38,6 +50,24 @@ def dynamic_list(node: Node) -> str:
     """For ``select_one ${name}``: the question whose answers are the choices, else ""."""
     text = node.list_name
     return text[2:-1].strip() if text.startswith("${") and text.endswith("}") else ""
+
+
+#: Functions whose result depends on their arguments alone.
+_PURE = frozenset({"true", "false", "not", "boolean", "number", "string"})
+
+
+def _constant(tree: Expr) -> Fn | None:
+    """For an expression that reads nothing (``true()``, ``1 = 1``): a function returning its
+    value, computed once. None for any other expression."""
+    for e in walk(tree):
+        if not (isinstance(e, Literal | Neg | Binary)
+                or (isinstance(e, Call) and e.name in _PURE)):
+            return None
+    try:
+        value = compile_expr(tree)(None)  # type: ignore[arg-type]  # reads no context
+    except Exception:  # an expression that fails is left to fail where it runs
+        return None
+    return lambda _ctx: value
 
 
 class Program:
@@ -130,7 +160,7 @@ class Program:
                 continue
             try:
                 tree = parse(text, choice_filter=(kind == "choice_filter"))
-                fn = compile_expr(tree)
+                fn = _constant(tree) or compile_expr(tree)
             except ExprError as exc:
                 self._problem(node, kind, _("the expression '{expr}' cannot be read: {error}")
                               .format(expr=text, error=exc.message))
