@@ -52,7 +52,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def register_gui(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("gui", help=_("open the desktop app"))
     p.add_argument("workspace", metavar="PATH", nargs="?", help=_("the workspace folder"))
-    # For start-up measurements (tests/perf/bench_start.py, packaging/build.py): quit once the
+    # For start-up measurements (tests/perf/bench_ui_start.py, packaging/build.py): quit once the
     # first dialog is shown.
     p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_gui)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _START = time.perf_counter()
 
 #: What ``--exit-when-ready`` prints once the first screen is up: the start-up benchmark
-#: (tests/perf/bench_start.py) and the packaging check time a process until this line.
+#: (tests/perf/bench_ui_start.py) and the packaging check time a process until this line.
 READY_UNLOCK, READY_OTHER = "ready unlock", "ready welcome"
 
 

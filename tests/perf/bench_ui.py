@@ -1,6 +1,6 @@
 """Desktop app benchmarks: cold start, unlock, typing latency in a long note.
 
-* (cold start to the unlock dialog is measured in bench_start.py, with and without a
+* (cold start to the unlock dialog is measured in bench_ui_start.py, with and without a
   bytecode cache, for both launchers);
 * unlock to the main window shown with its views filled, beyond the key derivation itself
   (baseline: the derivation);

@@ -1,6 +1,6 @@
 """What the desktop app loads before its unlock dialog is on screen (not timed).
 
-The start-up goal (tests/perf/bench_start.py: at most twice a bare PySide6 window) holds only
+The start-up goal (tests/perf/bench_ui_start.py: at most twice a bare PySide6 window) holds only
 while the first screen imports just what it shows. Each launcher runs in a child process with
 ``python -X importtime``, which names every module the process imported; the child says when the
 unlock dialog is shown (``--exit-when-ready``) and quits. The store, the cryptography, the

@@ -1,4 +1,4 @@
-"""Cold start to the unlock dialog. Run: python -m tests.perf start
+"""Cold start to the unlock dialog. Run: python -m tests.perf ui_start
 
 Each figure is the median (``--runs``) of fresh processes, timed from just before the process is
 started until it prints that its first dialog is on screen, beside a bare PySide6 window with a
