@@ -28,7 +28,9 @@ COMMAND_MODULES = (
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with ``only`` one command (``"gui"``): starting the desktop
+    app must not import every command module, with the store and cryptography behind them."""
     parser = argparse.ArgumentParser(
         prog="fieldapp",
         description=_("fieldapp keeps interview notes, consent records and survey responses in "
@@ -40,9 +42,46 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("language of messages (default: the system's)"))
     sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
     sub.required = True
+    if only == "gui":
+        register_gui(sub)
+        return parser
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+def register_gui(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("gui", help=_("open the desktop app"))
+    p.add_argument("workspace", metavar="PATH", nargs="?", help=_("the workspace folder"))
+    # For start-up measurements (tests/perf/bench_ui_start.py, packaging/build.py): quit once the
+    # first dialog is shown.
+    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_gui)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from fieldapp.gui import launch
+
+    argv = [args.workspace] if args.workspace else []
+    if args.lang:
+        argv += ["--language", args.lang]
+    if args.exit_when_ready:
+        argv.append("--exit-when-ready")
+    return launch(argv)
+
+
+def command_of(args: list[str]) -> str | None:
+    """The command word of a command line (``--lang X`` may come first), or None."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--lang":
+            i += 2
+            continue
+        if arg.startswith("-"):
+            return None  # --help, --version or a typo: the whole parser answers
+        return arg
+    return None
 
 
 #: Variables whose value is used as text (passphrases, keys); checked like the arguments.
@@ -88,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(_("error: {message}").format(message=problem), file=sys.stderr)
         return EXIT_FAILED
-    parser = build_parser()
+    parser = build_parser(only="gui" if command_of(args_list) == "gui" else None)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:

@@ -34,11 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_workspace_arg(p)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("gui", help=_("open the desktop app"))
-    p.add_argument("workspace", metavar="PATH", nargs="?", help=_("the workspace folder"))
-    # For start-up measurements (packaging/build.py): quit once the first dialog is shown.
-    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_gui)
+    from fieldapp.cli import register_gui  # kept there: ``fieldapp gui`` builds only it
+
+    register_gui(sub)
 
     p = sub.add_parser("search", help=_("search notes (Chinese and English)"),
                        description=_("Find notes by Chinese words of two or more characters, "
@@ -97,26 +95,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(_("Created the demo workspace {path}.").format(path=args.workspace))
     print(_("Recovery key: {key}").format(key=recovery))
     return 0
-
-
-def cmd_gui(args: argparse.Namespace) -> int:
-    from fieldapp import qtcheck
-
-    missing = qtcheck.check()
-    if missing is not None:
-        print(missing.message(), file=sys.stderr)
-        return 1
-    try:
-        from fieldapp.ui.app import main as gui_main
-    except ImportError as exc:
-        print(_("The desktop app cannot start: {reason}").format(reason=exc), file=sys.stderr)
-        return 1
-    argv = [args.workspace] if args.workspace else []
-    if args.lang:
-        argv += ["--language", args.lang]
-    if args.exit_when_ready:
-        argv.append("--exit-when-ready")
-    return int(gui_main(argv))
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -15,12 +15,12 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.dates import format_date as _fmt_date
-from babel.dates import format_datetime as _fmt_datetime
-from babel.lists import format_list as _fmt_list
-from babel.numbers import format_decimal as _fmt_decimal
+# Babel is imported when a date, number or list is first formatted, not at start-up: the
+# unlock dialog needs none of it (tests/unit/test_startup.py).
+if TYPE_CHECKING:
+    from babel import Locale
 
 DOMAIN = "fieldapp"
 LANGUAGES = ("en", "zh_CN")
@@ -122,6 +122,8 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def babel_locale() -> Locale:
+    from babel import Locale
+
     return Locale.parse("zh_Hans_CN" if _language == "zh_CN" else "en_GB")
 
 
@@ -130,16 +132,22 @@ def format_date(value: date | datetime | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = value.date()
+    from babel.dates import format_date as _fmt_date
+
     return _fmt_date(value, format=fmt, locale=babel_locale())
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
+    from babel.dates import format_datetime as _fmt_datetime
+
     return _fmt_datetime(value, format=fmt, locale=babel_locale())
 
 
 def format_number(value: float | int) -> str:
+    from babel.numbers import format_decimal as _fmt_decimal
+
     return _fmt_decimal(value, locale=babel_locale())
 
 
@@ -148,6 +156,8 @@ def format_list(items: Iterable[str]) -> str:
     values = [item for item in items if item]
     if not values:
         return ""
+    from babel.lists import format_list as _fmt_list
+
     return _fmt_list(values, locale=babel_locale())
 
 

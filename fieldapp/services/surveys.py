@@ -19,14 +19,16 @@ from fieldapp.store.errors import FieldappError, InvalidInput
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import (
     AnswerError,
+    FormPlan,
     FormState,
     Instrument,
     Issue,
-    Node,
-    Program,
+    fill_state,
     load_xlsform,
 )
-from fieldapp.survey.model import FILE_TYPES, INPUT_TYPES
+from fieldapp.survey.model import FILE_TYPES
+
+__all__ = ["fill_state"]  # the reference path, kept here for its callers
 
 DRAFT, COMPLETE = "draft", "complete"
 
@@ -296,67 +298,6 @@ def response_files(ws: Workspace, response_id: str) -> list[records.Record]:
     return records.list_records(ws, "attachment", where={"response_id": response_id})
 
 
-def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", *,
-               program: Program | None = None, meta: dict[str, str] | None = None
-               ) -> tuple[FormState, list[Issue]]:
-    """Answer a fresh form from ``answers`` (shaped as ``FormState.to_dict()``) the way the app
-    does: each answer through ``set_answer`` in form order, so a wrong kind of value, a code
-    that is not a choice, or an answer to a question the skip logic hides is an issue (kind
-    ``"invalid"``), as is a name the form does not have. Computed values (calculate, start,
-    end, today) in ``answers`` are ignored: the form computes them."""
-    state = FormState(inst, None, language, program=program, meta=meta)
-    issues: list[Issue] = []
-    later: list[tuple[str, Any]] = []
-
-    def invalid(address: str, message: str) -> None:
-        issues.append(Issue(address, message, "invalid"))
-
-    def fill(nodes: list[Node], data: Any, where: str) -> None:
-        if not isinstance(data, dict):
-            invalid(where or "/", _("expected a group of answers (a JSON object)"))
-            return
-        known = {n.name for n in nodes}
-        for key in data:
-            if key not in known:
-                invalid(f"{where}/{key}".lstrip("/"), _("the form has no question of this name"))
-        for node in nodes:
-            if node.name not in data:
-                continue
-            raw = data[node.name]
-            address = f"{where}/{node.name}".lstrip("/")
-            if node.type == "group":
-                fill(node.children, raw, address)
-            elif node.type == "repeat":
-                if not isinstance(raw, list):
-                    invalid(address, _("expected a list of repeat instances"))
-                    continue
-                while state.instance_count(address) < len(raw):
-                    state.add_instance(address)
-                while state.instance_count(address) > len(raw):
-                    state.remove_instance(address, state.instance_count(address))
-                for i, item in enumerate(raw):
-                    fill(node.children, item, f"{address}[{i + 1}]")
-            elif node.type in INPUT_TYPES:
-                later.append((address, raw))
-
-    fill(inst.children, answers, "")
-    # An answer may be shown only because of a later one: retry the refused ones until no
-    # more go in, then report what is left.
-    while later:
-        refused: list[tuple[str, Any, str]] = []
-        for address, raw in later:
-            try:
-                state.set_answer(address, raw)
-            except AnswerError as exc:
-                refused.append((address, raw, str(exc)))
-        if len(refused) == len(later):
-            for address, _raw, message in refused:
-                invalid(address, message)
-            break
-        later = [(a, r) for a, r, _m in refused]
-    return state, issues
-
-
 def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[str, Any], *,
                               complete_it: bool = True, language: str = "en", **links: Any
                               ) -> str:
@@ -376,23 +317,43 @@ def add_response_from_answers(ws: Workspace, instrument_id: str, answers: dict[s
     return rid
 
 
+#: Compiled plans of the instrument versions filled most recently (see :func:`plan_for`).
+_PLANS: dict[tuple[str, str], FormPlan] = {}
+_PLANS_KEPT = 8
+
+
+def plan_for(instrument_id: str, row: records.Record) -> FormPlan:
+    """The instrument version's :class:`~fieldapp.survey.fill.FormPlan`, compiled once: keyed
+    by the instrument record and its last change (a record that changed gets a new plan)."""
+    key = (instrument_id, str(row.get("updated_hlc") or ""))
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = FormPlan(Instrument.from_dict(row["definition"]))
+        while len(_PLANS) >= _PLANS_KEPT:
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[key] = plan
+    return plan
+
+
 def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any]], *,
                   complete_them: bool = False, links: list[dict[str, Any]] | None = None
                   ) -> list[str]:
     """Save many responses in one transaction (imports, data entry batches, benchmarks).
 
-    Each answer dict goes through :func:`fill_state` as in :func:`add_response_from_answers`;
-    if any response has issues (or, to complete, misses a required answer), nothing is saved
-    and :class:`ResponseIncomplete` lists them with the response's position as ``#n/``."""
+    Each answer dict is checked as :func:`add_response_from_answers` checks it (the compiled
+    plan of the instrument version gives :func:`fill_state`'s result, see
+    :mod:`fieldapp.survey.fill`); if any response has issues (or, to complete, misses a required
+    answer), nothing is saved and :class:`ResponseIncomplete` lists them with the response's
+    position as ``#n/``. The rows are written with one statement per table."""
     from fieldapp.domain.ids import new_id
 
     row = records.get(ws, "instrument", instrument_id)
-    inst = Instrument.from_dict(row["definition"])
-    program = FormState(inst).program
+    plan = plan_for(instrument_id, row)
+    fresh = plan.fresh(meta=desktop_meta(ws))
     prepared: list[dict[str, Any]] = []
     problems: list[Issue] = []
     for n, data in enumerate(answers, start=1):
-        state, issues = fill_state(inst, data, program=program, meta=desktop_meta(ws))
+        state, issues = plan.fill(data, fresh)
         if complete_them:
             issues += state.validate_all()
         problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
@@ -401,21 +362,20 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
         raise ResponseIncomplete(problems)
     researcher = ws.meta("researcher")
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    ids = []
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for n, data in enumerate(prepared):
+        link = (links or [])[n] if links and n < len(links) else {}
+        values: dict[str, Any] = {
+            "instrument_id": instrument_id, "instrument_version": row["version"],
+            "data": data, "status": COMPLETE if complete_them else DRAFT,
+            "researcher": link.get("researcher") or researcher,
+            **{k: v for k, v in link.items() if k != "researcher"}}
+        if complete_them:
+            values["completed_at"] = now
+        rows.append((new_id(), values))
     with ws.transaction():
-        for n, data in enumerate(prepared):
-            link = (links or [])[n] if links and n < len(links) else {}
-            values: dict[str, Any] = {
-                "instrument_id": instrument_id, "instrument_version": row["version"],
-                "data": data, "status": COMPLETE if complete_them else DRAFT,
-                "researcher": link.get("researcher") or researcher,
-                **{k: v for k, v in link.items() if k != "researcher"}}
-            if complete_them:
-                values["completed_at"] = now
-            rid = new_id()
-            ws.write("response", rid, values, create=True)
-            ids.append(rid)
-    return ids
+        ws.write_new_many("response", rows)
+    return [rid for rid, _values in rows]
 
 
 def list_responses(ws: Workspace, *, instrument_id: str | None = None, site: str | None = None,

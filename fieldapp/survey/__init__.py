@@ -6,6 +6,7 @@ response's answers as ``FormState.to_dict()``.
 
 from fieldapp.survey.describe import describe
 from fieldapp.survey.engine import AnswerError, FormState, Issue
+from fieldapp.survey.fill import FormPlan, fill_state
 from fieldapp.survey.model import Choice, ChoiceList, Instrument, Node
 from fieldapp.survey.problems import Problem, XLSFormError
 from fieldapp.survey.program import Program
@@ -15,6 +16,7 @@ __all__ = [
     "AnswerError",
     "Choice",
     "ChoiceList",
+    "FormPlan",
     "FormState",
     "Instrument",
     "Issue",
@@ -23,5 +25,6 @@ __all__ = [
     "Program",
     "XLSFormError",
     "describe",
+    "fill_state",
     "load_xlsform",
 ]

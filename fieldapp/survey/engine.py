@@ -33,6 +33,7 @@ Answer = str | int | float | list[str] | None
 MAX_REPEAT_COUNT = 500
 _SEGMENT = re.compile(r"^([^\[\]/]+)(?:\[(\d+)\])?$")
 _REF = re.compile(r"\$\{([^}]*)\}")
+_META_VALUES = frozenset({"start", "end", "today", "deviceid", "username", "email"})
 
 
 class AnswerError(ValueError):
@@ -281,15 +282,11 @@ class FormState:
         return value
 
     def _read(self, name: str, from_path: str, from_idx: Idx) -> Value:
-        path = self.program.resolve(name)
-        if path is None:
+        where = self.program.reads_from(name, from_path)
+        if where is None:
             return ""
-        target = self.program.nodes[path].chain
-        here = self.program.nodes[from_path].chain
-        shared = 0
-        while shared < min(len(target), len(here)) and target[shared] == here[shared]:
-            shared += 1
-        if shared == len(target):
+        path, shared, single = where
+        if single:
             return self._expr_value(path, from_idx[:shared])
         return [to_string(self._expr_value(path, i))
                 for i in self.instances(path, from_idx[:shared])]
@@ -382,10 +379,16 @@ class FormState:
         if "repeat_count" in self.program.nodes[path].fns and not self._syncing:
             raise AnswerError(_("the form sets how many times '{name}' repeats").format(
                 name=self.program.nodes[path].node.name))
+        position = self._grow(path, prefix)
+        self.recompute_all()
+        return position
+
+    def _grow(self, path: str, prefix: Idx) -> int:
+        """Add an instance of the repeat ``path`` (inside the instances ``prefix``), computing
+        nothing; returns its 1-based position."""
         count = self.counts.get((path, prefix), 0)
         self.counts[(path, prefix)] = count + 1
         self._create([self.program.nodes[path].node], (*prefix, count), repeat_new=True)
-        self.recompute_all()
         return count + 1
 
     def remove_instance(self, address: str, position: int) -> None:
@@ -397,6 +400,12 @@ class FormState:
         if "repeat_count" in self.program.nodes[path].fns and not self._syncing:
             raise AnswerError(_("the form sets how many times '{name}' repeats").format(
                 name=self.program.nodes[path].node.name))
+        self._shrink(path, prefix, position)
+        self.recompute_all()
+
+    def _shrink(self, path: str, prefix: Idx, position: int) -> None:
+        """Remove the instance at 1-based ``position``, computing nothing."""
+        count = self.counts.get((path, prefix), 0)
         depth = len(prefix)
         removed = position - 1
         for table in (self.values, self.relevant, self.required, self.read_only, self.valid,
@@ -418,7 +427,6 @@ class FormState:
                     moved_counts[(p, (*prefix, shift, *idx[depth + 1:]))] = n
         self.counts.update(moved_counts)
         self.counts[(path, prefix)] = count - 1
-        self.recompute_all()
 
     def _repeat_slot(self, address: str) -> tuple[str, Idx]:
         """A repeat's path and the indexes of the instances that hold it (not its own)."""
@@ -447,14 +455,15 @@ class FormState:
             repeat_new = False
             slot = (node.path, idx)
             self.relevant[slot] = True
-            meta: dict[str, Answer] = {"start": now.isoformat(timespec="seconds"),
-                                       "end": now.isoformat(timespec="seconds"),
-                                       "today": now.date().isoformat(),
-                                       "deviceid": self.meta.get("deviceid") or None,
-                                       "username": self.meta.get("username") or None,
-                                       "email": self.meta.get("email") or None}
-            if node.type in meta and meta[node.type] is not None:
-                self.values[slot] = meta[node.type]
+            if node.type in _META_VALUES:
+                meta: dict[str, Answer] = {"start": now.isoformat(timespec="seconds"),
+                                           "end": now.isoformat(timespec="seconds"),
+                                           "today": now.date().isoformat(),
+                                           "deviceid": self.meta.get("deviceid") or None,
+                                           "username": self.meta.get("username") or None,
+                                           "email": self.meta.get("email") or None}
+                if meta[node.type] is not None:
+                    self.values[slot] = meta[node.type]
             compiled = self.program.nodes[node.path]
             if compiled.default_fn is not None:
                 result = compiled.default_fn(_Ctx(self, node.path, idx))
@@ -485,6 +494,17 @@ class FormState:
             elif raw is not None:
                 self.values[(node.path, idx)] = list(raw) if isinstance(raw, list) else raw
 
+    def copy(self) -> FormState:
+        """An independent state holding the same answers and computed values (no recomputing:
+        a fresh form copied for each of many responses)."""
+        other = object.__new__(FormState)
+        other.__dict__.update(self.__dict__)
+        other.meta = dict(self.meta)
+        for name in ("values", "relevant", "required", "read_only", "valid", "allowed",
+                     "counts"):
+            setattr(other, name, dict(getattr(self, name)))
+        return other
+
     def to_dict(self) -> dict[str, Any]:
         """The answers as a JSON-able dict: groups nest, repeats are lists of instances."""
         return self._dump(self.instrument.children, ())
@@ -509,9 +529,19 @@ class FormState:
 
     def recompute_all(self) -> None:
         """Evaluate every question once, in dependency order (the baseline incremental beats)."""
-        rank = self.program.rank
-        for path in sorted(self.program.nodes, key=rank.__getitem__):
-            for idx in list(self.instances(path)):
+        program = self.program
+        order = program.ranked
+        if order is None:
+            order = program.ranked = sorted(program.nodes, key=program.rank.__getitem__)
+        # Instances are listed once per repeat chain: evaluating changes no count.
+        listed: dict[tuple[str, ...], list[Idx]] = {(): [()]}
+        nodes = program.nodes
+        for path in order:
+            chain = nodes[path].chain
+            found = listed.get(chain)
+            if found is None:
+                found = listed[chain] = list(self._expand(chain, (), ()))
+            for idx in found:
                 self._evaluate(path, idx)
         self._sync_counts()
 
@@ -583,34 +613,46 @@ class FormState:
         """Re-evaluate one question; True if its value or relevance changed."""
         self.evaluations += 1
         compiled = self.program.nodes[path]
-        node = compiled.node
         slot = (path, idx)
-        ctx = _Ctx(self, path, idx)
         fns = compiled.fns
         old_value, old_relevant = self.values.get(slot), self.relevant.get(slot, True)
         relevant = True
         if compiled.parent:
-            parent_idx = idx[: len(self.program.nodes[compiled.parent].chain)]
+            parent_idx = idx[: compiled.parent_depth]
             relevant = self.relevant.get((compiled.parent, parent_idx), True)
-        if relevant and "relevant" in fns:
-            relevant = to_bool(fns["relevant"](ctx))
+        if not fns:  # nothing to compute: shown with its group, kept, never required
+            self.relevant[slot] = relevant
+            value = old_value if relevant else None
+            if value is None:
+                self.values.pop(slot, None)
+            self.required[slot] = self.read_only[slot] = False
+            self.valid[slot] = True
+            return value != old_value or relevant != old_relevant
+        ctx = _Ctx(self, path, idx)
+        fn = fns.get("relevant")
+        if relevant and fn is not None:
+            relevant = to_bool(fn(ctx))
         self.relevant[slot] = relevant
         value = old_value
         if not relevant:
             value = None
-        elif "calculation" in fns:
-            result = fns["calculation"](ctx)
-            text = to_string(result)
-            value = None if text in ("", "NaN") else self._safe(node, text, slot)
-        if relevant and "choice_filter" in fns:
-            value = self._filter_choices(compiled, ctx, value)
-        self.values[slot] = value
+        else:
+            fn = fns.get("calculation")
+            if fn is not None:
+                text = to_string(fn(ctx))
+                value = None if text in ("", "NaN") else self._safe(compiled.node, text, slot)
+            if "choice_filter" in fns:
+                value = self._filter_choices(compiled, ctx, value)
         if value is None:
             self.values.pop(slot, None)
-        self.required[slot] = relevant and "required" in fns and to_bool(fns["required"](ctx))
-        self.read_only[slot] = "read_only" in fns and to_bool(fns["read_only"](ctx))
-        self.valid[slot] = (not relevant or value is None or "constraint" not in fns
-                            or to_bool(fns["constraint"](ctx)))
+        else:
+            self.values[slot] = value
+        fn = fns.get("required")
+        self.required[slot] = relevant and fn is not None and to_bool(fn(ctx))
+        fn = fns.get("read_only")
+        self.read_only[slot] = fn is not None and to_bool(fn(ctx))
+        fn = fns.get("constraint")
+        self.valid[slot] = (not relevant or value is None or fn is None or to_bool(fn(ctx)))
         return value != old_value or relevant != old_relevant
 
     def _filter_choices(self, compiled: Compiled, ctx: _Ctx, value: Answer) -> Answer:
@@ -656,9 +698,21 @@ class FormState:
     def validate_all(self) -> list[Issue]:
         """Every missing or invalid answer, in form order, with messages in the current language."""
         out: list[Issue] = []
-        for path in self.program.nodes:
-            for idx in self.instances(path):
-                out.extend(self._issues(path, idx))
+        relevant, required, valid, values = self.relevant, self.required, self.valid, self.values
+        listed: dict[tuple[str, ...], list[Idx]] = {(): [()]}
+        for path, compiled in self.program.nodes.items():
+            if compiled.node.is_container:
+                continue
+            chain = compiled.chain
+            found = listed.get(chain)
+            if found is None:
+                found = listed[chain] = list(self._expand(chain, (), ()))
+            for idx in found:
+                slot = (path, idx)
+                if relevant.get(slot, False) and (
+                        (required.get(slot) and values.get(slot) is None)
+                        or not valid.get(slot, True)):
+                    out.extend(self._issues(path, idx))
         return out
 
     def snapshot(self) -> tuple[Any, ...]:
@@ -705,14 +759,13 @@ def _select_multiple(state: FormState, node: Node, value: Any, slot: Slot) -> An
     return list(dict.fromkeys(items))
 
 
-def _choice_names(state: FormState, node: Node, slot: Slot) -> set[str]:
+def _choice_names(state: FormState, node: Node, slot: Slot) -> set[str] | frozenset[str]:
     if slot in state.allowed:
         return {c.name for c in state.allowed[slot]}
     source = dynamic_list(node)
     if source:
         return {c.name for c in state._answers_as_choices(source, *slot)}
-    lst = state.instrument.choice_lists.get(node.list_name)
-    return {c.name for c in lst.choices} if lst else set()
+    return state.program.choice_names(node.list_name)
 
 
 def _date(state: FormState, node: Node, value: Any, slot: Slot) -> Answer:

@@ -16,7 +16,19 @@ from fieldapp.i18n import _
 from fieldapp.survey.model import Instrument, Node
 from fieldapp.survey.problems import Problem
 from fieldapp.survey.xfuncs import Fn, compile_expr
-from fieldapp.survey.xpath import ExprError, parse, path_names, references, uses_current
+from fieldapp.survey.xpath import (
+    Binary,
+    Call,
+    Expr,
+    ExprError,
+    Literal,
+    Neg,
+    parse,
+    path_names,
+    references,
+    uses_current,
+    walk,
+)
 
 VALUE_KINDS = ("relevant", "calculation", "choice_filter", "repeat_count")
 CHECK_KINDS = ("constraint", "required", "read_only")
@@ -28,6 +40,7 @@ class Compiled:
     chain: tuple[str, ...]  # repeats holding the node, outermost first (a repeat holds itself)
     parent: str  # path of the enclosing group/repeat, "" at the top
     fns: dict[str, Fn] = field(default_factory=dict)
+    parent_depth: int = 0  # len(chain) of the parent: the indexes that name its instance
     default_fn: Fn | None = None
     reads: set[str] = field(default_factory=set)  # paths read by value-producing expressions
     checks: set[str] = field(default_factory=set)  # paths read by constraint/required/read_only
@@ -39,16 +52,38 @@ def dynamic_list(node: Node) -> str:
     return text[2:-1].strip() if text.startswith("${") and text.endswith("}") else ""
 
 
+#: Functions whose result depends on their arguments alone.
+_PURE = frozenset({"true", "false", "not", "boolean", "number", "string"})
+
+
+def _constant(tree: Expr) -> Fn | None:
+    """For an expression that reads nothing (``true()``, ``1 = 1``): a function returning its
+    value, computed once. None for any other expression."""
+    for e in walk(tree):
+        if not (isinstance(e, Literal | Neg | Binary)
+                or (isinstance(e, Call) and e.name in _PURE)):
+            return None
+    try:
+        value = compile_expr(tree)(None)  # type: ignore[arg-type]  # reads no context
+    except Exception:  # an expression that fails is left to fail where it runs
+        return None
+    return lambda _ctx: value
+
+
 class Program:
     def __init__(self, instrument: Instrument) -> None:
         self.instrument = instrument
         self.nodes: dict[str, Compiled] = {}
+        self._reads: dict[tuple[str, str], tuple[str, int, bool] | None] = {}
+        self._choice_names: dict[str, frozenset[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.problems: list[Problem] = []
         for top in instrument.children:
             self._collect(top, "", ())
         for compiled in self.nodes.values():
             self._compile(compiled)
+            if compiled.parent:
+                compiled.parent_depth = len(self.nodes[compiled.parent].chain)
         self.dependents: dict[str, list[str]] = {path: [] for path in self.nodes}
         for path, compiled in self.nodes.items():
             for source in compiled.reads | compiled.checks:
@@ -57,6 +92,8 @@ class Program:
             if compiled.parent:
                 self.dependents[compiled.parent].append(path)
         self.rank = self._order()
+        #: the paths in rank order (filled on first use by FormState.recompute_all)
+        self.ranked: list[str] | None = None
         #: repeats whose number of instances the form sets (repeat_count), outermost first
         self.counted = [p for p, c in self.nodes.items() if "repeat_count" in c.fns]
 
@@ -73,6 +110,35 @@ class Program:
         self.by_name.setdefault(node.name, []).append(node.path)
         for child in node.children:
             self._collect(child, node.path, chain)
+
+    def reads_from(self, name: str, here: str) -> tuple[str, int, bool] | None:
+        """Where ``${name}`` read from question ``here`` points: the question's path, how many
+        repeats the two share (the instance indexes they have in common) and whether that
+        names one instance (else every instance below them). None when the name is not one
+        question's."""
+        key = (name, here)
+        found = self._reads.get(key, False)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        path = self.resolve(name)
+        result: tuple[str, int, bool] | None = None
+        if path is not None:
+            target, chain = self.nodes[path].chain, self.nodes[here].chain
+            shared = 0
+            while shared < min(len(target), len(chain)) and target[shared] == chain[shared]:
+                shared += 1
+            result = (path, shared, shared == len(target))
+        self._reads[key] = result
+        return result
+
+    def choice_names(self, list_name: str) -> frozenset[str]:
+        """The names of a choice list's choices (empty for a list the form does not have)."""
+        names = self._choice_names.get(list_name)
+        if names is None:
+            lst = self.instrument.choice_lists.get(list_name)
+            names = frozenset(c.name for c in lst.choices) if lst else frozenset()
+            self._choice_names[list_name] = names
+        return names
 
     def resolve(self, name: str) -> str | None:
         paths = self.by_name.get(name, [])
@@ -94,7 +160,7 @@ class Program:
                 continue
             try:
                 tree = parse(text, choice_filter=(kind == "choice_filter"))
-                fn = compile_expr(tree)
+                fn = _constant(tree) or compile_expr(tree)
             except ExprError as exc:
                 self._problem(node, kind, _("the expression '{expr}' cannot be read: {error}")
                               .format(expr=text, error=exc.message))

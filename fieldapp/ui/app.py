@@ -14,21 +14,27 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSocketNotifier, QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon  # loaded with QtWidgets anyway
 from PySide6.QtWidgets import QApplication
 
 from fieldapp import i18n
-from fieldapp.ui import fonts
-from fieldapp.ui import settings as keys
-from fieldapp.ui.context import AppContext, build_context
-from fieldapp.ui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from fieldapp.ui.context import AppContext
+    from fieldapp.ui.main_window import MainWindow
 
 _START = time.perf_counter()
 
+#: What ``--exit-when-ready`` prints once the first screen is up: the start-up benchmark
+#: (tests/perf/bench_ui_start.py) and the packaging check time a process until this line.
+READY_UNLOCK, READY_OTHER = "ready unlock", "ready welcome"
+
 
 def initial_language(ctx: AppContext) -> str:
+    from fieldapp.ui import settings as keys
+
     chosen = ctx.settings.get(keys.LANGUAGE)
     return chosen or i18n.system_language()
 
@@ -42,6 +48,8 @@ def _warm_up() -> None:
 
 def make_window(ctx: AppContext) -> MainWindow:
     """A main window wired to ``ctx``; the caller shows it and calls ``session.start``."""
+    from fieldapp.ui.main_window import MainWindow
+
     ctx.tasks.default_error = lambda exc: ctx.interaction.error(None, exc)
     return MainWindow(ctx)
 
@@ -52,6 +60,8 @@ def close_on_termination(window: MainWindow) -> None:
 
     Python runs a signal handler only when it next gets control; Qt's event loop may sleep in
     C++ for long. A socket written on each signal (``signal.set_wakeup_fd``) wakes it."""
+    from PySide6.QtCore import QSocketNotifier
+
     reader, writer = socket.socketpair()
     reader.setblocking(False)
     writer.setblocking(False)
@@ -101,6 +111,12 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Show the unlock dialog (or the welcome page) as early as possible.
+
+    Only what that first screen needs is imported before it is shown: Qt's core and widgets,
+    the session and the unlock dialog. The workspace views are built when an unlock starts
+    (``MainWindow.workspace``); the store, cryptography and services are imported on the
+    worker, and warmed up there while the researcher types the passphrase."""
     parser = argparse.ArgumentParser(prog="fieldapp gui")
     parser.add_argument("workspace", nargs="?", type=Path, help="workspace folder to open")
     parser.add_argument("--language", choices=i18n.LANGUAGES)
@@ -110,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     from fieldapp import crashguard
 
     crashguard.install()
+    from PySide6.QtCore import QTimer
+
+    from fieldapp.ui import fonts
+    from fieldapp.ui.context import build_context
+
     app = ensure_app()
     fonts.apply(app)
     ctx = build_context()
@@ -123,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     QTimer.singleShot(300, lambda: ctx.tasks.submit(_warm_up, None, lambda _exc: None))
     if args.exit_when_ready:
         def ready() -> None:
-            print(f"ready {time.perf_counter() - _START:.4f}", flush=True)
+            from fieldapp.ui.dialogs.unlock import UnlockDialog
+
+            dialog = window.session.dialog
+            shown = isinstance(dialog, UnlockDialog) and dialog.isVisible()
+            print(READY_UNLOCK if shown else READY_OTHER, f"{time.perf_counter() - _START:.4f}",
+                  flush=True)
             window.close()
             app.quit()
 

@@ -1,16 +1,18 @@
 """Saving survey responses in the encrypted workspace. Run: python -m tests.perf survey_store
 
-Figures, each beside a raw ``executemany`` of the same rows (id, instrument, version, answers as
-JSON, status, site, researcher) into a plain SQLCipher table with the workspace's pragmas, in
-one transaction (goal: ratio <= 3):
+Figures (medians of ``--runs``), each beside a raw ``executemany`` of the same rows (id,
+instrument, version, answers as JSON, status, site, researcher) into a plain SQLCipher table
+with the workspace's pragmas, in one transaction, timed the same way:
 
-1. ``survey_store_batch``: N responses of the bilingual NGO instrument through
-   ``services.surveys.add_responses`` (one transaction; every answer checked through the form
-   engine, completed);
-2. ``survey_store_batch_write_only``: the same, with the form-engine checks timed apart: the
-   store's own share (operation log, table, index);
+1. ``survey_store_batch`` (goal: ratio <= 5): N responses of the bilingual NGO instrument
+   through ``services.surveys.add_responses``, fully validated (every answer checked through
+   the instrument's compiled form plan, every response validated to complete) and saved
+   (operation log, heads, rows) in one transaction;
+2. ``survey_form_checks``: the validation alone (plan fill + validate_all + to_dict), beside
+   the reference path (``fill_state``: one ``set_answer`` at a time) on the same responses;
 3. ``survey_store_one_by_one``: ``new_response`` + ``save_draft`` + ``complete`` per response,
-   as the app does (three commits each, synchronous=FULL), over N/10 responses, scaled to N.
+   as the app does (three commits each, synchronous=FULL), over N/20 responses, scaled to N
+   (for information).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ import sqlcipher3
 from fieldapp.services import surveys
 from fieldapp.store.keys import KDF_FLOOR
 from fieldapp.store.workspace import Workspace
-from fieldapp.survey import FormState
-from tests.perf.common import log, report, scaled
+from fieldapp.survey import FormPlan, fill_state
+from tests.perf.common import Sample, log, measure, report, report_sample, scaled
 
 FORM = Path(__file__).resolve().parents[2] / "resources" / "instruments" / \
     "ngo_contracting_survey.xlsx"
@@ -75,47 +77,79 @@ def run(scale: float) -> None:
     links = [{"site": rng.choice(["KM", "GZ", "CD"])} for _ in range(n)]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        ws, _recovery = Workspace.initialise(root / "ws", "benchmark passphrase",
-                                             kdf=KDF_FLOOR, researcher="Bench")
-        iid = surveys.import_instrument(ws, FORM)
+        counter = iter(range(1_000_000))
+
+        def new_workspace() -> tuple[Workspace, str]:
+            ws, _recovery = Workspace.initialise(root / f"ws{next(counter)}",
+                                                 "benchmark passphrase", kdf=KDF_FLOOR,
+                                                 researcher="Bench")
+            return ws, surveys.import_instrument(ws, FORM)
+
+        ws, iid = new_workspace()
         inst = surveys.instrument(ws, iid)
+        plan = FormPlan(inst)
+        fresh = plan.fresh(meta=surveys.desktop_meta(ws))
         # What the services store, so the raw baseline writes the same bytes.
-        program = FormState(inst).program
-        start = time.perf_counter()
-        filled = [surveys.fill_state(inst, a, program=program)[0].to_dict() for a in answers]
-        checks = time.perf_counter() - start
+        filled = [plan.fill(a, fresh)[0].to_dict() for a in answers]
+        ws.close()
 
-        plain = _plain_db(root / "plain.db")
-        start = time.perf_counter()
-        plain.execute("BEGIN")
-        plain.executemany("INSERT INTO response VALUES (?, ?, ?, ?, ?, ?, ?)", (
-            (secrets.token_hex(16), iid, inst.version, json.dumps(d, ensure_ascii=False),
-             "complete", link["site"], "Bench") for d, link in zip(filled, links, strict=True)))
-        plain.execute("COMMIT")
-        raw = time.perf_counter() - start
-        plain.close()
+        def raw(conn: sqlcipher3.dbapi2.Connection) -> None:
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO response VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                (secrets.token_hex(16), iid, inst.version, json.dumps(d, ensure_ascii=False),
+                 "complete", link["site"], "Bench") for d, link in zip(filled, links, strict=True)))
+            conn.execute("COMMIT")
+            conn.close()
 
-        start = time.perf_counter()
-        ids = surveys.add_responses(ws, iid, answers, complete_them=True, links=links)
-        ours = time.perf_counter() - start
-        assert len(ids) == n == len(surveys.list_responses(ws, status="complete"))
-        report("survey_store_batch", ours, "s", raw,
-               "raw executemany into plain SQLCipher table", goal="ratio <= 3")
-        report("survey_store_batch_write_only", max(ours - checks, 0.0), "s", raw,
-               "raw executemany into plain SQLCipher table", goal="ratio <= 3")
-        report("survey_form_checks", checks, "s")
+        base = measure(raw, setup=lambda: _plain_db(root / f"plain{next(counter)}.db"))
+
+        def save(target: tuple[Workspace, str]) -> None:
+            ws, iid = target
+            ids = surveys.add_responses(ws, iid, answers, complete_them=True, links=links)
+            assert len(ids) == n
+            ws.close()
+
+        ours = measure(save, setup=new_workspace)
+        report_sample("survey_store_batch", ours, base,
+                      "raw executemany into plain SQLCipher table", goal="ratio <= 5",
+                      max_ratio=5.0)
+
+        def checks() -> None:
+            fresh = plan.fresh()
+            for a in answers:
+                state, _issues = plan.fill(a, fresh)
+                state.validate_all()
+                state.to_dict()
 
         few = max(5, n // 10)
+
+        def reference_checks() -> None:
+            for a in answers[:few]:
+                state, _issues = fill_state(inst, a, program=plan.program)
+                state.validate_all()
+                state.to_dict()
+
+        compiled = measure(checks)
+        reference = measure(reference_checks)
+        reference = Sample(reference.wall * n / few, reference.cpu * n / few,
+                           reference.walls, reference.cpus)
+        report_sample("survey_form_checks", compiled, reference,
+                      f"reference fill_state (scaled from {few} responses)")
+        report_sample("survey_form_checks_vs_raw", compiled, base,
+                      "raw executemany into plain SQLCipher table")
+
+        ws, iid = new_workspace()
+        few = max(5, n // 20)
         start = time.perf_counter()
         for a, link in zip(answers[:few], links[:few], strict=True):
             rid = surveys.new_response(ws, iid, **link)
-            state, _issues = surveys.fill_state(inst, a, program=program)
+            state, _issues = fill_state(inst, a, program=plan.program)
             surveys.save_draft(ws, rid, state.to_dict())
             surveys.complete(ws, rid, state)
         one_by_one = (time.perf_counter() - start) * n / few
-        report("survey_store_one_by_one", one_by_one, "s", raw,
-               "raw executemany into plain SQLCipher table (scaled from "
-               f"{few} responses)")
-        log(f"{n} responses: batch {ours:.2f} s (form checks {checks:.2f} s), "
-            f"raw {raw:.3f} s, one by one ~{one_by_one:.1f} s")
         ws.close()
+        report("survey_store_one_by_one", one_by_one, "s", base.wall,
+               f"raw executemany into plain SQLCipher table (scaled from {few} responses)")
+        log(f"{n} responses: batch {ours.wall:.2f} s, checks {compiled.wall:.2f} s "
+            f"(reference ~{reference.wall:.1f} s), raw {base.wall:.3f} s, "
+            f"one by one ~{one_by_one:.1f} s")

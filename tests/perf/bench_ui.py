@@ -1,7 +1,7 @@
 """Desktop app benchmarks: cold start, unlock, typing latency in a long note.
 
-* cold start to the unlock dialog (a subprocess, offscreen), against a bare PySide6 window
-  started the same way (goal: at most 2×);
+* (cold start to the unlock dialog is measured in bench_ui_start.py, with and without a
+  bytecode cache, for both launchers);
 * unlock to the main window shown with its views filled, beyond the key derivation itself
   (baseline: the derivation);
 * typing latency in a note of 50,000 characters (a transcript: paragraphs of ~250
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,18 +24,6 @@ from tests.perf.common import log, percentile, report, scaled
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "benchmark passphrase, not a secret"
 LONG_NOTE = 50_000
-
-BARE_WINDOW = (
-    "import time; t=time.perf_counter()\n"
-    "from PySide6.QtCore import QTimer\n"
-    "from PySide6.QtWidgets import QApplication, QDialog, QMainWindow\n"
-    "app = QApplication([]); w = QMainWindow(); w.resize(1200, 780); w.show()\n"
-    "d = QDialog(w); d.open()\n"
-    "def ready():\n"
-    "    print(f'ready {time.perf_counter()-t:.4f}', flush=True); app.quit()\n"
-    "QTimer.singleShot(0, ready); app.exec()\n"
-)
-
 
 @contextlib.contextmanager
 def _env(**values: str) -> Iterator[None]:
@@ -51,27 +37,6 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-def _run_ready(args: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
-    wall = time.perf_counter() - start
-    if "ready" not in proc.stdout:
-        raise RuntimeError(f"no ready line from {args[:3]}: {proc.stderr[-500:]}")
-    return wall
-
-
-def bench_cold_start(home: Path, workspace: Path, runs: int) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "FIELDAPP_HOME": str(home)}
-    app_times, bare_times = [], []
-    for _ in range(runs):
-        bare_times.append(_run_ready(["-c", BARE_WINDOW], env))
-        app_times.append(_run_ready(["-m", "fieldapp.ui.app", str(workspace), "--language",
-                                     "en", "--exit-when-ready"], env))
-    report("ui cold start to unlock dialog", min(app_times), "s", min(bare_times),
-           "bare PySide6 window + dialog", goal="≤ 2× baseline")
 
 
 def run(scale: float) -> None:
@@ -88,7 +53,6 @@ def run(scale: float) -> None:
         ws, _key = Workspace.initialise(workspace, PASSPHRASE, kdf=kdf)
         demo.populate(ws, interviews=scaled(60, scale))
         ws.close()
-        bench_cold_start(Path(tmp) / "home", workspace, runs=2 if scale < 0.5 else 5)
         _bench_in_process(workspace, scale)
 
 

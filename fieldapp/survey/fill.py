@@ -1,0 +1,338 @@
+"""Filling a form from a dict of answers: the reference path and the compiled one.
+
+:func:`fill_state` is the reference: it answers a fresh form the way the app does, one
+``set_answer`` at a time in form order (each change re-evaluating what depends on it, each
+repeat instance recomputing the form), retrying answers that only a later answer makes shown.
+
+:class:`FormPlan` is compiled once per instrument version and fills many responses with the
+same result, much faster: it copies a fresh form made once, puts every answer in place and
+recomputes the form once, in the program's topological order. That is the reference's result
+whenever the order of the reference's steps cannot matter, which the plan proves in two parts:
+
+* statically, when it is compiled: every question whose being shown, allowed choices or
+  read-only state can change while the answers go in depends (through calculations, groups and
+  other answers, instance by instance) only on answers that the reference sets *before* it;
+  no repeat count, no ``once()``, no location path or ``indexed-repeat()`` whose instances
+  cannot be told statically, no choices taken from another answer, no computed default in a
+  repeat. Then, by induction over the reference's steps, each answer meets the same form it
+  meets at the end, and nothing set is cleared later.
+* for each response, after the one recompute: every answer was accepted (a valid value of its
+  type, the question shown and not read-only, a choice the filter allows) and kept, and no
+  default (or metadata value) that the answers could hide was left unanswered.
+
+Anything else — a form that fails the static part, a response that fails the check, an answer
+of the wrong shape — goes through :func:`fill_state` itself, so the errors are the reference's
+errors. ``tests/unit/survey/test_fill_plan.py`` compares the two on random answer sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fieldapp.i18n import _
+from fieldapp.survey.engine import AnswerError, FormState, Idx, Issue, Slot
+from fieldapp.survey.model import INPUT_TYPES, META_TYPES, Instrument, Node
+from fieldapp.survey.program import Program, dynamic_list
+from fieldapp.survey.xpath import (
+    Call,
+    ExprError,
+    Path,
+    parse,
+    path_names,
+    references,
+    uses_current,
+    walk,
+)
+
+_UNSAFE_CALLS = frozenset({"once", "indexed-repeat"})
+
+
+def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", *,
+               program: Program | None = None, meta: dict[str, str] | None = None,
+               clock: Callable[[], datetime] | None = None) -> tuple[FormState, list[Issue]]:
+    """Answer a fresh form from ``answers`` (shaped as ``FormState.to_dict()``) the way the app
+    does: each answer through ``set_answer`` in form order, so a wrong kind of value, a code
+    that is not a choice, or an answer to a question the skip logic hides is an issue (kind
+    ``"invalid"``), as is a name the form does not have. Computed values (calculate, start,
+    end, today) in ``answers`` are ignored: the form computes them."""
+    state = FormState(inst, None, language, program=program, meta=meta, clock=clock)
+    issues: list[Issue] = []
+    later: list[tuple[str, Any]] = []
+
+    def invalid(address: str, message: str) -> None:
+        issues.append(Issue(address, message, "invalid"))
+
+    def fill(nodes: list[Node], data: Any, where: str) -> None:
+        if not isinstance(data, dict):
+            invalid(where or "/", _("expected a group of answers (a JSON object)"))
+            return
+        known = {n.name for n in nodes}
+        for key in data:
+            if key not in known:
+                invalid(f"{where}/{key}".lstrip("/"), _("the form has no question of this name"))
+        for node in nodes:
+            if node.name not in data:
+                continue
+            raw = data[node.name]
+            address = f"{where}/{node.name}".lstrip("/")
+            if node.type == "group":
+                fill(node.children, raw, address)
+            elif node.type == "repeat":
+                if not isinstance(raw, list):
+                    invalid(address, _("expected a list of repeat instances"))
+                    continue
+                while state.instance_count(address) < len(raw):
+                    state.add_instance(address)
+                while state.instance_count(address) > len(raw):
+                    state.remove_instance(address, state.instance_count(address))
+                for i, item in enumerate(raw):
+                    fill(node.children, item, f"{address}[{i + 1}]")
+            elif node.type in INPUT_TYPES:
+                later.append((address, raw))
+
+    fill(inst.children, answers, "")
+    # An answer may be shown only because of a later one: retry the refused ones until no
+    # more go in, then report what is left.
+    while later:
+        refused: list[tuple[str, Any, str]] = []
+        for address, raw in later:
+            try:
+                state.set_answer(address, raw)
+            except AnswerError as exc:
+                refused.append((address, raw, str(exc)))
+        if len(refused) == len(later):
+            for address, _raw, message in refused:
+                invalid(address, message)
+            break
+        later = [(a, r) for a, r, _m in refused]
+    return state, issues
+
+
+class _Fallback(Exception):
+    """This response needs the reference path."""
+
+
+class FormPlan:
+    """One instrument version compiled for filling many responses (see the module's doc)."""
+
+    def __init__(self, instrument: Instrument, program: Program | None = None) -> None:
+        self.instrument = instrument
+        self.program = program or Program(instrument)
+        #: why the compiled path is never taken for this form ("" when it is taken)
+        self.unsafe = self._check_form()
+        self._guarded = self._guarded_defaults() if not self.unsafe else frozenset()
+        #: how many responses took the compiled path, and how many the reference one
+        self.compiled = self.reference = 0
+        self._by_name: dict[int, dict[str, Node]] = {}  # id(list of sibling nodes) -> by name
+
+    # -- static part ----------------------------------------------------------------------------
+
+    def _trees(self, path: str, kinds: tuple[str, ...]) -> list[Any]:
+        node = self.program.nodes[path].node
+        trees = []
+        for kind in kinds:
+            text = getattr(node, kind)
+            if kind == "default" and "${" not in text and "(" not in text:
+                continue  # a plain value, as Program reads it
+            if text:
+                try:
+                    trees.append(parse(text, choice_filter=(kind == "choice_filter")))
+                except ExprError:
+                    return [None]
+        return trees
+
+    def _check_form(self) -> str:
+        program = self.program
+        if program.problems:
+            return "the form has problems"
+        if program.counted:
+            return "a repeat count"
+        self._order = {path: i for i, path in enumerate(program.nodes)}
+        for path, compiled in program.nodes.items():
+            node = compiled.node
+            if dynamic_list(node):
+                return "choices from another answer"
+            if compiled.default_fn is not None and compiled.chain:
+                return "a computed default in a repeat"
+            trees = self._trees(path, ("relevant", "calculation", "choice_filter", "read_only",
+                                       "default", "constraint", "required"))
+            if None in trees:
+                return "an expression that cannot be read"
+            for tree in trees:
+                if path_names(tree):
+                    return "a location path"
+                for e in walk(tree):
+                    if isinstance(e, Call) and e.name in _UNSAFE_CALLS:
+                        return f"{e.name}()"
+                    if isinstance(e, Path) and e.base is not None and not (
+                            isinstance(e.base, Call) and e.base.name == "instance"):
+                        return "a location path"
+            if any(uses_current(tree)
+                   for tree in self._trees(path, ("relevant", "choice_filter", "read_only"))):
+                # the reference decides with the value before the answer, then again after it
+                return "'.' in relevance, a choice filter or read-only"
+        for path, compiled in program.nodes.items():
+            if compiled.node.type in INPUT_TYPES:
+                late = self._late_dependency(path)
+                if late:
+                    return f"'{compiled.node.name}' depends on the later '{late}'"
+        return ""
+
+    def _deps(self, path: str, with_read_only: bool) -> set[str]:
+        """What decides whether ``path`` is shown, its value and its choices (and, for an
+        answer, whether it is read-only)."""
+        compiled = self.program.nodes[path]
+        deps = set(compiled.reads)
+        if compiled.parent:
+            deps.add(compiled.parent)
+        if with_read_only:
+            for tree in self._trees(path, ("read_only",)):
+                for name in references(tree):
+                    found = self.program.resolve(name)
+                    if found is not None:
+                        deps.add(found)
+        deps.discard(path)
+        return deps
+
+    def _shared(self, a: str, b: str) -> int:
+        ca, cb = self.program.nodes[a].chain, self.program.nodes[b].chain
+        n = 0
+        while n < min(len(ca), len(cb)) and ca[n] == cb[n]:
+            n += 1
+        return n
+
+    def _late_dependency(self, target: str) -> str:
+        """The name of the first answer (in form order) that ``target``'s acceptance depends on
+        and that the reference may set after ``target`` (in some instance), or ""."""
+        nodes = self.program.nodes
+        here = nodes[target].chain
+        late: set[str] = set()
+        # (path, bound): the first ``bound`` repeats of path's chain are target's instances.
+        seen: set[tuple[str, int]] = set()
+        stack = [(dep, min(len(here), self._shared(target, dep)))
+                 for dep in self._deps(target, with_read_only=True)]
+        while stack:
+            path, bound = stack.pop()
+            if (path, bound) in seen:
+                continue
+            seen.add((path, bound))
+            compiled = nodes[path]
+            if compiled.node.type in INPUT_TYPES:
+                if path == target:
+                    late.add(path)
+                elif bound == len(compiled.chain):
+                    if self._order[path] > self._order[target]:
+                        late.add(path)
+                else:
+                    repeat = compiled.chain[bound]
+                    if repeat in here or self._order[repeat] > self._order[target]:
+                        late.add(path)
+            for dep in self._deps(path, with_read_only=False):
+                stack.append((dep, min(bound, self._shared(path, dep))))
+        return nodes[min(late, key=self._order.__getitem__)].node.name if late else ""
+
+    def _guarded_defaults(self) -> frozenset[str]:
+        """Questions holding a value before any answer (a default, metadata) that the answers
+        could hide or filter out on the way (the reference would then clear it for good)."""
+        nodes = self.program.nodes
+        out = set()
+        for path, compiled in nodes.items():
+            node = compiled.node
+            if node.is_container or node.calculation:
+                continue
+            if not (node.default or compiled.default_fn or node.type in META_TYPES):
+                continue
+            stack, seen = list(self._deps(path, with_read_only=False)), set()
+            while stack:
+                dep = stack.pop()
+                if dep in seen:
+                    continue
+                seen.add(dep)
+                if nodes[dep].node.type in INPUT_TYPES:
+                    out.add(path)
+                    break
+                stack.extend(self._deps(dep, with_read_only=False))
+        return frozenset(out)
+
+    # -- filling --------------------------------------------------------------------------------
+
+    def fresh(self, language: str = "en", *, meta: dict[str, str] | None = None,
+              clock: Callable[[], datetime] | None = None) -> FormState:
+        """A fresh form to copy for each response of a batch (the copies share its clock,
+        language and metadata)."""
+        return FormState(self.instrument, None, language, program=self.program, meta=meta,
+                         clock=clock)
+
+    def fill(self, answers: dict[str, Any], fresh: FormState) -> tuple[FormState, list[Issue]]:
+        """What :func:`fill_state` gives for ``answers`` on a form like ``fresh``."""
+        if not self.unsafe:
+            try:
+                state = self._fill(answers, fresh)
+            except _Fallback:
+                pass
+            else:
+                self.compiled += 1
+                return state, []
+        self.reference += 1
+        return fill_state(self.instrument, answers, fresh.language, program=self.program,
+                          meta=fresh.meta, clock=fresh.clock)
+
+    def _fill(self, answers: dict[str, Any], fresh: FormState) -> FormState:
+        state = fresh.copy()
+        given: list[tuple[Slot, Any]] = []
+        self._walk(state, self.instrument.children, answers, (), given)
+        stored: dict[Slot, Any] = {}
+        for slot, raw in given:
+            node = self.program.nodes[slot[0]].node
+            if node.calculation:
+                raise _Fallback  # read-only: the reference refuses it
+            state.allowed.pop(slot, None)  # the filter's choices are checked after the recompute
+            try:
+                value = state._coerce(node, raw, slot)
+            except AnswerError:
+                raise _Fallback from None
+            if value is None:
+                state.values.pop(slot, None)
+            else:
+                state.values[slot] = value
+            stored[slot] = value
+        if self._guarded and any(slot[0] in self._guarded and slot not in stored
+                                 for slot, value in state.values.items() if value is not None):
+            raise _Fallback  # a default the answers may hide on the way: the reference clears it
+        state.recompute_all()
+        for slot, value in stored.items():
+            if (not state.relevant.get(slot, False) or state.read_only.get(slot, False)
+                    or state.values.get(slot) != value):
+                raise _Fallback
+        return state
+
+    def _walk(self, state: FormState, nodes: list[Node], data: Any, idx: Idx,
+              given: list[tuple[Slot, Any]]) -> None:
+        """Collect the answers (slot, raw value) and make the repeat instances they need. The
+        order does not matter here: everything is recomputed once afterwards."""
+        if not isinstance(data, dict):
+            raise _Fallback
+        by_name = self._by_name.get(id(nodes))
+        if by_name is None:
+            by_name = self._by_name[id(nodes)] = {n.name: n for n in nodes}
+        for name, raw in data.items():
+            node = by_name.get(name)
+            if node is None:
+                raise _Fallback
+            kind = node.type
+            if kind in INPUT_TYPES:
+                given.append(((node.path, idx), raw))
+            elif kind == "group":
+                self._walk(state, node.children, raw, idx, given)
+            elif kind == "repeat":
+                if not isinstance(raw, list):
+                    raise _Fallback
+                key = (node.path, idx)
+                while state.counts.get(key, 0) < len(raw):
+                    state._grow(node.path, idx)
+                while state.counts.get(key, 0) > len(raw):
+                    state._shrink(node.path, idx, state.counts[key])
+                for i, item in enumerate(raw):
+                    self._walk(state, node.children, item, (*idx, i), given)
