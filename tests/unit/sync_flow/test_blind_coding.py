@@ -9,6 +9,9 @@ see each other's work; the coordinator computes agreement on the pair and adjudi
 from __future__ import annotations
 
 import csv
+import json
+import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -23,6 +26,8 @@ from fieldapp.store.errors import InvalidInput
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import layout
 from fieldapp.sync.bundle import open_bundle
+from tests.cli_child import CLI
+from tests.conftest import PASSPHRASE
 from tests.unit.sync_flow.test_team_sync import Team
 
 BODY = "政府购买服务的资金经常拨付延迟，机构只能先垫付。"  # 24 code points
@@ -209,3 +214,71 @@ def test_a_forged_assignment_or_release_from_a_researcher_relays_nothing(t: Team
     ops = _team_bundle_ops(t, bob)
     assert not [op for op in ops if op["entity"] == "coding"]
     assert not [op for op in ops if op["entity_id"] == other]
+
+
+def _cli(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FIELDAPP_PASSPHRASE": PASSPHRASE, "FIELDAPP_LANG": lang}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_cli_assign_release_assignments_adjudicate(t: Team) -> None:
+    alice, bob = t.enrol("alice"), t.enrol("bob")
+    c = t.coordinator
+    code = records.add_code(c, name_zh="拨付延迟", name_en="Delay")
+    sync.publish(c)
+    for ws in (alice, bob):
+        sync.receive(ws)
+    interview = records.add_interview(alice, code="KM-HIV-I003")
+    note = records.add_note(alice, interview, body=BODY)
+    records.apply_code(alice, note, code, 0, 10)
+    sync.send(alice)
+    sync.collect(c)
+    path = str(c.path)
+    c.close()
+
+    # Bad input: exit 1, a message naming the problem, nothing changed.
+    bad = _cli("analysis", "assign", path, "--note", note, "--coders", "alice")
+    assert bad.returncode == 1 and "two coders" in bad.stderr and "Traceback" not in bad.stderr
+    bad = _cli("analysis", "assign", path, "--note", note, "--coders", "alice,Coordinator")
+    assert bad.returncode == 1 and "cannot code blind" in bad.stderr
+    made = _cli("analysis", "assign", path, "--note", note, "--coders", "alice,bob", lang="zh_CN")
+    assert made.returncode == 0, made.stderr
+    again = _cli("analysis", "assign", path, "--note", note, "--coders", "alice,bob")
+    assert again.returncode == 1 and "already assigned" in again.stderr
+    listed = json.loads(_cli("analysis", "assignments", path, "--json").stdout)["assignments"]
+    assert [(r["note_id"], r["coder_a"]["name"], r["coder_b"]["name"], r["released"])
+            for r in listed] == [(note, "alice", "bob", False)]
+    aid = listed[0]["id"]
+
+    c = t.stack.enter_context(Workspace.open(path, PASSPHRASE))
+    sync.publish(c)
+    sync.receive(bob)
+    records.apply_code(bob, note, code, 5, 15)
+    sync.send(bob)
+    sync.collect(c)
+    c.close()
+
+    shown = _cli("analysis", "agreement", path, "--assignment", aid, "--json")
+    assert shown.returncode == 0, shown.stderr
+    figures = json.loads(shown.stdout)
+    assert figures["first"]["name"] == "alice" and figures["second"]["name"] == "bob"
+    assert figures["overall"]["character"]["both"] == 5
+    out = _cli("analysis", "adjudicate", path, aid, "--json")
+    (d,) = json.loads(out.stdout)["disagreements"]
+    assert (d["start"], d["end"], d["a"], d["b"], d["decision"]) == (
+        0, 15, [[0, 10]], [[5, 15]], None)
+    bad = _cli("analysis", "adjudicate", path, aid, "--resolve", "nope:1-2", "--keep", "a")
+    assert bad.returncode == 1 and "No disagreement" in bad.stderr
+    done = _cli("analysis", "adjudicate", path, aid, "--resolve", d["key"], "--keep", "b")
+    assert done.returncode == 0, done.stderr
+    assert _cli("analysis", "release", path, "--all").returncode == 0
+    listed = json.loads(_cli("analysis", "assignments", path, "--json").stdout)["assignments"]
+    assert listed[0]["released"] is True
+
+    c = t.stack.enter_context(Workspace.open(path, PASSPHRASE))
+    kept = [x for x in records.codings_of_note(c, note) if x["owner"] == c.device_id]
+    assert [(x["start_offset"], x["end_offset"]) for x in kept] == [(5, 15)]
+    (d2,) = blind.disagreements(c, aid)
+    assert d2.decision == "b"
+    actions = [e["action"] for e in c.audit_log()]
+    assert {"blind.assign", "blind.release", "blind.adjudicate"} <= set(actions)
