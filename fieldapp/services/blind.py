@@ -150,10 +150,6 @@ def blind_notes(ws: Workspace) -> set[str]:
 
 # -- the coordinator's side ------------------------------------------------------------------
 
-def _need_coordinator(what: str) -> None:
-    raise InvalidInput(what)
-
-
 def eligible_coders(ws: Workspace) -> list[tuple[str, str]]:
     """(device id, researcher's name) of every active researcher's device of the roster."""
     try:
@@ -178,7 +174,7 @@ def find_coder(ws: Workspace, name_or_id: str) -> str:
 def assign(ws: Workspace, note_id: str, coder_a: str, coder_b: str) -> str:
     """Assign a note to two coders for blind double coding; returns the assignment's id."""
     if not is_coordinator(ws):
-        _need_coordinator(_("Only a coordinator assigns notes for blind coding."))
+        raise InvalidInput(_("Only a coordinator assigns notes for blind coding."))
     first, second = find_coder(ws, coder_a), find_coder(ws, coder_b)
     if first == second:
         raise InvalidInput(_("Choose two different coders."))
@@ -207,7 +203,7 @@ def release(ws: Workspace, note_id: str | None = None) -> int:
     """Release one note's assignment (or all, ``note_id=None``): the next team bundle
     carries each coder's codings on it to the other. Returns how many were released."""
     if not is_coordinator(ws):
-        _need_coordinator(_("Only a coordinator releases blind codings."))
+        raise InvalidInput(_("Only a coordinator releases blind codings."))
     chosen = [a for a in assignments(ws) if note_id is None or a.note_id == note_id]
     if note_id is not None and not chosen:
         raise InvalidInput(_("This note is not assigned for blind coding."))
@@ -223,7 +219,7 @@ def release(ws: Workspace, note_id: str | None = None) -> int:
 
 def unassign(ws: Workspace, assignment_id: str) -> None:
     if not is_coordinator(ws):
-        _need_coordinator(_("Only a coordinator assigns notes for blind coding."))
+        raise InvalidInput(_("Only a coordinator assigns notes for blind coding."))
     records.delete(ws, "assignment", assignment_id)
     ws.audit("blind.unassign", {"assignment": assignment_id})
 
@@ -368,7 +364,7 @@ def adjudicate(ws: Workspace, assignment_id: str, key: str, decision: str) -> Di
     coder's passages (``a``), the second's (``b``), ``both`` or ``neither``. The kept text is
     coded by this device; a decision taken again replaces the codings of the earlier one."""
     if not is_coordinator(ws):
-        _need_coordinator(_("Only a coordinator adjudicates blind codings."))
+        raise InvalidInput(_("Only a coordinator adjudicates blind codings."))
     if decision not in DECISIONS:
         raise InvalidInput(_("A decision is a, b, both or neither, not {decision}.").format(
             decision=decision))

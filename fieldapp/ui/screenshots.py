@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -126,9 +127,32 @@ def _render(out: Path) -> int:
         if isinstance(dialog, UnlockDialog):
             dialog.passphrase.setText("fieldapp-demo")
             dialog.try_unlock()
+    _blind_coding(ctx, window, out)
     window.close()
     ctx.language.detach()
     return 0
+
+
+def _blind_coding(ctx: Any, window: Any, out: Path) -> None:
+    """The Blind coding tab of a made-up team: the coordinator's view, then a coder's."""
+    from fieldapp.services import demo_blind, session
+
+    with tempfile.TemporaryDirectory() as root:
+        made = demo_blind.make_team(root, "fieldapp-demo")
+        for who, n in (("coordinator", 18), ("bob", 19)):
+            path = Path(made[who])
+            ctx.tasks.open_workspace(lambda p=path: session.open_workspace(p, "fieldapp-demo"))
+            window.session.path = path
+            window.session.enter_opened()
+            window.stack.setCurrentWidget(window.workspace)
+            analysis = window.workspace.analysis
+            window.workspace.tabs.setCurrentWidget(analysis)
+            analysis.tabs.setCurrentWidget(analysis.blind)
+            for lang in ("en", "zh_CN"):
+                ctx.language.set_language(lang)
+                analysis.blind.refresh()
+                _shoot(window, out / f"{lang}-{n}-blind-{who}.png")
+        ctx.tasks.close_workspace()
 
 
 if __name__ == "__main__":
