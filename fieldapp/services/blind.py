@@ -217,13 +217,6 @@ def release(ws: Workspace, note_id: str | None = None) -> int:
     return done
 
 
-def unassign(ws: Workspace, assignment_id: str) -> None:
-    if not is_coordinator(ws):
-        raise InvalidInput(_("Only a coordinator assigns notes for blind coding."))
-    records.delete(ws, "assignment", assignment_id)
-    ws.audit("blind.unassign", {"assignment": assignment_id})
-
-
 # -- what travels -----------------------------------------------------------------------------
 
 def relayed_ops(ws: Workspace) -> list[Op]:
@@ -240,11 +233,12 @@ def relayed_ops(ws: Workspace) -> list[Op]:
         if note and note.get("interview_id"):
             interviews.add(str(note["interview_id"]))
     trusted = coordinator_devices(ws)
-    codings = {c["id"] for c in records.list_records(ws, "coding", include_deleted=True)
-               if c.get("note_id") in released
-               and (c.get("owner") in released[c["note_id"]] or c.get("owner") in trusted)}
+    codings = {c["id"] for note_id, coders in released.items()
+               for c in records.list_records(ws, "coding", where={"note_id": note_id},
+                                             include_deleted=True)
+               if c.get("owner") in coders or c.get("owner") in trusted}
     wanted = notes | interviews | codings
-    return [op for op in ws.ops(entities=RELAYED) if op.entity_id in wanted]
+    return ws.ops(entities=RELAYED, entity_ids=frozenset(wanted))
 
 
 def keep_received(ws: Workspace, ops: list[Op], author_device: str) -> list[Op]:
