@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from fieldapp.i18n import _, ngettext
 from fieldapp.services import blind, demo_blind, records, session, sync
+from fieldapp.ui.labels import label
 from fieldapp.ui.main_window import MainWindow
 from tests.ui.conftest import PASSPHRASE, on_ws
 
@@ -60,8 +61,18 @@ def test_coordinator_assigns_adjudicates_and_releases(window: MainWindow, ctx: A
     assert [bool(r["a_text"]) for r in rows].count(False) == 1  # 登记注册 only by the second
     assert view.disagreements.index(1, 1).data() == _("(not coded)")
 
-    # Assign the other interview's note to the same two coders.
-    view.interview.setCurrentIndex(view.interview.findText("KM-DIS-I008"))
+    # Assign the other interview's note, chosen in the interview list.
+    interviews = window.workspace.interviews
+    window.workspace.tabs.setCurrentWidget(interviews)
+    other = on_ws(ctx, lambda ws: next(i["id"] for i in records.list_records(ws, "interview")
+                                       if i["code"] == "KM-DIS-I008"))
+    interviews.select(other)
+    assert interviews.act_blind in interviews.table.actions()
+    interviews.act_blind.trigger()
+    assert window.workspace.tabs.currentWidget() is window.workspace.analysis
+    assert window.workspace.analysis.tabs.currentWidget() is view
+    assert view.interview.currentText() == "KM-DIS-I008"
+    assert view.note.currentText() == (label("note_kind", "field_notes"))
     qtbot.mouseClick(view.assign_button, Qt.MouseButton.LeftButton)
     assert view.assignments.rowCount() == 2
     assert view.status.text() == ngettext(
@@ -104,6 +115,9 @@ def test_a_coder_sees_the_other_coders_work_hidden_until_release(
     assert not view.assign_box.isVisible() and not view.release_button.isVisible()
     assert not view.adjudication_box.isVisible()
     assert view.agreement.rowCount() == 0
+    # Asking from the interview list explains who assigns.
+    window.workspace.assign_blind(made["interview"])
+    assert view.status.text() == _("Only a coordinator assigns notes for blind coding.")
     # The assigned note opens where it can be coded, read-only, with bob's codings only.
     view._open_note(view.assignments.index(0, 0))
     editor = window.workspace.interviews.editor

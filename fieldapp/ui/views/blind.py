@@ -104,6 +104,7 @@ class BlindCodingView(QWidget):
         self.setObjectName("blind_view")
         self.coordinator = False
         self.notes_of: dict[str, list[tuple[str, str]]] = {}
+        self._wanted_interview: str | None = None
 
         self.banner = QLabel()
         self.banner.setObjectName("blind_banner")
@@ -274,6 +275,16 @@ class BlindCodingView(QWidget):
         refill(self.coder_a, coders)
         refill(self.coder_b, coders)
         refill(self.interview, list(data["interviews"]))
+        wanted = self.interview.findData(self._wanted_interview)
+        if wanted >= 0:
+            self.interview.setCurrentIndex(wanted)
+        elif self._wanted_interview and data["coordinator"]:
+            set_message(self.status, lambda: _(
+                "Every note of this interview is already assigned (or it has none)."))
+        elif self._wanted_interview:
+            set_message(self.status, lambda: _(
+                "Only a coordinator assigns notes for blind coding."))
+        self._wanted_interview = None
         self._fill_notes()
         if self.coder_b.currentIndex() == self.coder_a.currentIndex() and len(coders) > 1:
             self.coder_b.setCurrentIndex(1)
@@ -284,6 +295,11 @@ class BlindCodingView(QWidget):
         if row >= 0:
             self.assignment_table.selectRow(row)
         self.load_details()
+
+    def preselect(self, interview_id: str) -> None:
+        """Show the assigning row with this interview chosen (from the interview list)."""
+        self._wanted_interview = interview_id
+        self.refresh()
 
     def _fill_notes(self) -> None:
         notes = self.notes_of.get(str(self.interview.currentData() or ""), [])

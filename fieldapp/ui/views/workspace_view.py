@@ -49,6 +49,7 @@ class WorkspaceView(QWidget):
         self.search.open_requested.connect(self.open_passage)
         self.codes.open_requested.connect(self.open_passage)
         self.analysis.open_requested.connect(self.open_passage)
+        self.interviews.blind_requested.connect(self.assign_blind)
         self.interviews.editor.codings_changed.connect(
             lambda: self.ctx.data.changed.emit("coding"))
         ctx.language.changed.connect(self.retranslate_ui)
@@ -76,6 +77,11 @@ class WorkspaceView(QWidget):
         self.interviews.editor.refresh_colours()
 
     # -- actions from the menus ----------------------------------------------------------
+
+    def assign_blind(self, interview_id: str) -> None:
+        self.tabs.setCurrentWidget(self.analysis)
+        self.analysis.tabs.setCurrentWidget(self.analysis.blind)
+        self.analysis.blind.preselect(interview_id)
 
     def show_search(self) -> None:
         self.tabs.setCurrentWidget(self.search)
