@@ -17,10 +17,11 @@ coordinator's bundle. Only operations written by a coordinator's device count
 (:func:`assignments` folds the log and ignores everyone else's), so a researcher who forges an
 assignment or a release in their own bundle gets nothing relayed.
 
-Adjudication (coordinator): for every code, each stretch of text where the two coders' codings
-differ is a *disagreement*; the coordinator keeps the first coder's passages, the second's,
-both, or neither. The decision is an ``adjudication`` record and the kept text is coded again
-with ordinary codings by the adjudicator, so both travel like any other change.
+Adjudication (coordinator, after the release): for every code, each stretch of text where the
+two coders' codings differ is a *disagreement*; the coordinator keeps the first coder's
+passages, the second's, both, or neither. The decision is an ``adjudication`` record and the
+kept text is coded again with ordinary codings by the adjudicator, so both travel like any
+other change.
 """
 
 from __future__ import annotations
@@ -362,6 +363,11 @@ def adjudicate(ws: Workspace, assignment_id: str, key: str, decision: str) -> Di
     if decision not in DECISIONS:
         raise InvalidInput(_("A decision is a, b, both or neither, not {decision}.").format(
             decision=decision))
+    if not _assignment(ws, assignment_id).released:
+        # An adjudication record travels to the whole team at once: its offsets would tell a
+        # coder where the other coded.
+        raise InvalidInput(_("Release the note before adjudicating: the decision travels to "
+                             "the coders and would show where the other coder coded."))
     found = [d for d in disagreements(ws, assignment_id) if d.key == key]
     if not found:
         raise InvalidInput(_("No disagreement {key} in this assignment: list them again, the "

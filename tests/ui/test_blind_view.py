@@ -60,6 +60,7 @@ def test_coordinator_assigns_adjudicates_and_releases(window: MainWindow, ctx: A
     assert len(rows) == 3
     assert [bool(r["a_text"]) for r in rows].count(False) == 1  # 登记注册 only by the second
     assert view.disagreements.index(1, 1).data() == _("(not coded)")
+    assert not view.decision_buttons["both"].isEnabled()  # not before the release
 
     # Assign the other interview's note, chosen in the interview list.
     interviews = window.workspace.interviews
@@ -80,8 +81,16 @@ def test_coordinator_assigns_adjudicates_and_releases(window: MainWindow, ctx: A
         "Assigned {n} notes. Publish the team bundle so the coders receive them.", 1).format(n=1)
     assert len(on_ws(ctx, blind.assignments)) == 2
 
-    # Keep both coders' passages of the first disagreement.
+    # Release the chosen note only (adjudication comes after the release).
     view.assignment_table.selectRow(view.assignments.row_of(made["assignment"]))
+    qtbot.mouseClick(view.release_button, Qt.MouseButton.LeftButton)
+    states = {a.note_id: a.released for a in on_ws(ctx, blind.assignments)}
+    assert states[made["note"]] is True and list(states.values()).count(True) == 1
+    row = view.assignments.row_of(made["assignment"])
+    assert view.assignments.index(row, 4).data() == _("Released")
+    assert not view.release_button.isEnabled()
+
+    # Keep both coders' passages of the first disagreement.
     view.disagreement_table.selectRow(0)
     first = view.disagreements.record(0)
     assert view.decision_buttons["both"].width() > 0
@@ -92,14 +101,6 @@ def test_coordinator_assigns_adjudicates_and_releases(window: MainWindow, ctx: A
     mine = on_ws(ctx, lambda ws: [c for c in records.codings_of_note(ws, made["note"])
                                   if c["owner"] == ws.device_id])
     assert len(mine) == 1
-
-    # Release the chosen note only.
-    qtbot.mouseClick(view.release_button, Qt.MouseButton.LeftButton)
-    states = {a.note_id: a.released for a in on_ws(ctx, blind.assignments)}
-    assert states[made["note"]] is True and list(states.values()).count(True) == 1
-    row = view.assignments.row_of(made["assignment"])
-    assert view.assignments.index(row, 4).data() == _("Released")
-    assert not view.release_button.isEnabled()
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])

@@ -105,6 +105,7 @@ class BlindCodingView(QWidget):
         self.coordinator = False
         self.notes_of: dict[str, list[tuple[str, str]]] = {}
         self._wanted_interview: str | None = None
+        self._can_decide = False
 
         self.banner = QLabel()
         self.banner.setObjectName("blind_banner")
@@ -223,7 +224,6 @@ class BlindCodingView(QWidget):
         self.assign_button.setText(_("&Assign"))
         self.release_button.setText(_("&Release"))
         self.release_all_button.setText(_("Release a&ll"))
-        self.adjudication_title.setText(_("Disagreements: passages where the coders differ"))
         for decision, button in self.decision_buttons.items():
             button.setText({"a": _("Keep &first coder's"), "b": _("Keep s&econd coder's"),
                             "both": _("Keep &both"), "neither": _("Keep &neither")}[decision])
@@ -232,7 +232,8 @@ class BlindCodingView(QWidget):
             self.note.setItemText(0, all_label)
         for model in (self.assignments, self.agreement, self.disagreements):
             model.retranslate()
-        for widget in (self.banner, self.status, self.agreement_title):
+        for widget in (self.banner, self.status, self.agreement_title,
+                       self.adjudication_title):
             refresh_message(widget)
 
     def clear(self) -> None:
@@ -354,6 +355,14 @@ class BlindCodingView(QWidget):
             return
         row = self.assignments.record(self.assignments.row_of(aid))
         self.release_button.setEnabled(not row["released"])
+        self._can_decide = bool(row["released"])
+        if row["released"]:
+            set_message(self.adjudication_title,
+                        lambda: _("Disagreements: passages where the coders differ"))
+        else:
+            set_message(self.adjudication_title, lambda: _(
+                "Disagreements: passages where the coders differ. Release the note to "
+                "adjudicate them."))
         if self.coordinator or row["released"]:
             set_message(self.agreement_title, lambda: _("Agreement of the two coders on this "
                                                         "note"))
@@ -391,7 +400,7 @@ class BlindCodingView(QWidget):
             self.disagreement_table.selectRow(min(max(current.row(), 0),
                                                   self.disagreements.rowCount() - 1))
         for button in self.decision_buttons.values():
-            button.setEnabled(bool(self.disagreements.rowCount()))
+            button.setEnabled(self._can_decide and bool(self.disagreements.rowCount()))
 
     def _failed(self, exc: BaseException) -> None:
         set_message(self.status, lambda: error_text(exc), "#b00020")

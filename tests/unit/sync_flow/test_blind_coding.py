@@ -267,11 +267,13 @@ def test_cli_assign_release_assignments_adjudicate(t: Team) -> None:
     (d,) = json.loads(out.stdout)["disagreements"]
     assert (d["start"], d["end"], d["a"], d["b"], d["decision"]) == (
         0, 15, [[0, 10]], [[5, 15]], None)
+    early = _cli("analysis", "adjudicate", path, aid, "--resolve", d["key"], "--keep", "b")
+    assert early.returncode == 1 and "Release the note before adjudicating" in early.stderr
+    assert _cli("analysis", "release", path, "--all").returncode == 0
     bad = _cli("analysis", "adjudicate", path, aid, "--resolve", "nope:1-2", "--keep", "a")
     assert bad.returncode == 1 and "No disagreement" in bad.stderr
     done = _cli("analysis", "adjudicate", path, aid, "--resolve", d["key"], "--keep", "b")
     assert done.returncode == 0, done.stderr
-    assert _cli("analysis", "release", path, "--all").returncode == 0
     listed = json.loads(_cli("analysis", "assignments", path, "--json").stdout)["assignments"]
     assert listed[0]["released"] is True
 
