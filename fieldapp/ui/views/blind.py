@@ -396,6 +396,7 @@ class BlindCodingView(QWidget):
         self.agreement.set_rows(data["agreement"])
         current = self.disagreement_table.currentIndex()
         self.disagreements.set_rows(data["disagreements"])
+        self.disagreement_table.resizeRowsToContents()  # whole passages, wrapped
         if self.disagreements.rowCount():
             self.disagreement_table.selectRow(min(max(current.row(), 0),
                                                   self.disagreements.rowCount() - 1))
