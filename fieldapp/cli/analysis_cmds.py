@@ -16,10 +16,11 @@ from typing import Any
 
 from fieldapp.analysis import agreement as agreement_mod
 from fieldapp.analysis import deidentify as deidentify_mod
+from fieldapp.cli import blind_cmds
 from fieldapp.cli.common import add_workspace_arg, open_ws, print_json
 from fieldapp.cli.table import render
 from fieldapp.i18n import N_, _, format_number, ngettext
-from fieldapp.services import analysis
+from fieldapp.services import analysis, blind
 from fieldapp.store.errors import InvalidInput
 
 
@@ -61,9 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help=_("researchers' names or device ids (default: the two with most codings)"))
     a.add_argument("--scope", choices=["coded", "all"], default="coded",
                    help=_("count only coded text (default) or all text of the notes"))
+    a.add_argument("--assignment", metavar="ID",
+                   help=_("the two coders of this blind coding assignment, on its note"))
     _add_filters(a)
     a.set_defaults(func=cmd_agreement)
     register_deidentify(inner)
+    blind_cmds.register(inner)
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
@@ -155,8 +159,12 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         first = second = None
         if args.coders:
             first, second = (analysis.find_coder(ws, c) for c in args.coders)
-        corpus, result = analysis.agreement(ws, first, second, scope=args.scope,
-                                            filters=_filters(args))
+        if args.assignment:  # the two coders of a blind coding assignment, on its note
+            corpus = analysis.load(ws)
+            result = blind.agreement_of(ws, args.assignment, scope=args.scope)
+        else:
+            corpus, result = analysis.agreement(ws, first, second, scope=args.scope,
+                                                filters=_filters(args))
         names = analysis.coder_names(ws)
     finally:
         ws.close()

@@ -133,6 +133,21 @@ ENTITIES: dict[str, Entity] = {
             _f("about"), _f("code_id", "ref", "code"),
             _f("interview_id", "ref", "interview", cascade=True), _f("title"), _f("body"),
         )),
+        # Blind double coding: a coordinator assigns a note to two coders (device ids of the
+        # roster); each one's codings on it reach the other only once ``released`` is set by
+        # a coordinator (fieldapp.services.blind). Shared, so the team bundle carries it.
+        Entity("assignment", False, (
+            _f("note_id", "ref", "note", cascade=True), _f("coder_a"), _f("coder_b"),
+            _f("released", "bool"), _f("assigned_by"), _f("assigned_at"), _f("released_at"),
+        )),
+        # A coordinator's decision on one disagreement of an assignment (a code's passage
+        # where the two coders differ): keep a, b, both or neither. The kept text is coded
+        # again by the adjudicator with ordinary codings.
+        Entity("adjudication", False, (
+            _f("note_id", "ref", "note", cascade=True), _f("code_id", "ref", "code"),
+            _f("start_offset", "int"), _f("end_offset", "int"), _f("decision"),
+            _f("by"), _f("at"),
+        )),
         # A device's confirmation that it carried out an erase order (consent withdrawal).
         # participant_id is a plain id, not a cascading reference: the receipt must outlive
         # the participant it speaks of.

@@ -36,7 +36,7 @@ from fieldapp.domain.ops import (
 )
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.i18n import _
-from fieldapp.services import records, team
+from fieldapp.services import blind, records, team
 from fieldapp.store import bundle_history
 from fieldapp.store.attachments import DecryptingReader, EncryptingWriter
 from fieldapp.store.workspace import Workspace
@@ -248,6 +248,8 @@ def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> Se
     # coordinators count an erasure as done here only from a bundle this coordinator signed.
     ops = [op for op in ws.ops(entities=(*SHARED_ENTITIES, "receipt"))
            if op.entity != "receipt" or op.device == ws.device_id]
+    # Blind double coding: assigned notes, and the coders' codings once released.
+    ops += blind.relayed_ops(ws)
     if not ops:
         return SendResult()
     _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
@@ -479,6 +481,10 @@ def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
                 and op.seq <= trusted.covered):
             continue  # held already, as the trusted history has it (checked above)
         ops.append(op)
+    if bundle.manifest.audience is Audience.TEAM and team.role(ws) != team.ROLE_COORDINATOR:
+        # Another researcher's notes and codings are kept only for this device's blind-coding
+        # assignments (and codings only once released): see fieldapp.services.blind.
+        ops = blind.keep_received(ws, ops, m.own_device)
     deleting = sum(1 for op in ops if op.values.get("_deleted") is True or ERASE in op.values)
     if not confirm_mass_delete and deleting >= MASS_DELETE_MINIMUM:
         # Only a bundle that deletes a lot is worth a trial run (it costs a second merge).

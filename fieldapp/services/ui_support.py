@@ -66,6 +66,7 @@ def interview_bundle(ws: Workspace, interview_id: str) -> dict[str, Any]:
         "participants": records.list_records(ws, "participant", order_by="code"),
         "sites": sites,
         "sectors": sectors,
+        "device_id": ws.device_id,  # a note written on another device is read-only here
     }
 
 

@@ -209,6 +209,7 @@ def entity_label(name: str) -> str:
         "interview": _("interview"), "note": _("note"), "code": _("code"),
         "coding": _("coding"), "attachment": _("attachment"), "instrument": _("form"),
         "response": _("response"), "receipt": _("receipt"), "memo": _("memo"),
+        "assignment": _("blind coding assignment"), "adjudication": _("adjudication"),
     }
     return labels.get(name, name)
 

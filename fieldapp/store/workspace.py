@@ -551,13 +551,21 @@ class Workspace:
         return {str(e): int(n) for e, n in rows}
 
     def ops(self, *, device: str | None = None, after_seq: int = 0,
-            entities: tuple[str, ...] | None = None) -> list[Op]:
+            entities: tuple[str, ...] | None = None,
+            entity_ids: frozenset[str] | None = None) -> list[Op]:
         """Operations in the log, in clock order; optionally only ``device``'s after a
-        sequence number, or only those on some record types."""
+        sequence number, only those on some record types, or on some records."""
         import json
 
         from fieldapp.domain.ops import loads_pred
 
+        if entity_ids is not None:
+            wanted = sorted(entity_ids)
+            found: list[Op] = []
+            for start in range(0, len(wanted), 400):
+                chunk = frozenset(wanted[start:start + 400])
+                found += self._ops_of(chunk, entities)
+            return sorted(found, key=lambda o: (o.hlc, o.device, o.seq))
         sql = 'SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops'
         clauses: list[str] = []
         args: list[Any] = []
@@ -570,6 +578,20 @@ class Workspace:
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         rows = self.db.execute(sql + " ORDER BY hlc, device, seq", args).fetchall()
+        return [Op(d, s, h, e, i, json.loads(v), loads_pred(p)) for d, s, h, e, i, v, p in rows]
+
+    def _ops_of(self, ids: frozenset[str], entities: tuple[str, ...] | None) -> list[Op]:
+        import json
+
+        from fieldapp.domain.ops import loads_pred
+
+        sql = ('SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops '
+               f"WHERE entity_id IN ({','.join('?' * len(ids))})")
+        args: list[Any] = list(ids)
+        if entities is not None:
+            sql += f" AND entity IN ({','.join('?' * len(entities))})"
+            args += list(entities)
+        rows = self.db.execute(sql, args).fetchall()
         return [Op(d, s, h, e, i, json.loads(v), loads_pred(p)) for d, s, h, e, i, v, p in rows]
 
     def ops_by_id(self, ids: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, ...]]:

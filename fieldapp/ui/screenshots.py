@@ -129,6 +129,7 @@ def _render(out: Path) -> int:
         if isinstance(dialog, UnlockDialog):
             dialog.passphrase.setText("fieldapp-demo")
             dialog.try_unlock()
+    _blind_coding(ctx, window, out)
     window.close()
     ctx.language.detach()
     return 0
@@ -184,6 +185,9 @@ def _transcription(ctx: Any, ws_view: Any, target: Path) -> None:
             editor.transcription.player.seek(83_000)
     _shoot(ws_view.window(), target)
     editor.transcription.stop()
+    editor.lower_tabs.setCurrentIndex(0)
+
+
 def _memo_screens(window: Any, out: Path, lang: str) -> None:
     """The Memos tab, an interview's memos, and the identifiers of the open note."""
     ws_view = window.workspace
@@ -207,6 +211,28 @@ def _memo_screens(window: Any, out: Path, lang: str) -> None:
         _shoot(dialog, out / f"{lang}-21-deidentify.png")
         dialog.reject()
     editor.lower_tabs.setCurrentIndex(0)
+
+
+def _blind_coding(ctx: Any, window: Any, out: Path) -> None:
+    """The Blind coding tab of a made-up team: the coordinator's view, then a coder's."""
+    from fieldapp.services import demo_blind, session
+
+    with tempfile.TemporaryDirectory() as root:
+        made = demo_blind.make_team(root, "fieldapp-demo")
+        for who, n in (("coordinator", 22), ("bob", 23)):
+            path = Path(made[who])
+            ctx.tasks.open_workspace(lambda p=path: session.open_workspace(p, "fieldapp-demo"))
+            window.session.path = path
+            window.session.enter_opened()
+            window.stack.setCurrentWidget(window.workspace)
+            analysis = window.workspace.analysis
+            window.workspace.tabs.setCurrentWidget(analysis)
+            analysis.tabs.setCurrentWidget(analysis.blind)
+            for lang in ("en", "zh_CN"):
+                ctx.language.set_language(lang)
+                analysis.blind.refresh()
+                _shoot(window, out / f"{lang}-{n}-blind-{who}.png")
+        ctx.tasks.close_workspace()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ ENTITY_LABELS = {
     "instrument": N_("Survey instrument"), "response": N_("Survey response"),
     "receipt": N_("Erasure receipt"), "review": N_("Review of a survey response"),
     "correction": N_("Correction of a survey response"), "memo": N_("Memo"),
+    "assignment": N_("Blind coding assignment"), "adjudication": N_("Adjudication"),
 }
 
 FIELD_LABELS = {

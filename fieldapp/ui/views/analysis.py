@@ -37,6 +37,7 @@ from fieldapp.ui.models.analysis import (
     agreement_rows,
     passages_model,
 )
+from fieldapp.ui.views.blind import BlindCodingView
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -156,7 +157,9 @@ class AnalysisView(QWidget):
         al.addWidget(self.agreement_table, 1)
         self.agreement_button.clicked.connect(self.run_agreement)
 
-        for page in (query_page, matrix_page, agreement_page):
+        self.blind = BlindCodingView(ctx)
+        self.blind.open_requested.connect(self.open_requested)
+        for page in (query_page, matrix_page, agreement_page, self.blind):
             self.tabs.addTab(page, "")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -168,7 +171,8 @@ class AnalysisView(QWidget):
     # -- language --------------------------------------------------------------------------
 
     def retranslate_ui(self) -> None:
-        for i, text in enumerate((_("Query"), _("Co-occurrence"), _("Agreement"))):
+        for i, text in enumerate((_("Query"), _("Co-occurrence"), _("Agreement"),
+                                  _("Blind coding"))):
             self.tabs.setTabText(i, text)
         self.expression.setPlaceholderText(_("e.g. 政府购买 AND 资金困难, or \"Service "
                                              "contracting\" NOT Registration"))

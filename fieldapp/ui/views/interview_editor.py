@@ -181,6 +181,10 @@ class InterviewEditor(QWidget):
             note = bundle["notes"].get(kind)
             editor.load(interview["id"], note, self._codings.get(note["id"], []) if note else [],
                         colours)
+            # Another device's note (a blind-coding assignment, a coordinator's view): it can
+            # be read and coded here, never edited, since only its owner's changes count.
+            editor.edit.setReadOnly(bool(note) and note.get("owner") not in (
+                None, bundle.get("device_id")))
         self.attachments.load(interview["id"])
         self.memos.show_subject("interview", interview_id=interview["id"])
         self._update_heading(interview.get("code") or "", interview.get("title") or "")

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QDate, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,6 +41,9 @@ NO_DATE = QDate(2000, 1, 1)
 
 
 class InterviewsView(QWidget):
+    #: interview id — a coordinator asked to assign its notes for blind coding
+    blind_requested = Signal(str)
+
     def __init__(self, ctx: AppContext, codebook: CodebookModel,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +119,11 @@ class InterviewsView(QWidget):
         self.setTabOrder(self.new_button, self.delete_button)
 
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.act_blind = QAction(self.table)
+        self.act_blind.setObjectName("assign_blind")
+        self.table.addAction(self.act_blind)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.act_blind.triggered.connect(self._blind_requested)
         self.new_button.clicked.connect(self.new_interview)
         self.delete_button.clicked.connect(self.delete_interview)
         self.delete_button.setEnabled(False)
@@ -133,6 +142,7 @@ class InterviewsView(QWidget):
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
+        self.act_blind.setText(_("Assign for blind coding…"))
         for name, text in (("site", _("&Site")), ("sector", _("S&ector")),
                            ("status", _("Stat&us")), ("interviewer", _("Inter&viewer")),
                            ("from", _("&From")), ("to", _("&To"))):
@@ -233,6 +243,11 @@ class InterviewsView(QWidget):
         interview_id = current.data(ID_ROLE)
         if interview_id and interview_id != self.editor.interview_id:
             self.editor.open_interview(str(interview_id))
+
+    def _blind_requested(self) -> None:
+        interview_id = self.table.currentIndex().data(ID_ROLE)
+        if interview_id:
+            self.blind_requested.emit(str(interview_id))
 
     def select(self, interview_id: str, *, reload_editor: bool = True, then: Any = None) -> None:
         row = self.model.row_of(interview_id)

@@ -60,6 +60,7 @@ class WorkspaceView(QWidget):
             lambda pid: self.new_interview([pid]))
         self.participants.open_interview_requested.connect(self.open_interview)
         self.search.memo_results.open_requested.connect(self.open_memo)
+        self.interviews.blind_requested.connect(self.assign_blind)
         self.interviews.editor.codings_changed.connect(
             lambda: self.ctx.data.changed.emit("coding"))
         # Ctrl+1 … Ctrl+9 go to the tabs in order, as in browsers and editors.
@@ -110,6 +111,11 @@ class WorkspaceView(QWidget):
         self.interviews.editor.refresh_colours()
 
     # -- actions from the menus ----------------------------------------------------------
+
+    def assign_blind(self, interview_id: str) -> None:
+        self.tabs.setCurrentWidget(self.analysis)
+        self.analysis.tabs.setCurrentWidget(self.analysis.blind)
+        self.analysis.blind.preselect(interview_id)
 
     def show_search(self) -> None:
         self.tabs.setCurrentWidget(self.search)
