@@ -21,7 +21,7 @@ from fieldapp.analysis import deidentify as deidentify_mod
 from fieldapp.analysis import query as query_mod
 from fieldapp.analysis.segments import Span, merge_adjacent, segments
 from fieldapp.i18n import _, pick
-from fieldapp.services import records
+from fieldapp.services import case_attributes, records
 from fieldapp.store.workspace import Workspace
 
 Record = dict[str, Any]
@@ -37,6 +37,8 @@ class Filters:
     languages: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
+    #: conditions on case attributes, e.g. ``budget>=1000000`` (see services.case_attributes)
+    where: tuple[str, ...] = ()
 
     def keeps(self, interview: Record) -> bool:
         if self.sites and interview.get("site") not in self.sites:
@@ -109,8 +111,9 @@ def load(ws: Workspace, filters: Filters | None = None) -> Corpus:
     filters = filters or Filters()
     corpus = Corpus()
     corpus.codes = {c["id"]: c for c in records.list_records(ws, "code", order_by="sort_order")}
+    by_case = case_attributes.interview_filter(ws, filters.where)
     corpus.interviews = {i["id"]: i for i in records.list_records(ws, "interview")
-                         if filters.keeps(i)}
+                         if filters.keeps(i) and (by_case is None or by_case(i))}
     corpus.notes = {n["id"]: n for n in records.list_records(ws, "note")
                     if n.get("interview_id") in corpus.interviews}
     for c in records.list_records(ws, "coding"):
