@@ -51,6 +51,9 @@ class ExportData:
     responses: list[Record] = field(default_factory=list)
     #: device id -> the researcher's name (the coder of a coding), from the team roster
     coders: dict[str, str] = field(default_factory=dict)
+    #: case attributes and their values (fieldapp.export.cases)
+    attributes: list[Record] = field(default_factory=list)
+    attribute_values: list[Record] = field(default_factory=list)
 
 
 class ConsentView:

@@ -65,6 +65,8 @@ def collect(ws: Workspace) -> ExportData:
         instruments=instruments,
         responses=_responses(ws),
         coders=team.member_names(ws),
+        attributes=records.list_records(ws, "attribute"),
+        attribute_values=records.list_records(ws, "attribute_value"),
     )
 
 
