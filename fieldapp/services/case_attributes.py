@@ -160,28 +160,8 @@ def set_value(ws: Workspace, name: str, case_id: str, value: Any) -> Any:
     not fit the attribute's type is refused and nothing is written."""
     attr = get_attribute(ws, name)
     case = _case(ws, attr, case_id)
-    stored = None if value is None or (isinstance(value, str) and not value.strip()) \
-        else parse_value(attr, value)
-    rid = value_id(attr.id, case["id"])
-    row = ws.get_row("attribute_value", rid)
-    if row is None:
-        if stored is None:
-            return None
-        ref = "participant_id" if attr.applies_to == "participant" else "organisation_id"
-        with ws.transaction():
-            ws.write("attribute_value", rid, {"attribute_id": attr.id, ref: case["id"],
-                                              "value": stored}, create=True)
-        return stored
-    current = records.decode_row("attribute_value", row)
-    changes: dict[str, Any] = {}
-    if current["value"] != stored or (row["deleted"] and stored is not None):
-        changes["value"] = stored
-    if row["deleted"] and stored is not None:
-        changes[DELETED] = False
-    if changes:
-        with ws.transaction():
-            ws.write("attribute_value", rid, changes)
-    return stored
+    set_values(ws, case["id"], {attr.name: value})
+    return values_of(ws, case["id"]).get(attr.id)
 
 
 def values_of(ws: Workspace, case_id: str) -> dict[str, Any]:
@@ -255,3 +235,44 @@ def interview_filter(ws: Workspace, texts: list[str] | tuple[str, ...]
         return True
 
     return keeps
+
+
+def set_values(ws: Workspace, case_id: str, values: dict[str, Any]) -> int:
+    """Set several attributes of one case (name → value, None clears) at once: every value is
+    checked before anything is written, so one that does not fit changes nothing. Returns how
+    many changed."""
+    checked = []
+    for name, value in values.items():
+        attr = get_attribute(ws, name)
+        case = _case(ws, attr, case_id)
+        empty = value is None or (isinstance(value, str) and not value.strip())
+        checked.append((attr, case["id"], None if empty else parse_value(attr, value)))
+    changed = 0
+    with ws.transaction():
+        for attr, cid, stored in checked:
+            rid = value_id(attr.id, cid)
+            row = ws.get_row("attribute_value", rid)
+            if row is None:
+                if stored is None:
+                    continue
+                ref = "participant_id" if attr.applies_to == "participant" else "organisation_id"
+                ws.write("attribute_value", rid, {"attribute_id": attr.id, ref: cid,
+                                                  "value": stored}, create=True)
+                changed += 1
+                continue
+            current = records.decode_row("attribute_value", row)
+            changes: dict[str, Any] = {}
+            if current["value"] != stored or (row["deleted"] and stored is not None):
+                changes["value"] = stored
+            if row["deleted"] and stored is not None:
+                changes[DELETED] = False
+            if changes:
+                ws.write("attribute_value", rid, changes)
+                changed += 1
+    return changed
+
+
+def case_form(ws: Workspace, kind: str, case_id: str) -> list[tuple[Attribute, Any]]:
+    """The attributes of a participant or an organisation with its values, for an editor."""
+    mine = values_of(ws, case_id)
+    return [(a, mine.get(a.id)) for a in list_attributes(ws, kind)]

@@ -69,11 +69,14 @@ class CodebookView(QWidget):
         self.delete_button.setObjectName("delete_code")
         self.import_button = QPushButton()
         self.import_button.setObjectName("import_codebook")
+        self.attributes_button = QPushButton()
+        self.attributes_button.setObjectName("case_attributes")
         buttons = QHBoxLayout()
         for button in (self.new_button, self.edit_button, self.delete_button,
                        self.import_button):
             buttons.addWidget(button)
         ll.addLayout(buttons)
+        ll.addWidget(self.attributes_button)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +96,7 @@ class CodebookView(QWidget):
         self.edit_button.clicked.connect(self.edit_code)
         self.delete_button.clicked.connect(self.delete_code)
         self.import_button.clicked.connect(self.import_codes)
+        self.attributes_button.clicked.connect(self.edit_attributes)
         self.tree.doubleClicked.connect(lambda _i: self.edit_code())
         self.passages.itemActivated.connect(self._open)
         codebook.modelReset.connect(self._restore_selection)
@@ -112,7 +116,17 @@ class CodebookView(QWidget):
             "Add the codes of a codebook made in NVivo, ATLAS.ti, MAXQDA or QualCoder "
             "(a REFI-QDA .qdc codebook or .qdpx project)"))
         self.passages.setAccessibleName(_("Coded passages"))
+        self.attributes_button.setText(_("Case &attributes…"))
+        self.attributes_button.setToolTip(_(
+            "Typed attributes of participants and organisations (budget, staff, registration "
+            "status…), shared with the team like the codebook"))
         self._show()
+
+    def edit_attributes(self) -> None:
+        from fieldapp.ui.dialogs.attributes import AttributesDialog
+
+        self.attributes_dialog = AttributesDialog(self.ctx, self)
+        show_dialog(self.attributes_dialog)
 
     def _data_changed(self, entity: str) -> None:
         if entity in ("*", "coding", "note", "interview") and self.code_id:
