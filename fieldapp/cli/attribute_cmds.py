@@ -168,8 +168,9 @@ def cmd_values(args: argparse.Namespace) -> int:
         return 0
     by_name = {a.name: a for a in attrs}
     if out:
+        kinds = {k: _(APPLIES_LABELS[k]) for k in APPLIES_TO}
         print(render([_("For"), _("Case"), _("Values")],
-                     [[_(APPLIES_LABELS[row["kind"]]), row["case"],
+                     [[kinds[row["kind"]], row["case"],
                        "; ".join(f"{by_name[n].label()}={display(by_name[n], v)}"
                                  for n, v in row["values"].items())] for row in out]))
     print(ngettext("{n} case has attribute values.", "{n} cases have attribute values.",
