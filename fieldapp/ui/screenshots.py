@@ -108,10 +108,10 @@ def _render(out: Path) -> int:
             _shoot(window, out / f"{lang}-1{n}-{name}.png")
             if view is ws_view.codes:
                 view.edit_attributes()
-                dialog = view.attributes_dialog
-                dialog.list.setCurrentRow(1)
-                _shoot(dialog, out / f"{lang}-18-case-attributes.png")
-                dialog.close()
+                attributes = view.attributes_dialog
+                attributes.list.setCurrentRow(1)
+                _shoot(attributes, out / f"{lang}-18-case-attributes.png")
+                attributes.close()
         ws_view.show_search()
         ws_view.search.query.setText("艾滋" if lang == "zh_CN" else "contract")
         ws_view.search.run_search()
