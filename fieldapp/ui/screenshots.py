@@ -109,6 +109,7 @@ def _render(out: Path) -> int:
             if view is ws_view.codes:
                 view.edit_attributes()
                 attributes = view.attributes_dialog
+                assert attributes is not None
                 attributes.list.setCurrentRow(1)
                 _shoot(attributes, out / f"{lang}-18-case-attributes.png")
                 attributes.close()

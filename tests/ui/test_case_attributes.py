@@ -38,7 +38,7 @@ def test_the_codebook_defines_attributes(unlocked: MainWindow, ctx: Any, qtbot: 
     unlocked.workspace.tabs.setCurrentWidget(view)
     qtbot.mouseClick(view.attributes_button, Qt.MouseButton.LeftButton)
     dialog = view.attributes_dialog
-    assert dialog.isVisible()
+    assert dialog is not None and dialog.isVisible()
     type_text(qtbot, dialog.name, "registration")
     dialog.applies_to.setCurrentIndex(dialog.applies_to.findData("organisation"))
     dialog.type.setCurrentIndex(dialog.type.findData("choice"))
@@ -61,7 +61,9 @@ def test_the_codebook_defines_attributes(unlocked: MainWindow, ctx: Any, qtbot: 
     interaction.confirm_answers.append(True)
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
     assert on_ws(ctx, case_attributes.list_attributes) == []
-    dialog.close()
+    # locking closes it: nothing stays on screen
+    ctx.data.cleared.emit()
+    assert not dialog.isVisible()
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])

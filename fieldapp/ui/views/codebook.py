@@ -23,6 +23,7 @@ from fieldapp.services import records, registry
 from fieldapp.services.export import import_codebook
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
+from fieldapp.ui.dialogs.attributes import AttributesDialog
 from fieldapp.ui.dialogs.code import CodeDialog
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
@@ -44,6 +45,7 @@ class CodebookView(QWidget):
         self.setObjectName("codebook_view")
         self.code_id: str | None = None
         self.dialog: CodeDialog | None = None
+        self.attributes_dialog: AttributesDialog | None = None
         self.tree = QTreeView()
         self.tree.setObjectName("codebook_tree")
         self.tree.setModel(codebook)
@@ -123,8 +125,6 @@ class CodebookView(QWidget):
         self._show()
 
     def edit_attributes(self) -> None:
-        from fieldapp.ui.dialogs.attributes import AttributesDialog
-
         self.attributes_dialog = AttributesDialog(self.ctx, self)
         show_dialog(self.attributes_dialog)
 
@@ -134,7 +134,8 @@ class CodebookView(QWidget):
 
     def clear(self) -> None:
         close_dialog(self.dialog)
-        self.dialog = None
+        close_dialog(self.attributes_dialog)
+        self.dialog = self.attributes_dialog = None
         self.code_id = None
         self._passages = []
         self._show()
