@@ -128,6 +128,7 @@ class _Forms:
             forms.setdefault(str(record.get("form_id") or record["id"]), []).append(
                 (record, inst))
         self.sheets: list[tuple[str, SurveySheets, dict[str, Record], dict[str, int]]] = []
+        self.widths: dict[str, int] = {}
         for form_id, versions in forms.items():
             versions.sort(key=lambda x: _version_key(x[0].get("version")), reverse=True)
             ids = {str(r["id"]) for r, _inst in versions}
@@ -168,9 +169,9 @@ class _Forms:
         out: list[Any] = []
         for _form_id, sheets, latest, counts in self.sheets:
             r = latest.get(case_id)
-            width = sum(len(sheets._variable_columns(node)) for node, _rel in
-                        sheets.root.variables)
             if r is None:
+                width = self.widths.setdefault(_form_id, sum(
+                    len(sheets._variable_columns(node)) for node, _rel in sheets.root.variables))
                 out += [0, None] + [None] * width
                 continue
             out += [counts.get(case_id, 0), f"uuid:{r['id']}"]
