@@ -252,8 +252,8 @@ def find(attributes: list[Attribute], name: str) -> Attribute:
             return a
     if not attributes:
         raise InvalidInput(_("There is no case attribute “{name}”: none is defined yet "
-                             "(fieldapp attributes WORKSPACE define …, or Attributes… in the "
-                             "codebook).").format(name=name))
+                             "(fieldapp attributes WORKSPACE define …, or Case attributes… in "
+                             "the codebook).").format(name=name))
     raise InvalidInput(_("There is no case attribute “{name}”. Defined: {names}.").format(
         name=name, names=format_list([a.name for a in attributes])))
 

@@ -161,8 +161,9 @@ class AttributesDialog(QDialog):
         self.list.blockSignals(True)
         self.list.clear()
         for a in self.attributes:
-            item = QListWidgetItem(f"{a.label()} — {_(TYPE_LABELS[a.type])}, "
-                                   f"{_(APPLIES_LABELS[a.applies_to])}")
+            item = QListWidgetItem(_("{label} — {type}, {applies}").format(
+                label=a.label(), type=_(TYPE_LABELS[a.type]),
+                applies=_(APPLIES_LABELS[a.applies_to])))
             item.setData(Qt.ItemDataRole.UserRole, a.name)
             self.list.addItem(item)
         self.list.setCurrentRow(row if row < self.list.count() else -1)
