@@ -231,7 +231,13 @@ class Condition:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return False
         elif self.attribute.type == "date":
-            mine = str(value)
+            # only a real date compares: "['2020']" from a hostile bundle sorts after any date
+            try:
+                mine = date.fromisoformat(value).isoformat() if isinstance(value, str) else None
+            except ValueError:
+                mine = None
+            if mine is None:
+                return False
         return bool({"=": mine == theirs, "!=": mine != theirs,
                 "<": self._ordered() and mine < theirs, "<=": self._ordered() and mine <= theirs,
                 ">": self._ordered() and mine > theirs,

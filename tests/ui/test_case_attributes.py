@@ -157,3 +157,29 @@ def test_the_analysis_query_filters_by_case_attributes(unlocked: MainWindow, ctx
     qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
     assert "lots" in view.query_status.text() and "number" in view.query_status.text()
     assert view.passages.rowCount() == 0
+
+
+def test_saving_keeps_a_value_no_editor_can_show(unlocked: MainWindow, ctx: Any,
+                                                 qtbot: QtBot) -> None:
+    def study(ws: Any) -> dict[str, str]:
+        ids = _define(ws)
+        # as merged from another laptop whose choice list had "pending": no editor shows it
+        attr = case_attributes.attribute_id("registration")
+        with ws.transaction():
+            ws.write("attribute_value", case_attributes.value_id(attr, ids["org"]),
+                     {"attribute_id": attr, "organisation_id": ids["org"],
+                      "value": "pending"}, create=True)
+        return ids
+
+    ids = on_ws(ctx, study)
+    ctx.data.changed.emit("*")
+    view = unlocked.workspace.organisations
+    unlocked.workspace.tabs.setCurrentWidget(view)
+    select_row(view, "昆明红丝带协会")
+    box = view.attributes
+    assert box.findChild(QComboBox, "attribute_registration").currentData() is None
+    box.findChild(QDoubleSpinBox, "attribute_budget").setValue(42)
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    stored = on_ws(ctx, lambda ws: case_attributes.values_of(ws, ids["org"]))
+    assert stored[case_attributes.attribute_id("registration")] == "pending"
+    assert stored[case_attributes.attribute_id("budget")] == 42

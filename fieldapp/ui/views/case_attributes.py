@@ -96,6 +96,7 @@ class CaseAttributesBox(QGroupBox):
         self.attributes: list[Attribute] = []
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
+        self.initial: dict[str, Any] = {}
         self.form = QFormLayout(self)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.empty = QLabel()
@@ -166,6 +167,9 @@ class CaseAttributesBox(QGroupBox):
             self.form.removeRow(0)
         self.attributes = [a for a, _v in form]
         self.editors, self.labels = {}, {}
+        # what each editor showed when loaded: only editors changed since are saved, so a
+        # value no editor can show (a choice since dropped elsewhere) is never cleared by it
+        self.initial = {}
         for i, (attr, value) in enumerate(form):
             editor = _editor(attr, value)
             editor.setObjectName(f"attribute_{attr.name}")
@@ -174,12 +178,19 @@ class CaseAttributesBox(QGroupBox):
             label.setBuddy(editor)
             self.form.insertRow(i, label, editor)
             self.editors[attr.id], self.labels[attr.id] = editor, label
+            self.initial[attr.id] = editor_value(attr, editor)
         self.empty.setVisible(not form)
         self.save_button.setVisible(bool(form))
         self.save_button.setEnabled(bool(form) and self.case_id is not None)
 
     def values(self) -> dict[str, Any]:
-        return {a.name: editor_value(a, self.editors[a.id]) for a in self.attributes}
+        """The values changed in the editors since they were loaded."""
+        out = {}
+        for a in self.attributes:
+            value = editor_value(a, self.editors[a.id])
+            if value != self.initial.get(a.id):
+                out[a.name] = value
+        return out
 
     def save(self) -> None:
         case_id = self.case_id
@@ -193,6 +204,8 @@ class CaseAttributesBox(QGroupBox):
         self.ctx.tasks.run(work, self._saved, self._failed)
 
     def _saved(self, n: int) -> None:
+        for a in self.attributes:
+            self.initial[a.id] = editor_value(a, self.editors[a.id])
         set_message(self.status, lambda: ngettext("Saved ({n} change).", "Saved ({n} changes).",
                                                   n).format(n=format_number(n)))
         self.ctx.data.changed.emit("attribute_value")
