@@ -9,7 +9,9 @@ Export — a ``.qdpx`` file is a zip holding ``project.qde`` (the project as XML
   languages as the description, its colour.
 - **Variables** and **Cases**: one case per participant (named by their pseudonymous code),
   with role, organisation (its pseudonymous code where naming it lacks consent), site and
-  sector as attributes, and references to the notes of their interviews.
+  sector as attributes, and references to the notes of their interviews; the study's case
+  attributes as typed variables, and, once an attribute describes organisations, one case per
+  organisation too (:mod:`fieldapp.export.cases`).
 - **Sources**: every note (field notes, transcripts, summaries) as a text source, with its
   codings as ``PlainTextSelection``\\s whose positions are Unicode code points, as fieldapp
   counts them, each with its coder, date and coding comment.

@@ -2,7 +2,8 @@
 
 The computation is in :mod:`fieldapp.analysis` (plain functions over spans); this module reads
 the codings, notes, interviews and codebook through the record services, applies the filters a
-researcher chose (site, sector, interview language, dates) and shapes results for the desktop and
+researcher chose (site, sector, interview language, dates, conditions on case attributes such as
+``budget>=1000000``: see :mod:`fieldapp.services.case_attributes`) and shapes results for the desktop and
 the CLI. Nothing is written to the workspace; an xlsx of a query's passages is written only on
 request, with the same consent rules as every export (text of interviews whose participants did not
 all consent to verbatim quotes is withheld, and known identifiers are masked in the rest).
