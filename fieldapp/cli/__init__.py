@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "fieldapp.cli.survey_cmds",
     "fieldapp.cli.analysis_cmds",
     "fieldapp.cli.memo_cmds",
+    "fieldapp.cli.attribute_cmds",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3

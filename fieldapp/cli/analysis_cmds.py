@@ -2,6 +2,7 @@
 
     fieldapp analysis query WS '政府购买 AND 资金困难' [--scope interview] [--site KM] [--json]
     fieldapp analysis query WS '"Service contracting" NOT Registration' --xlsx passages.xlsx
+    fieldapp analysis query WS 资金困难 --where 'budget>=1000000' --where registration=registered
     fieldapp analysis cooccurrence WS [--scope interview] [--json]
     fieldapp analysis agreement WS [--coders 林晓 王芳] [--scope all] [--json]
     fieldapp analysis deidentify WS --note NOTE_ID [--possible-names] [--output FILE]
@@ -78,12 +79,16 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
                    help=_("only interviews in this language (repeatable)"))
     p.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--where", action="append", default=[], metavar=_("CONDITION"),
+                   help=_("only interviews whose organisation or participants meet a condition "
+                          "on a case attribute: NAME OP VALUE with OP one of = != < <= > >=, "
+                          "e.g. 'budget>=1000000' (repeatable; all must hold)"))
     p.add_argument("--json", action="store_true", help=_("print JSON for scripts"))
 
 
 def _filters(args: argparse.Namespace) -> analysis.Filters:
     return analysis.Filters(tuple(args.site), tuple(args.sector), tuple(args.language),
-                            args.date_from, args.date_to)
+                            args.date_from, args.date_to, tuple(args.where))
 
 
 def _snippet(text: str, limit: int = 60) -> str:

@@ -148,6 +148,20 @@ ENTITIES: dict[str, Entity] = {
             _f("start_offset", "int"), _f("end_offset", "int"), _f("decision"),
             _f("by"), _f("at"),
         )),
+        # Case attributes: a typed attribute of participants or organisations, defined once
+        # beside the codebook (shared, so it travels like the codebook), and one value per
+        # (attribute, participant or organisation). A value's id is derived from the pair
+        # (fieldapp.services.case_attributes.value_id), so two devices setting the same
+        # attribute of the same case while apart edit one record: a conflict like any field.
+        Entity("attribute", False, (
+            _f("name"), _f("applies_to"), _f("type"), _f("label_zh"), _f("label_en"),
+            _f("choices", "json"), _f("sort_order", "int"),
+        )),
+        Entity("attribute_value", False, (
+            _f("attribute_id", "ref", "attribute"),
+            _f("participant_id", "ref", "participant", cascade=True),
+            _f("organisation_id", "ref", "organisation"), _f("value", "json"),
+        )),
         # A device's confirmation that it carried out an erase order (consent withdrawal).
         # participant_id is a plain id, not a cascading reference: the receipt must outlive
         # the participant it speaks of.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldapp.export.atomic import Ticker, check_target
+from fieldapp.export.cases import RefiCases, case_tables, with_case_attributes
 from fieldapp.export.cells import CELL_LIMIT, Redactor
 from fieldapp.export.codebook import codebook_table
 from fieldapp.export.consent import ExportData, identity_values, select
@@ -55,8 +56,10 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
     tables = survey_tables(sel.instruments, sel.responses, vocab, used,
                            codes=codes, quotable=sel.quotable_responses, not_asked=stats)
     tables += [interviews_table(sel, vocab, used), notes_table(sel, vocab, used),
-               codings_table(sel, vocab, used), code_tree_table(sel, vocab, used),
+               with_case_attributes(codings_table(sel, vocab, used), data, sel, vocab),
+               code_tree_table(sel, vocab, used),
                consent_table(sel, vocab, used, identifiers=options.include_identifiers)]
+    tables += case_tables(data, sel, vocab, used, identifiers=options.include_identifiers)
     hidden_orgs = [str(o.get(k) or "") for oid in sel.org_pseudonyms
                    if (o := data.organisations.get(oid)) for k in ("name_zh", "name_en")]
     if data.memos:  # the sheet exists in workspaces that have memos (fieldapp.export.memos)
@@ -159,6 +162,7 @@ def export_qdpx(data: ExportData, target: Path, options: ExportOptions, *,
     ticker = Ticker(len(sel.notes), progress, should_cancel)
     builder = ProjectBuilder(sel, vocab, redactor, data.coders, title)
     builder.memos = data.memos
+    builder.case_attributes = RefiCases(data, sel, vocab)
     report = write_qdpx(builder, target, ticker, overwrite=options.overwrite)
     summary = ExportSummary(target, options.format,
                             identifiers_included=options.include_identifiers)

@@ -53,6 +53,9 @@ class ExportData:
     coders: dict[str, str] = field(default_factory=dict)
     #: memo records (fieldapp.export.memos decides what consent lets out)
     memos: list[Record] = field(default_factory=list)
+    #: case attributes and their values (fieldapp.export.cases)
+    attributes: list[Record] = field(default_factory=list)
+    attribute_values: list[Record] = field(default_factory=list)
 
 
 class ConsentView:

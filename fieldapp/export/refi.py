@@ -9,7 +9,9 @@ Export — a ``.qdpx`` file is a zip holding ``project.qde`` (the project as XML
   languages as the description, its colour.
 - **Variables** and **Cases**: one case per participant (named by their pseudonymous code),
   with role, organisation (its pseudonymous code where naming it lacks consent), site and
-  sector as attributes, and references to the notes of their interviews.
+  sector as attributes, and references to the notes of their interviews; the study's case
+  attributes as typed variables, and, once an attribute describes organisations, one case per
+  organisation too (:mod:`fieldapp.export.cases`).
 - **Sources**: every note (field notes, transcripts, summaries) as a text source, with its
   codings as ``PlainTextSelection``\\s whose positions are Unicode code points, as fieldapp
   counts them, each with its coder, date and coding comment.
@@ -112,6 +114,8 @@ class ProjectBuilder:
         self.report = QdpxReport()
         #: memo records (fieldapp.export.memos adds the ones consent allows as notes)
         self.memos: list[Record] = []
+        #: case attributes and organisation cases (fieldapp.export.cases.RefiCases)
+        self.case_attributes: Any = None
 
     def _text(self, value: str) -> str:
         return self.redactor(value) if self.redactor is not None and value else value
@@ -161,11 +165,16 @@ class ProjectBuilder:
         attributes = [("role", N_("Role")), ("organisation", N_("Organisation")),
                       ("site", N_("Site")), ("sector", N_("Sector"))]
         people = sorted(sel.participants, key=lambda p: str(p.get("code") or ""))
-        if people:
+        extra = self.case_attributes
+        org_cases = extra.organisation_cases() if extra is not None else []
+        if people or org_cases:
             variables = _sub(root, "Variables")
             for key, label in attributes:
                 _sub(variables, "Variable", guid=guid("variable", key), name=v.tr(label),
                      typeOfVariable="Text")
+            for key, name, kind in (extra.variables() if extra is not None else []):
+                _sub(variables, "Variable", guid=guid("variable", key), name=name,
+                     typeOfVariable=kind)
         by_person: dict[str, list[str]] = {}
         for n in notes:
             if n.get("kind") == "memo":
@@ -186,9 +195,12 @@ class ProjectBuilder:
                         value = _sub(case, "VariableValue")
                         _sub(value, "VariableRef", targetGUID=guid("variable", key))
                         _sub(value, "TextValue").text = str(values[key])
+                self._attribute_values(case, p["id"], "participant")
                 for note_id in by_person.get(p["id"], []):
                     _sub(case, "SourceRef", targetGUID=note_id)
                 self.report.cases += 1
+        if org_cases:
+            self._organisation_cases(root if not people else cases, notes, org_cases)
 
         # Sources and memos
         by_note: dict[str, list[Record]] = {}
@@ -226,6 +238,30 @@ class ProjectBuilder:
         self.report.codings = sum(len(by_note.get(n["id"], [])) for n in notes)
         xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
         return xml, iter(texts)
+
+    def _attribute_values(self, case: Any, case_id: str, kind: str) -> None:
+        if self.case_attributes is None:
+            return
+        for key, element, text in self.case_attributes.values(case_id, kind):
+            value = _sub(case, "VariableValue")
+            _sub(value, "VariableRef", targetGUID=guid("variable", key))
+            _sub(value, element).text = self._text(text) if element == "TextValue" else text
+
+    def _organisation_cases(self, parent: Any, notes: list[Record],
+                            org_cases: list[tuple[str, str, list[str]]]) -> None:
+        """Organisations as cases, with their attributes and their interviews' notes."""
+        cases = parent if parent.tag == _q("Cases") else _sub(parent, "Cases")
+        notes_of: dict[str, list[str]] = {}
+        for n in notes:
+            if n.get("kind") != "memo":
+                notes_of.setdefault(n["interview_id"], []).append(n["id"])
+        for oid, name, interviews in org_cases:
+            case = _sub(cases, "Case", guid=oid, name=name)
+            self._attribute_values(case, oid, "organisation")
+            for iid in interviews:
+                for note_id in notes_of.get(iid, []):
+                    _sub(case, "SourceRef", targetGUID=note_id)
+            self.report.cases += 1
 
     def _source(self, parent: Any, tag: str, n: Record, code_of: dict[str, str],
                 by_note: dict[str, list[Record]], codes_known: set[str],

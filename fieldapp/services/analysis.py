@@ -2,7 +2,8 @@
 
 The computation is in :mod:`fieldapp.analysis` (plain functions over spans); this module reads
 the codings, notes, interviews and codebook through the record services, applies the filters a
-researcher chose (site, sector, interview language, dates) and shapes results for the desktop and
+researcher chose (site, sector, interview language, dates, conditions on case attributes such as
+``budget>=1000000``: see :mod:`fieldapp.services.case_attributes`) and shapes results for the desktop and
 the CLI. Nothing is written to the workspace; an xlsx of a query's passages is written only on
 request, with the same consent rules as every export (text of interviews whose participants did not
 all consent to verbatim quotes is withheld, and known identifiers are masked in the rest).
@@ -21,7 +22,7 @@ from fieldapp.analysis import deidentify as deidentify_mod
 from fieldapp.analysis import query as query_mod
 from fieldapp.analysis.segments import Span, merge_adjacent, segments
 from fieldapp.i18n import _, pick
-from fieldapp.services import records
+from fieldapp.services import case_attributes, records
 from fieldapp.store.workspace import Workspace
 
 Record = dict[str, Any]
@@ -37,6 +38,8 @@ class Filters:
     languages: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
+    #: conditions on case attributes, e.g. ``budget>=1000000`` (see services.case_attributes)
+    where: tuple[str, ...] = ()
 
     def keeps(self, interview: Record) -> bool:
         if self.sites and interview.get("site") not in self.sites:
@@ -109,8 +112,9 @@ def load(ws: Workspace, filters: Filters | None = None) -> Corpus:
     filters = filters or Filters()
     corpus = Corpus()
     corpus.codes = {c["id"]: c for c in records.list_records(ws, "code", order_by="sort_order")}
+    by_case = case_attributes.interview_filter(ws, filters.where)
     corpus.interviews = {i["id"]: i for i in records.list_records(ws, "interview")
-                         if filters.keeps(i)}
+                         if filters.keeps(i) and (by_case is None or by_case(i))}
     corpus.notes = {n["id"]: n for n in records.list_records(ws, "note")
                     if n.get("interview_id") in corpus.interviews}
     for c in records.list_records(ws, "coding"):

@@ -66,6 +66,8 @@ def collect(ws: Workspace) -> ExportData:
         responses=_responses(ws),
         coders=team.member_names(ws),
         memos=records.list_records(ws, "memo"),
+        attributes=records.list_records(ws, "attribute"),
+        attribute_values=records.list_records(ws, "attribute_value"),
     )
 
 

@@ -62,8 +62,12 @@ def list_conflicts(conn: Connection) -> list[Conflict]:
             "SELECT entity, entity_id, field FROM heads WHERE field NOT IN (?, ?) "
             "GROUP BY entity_id, field HAVING count(*) > 1 ORDER BY entity, entity_id, field",
             (OWNER, DELETED)).fetchall():
-        out.append(Conflict("field", entity, entity_id, field,
-                            tuple(_heads(conn, entity_id, field))))
+        versions = tuple(_heads(conn, entity_id, field))
+        if len({json.dumps(v.value, sort_keys=True) for v in versions}) == 1:
+            # The same value set on two devices while apart (two researchers recording the
+            # same case attribute for the first time both name its case): nothing to decide.
+            continue
+        out.append(Conflict("field", entity, entity_id, field, versions))
     out.extend(_delete_conflicts(conn))
     return sorted(out, key=lambda c: (c.entity, c.entity_id, c.field, c.kind))
 

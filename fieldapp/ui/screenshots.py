@@ -85,6 +85,7 @@ def _render(out: Path) -> int:
             ctx.tasks.open_workspace(lambda: demo.create_demo(demo_path, "fieldapp-demo"))
             window.session.path = demo_path
             window.session.enter_opened()
+            ctx.tasks.run(_case_attributes, lambda _r: ctx.data.changed.emit("*"))
         window.stack.setCurrentWidget(window.workspace)
         interviews = ws_view.interviews
         if interviews.model.rowCount():
@@ -103,7 +104,16 @@ def _render(out: Path) -> int:
                 view.select(view.model.record(0)["id"])
             if view is ws_view.codes and ws_view.codebook.rowCount():
                 view.tree.setCurrentIndex(ws_view.codebook.index(0, 0))
+            if view is ws_view.organisations and view.proxy.rowCount():
+                view.table.setCurrentIndex(view.proxy.index(0, 0))
             _shoot(window, out / f"{lang}-1{n}-{name}.png")
+            if view is ws_view.codes:
+                view.edit_attributes()
+                attributes = view.attributes_dialog
+                assert attributes is not None
+                attributes.list.setCurrentRow(1)
+                _shoot(attributes, out / f"{lang}-24-case-attributes.png")
+                attributes.close()
         ws_view.show_search()
         ws_view.search.query.setText("艾滋" if lang == "zh_CN" else "contract")
         ws_view.search.run_search()
@@ -233,6 +243,30 @@ def _blind_coding(ctx: Any, window: Any, out: Path) -> None:
                 analysis.blind.refresh()
                 _shoot(window, out / f"{lang}-{n}-blind-{who}.png")
         ctx.tasks.close_workspace()
+
+
+def _case_attributes(ws: object) -> None:
+    """A few case attributes on the demo study, so their editors show values."""
+    from fieldapp.analysis.attributes import Choice
+    from fieldapp.services import case_attributes, records
+
+    case_attributes.define(ws, "budget", "organisation", "number",  # type: ignore[arg-type]
+                           label_zh="年度预算（元）", label_en="Annual budget (yuan)")
+    case_attributes.define(ws, "registration", "organisation", "choice",  # type: ignore[arg-type]
+                           label_zh="登记状态", label_en="Registration status",
+                           choices=[Choice("registered", "已登记", "Registered"),
+                                    Choice("unregistered", "未登记", "Not registered"),
+                                    Choice("affiliated", "挂靠", "Affiliated")])
+    case_attributes.define(ws, "contracts_since", "organisation", "date",  # type: ignore[arg-type]
+                           label_zh="首次政府购买服务", label_en="First government contract")
+    case_attributes.define(ws, "years_in_post", "participant", "number",  # type: ignore[arg-type]
+                           label_zh="任职年数", label_en="Years in post")
+    orgs = records.list_records(ws, "organisation")  # type: ignore[arg-type]
+    for k, org in enumerate(orgs):
+        case_attributes.set_values(ws, org["id"], {  # type: ignore[arg-type]
+            "budget": 300_000 + 150_000 * k,
+            "registration": ("registered", "unregistered", "affiliated")[k % 3],
+            "contracts_since": f"{2012 + k % 9}-0{1 + k % 9}-15"})
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ class AnalysisView(QWidget):
         self.expression.setObjectName("query_expression")
         self.query_scope = QComboBox()
         self.query_scope.setObjectName("query_scope")
+        self.query_where = QLineEdit()
+        self.query_where.setObjectName("query_where")
         self.run_button = QPushButton()
         self.run_button.setObjectName("run_query")
         self.export_button = QPushButton()
@@ -97,9 +99,11 @@ class AnalysisView(QWidget):
         query_page = QWidget()
         ql = QVBoxLayout(query_page)
         ql.addLayout(row)
+        ql.addWidget(self.query_where)
         ql.addWidget(self.query_status)
         ql.addWidget(self.passage_table, 1)
         self.expression.returnPressed.connect(self.run_query)
+        self.query_where.returnPressed.connect(self.run_query)
         self.run_button.clicked.connect(self.run_query)
         self.export_button.clicked.connect(self.export_query)
 
@@ -177,6 +181,10 @@ class AnalysisView(QWidget):
         self.expression.setPlaceholderText(_("e.g. 政府购买 AND 资金困难, or \"Service "
                                              "contracting\" NOT Registration"))
         self.expression.setAccessibleName(_("Query"))
+        self.query_where.setPlaceholderText(_(
+            "Only cases where… e.g. budget>=1000000; registration=未登记 (case attributes: "
+            "= != < <= > >=)"))
+        self.query_where.setAccessibleName(_("Case attribute filter"))
         self.run_button.setText(_("&Run"))
         self.export_button.setText(_("&Export passages…"))
         self.matrix_button.setText(_("&Refresh"))
@@ -216,9 +224,11 @@ class AnalysisView(QWidget):
     def run_query(self) -> None:
         text = self.expression.text().strip()
         scope = str(self.query_scope.currentData() or "passage")
+        where = (self.query_where.text(),)
 
         def work(ws: Workspace) -> analysis.QueryResult:
-            return analysis.run_query(ws, text, scope=scope)
+            return analysis.run_query(ws, text, scope=scope,
+                                      filters=analysis.Filters(where=where))
 
         self.ctx.tasks.run(work, self._queried, self._query_failed)
 

@@ -23,6 +23,7 @@ from fieldapp.services import records, registry
 from fieldapp.services.export import import_codebook
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
+from fieldapp.ui.dialogs.attributes import AttributesDialog
 from fieldapp.ui.dialogs.code import CodeDialog
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
@@ -45,6 +46,7 @@ class CodebookView(QWidget):
         self.setObjectName("codebook_view")
         self.code_id: str | None = None
         self.dialog: CodeDialog | None = None
+        self.attributes_dialog: AttributesDialog | None = None
         self.tree = QTreeView()
         self.tree.setObjectName("codebook_tree")
         self.tree.setModel(codebook)
@@ -70,11 +72,14 @@ class CodebookView(QWidget):
         self.delete_button.setObjectName("delete_code")
         self.import_button = QPushButton()
         self.import_button.setObjectName("import_codebook")
+        self.attributes_button = QPushButton()
+        self.attributes_button.setObjectName("case_attributes")
         buttons = QHBoxLayout()
         for button in (self.new_button, self.edit_button, self.delete_button,
                        self.import_button):
             buttons.addWidget(button)
         ll.addLayout(buttons)
+        ll.addWidget(self.attributes_button)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -98,6 +103,7 @@ class CodebookView(QWidget):
         self.edit_button.clicked.connect(self.edit_code)
         self.delete_button.clicked.connect(self.delete_code)
         self.import_button.clicked.connect(self.import_codes)
+        self.attributes_button.clicked.connect(self.edit_attributes)
         self.tree.doubleClicked.connect(lambda _i: self.edit_code())
         self.passages.itemActivated.connect(self._open)
         codebook.modelReset.connect(self._restore_selection)
@@ -118,7 +124,15 @@ class CodebookView(QWidget):
             "(a REFI-QDA .qdc codebook or .qdpx project)"))
         self.passages.setAccessibleName(_("Coded passages"))
         self.memos_label.setText(_("Memos on this code"))
+        self.attributes_button.setText(_("Case &attributes…"))
+        self.attributes_button.setToolTip(_(
+            "Typed attributes of participants and organisations (budget, staff, registration "
+            "status…), shared with the team like the codebook"))
         self._show()
+
+    def edit_attributes(self) -> None:
+        self.attributes_dialog = AttributesDialog(self.ctx, self)
+        show_dialog(self.attributes_dialog)
 
     def _data_changed(self, entity: str) -> None:
         if entity in ("*", "coding", "note", "interview") and self.code_id:
@@ -126,7 +140,8 @@ class CodebookView(QWidget):
 
     def clear(self) -> None:
         close_dialog(self.dialog)
-        self.dialog = None
+        close_dialog(self.attributes_dialog)
+        self.dialog = self.attributes_dialog = None
         self.code_id = None
         self._passages = []
         self._show()

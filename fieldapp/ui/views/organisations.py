@@ -24,6 +24,7 @@ from fieldapp.ui.dialogs.organisation import OrganisationDialog
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import SORT_ROLE, RecordColumn, RecordTableModel
+from fieldapp.ui.views.case_attributes import CaseAttributesBox
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -69,11 +70,15 @@ class OrganisationsView(QWidget):
         for button in (self.new_button, self.edit_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.attributes = CaseAttributesBox(ctx, "organisation", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
         layout.addLayout(buttons)
+        layout.addWidget(self.attributes)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda _c, _p: self.attributes.show_case((self.current() or {}).get("id")))
         self.new_button.clicked.connect(self.new_organisation)
         self.edit_button.clicked.connect(self.edit_organisation)
         self.delete_button.clicked.connect(self.delete_organisation)

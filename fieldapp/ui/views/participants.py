@@ -31,6 +31,7 @@ from fieldapp.ui.dialogs.participant import IDENTITY_FIELDS, ParticipantDialog
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import ID_ROLE, RecordColumn, RecordTableModel
+from fieldapp.ui.views.case_attributes import CaseAttributesBox
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -136,6 +137,8 @@ class ParticipantsView(QWidget):
         dl.addWidget(self.heading)
         dl.addWidget(self.identity_box)
         dl.addWidget(self.consent_box, 1)
+        self.attributes = CaseAttributesBox(ctx, "participant", self)
+        dl.addWidget(self.attributes)
         dl.addWidget(self.interviews_label)
         dl.addWidget(self.interviews, 1)
         interview_row = QHBoxLayout()
@@ -262,6 +265,8 @@ class ParticipantsView(QWidget):
 
     def _show_detail(self) -> None:
         p = self.current
+        if (p or {}).get("id") != self.attributes.case_id:
+            self.attributes.show_case((p or {}).get("id"))
         self.detail.setEnabled(p is not None)
         self.edit_button.setEnabled(p is not None)
         self.delete_button.setEnabled(p is not None)

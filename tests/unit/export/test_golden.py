@@ -20,7 +20,8 @@ ZH_ = Translator("zh_CN")  # a sheet added with its translation still to be merg
 GOLDEN: dict[str, dict[str, Any]] = {
     "en": {
         "sheets": ["NGO survey", "NGO survey-contract", "Interviews", "Notes", "Codings",
-                   "Code tree", "Consent", "Codebook"],
+                   "Code tree", "Consent", "Cases (organisations)", "Cases (participants)",
+                   "Codebook"],
         "interviews": [
             ["Interview id", "Interview code", "Title", "Site", "Sector", "Organisation",
              "Participants", "Date", "Place", "Language", "Interviewer", "Mode", "Status",
@@ -48,7 +49,8 @@ GOLDEN: dict[str, dict[str, Any]] = {
     },
     "zh_CN": {
         "sheets": ["NGO survey", "NGO survey-contract", "访谈", "笔记", "编码",
-                   ZH_("Code tree"), "知情同意", "编码手册"],
+                   ZH_("Code tree"), "知情同意", ZH_("Cases (organisations)"),
+                   ZH_("Cases (participants)"), "编码手册"],
         "interviews": [
             ["访谈 ID", "访谈编号", "标题", "调研点", "领域", "机构", "受访者", "日期", "访谈地点",
              "语言", "访谈员", "方式", "状态", "笔记"],
