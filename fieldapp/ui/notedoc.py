@@ -1,0 +1,170 @@
+"""The text of a note as the editor's document holds it, and positions between the two.
+
+Qt lays out a paragraph (a text block) as a whole: every keystroke in a paragraph re-shapes
+and re-wraps all of it. In one unbroken 50,000-character paragraph (a transcript pasted
+without line breaks) that costs 20–40 ms per key even in a bare ``QPlainTextEdit`` — more
+than a frame. So the editor never holds such a paragraph as one block: a paragraph longer
+than :data:`MAX_BLOCK` characters is shown as several blocks, broken after a sentence (or
+failing that a space), and each block after such a *soft break* carries the block property
+:data:`SOFT_BREAK`. A soft break is not part of the note: :func:`stored_text` leaves it out,
+and positions are translated by :class:`PositionMap`. A keystroke then re-lays out one block
+of at most a few thousand characters.
+
+The soft-break property travels with the document's undo stack (block formats are restored
+by undo). New blocks inherit the format of the block they split from, so the editor inserts
+line breaks itself (Enter, pastes) with the property cleared: see
+``note_editor.PlainTextEdit``.
+
+Positions: Qt counts UTF-16 units and one unit for every block separator; notes store code
+points (see :mod:`fieldapp.ui.textpos`). A :class:`PositionMap` is built once per document
+revision from the blocks (not per coding), and answers each translation with a bisection.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from PySide6.QtGui import QTextBlock, QTextBlockFormat, QTextCursor, QTextDocument
+from PySide6.QtWidgets import QPlainTextEdit
+
+#: Block property: the separator before this block is a display break, not a line break.
+SOFT_BREAK = 0x100F01
+#: Paragraphs longer than this are shown in blocks of at most this many characters.
+MAX_BLOCK = 2000
+#: Where a long paragraph is preferably broken: after the end of a sentence.
+_SENTENCE_END = re.compile(r"[。！？；…!?;.](?:[”’」』）)\"']*)\s*")
+_SPACE = re.compile(r"\s+")
+#: What QTextDocument.toPlainText() replaces (kept, so the stored text is what it was).
+_PLAIN = str.maketrans({"\u00a0": " ", "\u2028": "\n", "\u2029": "\n"})
+
+#: How many position maps were built (a test checks a save builds one, not one per coding).
+builds = 0
+
+
+def split_paragraph(paragraph: str, limit: int = MAX_BLOCK) -> list[int]:
+    """Where to break ``paragraph`` for display: offsets (code points) of the starts of the
+    pieces after the first. Pieces are at most ``limit`` long and at least a quarter of it."""
+    cuts: list[int] = []
+    start = 0
+    n = len(paragraph)
+    while n - start > limit:
+        window = paragraph[start + limit // 4:start + limit]
+        cut = 0
+        for m in _SENTENCE_END.finditer(window):
+            cut = m.end()
+        if not cut:
+            for m in _SPACE.finditer(window):
+                cut = m.end()
+        pos = start + limit // 4 + cut if cut else start + limit
+        cuts.append(pos)
+        start = pos
+    return cuts
+
+
+def display_pieces(text: str) -> tuple[list[str], list[int]]:
+    """``text`` as display blocks: the blocks' texts and the numbers of the blocks that
+    follow a soft break."""
+    pieces: list[str] = []
+    soft_blocks: list[int] = []
+    for paragraph in text.split("\n"):
+        last = 0
+        for cut in split_paragraph(paragraph):
+            pieces.append(paragraph[last:cut])
+            last = cut
+            soft_blocks.append(len(pieces))
+        pieces.append(paragraph[last:])
+    return pieces, soft_blocks
+
+
+def load(edit: QPlainTextEdit, text: str) -> int:
+    """Show ``text`` in ``edit`` (undo history cleared), long paragraphs in display blocks.
+    Returns the number of soft breaks."""
+    pieces, soft_blocks = display_pieces(text)
+    edit.setPlainText("\n".join(pieces))
+    if soft_blocks:
+        doc = edit.document()
+        fmt = QTextBlockFormat()
+        fmt.setProperty(SOFT_BREAK, True)
+        cursor = QTextCursor(doc)
+        for number in soft_blocks:
+            cursor.setPosition(doc.findBlockByNumber(number).position())
+            cursor.mergeBlockFormat(fmt)
+        doc.clearUndoRedoStacks()
+    return len(soft_blocks)
+
+
+def is_soft(block: QTextBlock) -> bool:
+    return bool(block.blockFormat().property(SOFT_BREAK))
+
+
+def count_soft(doc: QTextDocument) -> int:
+    n = 0
+    block = doc.firstBlock()
+    while block.isValid():
+        if is_soft(block):
+            n += 1
+        block = block.next()
+    return n
+
+
+def _utf16_extra(text: str) -> bool:
+    return len(text.encode("utf-16-le")) != 2 * len(text)
+
+
+class PositionMap:
+    """The stored text of a document at one revision, and positions between Qt and it."""
+
+    def __init__(self, doc: QTextDocument) -> None:
+        global builds
+        builds += 1
+        self.revision = doc.revision()
+        parts: list[str] = []
+        self._qt: list[int] = []       # block start, Qt units
+        self._cp: list[int] = []       # block start, code points of the stored text
+        self._len: list[int] = []      # block length, code points
+        self._astral: list[str] = []   # block text, kept only for blocks with astral chars
+        cp = 0
+        block = doc.firstBlock()
+        while block.isValid():
+            text = block.text()
+            if block.position() and not is_soft(block):
+                parts.append("\n")
+                cp += 1
+            self._qt.append(block.position())
+            self._cp.append(cp)
+            self._len.append(len(text))
+            self._astral.append(text if _utf16_extra(text) else "")
+            parts.append(text)
+            cp += len(text)
+            block = block.next()
+        self.text = "".join(parts).translate(_PLAIN)
+
+    def to_cp(self, pos: int) -> int:
+        """Qt position -> code-point offset in the stored text."""
+        i = max(0, bisect.bisect_right(self._qt, pos) - 1)
+        within = max(0, pos - self._qt[i])
+        astral = self._astral[i]
+        if astral:
+            units = 0
+            for n, c in enumerate(astral):
+                if units >= within:
+                    within = n
+                    break
+                units += 2 if ord(c) > 0xFFFF else 1
+            else:
+                within = len(astral)
+        return self._cp[i] + min(within, self._len[i])
+
+    def to_qt(self, cp: int, *, end: bool = False) -> int:
+        """Code-point offset in the stored text -> Qt position. Where a soft break falls,
+        the start of the next block, or for the ``end`` of a span the end of the previous."""
+        cp = max(0, min(cp, len(self.text)))
+        i = bisect.bisect_right(self._cp, cp) - 1
+        if end and i > 0 and self._cp[i] == cp and self._cp[i - 1] + self._len[i - 1] == cp:
+            i -= 1
+        within = cp - self._cp[i]
+        astral = self._astral[i]
+        if astral:
+            within += sum(1 for c in astral[:within] if ord(c) > 0xFFFF)
+        return self._qt[i] + within
