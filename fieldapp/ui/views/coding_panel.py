@@ -114,6 +114,16 @@ class CodingPanel(QWidget):
             item.setData(Qt.ItemDataRole.DecorationRole, swatch(colours.get(c["code_id"], "")))
             self.codings.addItem(item)
 
+    def move_codings(self, spans: dict[str, tuple[int, int]]) -> None:
+        """The note was saved with codings moved by the edit: keep each item's offsets current
+        (so activating it selects the right passage) without rebuilding the list."""
+        for row in range(self.codings.count()):
+            item = self.codings.item(row)
+            c = item.data(Qt.ItemDataRole.UserRole)
+            if c["id"] in spans:
+                c["start_offset"], c["end_offset"] = spans[c["id"]]
+                item.setData(Qt.ItemDataRole.UserRole, c)
+
     def _remove(self) -> None:
         item = self.codings.currentItem()
         if item is not None:

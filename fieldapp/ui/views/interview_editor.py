@@ -69,6 +69,8 @@ class InterviewEditor(QWidget):
         self.coding.remove_requested.connect(self.remove_coding)
         self.coding.coding_activated.connect(lambda s, e: self.current_note().select_span(s, e))
         self.note_tabs.currentChanged.connect(lambda _i: self._show_codings())
+        for editor in self.notes.values():
+            editor.saved.connect(lambda _nid, e=editor: self._note_saved(e))
         ctx.language.changed.connect(self.retranslate_ui)
         self._codings: dict[str, list[dict[str, Any]]] = {}
         self._heading = ("", "")
@@ -159,6 +161,25 @@ class InterviewEditor(QWidget):
         editor = self.current_note()
         codings = self._codings.get(editor.note_id or "", [])
         self.coding.show_codings(codings, editor.edit.toPlainText())
+
+    def _note_saved(self, editor: NoteEditor) -> None:
+        """A save moved codings: keep their offsets here and in the list current."""
+        codings = self._codings.get(editor.note_id or "")
+        if not codings:
+            return
+        spans = {h.coding_id: (h.start, h.end) for h in editor.highlights}
+        moved: dict[str, tuple[int, int]] = {}
+        resized = False
+        for c in codings:
+            span = spans.get(c["id"])
+            if span is not None and span != (c["start_offset"], c["end_offset"]):
+                resized |= span[1] - span[0] != c["end_offset"] - c["start_offset"]
+                c["start_offset"], c["end_offset"] = moved[c["id"]] = span
+        if moved and editor is self.current_note():
+            if resized:
+                self._show_codings()  # a passage's words changed: show them
+            else:
+                self.coding.move_codings(moved)
 
     def apply_code(self, code_id: str | None = None, may_quote: bool | None = None) -> None:
         editor = self.current_note()

@@ -177,7 +177,10 @@ class NoteEditor(QWidget):
         self._state = "idle"
         self._shown_count = -1
         self._soft_breaks = 0
+        self._astral = 0          # characters Qt counts twice (beyond U+FFFF)
+        self._astral_stale = False
         self.edit.blockCountChanged.connect(self._blocks_changed)
+        self.edit.document().contentsChange.connect(self._contents_change)
         self.retranslate_ui()
 
     # -- loading -------------------------------------------------------------------------
@@ -194,6 +197,8 @@ class NoteEditor(QWidget):
         self._error = None
         self.edit.blockSignals(True)
         self._soft_breaks = self.edit.load_text(text)
+        self._astral = len(text.encode("utf-16-le")) // 2 - len(text)
+        self._astral_stale = False
         self.edit.blockSignals(False)
         self.edit.setEnabled(True)
         self.set_codings(codings, colours)
@@ -231,7 +236,8 @@ class NoteEditor(QWidget):
         self.highlights = []
         self.edit.blockSignals(True)
         self.edit.clear()
-        self._soft_breaks = 0
+        self._soft_breaks = self._astral = 0
+        self._astral_stale = False
         self.edit.document().clearUndoRedoStacks()
         self.edit.blockSignals(False)
         self.edit.setExtraSelections([])
@@ -382,8 +388,26 @@ class NoteEditor(QWidget):
         self._soft_breaks = notedoc.count_soft(self.edit.document())
         self._update_count()
 
+    def _contents_change(self, position: int, removed: int, added: int) -> None:
+        # Per keystroke: only look at what was added (and only notes that hold characters
+        # beyond U+FFFF, rare, recount them when text is removed).
+        if removed and self._astral:
+            self._astral_stale = True
+        if added and not self._astral_stale:
+            cur = QTextCursor(self.edit.document())
+            cur.setPosition(min(position, self.edit.document().characterCount() - 1))
+            cur.setPosition(min(position + added, self.edit.document().characterCount() - 1),
+                            QTextCursor.MoveMode.KeepAnchor)
+            if any(ord(c) > 0xFFFF for c in cur.selectedText()):
+                self._astral_stale = True
+
     def _update_count(self) -> None:
-        n = max(0, self.edit.document().characterCount() - 1 - self._soft_breaks)
+        doc = self.edit.document()
+        if self._astral_stale:
+            raw = doc.toRawText()
+            self._astral = len(raw.encode("utf-16-le")) // 2 - len(raw)
+            self._astral_stale = False
+        n = max(0, doc.characterCount() - 1 - self._soft_breaks - self._astral)
         if n == self._shown_count:
             return
         self._shown_count = n
