@@ -251,14 +251,11 @@ def test_a_save_with_300_codings_builds_one_map_and_paints_nothing(
     assert offsets == {cid: (s + 3, e + 3) for cid, (s, e) in zip(ids, spans, strict=True)}
     # The list beside the note follows: activating a coding selects its words.
     panel = unlocked.workspace.interviews.editor.coding
-    listed = {c["id"]: (c["start_offset"], c["end_offset"])
-              for c in (panel.codings.item(r).data(Qt.ItemDataRole.UserRole)
-                        for r in range(panel.codings.count()))}
-    assert listed == offsets
-    panel.codings.setCurrentRow(299)
-    panel.codings.itemActivated.emit(panel.codings.item(299))
-    s, e = offsets[panel.codings.item(299).data(Qt.ItemDataRole.UserRole)["id"]]
-    assert note.edit.textCursor().selectedText() == note.text()[s:e]
+    for row in (0, 150, 299):
+        panel.codings.setCurrentRow(row)
+        panel.codings.itemActivated.emit(panel.codings.item(row))
+        s, e = offsets[panel.codings.item(row).data(Qt.ItemDataRole.UserRole)["id"]]
+        assert note.edit.textCursor().selectedText() == note.text()[s:e]
     # Typing more and saving again: still one map per save, however many codings moved.
     builds = notedoc.builds
     type_text(qtbot, note.edit, "又")

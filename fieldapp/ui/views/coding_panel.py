@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -33,6 +34,8 @@ class CodingPanel(QWidget):
         self.ctx = ctx
         self.codebook = codebook
         self.setObjectName("coding_panel")
+        #: the current offsets of a coding (by id), when the note knows better than the list
+        self.current_span: Callable[[str], tuple[int, int] | None] | None = None
         self.codes_label = QLabel()
         self.tree = QTreeView()
         self.tree.setObjectName("code_tree")
@@ -114,16 +117,6 @@ class CodingPanel(QWidget):
             item.setData(Qt.ItemDataRole.DecorationRole, swatch(colours.get(c["code_id"], "")))
             self.codings.addItem(item)
 
-    def move_codings(self, spans: dict[str, tuple[int, int]]) -> None:
-        """The note was saved with codings moved by the edit: keep each item's offsets current
-        (so activating it selects the right passage) without rebuilding the list."""
-        for row in range(self.codings.count()):
-            item = self.codings.item(row)
-            c = item.data(Qt.ItemDataRole.UserRole)
-            if c["id"] in spans:
-                c["start_offset"], c["end_offset"] = spans[c["id"]]
-                item.setData(Qt.ItemDataRole.UserRole, c)
-
     def _remove(self) -> None:
         item = self.codings.currentItem()
         if item is not None:
@@ -131,4 +124,7 @@ class CodingPanel(QWidget):
 
     def _activated(self, item: QListWidgetItem) -> None:
         c = item.data(Qt.ItemDataRole.UserRole)
-        self.coding_activated.emit(c["start_offset"], c["end_offset"])
+        # Offsets as the note holds them now: typing above a passage moves it after the
+        # list was filled (the list is not rebuilt for that).
+        span = self.current_span(c["id"]) if self.current_span else None
+        self.coding_activated.emit(*(span or (c["start_offset"], c["end_offset"])))

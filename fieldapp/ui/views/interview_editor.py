@@ -71,6 +71,7 @@ class InterviewEditor(QWidget):
         self.note_tabs.currentChanged.connect(lambda _i: self._show_codings())
         for editor in self.notes.values():
             editor.saved.connect(lambda _nid, e=editor: self._note_saved(e))
+        self.coding.current_span = self._current_span
         ctx.language.changed.connect(self.retranslate_ui)
         self._codings: dict[str, list[dict[str, Any]]] = {}
         self._heading = ("", "")
@@ -163,23 +164,27 @@ class InterviewEditor(QWidget):
         self.coding.show_codings(codings, editor.edit.toPlainText())
 
     def _note_saved(self, editor: NoteEditor) -> None:
-        """A save moved codings: keep their offsets here and in the list current."""
+        """A save moved codings: keep their offsets current here (the list beside the note
+        asks for them when a coding is activated; it is rebuilt only when a passage's
+        words changed)."""
         codings = self._codings.get(editor.note_id or "")
         if not codings:
             return
         spans = {h.coding_id: (h.start, h.end) for h in editor.highlights}
-        moved: dict[str, tuple[int, int]] = {}
         resized = False
         for c in codings:
             span = spans.get(c["id"])
             if span is not None and span != (c["start_offset"], c["end_offset"]):
                 resized |= span[1] - span[0] != c["end_offset"] - c["start_offset"]
-                c["start_offset"], c["end_offset"] = moved[c["id"]] = span
-        if moved and editor is self.current_note():
-            if resized:
-                self._show_codings()  # a passage's words changed: show them
-            else:
-                self.coding.move_codings(moved)
+                c["start_offset"], c["end_offset"] = span
+        if resized and editor is self.current_note():
+            self._show_codings()
+
+    def _current_span(self, coding_id: str) -> tuple[int, int] | None:
+        for c in self._codings.get(self.current_note().note_id or "", []):
+            if c["id"] == coding_id:
+                return int(c["start_offset"]), int(c["end_offset"])
+        return None
 
     def apply_code(self, code_id: str | None = None, may_quote: bool | None = None) -> None:
         editor = self.current_note()
