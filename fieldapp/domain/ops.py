@@ -1,4 +1,4 @@
-"""Operations: the unit of change that the store applies and bundles carry (DESIGN.md §5).
+"""Operations: the unit of change that the store applies and bundles carry.
 
 An operation sets one or more fields of one record. Each field of each record is a multi-value
 register: an operation *supersedes*, for every field it writes, the operations named in its
@@ -8,7 +8,7 @@ head with the greatest ``(hlc, device, seq)`` is what the tables show meanwhile.
 
 A superseded value may be hollowed out to null in the log (see ``OpApplier._husk``).
 
-Writing several fields in one operation (where DESIGN.md sketches one field per operation) keeps
+Writing several fields in one operation (rather than one field per operation) keeps
 a record's creation atomic and the change log a fifth of the size; registers stay per field.
 
 Reserved fields:

@@ -1,4 +1,4 @@
-"""The records fieldapp keeps (DESIGN.md §4) and the rules that bind them.
+"""The records fieldapp keeps and the rules that bind them.
 
 Each entity is a table of the same name with the common columns ``id``, ``owner``,
 ``created_hlc``, ``updated_hlc``, ``deleted`` and one column per field below. Values travel in

@@ -250,7 +250,7 @@ def check_withdrawal_reason(reason: str) -> None:
 
 def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
                      withdrawn_on: date | str | None = None) -> dict[str, int]:
-    """Erase the participant and everything recorded about or with them (DESIGN.md §5).
+    """Erase the participant and everything recorded about or with them.
 
     Interviews the participant took part in are erased whole, with their notes, codings and
     attachments: a transcript cannot be split reliably between speakers. Organisations stay.

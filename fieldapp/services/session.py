@@ -24,11 +24,19 @@ def create_workspace(path: Path | str, passphrase: str, researcher: str = ""
 
 
 def open_workspace(path: Path | str, passphrase: str) -> Workspace:
-    return Workspace.open(path, passphrase)
+    return _opened(Workspace.open(path, passphrase))
 
 
 def open_with_recovery(path: Path | str, recovery_key: str) -> Workspace:
-    return Workspace.open_with_recovery(path, recovery_key)
+    return _opened(Workspace.open_with_recovery(path, recovery_key))
+
+
+def _opened(ws: Workspace) -> Workspace:
+    """Housekeeping on every open: attachment files whose rows are gone are removed."""
+    from fieldapp.services.attachments import remove_orphaned_files
+
+    remove_orphaned_files(ws)
+    return ws
 
 
 def recover_workspace(path: Path | str, recovery_key: str, new_passphrase: str) -> Workspace:

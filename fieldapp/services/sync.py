@@ -1,4 +1,4 @@
-"""Sending and collecting bundles through the team's shared store (DESIGN.md §5, §6).
+"""Sending and collecting bundles through the team's shared store.
 
 * A researcher **sends** a bundle of its own operations since the coordinators' last
   acknowledgement (so a lost bundle heals itself), with the attachments they add.

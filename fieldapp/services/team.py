@@ -1,4 +1,4 @@
-"""The team: keys, roster and shared store, as one workspace sees them (DESIGN.md §6).
+"""The team: keys, roster and shared store, as one workspace sees them.
 
 Everything secret (the device's signing and age keys, a coordinator's root key, a WebDAV
 password) is kept in the workspace's ``meta`` table, i.e. inside the encrypted database; the

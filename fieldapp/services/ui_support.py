@@ -62,6 +62,18 @@ def new_interview_code(ws: Workspace) -> str:
     return f"INT-{n:03d}"
 
 
+def new_interview(ws: Workspace, participant_ids: list[str] | None = None) -> str:
+    """A new interview as the desktop starts one: the next free code, today's date, this
+    researcher as the interviewer, and linked to ``participant_ids`` (started from a
+    participant's page)."""
+    from datetime import date
+
+    return records.add_interview(ws, code=new_interview_code(ws),
+                                 participant_ids=list(participant_ids or []),
+                                 date=date.today().isoformat(),
+                                 interviewer=ws.meta("researcher") or "")
+
+
 def participant_overview(ws: Workspace) -> list[Record]:
     """Participants with their organisation's names and their latest consent status."""
     orgs = {o["id"]: o for o in records.list_records(ws, "organisation")}

@@ -1,4 +1,4 @@
-"""Open conflicts: what the set of operations leaves undecided (DESIGN.md §5).
+"""Open conflicts: what the set of operations leaves undecided.
 
 * A **field conflict**: a field of a shared record has more than one head — people changed it
   while apart. Every value is kept; the one with the latest clock is shown meanwhile.

@@ -1,4 +1,4 @@
-"""The workspace's key file: a random data key, wrapped twice (DESIGN.md §3).
+"""The workspace's key file: a random data key, wrapped twice.
 
 The SQLCipher database is keyed with a random 256-bit *data key*, never with the passphrase. The
 data key is stored only wrapped (AES-256-GCM):

@@ -2,7 +2,7 @@
 
 Local writes and other devices' operations (team sync) both go through :func:`apply_op`, and a
 replay of the log into an empty workspace goes through it too, so the tables are always what the
-set of operations says they are (DESIGN.md §5). See :mod:`fieldapp.domain.ops` for the register
+set of operations says they are. See :mod:`fieldapp.domain.ops` for the register
 rules. Everything here runs inside the caller's transaction.
 """
 

@@ -1,4 +1,4 @@
-"""Full-text search over notes that finds two-character Chinese words (DESIGN.md §9).
+"""Full-text search over notes that finds two-character Chinese words.
 
 FTS5's own tokenizers cannot: ``unicode61`` makes a whole run of Han characters one token, and
 ``trigram`` cannot match a two-character query. Word segmenters (jieba) miss personal names. So we

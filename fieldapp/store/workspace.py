@@ -1,4 +1,4 @@
-"""The encrypted workspace: one folder per researcher per device (DESIGN.md §3).
+"""The encrypted workspace: one folder per researcher per device.
 
     <workspace>/
         fieldapp-workspace.json   key file: wrapped data key, KDF parameters (no secrets in clear)
@@ -360,6 +360,11 @@ class Workspace:
             # overwrites both.
             self.applier.text_removed = False
             self._fold_wal()
+
+    def forget_old_pages(self) -> None:
+        """Fold the WAL back after a committed change that removed a secret (an attachment's
+        key): the WAL's older versions of the pages, and the file's, are overwritten."""
+        self._fold_wal()
 
     def _fold_wal(self) -> None:
         with contextlib.suppress(sqlite.DatabaseError):

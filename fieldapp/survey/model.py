@@ -52,6 +52,32 @@ def language_code(language: str) -> str:
     return _LANGUAGE_NAMES.get(language.strip().lower(), language.strip().lower())
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SEPARATORS = re.compile(r"\s*(?:/|\||｜|／|\s[-–—]\s)\s*")
+_LATIN_THEN_CJK = re.compile(r"^([^\u3400-\u9fff]*[A-Za-z][^\u3400-\u9fff]*?)\s+"
+                             r"([\u3400-\u9fff].*)$")
+_CJK_THEN_LATIN = re.compile(r"^(.*[\u3400-\u9fff][^A-Za-z]*?)\s+([A-Za-z][^\u3400-\u9fff]*)$")
+
+
+def bilingual_part(text: str, language: str) -> str:
+    """The Chinese or the other part of a title written in both, for ``language``; the whole
+    text when it is not written in both (or the language is neither)."""
+    code = language_code(language.replace("_", "-").split("-")[0]) if language else ""
+    parts = [p for p in _SEPARATORS.split(text.strip()) if p]
+    if len(parts) > 2:
+        return text
+    if len(parts) == 1:
+        match = _LATIN_THEN_CJK.match(text.strip()) or _CJK_THEN_LATIN.match(text.strip())
+        parts = [match.group(1).strip(), match.group(2).strip()] if match else []
+    chinese = [p for p in parts if _CJK.search(p)]
+    other = [p for p in parts if not _CJK.search(p)]
+    if len(chinese) != 1 or len(other) != 1:
+        return text
+    if code == "zh":
+        return chinese[0]
+    return other[0] if code else text
+
+
 def pick_text(texts: Texts, language: str, fallback: str = "") -> str:
     """The text for ``language`` (a form language name or a code such as ``en``/``zh_CN``).
 
@@ -207,7 +233,13 @@ class Instrument:
         raise KeyError(path)
 
     def title(self, language: str) -> str:
-        return pick_text(self.titles, language, self.default_language) or self.form_id
+        """The form's title in ``language``. XLSForm has one ``form_title`` for all languages,
+        so bilingual forms write both in it ("NGO survey 社会组织调查", "社会组织调查 / NGO
+        survey"); such a title shows only the part in the language asked for."""
+        text = pick_text(self.titles, language, self.default_language) or self.form_id
+        if len(self.titles) > 1:
+            return text
+        return bilingual_part(text, language)
 
     def resolve_language(self, language: str) -> str:
         """The form language that fits an interface language (``en``, ``zh_CN``), or the default."""

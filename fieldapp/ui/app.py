@@ -8,6 +8,7 @@ the input method does not switch to Chinese. ``FIELDAPP_HOME`` moves the data an
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
@@ -70,10 +71,21 @@ def close_on_termination(window: MainWindow) -> None:
             signal.signal(number, lambda _n, _f: window.close())
 
 
+def _silence_media_logging() -> None:
+    """Qt's multimedia back end, asked to log, prints a recording's name and metadata (which can
+    name an interviewee) on standard error. Whatever logging rules the environment sets, the
+    multimedia categories stay off: a rule given last in ``QT_LOGGING_RULES`` wins, and Qt reads
+    that variable when the application object is made. FFmpeg's own debug switch is dropped."""
+    rules = os.environ.get("QT_LOGGING_RULES", "")
+    os.environ["QT_LOGGING_RULES"] = ";".join(r for r in (rules, "qt.multimedia*=false") if r)
+    os.environ.pop("QT_FFMPEG_DEBUG", None)
+
+
 def ensure_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         return app
+    _silence_media_logging()
     app = QApplication(argv or [sys.argv[0]])
     app.setApplicationName("fieldapp")
     app.setOrganizationName("fieldapp")

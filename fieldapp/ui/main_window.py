@@ -55,8 +55,29 @@ class MainWindow(QMainWindow):
         geometry = ctx.settings.get(keys.WINDOW_GEOMETRY)
         if geometry:
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
-        else:
-            self.resize(1200, 780)
+        self.fit_screen(restored=bool(geometry))
+
+    def fit_screen(self, restored: bool = False) -> None:
+        """Open within the screen: 1200×780 where there is room, else the screen's available
+        area (a 1366×768 or 1280×720 laptop, minus its panels). A size remembered from a larger
+        monitor is shrunk and moved back onto this one."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            if not restored:
+                self.resize(1200, 780)
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()  # title bar, borders
+        if frame.height() <= 0:  # not shown yet: leave room for a title bar and borders
+            frame.setWidth(16)
+            frame.setHeight(40)
+        width = min(self.width() if restored else 1200, area.width() - frame.width())
+        height = min(self.height() if restored else 780, area.height() - frame.height())
+        self.resize(max(width, 320), max(height, 240))
+        x = min(max(self.x(), area.left()), area.right() - self.frameGeometry().width() + 1)
+        y = min(max(self.y(), area.top()), area.bottom() - self.frameGeometry().height() + 1)
+        if restored or not self.isVisible():
+            self.move(max(x, area.left()), max(y, area.top()))
 
     @property
     def workspace(self) -> WorkspaceView:
@@ -164,7 +185,7 @@ class MainWindow(QMainWindow):
         self.menu_records.setTitle(_("&Records"))
         self.menu_language.setTitle(_("&Language"))
         self.menu_help.setTitle(_("&Help"))
-        self.menu_idle.setTitle(_("Lock when idle"))
+        self.menu_idle.setTitle(_("Lock when &idle"))
         self.act_new.setText(_("&New workspace…"))
         self.act_open.setText(_("&Open workspace…"))
         self.act_export.setText(_("&Export for analysis…"))

@@ -1,4 +1,4 @@
-"""Qt counts text positions in UTF-16 units; fieldapp stores code points (DESIGN.md §4)."""
+"""Qt counts text positions in UTF-16 units; fieldapp stores code points."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Architecture guards: the arrows of DESIGN.md §2 as tests."""
+"""Architecture guards: the layers and their arrows (docs/ARCHITECTURE.md) as tests."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fieldapp"
@@ -115,3 +116,21 @@ def test_the_store_guard_can_fail(tmp_path: Path) -> None:
                    "if TYPE_CHECKING:\n    from fieldapp.store.conflicts import Conflict\n",
                    encoding="utf-8")
     assert _runtime_store_imports(bad) == ["fieldapp.store.workspace"]
+
+
+def test_nothing_cites_documents_outside_the_repository() -> None:
+    """Code and docs point only at files a clone of the repository has."""
+    root = Path(__file__).resolve().parents[2]
+    outside = re.compile(r"DESIGN\.md|STYLE\.md|\.\./shared/")
+    offenders = []
+    for folder in ("fieldapp", "tests", "docs", "packaging"):
+        for path in (root / folder).rglob("*"):
+            if path.suffix in (".py", ".md", ".toml", ".txt", ".sql") and path.is_file():
+                if path.resolve() == Path(__file__).resolve():
+                    continue
+                if outside.search(path.read_text(encoding="utf-8", errors="replace")):
+                    offenders.append(str(path.relative_to(root)))
+    for name in ("README.md", "pyproject.toml"):
+        if outside.search((root / name).read_text(encoding="utf-8")):
+            offenders.append(name)
+    assert offenders == []

@@ -120,7 +120,9 @@ class FormLayout:
 
     def add_nodes(self, nodes: list[Node], idx: Idx, layout: QVBoxLayout) -> None:
         for node in nodes:
-            if node.type in META_TYPES:
+            if node.type in META_TYPES or node.type == "calculate":
+                # Calculations are the form's own work, as in ODK Collect: computed and kept,
+                # never shown to the person answering.
                 continue
             if node.type == "group":
                 box = QGroupBox()
@@ -207,12 +209,18 @@ class FormLayout:
                 button.setText(_("Remove {label} {n}").format(label=label, n=n))
 
     def page_relevant(self, page: int) -> bool:
-        for node in self.pages[page]:
-            if node.type == "repeat" or node.type in META_TYPES:
-                return True
-            if self.state.is_relevant(self.address(node, ())):
-                return True
-        return False
+        return any(self._shows_something(node) for node in self.pages[page])
+
+    def _shows_something(self, node: Node) -> bool:
+        if node.type == "calculate":
+            return False  # never shown, so it does not make a page worth showing
+        if node.type == "repeat" or node.type in META_TYPES:
+            return True
+        if not self.state.is_relevant(self.address(node, ())):
+            return False
+        if node.type == "group":
+            return any(self._shows_something(child) for child in node.children)
+        return True
 
     def page_title(self, page: int) -> str:
         nodes = self.pages[page]

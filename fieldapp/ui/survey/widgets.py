@@ -193,26 +193,6 @@ class NoteWidget(QuestionWidget):
         self.title.setStyleSheet("font-style: italic")
 
 
-class CalculateWidget(QuestionWidget):
-    """A calculation, shown read-only so the researcher sees what the form computed."""
-
-    def build(self) -> None:
-        self.value = QLineEdit()
-        self.value.setObjectName("calculated_value")
-        self.value.setReadOnly(True)
-        self.value.setFrame(False)
-        self.body.addWidget(self.value)
-
-    def focus_widget(self) -> QWidget:
-        return self.value
-
-    def set_editable(self, editable: bool) -> None:
-        pass
-
-    def show_value(self, value: Any) -> None:
-        self.value.setText("" if value is None else _number_text(value))
-
-
 class TextWidget(QuestionWidget):
     def build(self) -> None:
         self.multiline = "multiline" in self.node.appearance.split()
@@ -741,7 +721,7 @@ WIDGETS: dict[str, type[QuestionWidget]] = {
     "text": TextWidget, "integer": NumberWidget, "decimal": NumberWidget,
     "select_one": SelectOneWidget, "select_multiple": SelectMultipleWidget,
     "date": DateWidget, "time": TimeWidget, "datetime": DateTimeWidget,
-    "acknowledge": AcknowledgeWidget, "note": NoteWidget, "calculate": CalculateWidget,
+    "acknowledge": AcknowledgeWidget, "note": NoteWidget,
 }
 
 

@@ -1,4 +1,4 @@
-"""The team-sync screens (DESIGN.md §5, §6): team set-up and enrolment by fingerprint, sending
+"""The team-sync screens: team set-up and enrolment by fingerprint, sending
 and collecting bundles, conflicts, progress against targets and consent withdrawals.
 
 Everything here calls ``fieldapp.services.team`` / ``fieldapp.services.sync`` and the

@@ -1,4 +1,4 @@
-"""Open conflicts: shared records changed by several people while apart (DESIGN.md §5).
+"""Open conflicts: shared records changed by several people while apart.
 
 Each conflict lists every version with who made it and when; the coordinator keeps one or
 writes a new value. A delete conflict (a record deleted while someone else edited it) is

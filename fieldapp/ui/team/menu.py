@@ -80,7 +80,7 @@ class TeamMenu(QMenu):
         self.setTitle(_("&Team"))
         self.act_sync.setText(_("Send and &receive…"))
         self.act_send.setText(_("&Send to team store"))
-        self.act_receive.setText(_("&Receive from coordinators"))
+        self.act_receive.setText(_("Receive from coor&dinators"))
         self.act_collect.setText(_("&Collect from researchers"))
         self.act_publish.setText(_("&Publish to team"))
         self.act_conflicts.setText(_("C&onflicts"))

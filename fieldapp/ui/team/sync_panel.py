@@ -200,7 +200,7 @@ class SyncPanel(QWidget):
         self.send_button.setText(_("&Send to team store"))
         self.send_button.setToolTip(_("Encrypt every change the coordinators do not have yet "
                                       "and put it in the team's shared store"))
-        self.receive_button.setText(_("&Receive from coordinators"))
+        self.receive_button.setText(_("Receive from coor&dinators"))
         self.receive_button.setToolTip(_("Get the newest team roster, shared records and "
                                          "consent withdrawals from the shared store"))
         self.export_button.setText(_("Save to a folder…"))

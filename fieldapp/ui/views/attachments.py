@@ -5,27 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
-    QScrollArea,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from fieldapp.i18n import _, format_number
+from fieldapp.i18n import _, format_list, format_number
 from fieldapp.services import attachments
 from fieldapp.store.errors import InvalidInput
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.labels import label
+from fieldapp.ui.language import refresh_message, set_message
+from fieldapp.ui.views import media
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -43,30 +43,36 @@ def _size_text(size: int) -> str:
 
 
 class AttachmentViewer(QDialog):
-    """Shows a decrypted image or text from memory; nothing is written to disk."""
+    """Shows a decrypted picture, PDF, recording or text from memory; nothing is written to disk."""
 
-    def __init__(self, name: str, mime: str, data: bytes, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, name: str, mime: str, data: bytes,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("attachment_viewer")
         self.setWindowTitle(name)
         layout = QVBoxLayout(self)
-        if mime.startswith("image/"):
-            pixmap = QPixmap()
-            pixmap.loadFromData(data)
-            view = QLabel()
-            view.setPixmap(pixmap)
-            scroll = QScrollArea()
-            scroll.setWidget(view)
-            layout.addWidget(scroll)
-        else:
-            text = QPlainTextEdit()
-            text.setReadOnly(True)
-            text.setPlainText(data.decode("utf-8", errors="replace"))
-            layout.addWidget(text)
-        self.resize(720, 560)
+        self.view = media.view_for(mime, name, data, self)
+        if self.view is not None:
+            layout.addWidget(self.view)
+        ctx.language.changed.connect(self.retranslate_ui)
+        self.resize(760, 560 if not isinstance(self.view, media.AudioPlayer) else 140)
+
+    def retranslate_ui(self) -> None:
+        for label_ in self.findChildren(QLabel):
+            refresh_message(label_)
+        if isinstance(self.view, media.AudioPlayer):
+            self.view.retranslate_ui()
+
+    def done(self, result: int) -> None:
+        if isinstance(self.view, media.AudioPlayer):
+            self.view.stop()  # let go of the decrypted recording
+        super().done(result)
 
 
 class AttachmentsPanel(QWidget):
+    #: (file name, decrypted bytes) of a recording to transcribe in the interview editor
+    transcribe_requested = Signal(str, bytes)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -81,20 +87,41 @@ class AttachmentsPanel(QWidget):
         self.open.setObjectName("open_attachment")
         self.save = QPushButton()
         self.save.setObjectName("save_attachment")
+        self.transcribe = QPushButton()
+        self.transcribe.setObjectName("transcribe_attachment")
+        self.delete = QPushButton()
+        self.delete.setObjectName("delete_attachment")
+        self.empty = QLabel()
+        self.empty.setObjectName("attachments_empty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.consent_note = QLabel()
+        self.consent_note.setObjectName("audio_consent_note")
+        self.consent_note.setWordWrap(True)
+        self.consent_note.hide()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(self.list)
         row = QHBoxLayout()
-        for b in (self.add, self.open, self.save):
+        for b in (self.add, self.open, self.transcribe, self.save):
             row.addWidget(b)
         row.addStretch(1)
+        row.addWidget(self.delete)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.consent_note)
+        layout.addWidget(self.pages, 1)
         layout.addLayout(row)
         self.add.clicked.connect(self.add_file)
         self.open.clicked.connect(self.open_selected)
         self.save.clicked.connect(self.save_selected)
+        self.transcribe.clicked.connect(self.transcribe_selected)
+        self.delete.clicked.connect(self.delete_selected)
         self.list.itemActivated.connect(lambda _i: self.open_selected())
+        self.list.currentItemChanged.connect(lambda *_a: self._update_buttons())
         ctx.language.changed.connect(self.retranslate_ui)
         self._rows: list[dict[str, Any]] = []
+        self._missing_audio_consent: list[str] = []
         self.retranslate_ui()
         self.setEnabled(False)
 
@@ -106,6 +133,14 @@ class AttachmentsPanel(QWidget):
         self.open.setToolTip(_("Show it from memory; no copy is written to disk"))
         self.save.setText(_("Save a copy as…"))
         self.save.setToolTip(_("Writes an unencrypted copy where you choose"))
+        self.transcribe.setText(_("Transcribe"))
+        self.transcribe.setToolTip(_("Play the recording above the notes and type the transcript"))
+        self.delete.setText(_("Delete…"))
+        self.delete.setToolTip(_("Delete the attachment and its encrypted file"))
+        self.empty.setText(_("No attachments yet. Use “Add file…” to keep the interview's "
+                             "recording, a photo of the signed consent form or a document with "
+                             "it: files are stored encrypted in the workspace."))
+        refresh_message(self.consent_note)
         self._show_rows()
 
     def load(self, interview_id: str) -> None:
@@ -118,18 +153,35 @@ class AttachmentsPanel(QWidget):
         self.viewer = None
         self.interview_id = None
         self._rows = []
+        self._missing_audio_consent = []
         self.list.clear()
+        self.consent_note.hide()
         self.setEnabled(False)
 
     def reload(self) -> None:
         interview_id = self.interview_id
         if interview_id is None:
             return
-        self.ctx.tasks.run(lambda ws: attachments.attachments_of(ws, interview_id),
-                           self._loaded)
+        def work(ws: Workspace) -> tuple[list[dict[str, Any]], list[str]]:
+            return (attachments.attachments_of(ws, interview_id),
+                    attachments.audio_consent_missing(ws, interview_id))
 
-    def _loaded(self, rows: list[dict[str, Any]]) -> None:
+        self.ctx.tasks.run(work, lambda result: self._loaded(interview_id, *result))
+
+    def _loaded(self, interview_id: str, rows: list[dict[str, Any]],
+                missing: list[str]) -> None:
+        if interview_id != self.interview_id:
+            return  # another interview was opened meanwhile
         self._rows = rows
+        self._missing_audio_consent = missing
+        if missing:
+            set_message(self.consent_note, lambda: _(
+                "{codes} did not consent to audio recording: do not record this interview, and "
+                "recordings cannot be attached to it.").format(codes=format_list(missing)),
+                "#a15c00")
+            self.consent_note.show()
+        else:
+            self.consent_note.hide()
         self._show_rows()
 
     def _show_rows(self) -> None:
@@ -139,6 +191,15 @@ class AttachmentsPanel(QWidget):
                                    f"{_size_text(int(r['size'] or 0))}")
             item.setData(Qt.ItemDataRole.UserRole, r)
             self.list.addItem(item)
+        self.pages.setCurrentWidget(self.list if self._rows else self.empty)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        att = self._selected()
+        for b in (self.open, self.save, self.delete):
+            b.setEnabled(att is not None)
+        self.transcribe.setEnabled(att is not None and attachments.is_recording(
+            str(att["filename"]), str(att["kind"])))
 
     def _selected(self) -> dict[str, Any] | None:
         item = self.list.currentItem()
@@ -175,8 +236,7 @@ class AttachmentsPanel(QWidget):
         att = self._selected()
         if att is None:
             return
-        if int(att["size"] or 0) > MAX_PREVIEW_BYTES or not (
-                str(att["mime"]).startswith(("image/", "text/"))):
+        if int(att["size"] or 0) > MAX_PREVIEW_BYTES or not media.can_show(str(att["mime"])):
             self.ctx.interaction.info(self, _("Open an attachment"), _(
                 "{name} cannot be shown inside fieldapp. Use “Save a copy as…” to open it in "
                 "another program, and delete the copy afterwards.").format(name=att["filename"]))
@@ -188,8 +248,42 @@ class AttachmentsPanel(QWidget):
                            label=_("Decrypting {name}…").format(name=att["filename"]))
 
     def _show(self, att: dict[str, Any], data: bytes) -> None:
-        self.viewer = AttachmentViewer(att["filename"], att["mime"], data, self)
+        close_dialog(self.viewer)
+        self.viewer = AttachmentViewer(self.ctx, att["filename"], att["mime"], data, self)
         show_dialog(self.viewer)
+
+    def transcribe_selected(self) -> None:
+        att = self._selected()
+        if att is None or not attachments.is_recording(str(att["filename"]), str(att["kind"])):
+            return
+        if int(att["size"] or 0) > MAX_PREVIEW_BYTES:
+            self.ctx.interaction.info(self, _("Transcribe"), _(
+                "{name} is too large to play from memory (more than {limit}). Split the "
+                "recording into parts and attach those.").format(
+                name=att["filename"], limit=_size_text(MAX_PREVIEW_BYTES)))
+            return
+        aid, name = att["id"], str(att["filename"])
+        self.ctx.tasks.run(lambda ws: attachments.read_attachment(ws, aid),
+                           lambda data: self.transcribe_requested.emit(name, data),
+                           lambda exc: self.ctx.interaction.error(self, exc),
+                           label=_("Decrypting {name}…").format(name=name))
+
+    def delete_selected(self) -> None:
+        att = self._selected()
+        if att is None:
+            return
+        if not self.ctx.interaction.confirm(
+                self, _("Delete the attachment"),
+                _("Delete {name}? Its encrypted file is removed from this workspace, and the "
+                  "deletion reaches the team with the next sync. This cannot be undone.").format(
+                    name=att["filename"]),
+                ok=_("Delete"), destructive=True):
+            return
+        aid = att["id"]
+        self.ctx.tasks.run(lambda ws: attachments.delete_attachment(ws, aid),
+                           lambda _r: self.reload(),
+                           lambda exc: self.ctx.interaction.error(self, exc),
+                           label=_("Deleting {name}…").format(name=att["filename"]))
 
     def save_selected(self) -> None:
         att = self._selected()

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldapp.domain.schema import NOTE_KINDS
 from fieldapp.i18n import _
@@ -17,6 +25,7 @@ from fieldapp.ui.views.attachments import AttachmentsPanel
 from fieldapp.ui.views.coding_panel import CodingPanel
 from fieldapp.ui.views.interview_details import InterviewDetails
 from fieldapp.ui.views.note_editor import NoteEditor
+from fieldapp.ui.views.transcription import TranscriptionBar
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -25,6 +34,8 @@ if TYPE_CHECKING:
 class InterviewEditor(QWidget):
     details_saved = Signal(str, dict)
     codings_changed = Signal()
+    #: the interview shown changed: its id, or None when none is shown
+    shown = Signal(object)
 
     def __init__(self, ctx: AppContext, codebook: CodebookModel,
                  parent: QWidget | None = None) -> None:
@@ -43,9 +54,20 @@ class InterviewEditor(QWidget):
             self.note_tabs.addTab(editor, "")
         self.coding = CodingPanel(ctx, codebook)
         self.attachments = AttachmentsPanel(ctx)
+        self.transcription = TranscriptionBar(
+            self, lambda: self.current_note().edit if self.interview_id else None)
+        for editor in self.notes.values():
+            self.transcription.watch(editor.edit)
+        self.attachments.transcribe_requested.connect(self._transcribe)
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setObjectName("interview_lower_tabs")
-        self.lower_tabs.addTab(self.details, "")
+        # The details form scrolls rather than holding the window taller than a laptop screen.
+        self.details_scroll = QScrollArea()
+        self.details_scroll.setObjectName("interview_details_scroll")
+        self.details_scroll.setWidget(self.details)
+        self.details_scroll.setWidgetResizable(True)
+        self.details_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.lower_tabs.addTab(self.details_scroll, "")
         self.lower_tabs.addTab(self.attachments, "")
 
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -61,6 +83,7 @@ class InterviewEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
+        layout.addWidget(self.transcription)
         layout.addWidget(split, 1)
 
         self.details.saved.connect(self.details_saved)
@@ -83,6 +106,7 @@ class InterviewEditor(QWidget):
             self.note_tabs.setTabText(i, label("note_kind", kind))
         self.lower_tabs.setTabText(0, _("Details"))
         self.lower_tabs.setTabText(1, _("Attachments"))
+        self.transcription.retranslate_ui()
         self._update_heading()
 
     def _update_heading(self, code: str | None = None, title: str | None = None) -> None:
@@ -104,6 +128,8 @@ class InterviewEditor(QWidget):
 
     def _loaded(self, bundle: dict[str, Any], then: Any = None) -> None:
         interview = bundle["interview"]
+        if interview["id"] != self.interview_id:
+            self.transcription.stop()  # the recording belongs to the interview shown until now
         self.interview_id = interview["id"]
         self.details.load(interview, bundle["organisations"], bundle["participants"],
                           bundle["sites"], bundle["sectors"])
@@ -116,10 +142,12 @@ class InterviewEditor(QWidget):
         self.attachments.load(interview["id"])
         self._update_heading(interview.get("code") or "", interview.get("title") or "")
         self._show_codings()
+        self.shown.emit(self.interview_id)
         if callable(then):
             then()
 
     def clear(self) -> None:
+        self.transcription.stop()
         self.interview_id = None
         self.details.clear()
         for editor in self.notes.values():
@@ -128,6 +156,7 @@ class InterviewEditor(QWidget):
         self.coding.codings.clear()
         self._codings = {}
         self._update_heading()
+        self.shown.emit(None)
 
     def flush(self) -> None:
         """Queue saves of anything typed but not yet saved (before another interview opens)."""
@@ -139,6 +168,12 @@ class InterviewEditor(QWidget):
         if "code" in changes or "title" in changes:
             values = self.details.values()
             self._update_heading(values["code"], values["title"])
+
+    def _transcribe(self, name: str, data: bytes) -> None:
+        """Transcription mode: the recording plays above the notes; the transcript has focus."""
+        self.transcription.start(name, data)
+        editor = self.show_note("transcript") if "transcript" in self.notes else self.current_note()
+        editor.edit.setFocus()
 
     # -- notes and codings ---------------------------------------------------------------
 

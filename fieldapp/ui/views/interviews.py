@@ -117,6 +117,8 @@ class InterviewsView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.new_button.clicked.connect(self.new_interview)
         self.delete_button.clicked.connect(self.delete_interview)
+        self.delete_button.setEnabled(False)
+        self.editor.shown.connect(lambda iid: self.delete_button.setEnabled(iid is not None))
         self.reset_button.clicked.connect(self.reset_filters)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
@@ -246,12 +248,11 @@ class InterviewsView(QWidget):
         self.table.selectionModel().blockSignals(False)
         self.table.scrollTo(index)
 
-    def new_interview(self) -> None:
-        def work(ws: Workspace) -> str:
-            return records.add_interview(ws, code=ui_support.new_interview_code(ws),
-                                         date=date.today().isoformat())
-
-        self.ctx.tasks.run(work, lambda iid: self.reload(select=iid))
+    def new_interview(self, participant_ids: list[str] | None = None) -> None:
+        """Start an interview (this researcher as interviewer, today's date), linked to
+        ``participant_ids`` when started from a participant's page."""
+        self.ctx.tasks.run(lambda ws: ui_support.new_interview(ws, participant_ids),
+                           lambda iid: self.reload(select=iid))
 
     def delete_interview(self) -> None:
         interview_id = self.editor.interview_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSplitter,
     QTableView,
@@ -54,6 +55,11 @@ COLUMNS = (
 
 
 class ParticipantsView(QWidget):
+    #: participant id: start an interview with them (the workspace switches to Interviews)
+    new_interview_requested = Signal(str)
+    #: interview id: show it
+    open_interview_requested = Signal(str)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -111,6 +117,8 @@ class ParticipantsView(QWidget):
         self.interviews = QListWidget()
         self.interviews.setObjectName("participant_interviews")
         self.interviews_label.setBuddy(self.interviews)
+        self.interview_button = QPushButton()
+        self.interview_button.setObjectName("new_interview_with_participant")
 
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -130,6 +138,10 @@ class ParticipantsView(QWidget):
         dl.addWidget(self.consent_box, 1)
         dl.addWidget(self.interviews_label)
         dl.addWidget(self.interviews, 1)
+        interview_row = QHBoxLayout()
+        interview_row.addWidget(self.interview_button)
+        interview_row.addStretch(1)
+        dl.addLayout(interview_row)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.detail)
@@ -147,6 +159,11 @@ class ParticipantsView(QWidget):
         self.show_identity.toggled.connect(self._toggle_identity)
         self.record_consent.clicked.connect(self._record_consent)
         self.withdraw.clicked.connect(self.withdraw_consent)
+        self.interview_button.clicked.connect(
+            lambda: self.current and self.new_interview_requested.emit(str(self.current["id"])))
+        self.interviews.itemActivated.connect(
+            lambda item: self.open_interview_requested.emit(
+                str(item.data(Qt.ItemDataRole.UserRole))))
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
@@ -177,6 +194,9 @@ class ParticipantsView(QWidget):
         self.withdraw.setText(_("Withdraw consent…"))
         self.withdraw.setToolTip(_("Erases this participant and everything recorded with them"))
         self.interviews_label.setText(_("Interviews"))
+        self.interview_button.setText(_("New interview with this participant"))
+        self.interview_button.setToolTip(_("Starts an interview already linked to them; "
+                                           "double-click an interview above to open it"))
         self.interviews.setAccessibleName(_("Interviews with this participant"))
         self.model.retranslate()
         self._update_count()
@@ -243,6 +263,7 @@ class ParticipantsView(QWidget):
         self.detail.setEnabled(p is not None)
         self.edit_button.setEnabled(p is not None)
         self.delete_button.setEnabled(p is not None)
+        self.interview_button.setEnabled(p is not None)
         self.consents.clear()
         self.interviews.clear()
         if p is None:
@@ -259,7 +280,9 @@ class ParticipantsView(QWidget):
                                           method=label("consent_method", c.get("method")),
                                           scopes=scopes or _("no scopes")))
         for i in self._detail.get("interviews", []):
-            self.interviews.addItem(f"{i.get('code') or ''} · {_date(i.get('date'))}")
+            item = QListWidgetItem(f"{i.get('code') or ''} · {_date(i.get('date'))}")
+            item.setData(Qt.ItemDataRole.UserRole, i.get("id"))
+            self.interviews.addItem(item)
 
     def _toggle_identity(self, shown: bool) -> None:
         self.show_identity.setText(_("Hide identifying details") if shown

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from fieldapp.i18n import _
@@ -49,8 +51,18 @@ class WorkspaceView(QWidget):
         self.search.open_requested.connect(self.open_passage)
         self.codes.open_requested.connect(self.open_passage)
         self.analysis.open_requested.connect(self.open_passage)
+        self.participants.new_interview_requested.connect(
+            lambda pid: self.new_interview([pid]))
+        self.participants.open_interview_requested.connect(self.open_interview)
         self.interviews.editor.codings_changed.connect(
             lambda: self.ctx.data.changed.emit("coding"))
+        # Ctrl+1 … Ctrl+9 go to the tabs in order, as in browsers and editors.
+        self.tab_shortcuts: list[QShortcut] = []
+        for n in range(1, 10):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{n}"), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda i=n - 1: self._go_to_tab(i))
+            self.tab_shortcuts.append(shortcut)
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.codebook.clear_codes)
@@ -63,7 +75,15 @@ class WorkspaceView(QWidget):
         self.tabs.setTabText(self.tabs.indexOf(self.analysis), _("Analysis"))
         self.tabs.setTabText(self.tabs.indexOf(self.surveys), _("Surveys"))
         self.tabs.setTabText(self.tabs.indexOf(self.team), _("Team"))
+        for i in range(self.tabs.count()):
+            if i < 9:
+                self.tabs.setTabToolTip(i, QKeySequence(f"Ctrl+{i + 1}").toString(
+                    QKeySequence.SequenceFormat.NativeText))
         self.codebook.retranslate()
+
+    def _go_to_tab(self, index: int) -> None:
+        if index < self.tabs.count() and self.tabs.isTabEnabled(index):
+            self.tabs.setCurrentIndex(index)
 
     def _data_changed(self, entity: str) -> None:
         if entity in ("*", "code", "coding"):
@@ -81,9 +101,13 @@ class WorkspaceView(QWidget):
         self.tabs.setCurrentWidget(self.search)
         self.search.focus()
 
-    def new_interview(self) -> None:
+    def new_interview(self, participant_ids: list[str] | None = None) -> None:
         self.tabs.setCurrentWidget(self.interviews)
-        self.interviews.new_interview()
+        self.interviews.new_interview(participant_ids)
+
+    def open_interview(self, interview_id: str) -> None:
+        self.tabs.setCurrentWidget(self.interviews)
+        self.interviews.select(interview_id)
 
     def new_participant(self) -> None:
         self.tabs.setCurrentWidget(self.participants)
