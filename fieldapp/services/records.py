@@ -385,7 +385,7 @@ def save_note_and_codings(ws: Workspace, note_id: str, body: str,
     Returns whether the text changed."""
     with ws.transaction():
         note = get(ws, "note", note_id)
-        changed = note["body"] != body
+        changed = bool(note["body"] != body)
         if changed:
             ws.write("note", note_id, {"body": body})
         length = len(body)

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +38,8 @@ class InterviewEditor(QWidget):
     codings_changed = Signal()
     #: the interview shown changed: its id, or None when none is shown
     shown = Signal(object)
+    #: Esc in a note (find bar closed), or the focus bar's "Leave focus mode"
+    leave_focus = Signal()
 
     def __init__(self, ctx: AppContext, codebook: CodebookModel,
                  parent: QWidget | None = None) -> None:
@@ -83,6 +87,7 @@ class InterviewEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
+        layout.addWidget(self._build_focus_bar())
         layout.addWidget(self.transcription)
         layout.addWidget(split, 1)
 
@@ -94,6 +99,7 @@ class InterviewEditor(QWidget):
         self.note_tabs.currentChanged.connect(lambda _i: self._show_codings())
         for editor in self.notes.values():
             editor.saved.connect(lambda _nid, e=editor: self._note_saved(e))
+            editor.escape.connect(self._escape)
         self.coding.current_span = self._current_span
         ctx.language.changed.connect(self.retranslate_ui)
         self._codings: dict[str, list[dict[str, Any]]] = {}
@@ -101,7 +107,44 @@ class InterviewEditor(QWidget):
         self.retranslate_ui()
         self.clear()
 
+    # -- focus mode ----------------------------------------------------------------------
+
+    def _build_focus_bar(self) -> QWidget:
+        """Shown only in focus mode: the coding panel's toggle and the way back."""
+        self.focus_bar = QWidget()
+        self.focus_bar.setObjectName("focus_bar")
+        self.focus_codings = QToolButton()
+        self.focus_codings.setObjectName("focus_coding_toggle")
+        self.focus_codings.setCheckable(True)
+        self.focus_codings.toggled.connect(lambda on: self.coding.setVisible(on))
+        self.focus_leave = QToolButton()
+        self.focus_leave.setObjectName("focus_leave")
+        self.focus_leave.clicked.connect(self.leave_focus)
+        row = QHBoxLayout(self.focus_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.focus_codings)
+        row.addStretch(1)
+        row.addWidget(self.focus_leave)
+        self.focus_bar.hide()
+        self.focus_mode = False
+        return self.focus_bar
+
+    def set_focus_mode(self, on: bool) -> None:
+        """Only the notes (and, if toggled on, the coding panel) below the heading."""
+        self.focus_mode = on
+        self.focus_bar.setVisible(on)
+        self.lower_tabs.setVisible(not on)
+        self.coding.setVisible(not on or self.focus_codings.isChecked())
+
+    def _escape(self) -> None:
+        if self.focus_mode:
+            self.leave_focus.emit()
+
     def retranslate_ui(self) -> None:
+        self.focus_codings.setText(_("Coding panel"))
+        self.focus_codings.setToolTip(_("Show or hide the codebook and the codings beside the "
+                                        "note"))
+        self.focus_leave.setText(_("Leave focus mode (F11 or Esc)"))
         for i, kind in enumerate(NOTE_KINDS):
             self.note_tabs.setTabText(i, label("note_kind", kind))
         self.lower_tabs.setTabText(0, _("Details"))

@@ -22,6 +22,7 @@ from fieldapp.ui import notedoc
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
+from fieldapp.ui.views.find_bar import FindBar
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -38,6 +39,7 @@ class PlainTextEdit(QPlainTextEdit):
     the soft-break mark, copies and :meth:`toPlainText` give the note's own text."""
 
     paste_refused = Signal(int)
+    escape_pressed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +88,9 @@ class PlainTextEdit(QPlainTextEdit):
         self.setTextCursor(cursor)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.escape_pressed.emit()
+            return
         if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
                 and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
                 and not self.isReadOnly()):
@@ -136,6 +141,8 @@ class NoteEditor(QWidget):
 
     saved = Signal(str)       # note id
     selection_changed = Signal()
+    #: Esc in the note with the find bar closed (leaves focus mode)
+    escape = Signal()
 
     def __init__(self, ctx: AppContext, kind: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,11 +175,14 @@ class NoteEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
+        self.find_bar = FindBar(self)
+        layout.addWidget(self.find_bar)
         layout.addLayout(row)
         self.autosave = Autosaver(ctx, self, self._save_job)
         self.edit.textChanged.connect(self._typed)
         self.edit.selectionChanged.connect(self.selection_changed)
         self.edit.paste_refused.connect(self._paste_refused)
+        self.edit.escape_pressed.connect(self._escape)
         ctx.language.changed.connect(self.retranslate_ui)
         self._state = "idle"
         self._shown_count = -1
@@ -201,7 +211,10 @@ class NoteEditor(QWidget):
         self._astral_stale = False
         self.edit.blockSignals(False)
         self.edit.setEnabled(True)
+        self.find_selections = []
         self.set_codings(codings, colours)
+        if self.find_bar.isVisible():
+            self.find_bar.search()  # the same words in the note shown now
         self._state = "idle"
         self._update_count()
         self.retranslate_ui()
@@ -234,6 +247,7 @@ class NoteEditor(QWidget):
         self.interview_id = self.note_id = None
         self._ref = NoteRef(None)
         self.highlights = []
+        self.find_bar.reset()
         self.edit.blockSignals(True)
         self.edit.clear()
         self._soft_breaks = self._astral = 0
@@ -246,6 +260,20 @@ class NoteEditor(QWidget):
         self._state = "idle"
         self._update_count()
         self.retranslate_ui()
+
+    def _escape(self) -> None:
+        if self.find_bar.isVisible():
+            self.find_bar.close_bar()
+        else:
+            self.escape.emit()
+
+    def open_find(self) -> None:
+        """Ctrl+F: the find bar, with the selected words as the query."""
+        if self.interview_id is not None:
+            self.find_bar.open_bar()
+
+    def repaint_highlights(self) -> None:
+        self._paint()
 
     def _paint(self) -> None:
         """Hand the coding highlights (and the find bar's matches) to the editor. Called when
@@ -416,6 +444,7 @@ class NoteEditor(QWidget):
 
     def retranslate_ui(self) -> None:
         self._shown_count = -1  # re-render the count in the new language
+        self.find_bar.retranslate_ui()
         self.edit.setAccessibleName(_("Note text"))
         self.edit.setPlaceholderText(_("Type here; it is saved as you go.")
                                      if self.interview_id else _("Open an interview first."))
