@@ -103,6 +103,23 @@ def _render(out: Path) -> int:
             if view is ws_view.codes and ws_view.codebook.rowCount():
                 view.tree.setCurrentIndex(ws_view.codebook.index(0, 0))
             _shoot(window, out / f"{lang}-1{n}-{name}.png")
+        # The note with its find bar (a word of a coded passage), then focus mode.
+        ws_view.tabs.setCurrentWidget(interviews)
+        note = editor.current_note()
+        if note.interview_id is not None:
+            text = note.text()
+            word = max(("服务", "组织", "the", "of"), key=text.count)
+            note.open_find()
+            note.find_bar.query.setText(word)
+            note.find_bar.search()
+            _shoot(window, out / f"{lang}-20-find-in-note.png")
+            note.find_bar.close_bar()
+            ws_view.set_focus_mode(True)
+            _shoot(window, out / f"{lang}-21-focus-mode.png")
+            editor.focus_codings.setChecked(True)
+            _shoot(window, out / f"{lang}-22-focus-mode-codings.png")
+            editor.focus_codings.setChecked(False)
+            ws_view.set_focus_mode(False)
         ws_view.show_search()
         ws_view.search.query.setText("艾滋" if lang == "zh_CN" else "contract")
         ws_view.search.run_search()

@@ -105,7 +105,7 @@ class FindBar(QWidget):
         self.hide()
 
     def retranslate_ui(self) -> None:
-        self.label.setText(_("Find in &note:"))
+        self.label.setText(_("Find in note:"))
         self.query.setPlaceholderText(_("Words in this note"))
         self.query.setAccessibleName(_("Find in this note"))
         self.prev_button.setToolTip(_("Previous match (Shift+F3)"))

@@ -135,6 +135,10 @@ class InterviewEditor(QWidget):
         self.focus_bar.setVisible(on)
         self.lower_tabs.setVisible(not on)
         self.coding.setVisible(not on or self.focus_codings.isChecked())
+        # Lines of a comfortable length: about 45 Chinese characters or 90 Latin ones.
+        width = self.fontMetrics().horizontalAdvance("中") * 45 if on else None
+        for editor in self.notes.values():
+            editor.edit.set_column_width(width)
 
     def _escape(self) -> None:
         if self.focus_mode:

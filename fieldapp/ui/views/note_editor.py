@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QKeyEvent, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from fieldapp.i18n import _, format_number, ngettext
@@ -45,6 +45,24 @@ class PlainTextEdit(QPlainTextEdit):
         super().__init__(parent)
         self._map: notedoc.PositionMap | None = None
         self.document().contentsChanged.connect(self._forget_map)
+
+    #: In focus mode the text is set in a column of at most this width (pixels), centred.
+    column_width: int | None = None
+
+    def set_column_width(self, width: int | None) -> None:
+        self.column_width = width
+        self._fit_column()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_column()
+
+    def _fit_column(self) -> None:
+        side = 0
+        if self.column_width:
+            side = max(0, (self.width() - self.column_width) // 2)
+        if self.viewportMargins().left() != side:
+            self.setViewportMargins(side, 0, side, 0)
 
     def _forget_map(self) -> None:
         self._map = None
