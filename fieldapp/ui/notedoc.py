@@ -121,7 +121,8 @@ class PositionMap:
     millisecond; the translations are bisections over the soft breaks and the characters
     beyond U+FFFF (each takes two Qt units), usually none of either."""
 
-    def __init__(self, doc: QTextDocument) -> None:
+    def __init__(self, doc: QTextDocument, *, soft: bool = True) -> None:
+        """``soft=False``: the caller knows the document holds no soft breaks (no walk)."""
         global builds
         builds += 1
         self.revision = doc.revision()
@@ -129,13 +130,13 @@ class PositionMap:
         # Qt positions of the soft separators (the character before a soft block).
         soft_q: list[int] = []
         soft_formats: dict[int, bool] = {}
-        block = doc.firstBlock().next()
+        block = doc.firstBlock().next() if soft else QTextBlock()
         while block.isValid():
             index = block.blockFormatIndex()
-            soft = soft_formats.get(index)
-            if soft is None:
-                soft = soft_formats[index] = is_soft(block)
-            if soft:
+            marked = soft_formats.get(index)
+            if marked is None:
+                marked = soft_formats[index] = is_soft(block)
+            if marked:
                 soft_q.append(block.position() - 1)
             block = block.next()
         # Display indices (code points of ``display``) of astral characters.

@@ -44,7 +44,10 @@ class PlainTextEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._map: notedoc.PositionMap | None = None
+        self.soft_breaks = 0  # display breaks in the document now
         self.document().contentsChanged.connect(self._forget_map)
+        self.document().contentsChange.connect(self._contents_change)
+        self.blockCountChanged.connect(lambda _n: self._count_soft())
 
     #: In focus mode the text is set in a column of at most this width (pixels), centred.
     column_width: int | None = None
@@ -70,7 +73,7 @@ class PlainTextEdit(QPlainTextEdit):
     def position_map(self) -> notedoc.PositionMap:
         """The stored text and its positions, built once per change of the document."""
         if self._map is None or self._map.revision != self.document().revision():
-            self._map = notedoc.PositionMap(self.document())
+            self._map = notedoc.PositionMap(self.document(), soft=self.soft_breaks > 0)
         return self._map
 
     def toPlainText(self) -> str:
@@ -79,9 +82,19 @@ class PlainTextEdit(QPlainTextEdit):
     def load_text(self, text: str) -> int:
         """Show ``text`` (undo history cleared); returns the number of soft breaks."""
         self._map = None
-        soft = notedoc.load(self, text)
+        self.soft_breaks = notedoc.load(self, text)
         self._map = None
-        return soft
+        return self.soft_breaks
+
+    def _count_soft(self) -> None:
+        self.soft_breaks = notedoc.count_soft(self.document())
+
+    def _contents_change(self, position: int, _removed: int, added: int) -> None:
+        # Inserted text with line breaks (a paste, an undo) may bring or replace display
+        # breaks without changing the number of blocks: count them again.
+        doc = self.document()
+        if added and doc.findBlock(position) != doc.findBlock(position + added):
+            self._count_soft()
 
     def _insert_lines(self, text: str) -> None:
         """Insert ``text`` at the cursor: its line breaks as real ones, a long pasted
@@ -204,7 +217,6 @@ class NoteEditor(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         self._state = "idle"
         self._shown_count = -1
-        self._soft_breaks = 0
         self._astral = 0          # characters Qt counts twice (beyond U+FFFF)
         self._astral_stale = False
         self.edit.blockCountChanged.connect(self._blocks_changed)
@@ -224,7 +236,7 @@ class NoteEditor(QWidget):
         self._saved_text = self._sent_text = text
         self._error = None
         self.edit.blockSignals(True)
-        self._soft_breaks = self.edit.load_text(text)
+        self.edit.load_text(text)
         self._astral = len(text.encode("utf-16-le")) // 2 - len(text)
         self._astral_stale = False
         self.edit.blockSignals(False)
@@ -268,7 +280,7 @@ class NoteEditor(QWidget):
         self.find_bar.reset()
         self.edit.blockSignals(True)
         self.edit.clear()
-        self._soft_breaks = self._astral = 0
+        self.edit.soft_breaks = self._astral = 0
         self._astral_stale = False
         self.edit.document().clearUndoRedoStacks()
         self.edit.blockSignals(False)
@@ -431,7 +443,6 @@ class NoteEditor(QWidget):
 
     def _blocks_changed(self, _count: int) -> None:
         # A line break was typed or removed (not on every key): recount the display breaks.
-        self._soft_breaks = notedoc.count_soft(self.edit.document())
         self._update_count()
 
     def _contents_change(self, position: int, removed: int, added: int) -> None:
@@ -453,7 +464,7 @@ class NoteEditor(QWidget):
             raw = doc.toRawText()
             self._astral = len(raw.encode("utf-16-le")) // 2 - len(raw)
             self._astral_stale = False
-        n = max(0, doc.characterCount() - 1 - self._soft_breaks - self._astral)
+        n = max(0, doc.characterCount() - 1 - self.edit.soft_breaks - self._astral)
         if n == self._shown_count:
             return
         self._shown_count = n
