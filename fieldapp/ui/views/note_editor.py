@@ -3,7 +3,11 @@
 typing goes on, and before the workspace locks or the app exits).
 
 Codings are drawn as highlights. Their cursors move with the text as it is edited, and their new
-offsets are saved with the text, so a highlight stays on its passage.
+offsets are saved with the text, so a highlight stays on its passage. Offsets are translated
+through one position map per change of the document (:mod:`fieldapp.ui.notedoc`), never by a
+scan of the text per coding; long paragraphs are shown in display blocks so a keystroke never
+re-lays out tens of thousands of characters. Ctrl+F opens the note's find bar
+(:mod:`fieldapp.ui.views.find_bar`).
 """
 
 from __future__ import annotations
