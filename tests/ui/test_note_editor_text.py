@@ -241,7 +241,10 @@ def test_a_save_with_300_codings_builds_one_map_and_paints_nothing(
     assert len(note.highlights) == 300
     builds, paints = notedoc.builds, note.paints
     put_cursor(note, 0)
+    builds = notedoc.builds
     type_text(qtbot, note.edit, "补充：")
+    assert notedoc.builds == builds  # keystrokes build no map and paint nothing
+    assert note.paints == paints
     note.save_now()
     # One map for the save (the text and all 300 new offsets); no highlight handed to the
     # editor again; the workspace holds every passage moved by the three characters.
