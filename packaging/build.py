@@ -4,7 +4,7 @@
                               [--no-measure]
 
 Run it with the project's environment (``.venv/bin/python``; PyInstaller comes with the test
-extras). It compiles the translations, renders the icon from ``resources/icon/fieldapp.svg``,
+extras). It compiles the translations, renders the icon from ``fieldapp/ui/icons/fieldapp.svg``,
 writes a PyInstaller spec for the target, freezes the app into ``DIR/dist/fieldapp/`` and packs
 the platform's download. Then it measures the package against the source checkout and prints
 both: size, and the start time of ``fieldapp --version`` and of the desktop app up to its unlock
@@ -166,6 +166,8 @@ def data_files(target: str, root: Path = ROOT,
         (str(mo), mo.parent.relative_to(root).as_posix()) for mo in catalogs]
     migrations = sorted((root / "fieldapp" / "store" / "migrations").glob("*.sql"))
     found += [(str(sql), "fieldapp/store/migrations") for sql in migrations]
+    icons = sorted((root / "fieldapp" / "ui" / "icons").glob("*.svg"))
+    found += [(str(svg), "fieldapp/ui/icons") for svg in icons]
     qt_dir = qt_translations or qt_translations_dir()
     for name in QT_CATALOGS:
         qm = qt_dir / name
@@ -391,7 +393,7 @@ def write_recipe(target: str, out: Path, root: Path = ROOT) -> dict[str, Path]:
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     compile_catalogs(root=root)
-    icons = write_icons(root / "resources" / "icon" / f"{APP}.svg", work / "icons")
+    icons = write_icons(root / "fieldapp" / "ui" / "icons" / f"{APP}.svg", work / "icons")
     spec = work / f"{APP}-{target}.spec"
     spec.write_text(render_spec(target, data_files(target, root), icons, version, root),
                     encoding="utf-8")

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "fieldapp.cli.export_cmds",
     "fieldapp.cli.survey_cmds",
     "fieldapp.cli.analysis_cmds",
+    "fieldapp.cli.memo_cmds",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CHECK = 0, 1, 2, 3

@@ -125,6 +125,14 @@ ENTITIES: dict[str, Entity] = {
             _f("response_id", "ref", "response", cascade=True), _f("address"),
             _f("old", "json"), _f("new", "json"), _f("by"), _f("at"),
         )),
+        # An analytic memo: the researcher's own writing about the project, a code or an
+        # interview (``about`` says which; a code or an interview may have several). Owned like
+        # a note: only the device that wrote it changes it, the coordinators read it. A memo on
+        # an interview goes with the interview when a withdrawal erases it.
+        Entity("memo", True, (
+            _f("about"), _f("code_id", "ref", "code"),
+            _f("interview_id", "ref", "interview", cascade=True), _f("title"), _f("body"),
+        )),
         # A device's confirmation that it carried out an erase order (consent withdrawal).
         # participant_id is a plain id, not a cascading reference: the receipt must outlive
         # the participant it speaks of.
@@ -140,6 +148,8 @@ COMMON_COLUMNS = ("id", "owner", "created_hlc", "updated_hlc", "deleted")
 #: Text that the search index covers: entity -> fields.
 INDEXED = {"note": ("title", "body")}
 
+#: What a memo is about (``memo.about``).
+MEMO_SUBJECTS = ("project", "code", "interview")
 NOTE_KINDS = ("field_notes", "transcript", "summary", "memo")
 CONSENT_METHODS = ("written", "oral", "recorded")
 CONSENT_SCOPES = ("audio", "verbatim_quotes", "name_organisation", "archiving", "share_outside_team")

@@ -12,6 +12,7 @@ from fieldapp.export.consent import ExportData, identity_values, select
 from fieldapp.export.csvout import write_csv, write_csv_file
 from fieldapp.export.labels import Translator
 from fieldapp.export.layout import Planned, plan
+from fieldapp.export.memos import memos_table, withheld_memos
 from fieldapp.export.options import (
     STATS_FORMATS,
     CancelCheck,
@@ -58,12 +59,17 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
                consent_table(sel, vocab, used, identifiers=options.include_identifiers)]
     hidden_orgs = [str(o.get(k) or "") for oid in sel.org_pseudonyms
                    if (o := data.organisations.get(oid)) for k in ("name_zh", "name_en")]
+    if data.memos:  # the sheet exists in workspaces that have memos (fieldapp.export.memos)
+        tables.append(memos_table(data.memos, sel, vocab, used))
+    withheld = withheld_counts(sel)
+    if (memos_withheld := withheld_memos(data.memos, sel)):
+        withheld["memos"] = memos_withheld
     if options.include_identifiers:
         tables.append(identifiers_table(sel, vocab, used))
         redactor = Redactor(hidden_orgs, patterns=False) or None
     else:
         redactor = Redactor(identity_values(data) + hidden_orgs)
-    return tables, withheld_counts(sel), redactor
+    return tables, withheld, redactor
 
 
 def table_keys(planned: list[Planned]) -> list[str]:
@@ -151,8 +157,9 @@ def export_qdpx(data: ExportData, target: Path, options: ExportOptions, *,
     title = tr.pick(str((study or {}).get("title_zh") or ""),
                     str((study or {}).get("title_en") or "")) or "fieldapp"
     ticker = Ticker(len(sel.notes), progress, should_cancel)
-    report = write_qdpx(ProjectBuilder(sel, vocab, redactor, data.coders, title), target, ticker,
-                        overwrite=options.overwrite)
+    builder = ProjectBuilder(sel, vocab, redactor, data.coders, title)
+    builder.memos = data.memos
+    report = write_qdpx(builder, target, ticker, overwrite=options.overwrite)
     summary = ExportSummary(target, options.format,
                             identifiers_included=options.include_identifiers)
     for key, label, n in (("sources", N_("Sources"), report.sources),

@@ -51,6 +51,8 @@ class ExportData:
     responses: list[Record] = field(default_factory=list)
     #: device id -> the researcher's name (the coder of a coding), from the team roster
     coders: dict[str, str] = field(default_factory=dict)
+    #: memo records (fieldapp.export.memos decides what consent lets out)
+    memos: list[Record] = field(default_factory=list)
 
 
 class ConsentView:

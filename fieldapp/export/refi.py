@@ -110,6 +110,8 @@ class ProjectBuilder:
         self.sel, self.v, self.redactor, self.coders = sel, vocab, redactor, coders
         self.title = title
         self.report = QdpxReport()
+        #: memo records (fieldapp.export.memos adds the ones consent allows as notes)
+        self.memos: list[Record] = []
 
     def _text(self, value: str) -> str:
         return self.redactor(value) if self.redactor is not None and value else value
@@ -218,6 +220,9 @@ class ProjectBuilder:
                 self.report.memos += 1
                 ticker.tick()
         _description(root, _("Exported from fieldapp"))
+        from fieldapp.export.memos import add_refi_notes  # memo records: fieldapp/export/memos
+
+        self.report.memos += add_refi_notes(root, self)
         self.report.codings = sum(len(by_note.get(n["id"], [])) for n in notes)
         xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
         return xml, iter(texts)

@@ -29,3 +29,17 @@ def sort_key(name: str, reading: str = "") -> str:
     plain = " ".join(_TONE.sub("", s) for s in syllables).casefold()
     tones = " ".join(syllables).casefold()
     return f"{plain}\x1f{tones}\x1f{text.casefold()}"
+
+
+_T2S: list[object] = []
+
+
+def to_simplified(text: str) -> str:
+    """``text`` with Traditional characters read as Simplified (OpenCC's ``t2s``), so what a
+    person types in either script finds the same names."""
+    if not _T2S:
+        import opencc
+
+        _T2S.append(opencc.OpenCC("t2s"))
+    converter = _T2S[0]
+    return str(converter.convert(text))  # type: ignore[attr-defined]

@@ -192,6 +192,16 @@ def populate(ws: Workspace, seed: int = 2026, interviews: int = 60) -> dict[str,
                                may_quote=rng.random() < 0.6)
             offset += len(para) + 2
         made += 1
+    # Analytic memos: on the project, on a code and on the first interviews.
+    from fieldapp.services import memos
+
+    memos.add_memo(ws, title="比较框架", body="昆明与广州的购买服务流程差异：合同周期、评估指标、"
+                   "拨款时间。Compare contract length and evaluation criteria across sites.")
+    memos.add_memo(ws, about="code", code_id=leaf_codes[0], title="定义的边界",
+                   body="只编码明确提到合同或招投标的段落。")
+    for interview in records.list_records(ws, "interview", limit=2):
+        memos.add_memo(ws, about="interview", interview_id=interview["id"], title="访谈后反思",
+                       body="受访者谈到资金拨付延迟时很谨慎，下次可以追问街道办的角色。")
     # One participant withdrew: everything about them is erased (visible in the audit log).
     withdrawn = participants[-1][0]
     records.withdraw_consent(ws, withdrawn, reason="participant_request",

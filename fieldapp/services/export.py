@@ -65,6 +65,7 @@ def collect(ws: Workspace) -> ExportData:
         instruments=instruments,
         responses=_responses(ws),
         coders=team.member_names(ws),
+        memos=records.list_records(ws, "memo"),
     )
 
 

@@ -11,6 +11,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
+from fieldapp.domain import vocabulary
 from fieldapp.domain.schema import (
     CONSENT_METHODS,
     CONSENT_SCOPES,
@@ -98,12 +99,21 @@ def check_values(ws: Workspace, entity_name: str, values: dict[str, Any]) -> Non
                 raise RecordMissing(f.ref, target, entity_name)
 
 
+def _canonical(entity_name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Old codes of the fixed vocabularies replaced by today's (``zh+en`` → ``mixed``)."""
+    if entity_name == "interview" and isinstance(values.get("language"), str):
+        return {**values, "language": vocabulary.canonical("language", values["language"])}
+    return values
+
+
 def create(ws: Workspace, entity_name: str, values: dict[str, Any]) -> str:
+    values = _canonical(entity_name, values)
     check_values(ws, entity_name, values)
     return ws.create(entity_name, values)
 
 
 def update(ws: Workspace, entity_name: str, record_id: str, changes: dict[str, Any]) -> None:
+    changes = _canonical(entity_name, changes)
     current = get(ws, entity_name, record_id)
     real = {k: v for k, v in changes.items() if current.get(k) != v}
     check_values(ws, entity_name, real)
@@ -237,6 +247,7 @@ def withdrawal_impact(ws: Workspace, participant_id: str) -> dict[str, int]:
                            or a.get("response_id") in response_ids),
         "consents": len(consent_of(ws, participant_id)),
         "responses": len(list_records(ws, "response", where={"participant_id": participant_id})),
+        "memos": sum(1 for m in list_records(ws, "memo") if m["interview_id"] in ids),
     }
 
 

@@ -8,20 +8,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from fieldapp.domain import vocabulary
+from fieldapp.domain.vocabulary import Term
 from fieldapp.services import records
 from fieldapp.store.workspace import Workspace
 
 Record = dict[str, Any]
 
 
+def study_terms(ws: Workspace) -> tuple[list[Term], list[Term]]:
+    """The study's sites and sectors with their names, plus any code in use that the study does
+    not define (shown as it is)."""
+    study = records.study(ws) or {}
+    sites, sectors = study_values(ws)
+    out = []
+    for key, codes in (("sites", sites), ("sectors", sectors)):
+        defined = {t.code: t for t in vocabulary.study_terms(study.get(key))}
+        out.append([defined.get(code) or Term(code) for code in codes])
+    return out[0], out[1]
+
+
 def study_values(ws: Workspace) -> tuple[list[str], list[str]]:
-    """Sites and sectors known to the workspace: the study's lists plus those in use."""
+    """Codes of the sites and sectors known to the workspace: the study's lists plus those in
+    use."""
     sites: set[str] = set()
     sectors: set[str] = set()
     study = records.study(ws)
     if study:
-        sites.update(str(s) for s in study.get("sites") or [] if isinstance(s, str))
-        sectors.update(str(s) for s in study.get("sectors") or [] if isinstance(s, str))
+        sites.update(t.code for t in vocabulary.study_terms(study.get("sites")))
+        sectors.update(t.code for t in vocabulary.study_terms(study.get("sectors")))
     for entity_name in ("interview", "organisation", "participant"):
         for r in records.list_records(ws, entity_name):
             if r.get("site"):

@@ -208,7 +208,7 @@ def entity_label(name: str) -> str:
         "identity": _("identity details"), "consent": _("consent record"),
         "interview": _("interview"), "note": _("note"), "code": _("code"),
         "coding": _("coding"), "attachment": _("attachment"), "instrument": _("form"),
-        "response": _("response"), "receipt": _("receipt"),
+        "response": _("response"), "receipt": _("receipt"), "memo": _("memo"),
     }
     return labels.get(name, name)
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSocketNotifier, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from fieldapp import i18n
@@ -71,6 +72,11 @@ def close_on_termination(window: MainWindow) -> None:
             signal.signal(number, lambda _n, _f: window.close())
 
 
+def app_icon() -> QIcon:
+    """fieldapp's icon (a notebook with a lock), drawn from the SVG shipped in the package."""
+    return QIcon(str(Path(__file__).with_name("icons") / "fieldapp.svg"))
+
+
 def _silence_media_logging() -> None:
     """Qt's multimedia back end, asked to log, prints a recording's name and metadata (which can
     name an interviewee) on standard error. Whatever logging rules the environment sets, the
@@ -88,6 +94,7 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     _silence_media_logging()
     app = QApplication(argv or [sys.argv[0]])
     app.setApplicationName("fieldapp")
+    app.setWindowIcon(app_icon())
     app.setOrganizationName("fieldapp")
     app.setDesktopFileName("fieldapp")
     return app

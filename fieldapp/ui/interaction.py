@@ -59,14 +59,36 @@ class Interaction:
         return box.clickedButton() is yes
 
     def open_file(self, parent: QWidget | None, title: str, filters: str = "") -> Path | None:
-        name, _sel = QFileDialog.getOpenFileName(parent, title, "", filters)
-        return Path(name) if name else None
+        return self._choose(file_dialog(parent, title, "open", filters=filters))
 
     def save_file(self, parent: QWidget | None, title: str, suggested: str,
                   filters: str = "") -> Path | None:
-        name, _sel = QFileDialog.getSaveFileName(parent, title, suggested, filters)
-        return Path(name) if name else None
+        return self._choose(file_dialog(parent, title, "save", suggested, filters))
 
     def choose_folder(self, parent: QWidget | None, title: str) -> Path | None:
-        name = QFileDialog.getExistingDirectory(parent, title)
-        return Path(name) if name else None
+        return self._choose(file_dialog(parent, title, "folder"))
+
+    def _choose(self, dialog: QFileDialog) -> Path | None:
+        chosen = dialog.selectedFiles() if dialog.exec() == QFileDialog.DialogCode.Accepted else []
+        dialog.deleteLater()
+        return Path(chosen[0]) if chosen and chosen[0] else None
+
+
+def file_dialog(parent: QWidget | None, title: str, mode: str, suggested: str = "",
+                filters: str = "") -> QFileDialog:
+    """Qt's own file dialog, not the desktop's: it speaks the app's language (Qt's Chinese
+    catalog is loaded with ours), and it keeps no history. A desktop's native chooser (GTK on
+    Linux) follows the system language and records every file chosen in its "recently used"
+    list, which would name exported files outside the workspace."""
+    dialog = QFileDialog(parent, title, suggested, filters)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    if mode == "open":
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+    elif mode == "save":
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    else:
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    return dialog

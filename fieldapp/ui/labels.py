@@ -1,40 +1,38 @@
-"""Translated names for the fixed vocabularies of fieldapp.domain.schema."""
+"""Labels shown for stored codes, in the current language (:mod:`fieldapp.domain.vocabulary`).
+
+Fixed vocabularies come from the domain; the open study's sites and sectors are kept here once
+the workspace view has read them (:func:`set_study_terms`), so every list, filter and form shows
+广州 / 艾滋病防治 rather than GZ / HIV.
+"""
 
 from __future__ import annotations
 
-from fieldapp.i18n import N_, _
+from fieldapp.domain.vocabulary import FIXED, Term, canonical, term_label
+from fieldapp.i18n import _, current_language
 
-_LABELS: dict[str, dict[str, str]] = {
-    "note_kind": {"field_notes": N_("Field notes"), "transcript": N_("Transcript"),
-                  "summary": N_("Summary"), "memo": N_("Memo")},
-    "consent_method": {"written": N_("Written"), "oral": N_("Oral"),
-                       "recorded": N_("Recorded")},
-    "consent_scope": {"audio": N_("Audio recording"), "verbatim_quotes": N_("Verbatim quotes"),
-                      "name_organisation": N_("Naming the organisation"),
-                      "archiving": N_("Archiving"),
-                      "share_outside_team": N_("Sharing outside the team")},
-    "consent_status": {"given": N_("Consent given"), "withdrawn": N_("Withdrawn"),
-                       "": N_("No consent recorded")},
-    "organisation_kind": {"government": N_("Government agency"),
-                          "registered_ngo": N_("Registered NGO"),
-                          "grassroots": N_("Grassroots group"), "gongo": N_("GONGO"),
-                          "foundation": N_("Foundation"), "other": N_("Other")},
-    "interview_mode": {"in_person": N_("In person"), "phone": N_("Phone"), "video": N_("Video"),
-                       "group": N_("Group")},
-    "interview_status": {"planned": N_("Planned"), "done": N_("Done"),
-                         "transcribed": N_("Transcribed"), "coded": N_("Coded")},
-    "attachment_kind": {"audio": N_("Audio"), "consent_form": N_("Signed consent form"),
-                        "photo": N_("Photo"), "document": N_("Document")},
-    "language": {"zh": N_("Chinese"), "en": N_("English"), "zh+en": N_("Chinese and English")},
-}
+_STUDY: dict[str, dict[str, Term]] = {"site": {}, "sector": {}}
+
+
+def set_study_terms(sites: list[Term], sectors: list[Term]) -> None:
+    _STUDY["site"] = {t.code: t for t in sites}
+    _STUDY["sector"] = {t.code: t for t in sectors}
+
+
+def clear_study_terms() -> None:
+    set_study_terms([], [])
 
 
 def label(vocabulary: str, value: str | None) -> str:
     """The translated label of ``value``; unknown values are shown as they are."""
-    text = _LABELS[vocabulary].get(value or "")
-    return _(text) if text else (value or "")
+    if vocabulary in _STUDY:
+        return term_label(_STUDY[vocabulary], value, current_language() == "zh_CN")
+    value = canonical(vocabulary, value)
+    text = FIXED[vocabulary].get(value)
+    return _(text) if text else value
 
 
 def choices(vocabulary: str) -> list[tuple[str, str]]:
-    """(value, translated label) pairs, in declaration order."""
-    return [(value, _(text)) for value, text in _LABELS[vocabulary].items() if value]
+    """(value, translated label) pairs, in declaration order (the study's sites/sectors by code)."""
+    if vocabulary in _STUDY:
+        return [(code, label(vocabulary, code)) for code in sorted(_STUDY[vocabulary])]
+    return [(value, _(text)) for value, text in FIXED[vocabulary].items() if value]

@@ -14,6 +14,27 @@ from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 
 from fieldapp import i18n
 
+#: Strings of Qt's own dialogs that its Chinese catalog lacks (Qt 6 added mnemonics to them, and
+#: ``qtbase_zh_CN`` still has only the old texts): (context, source) → Chinese.
+QT_GAPS_ZH = {
+    ("QFileDialog", "&Look in:"): "查找范围(&L)：",
+    ("QFileDialog", "Files of &type:"): "文件类型(&T)：",
+}
+
+
+class QtGapsTranslator(QTranslator):
+    """Fills the gaps in Qt's Chinese catalog (:data:`QT_GAPS_ZH`); anything else falls through
+    to the other translators."""
+
+    def translate(self, context: str, source: str, disambiguation: str | None = None,
+                  n: int = -1) -> str | None:
+        # None is a null string to Qt, which then asks the next translator; "" would be taken
+        # as the translation.
+        return QT_GAPS_ZH.get((context, source))
+
+    def isEmpty(self) -> bool:
+        return False
+
 
 class LanguageBus(QObject):
     changed = Signal(str)
@@ -21,6 +42,7 @@ class LanguageBus(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._qt_translator: QTranslator | None = None
+        self._gaps: QtGapsTranslator | None = None
         self._remove = i18n.on_language_changed(self._on_changed)
 
     def set_language(self, lang: str) -> None:
@@ -37,6 +59,9 @@ class LanguageBus(QObject):
         if self._qt_translator is not None and app is not None:
             QApplication.removeTranslator(self._qt_translator)
             self._qt_translator = None
+        if self._gaps is not None and app is not None:
+            QApplication.removeTranslator(self._gaps)
+            self._gaps = None
         if lang == "zh_CN":
             QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Script.SimplifiedHanScript,
                                        QLocale.Country.China))
@@ -45,6 +70,9 @@ class LanguageBus(QObject):
             if translator.load("qtbase_zh_CN", path) and app is not None:
                 QApplication.installTranslator(translator)
                 self._qt_translator = translator
+            if app is not None:
+                self._gaps = QtGapsTranslator(self)
+                QApplication.installTranslator(self._gaps)
         else:
             QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
         if app is not None:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -137,6 +138,8 @@ def _render(out: Path) -> int:
             _count, row, column = max(cells)
             analysis._open_cell(matrix.index(row, column))
         _shoot(window, out / f"{lang}-17-query.png")
+        _transcription(ctx, ws_view, out / f"{lang}-18-transcription.png")
+        _memo_screens(window, out, lang)
         window.session.lock()
         _shoot(window, out / f"{lang}-15-locked.png")
         dialog = window.session.dialog
@@ -146,6 +149,81 @@ def _render(out: Path) -> int:
     window.close()
     ctx.language.detach()
     return 0
+
+
+def _recording(seconds: int = 90) -> bytes:
+    """A quiet tone as a WAV recording, to show the player (nothing of anyone's)."""
+    import io
+    import math
+    import struct
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(2000 * math.sin(i / 9)))
+                               for i in range(8000 * seconds)))
+    return buffer.getvalue()
+
+
+def _transcription(ctx: Any, ws_view: Any, target: Path) -> None:
+    """Transcription mode: a recording playing above the transcript, with the attachments and
+    the interview's participants below."""
+    from fieldapp.services import attachments
+    from fieldapp.store.errors import FieldappError
+
+    interviews = ws_view.interviews
+    editor = interviews.editor
+    ws_view.tabs.setCurrentWidget(interviews)
+    if editor.interview_id is None:
+        return
+    interview_id = editor.interview_id
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "interview-recording.wav"
+        source.write_bytes(_recording())
+        added: list[str] = []
+
+        def add(ws: Any) -> None:
+            try:
+                added.append(attachments.add_attachment(ws, source, interview_id=interview_id))
+            except FieldappError:
+                pass  # consent without audio: the panel says so, which is worth a picture too
+
+        ctx.tasks.run(add)
+    editor.attachments.reload()
+    editor.lower_tabs.setCurrentWidget(editor.attachments)
+    if added and editor.attachments.list.count():
+        editor.attachments.list.setCurrentRow(editor.attachments.list.count() - 1)
+        editor.attachments.transcribe_selected()
+        if editor.transcription.player is not None:
+            editor.transcription.player.seek(83_000)
+    _shoot(ws_view.window(), target)
+    editor.transcription.stop()
+def _memo_screens(window: Any, out: Path, lang: str) -> None:
+    """The Memos tab, an interview's memos, and the identifiers of the open note."""
+    ws_view = window.workspace
+    ws_view.tabs.setCurrentWidget(ws_view.memos)
+    ws_view.memos.reload()
+    if ws_view.memos.list.count():
+        ws_view.memos.list.setCurrentRow(0)
+    _shoot(window, out / f"{lang}-19-memos.png")
+    interviews = ws_view.interviews
+    ws_view.tabs.setCurrentWidget(interviews)
+    editor = interviews.editor
+    editor.lower_tabs.setCurrentWidget(editor.memos)
+    if editor.memos.list.count():
+        editor.memos.list.setCurrentRow(0)
+    _shoot(window, out / f"{lang}-20-interview-memos.png")
+    editor.show_note("field_notes")
+    editor.open_deidentify()
+    dialog = editor.deidentify_dialog
+    if dialog is not None:
+        dialog.possible.setChecked(True)  # the demo's notes name people only in passing
+        _shoot(dialog, out / f"{lang}-21-deidentify.png")
+        dialog.reject()
+    editor.lower_tabs.setCurrentIndex(0)
 
 
 if __name__ == "__main__":

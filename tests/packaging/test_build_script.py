@@ -221,7 +221,7 @@ def test_unknown_target_is_refused(build: ModuleType, icons: dict[str, Path]) ->
 def test_icons_read_back_with_qt_at_every_size(build: ModuleType, tmp_path: Path) -> None:
     from PySide6.QtGui import QImageReader
 
-    files = build.write_icons(ROOT / "resources" / "icon" / "fieldapp.svg", tmp_path)
+    files = build.write_icons(ROOT / "fieldapp" / "ui" / "icons" / "fieldapp.svg", tmp_path)
     for kind, sizes in (("ico", build.ICO_SIZES), ("icns", (16, 32, 64, 128, 256, 512, 1024))):
         reader = QImageReader(str(files[kind]), kind.encode())
         found = set()

@@ -148,8 +148,8 @@ def ctx(qapp: QApplication, home: Path, interaction: ScriptedInteraction) -> Ite
     yield context
     context.tasks.shutdown()
     context.clipboard.clear()
+    i18n.set_language("en")  # while the bus listens, so it removes Qt's Chinese catalogs
     context.language.detach()
-    i18n.set_language("en")
 
 
 @pytest.fixture

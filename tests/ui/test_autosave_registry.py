@@ -12,7 +12,9 @@ from typing import Any
 from fieldapp.ui.autosave import Autosaver
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.survey.runner import FormRunner
+from fieldapp.ui.views.coding_comment import CodingComment
 from fieldapp.ui.views.interview_details import InterviewDetails
+from fieldapp.ui.views.memos import MemoEditor
 from fieldapp.ui.views.note_editor import NoteEditor
 
 UI = Path(__file__).resolve().parents[2] / "fieldapp" / "ui"
@@ -140,11 +142,12 @@ def test_every_autosaving_editor_of_the_window_is_registered(unlocked: MainWindo
     unlocked.workspace.interviews.new_interview()  # the editors exist from the start anyway
     savers = unlocked.findChildren(Autosaver)
     owners = {type(s.parent()) for s in savers}
-    assert {NoteEditor, InterviewDetails, FormRunner} <= owners
+    assert {NoteEditor, InterviewDetails, FormRunner, MemoEditor, CodingComment} <= owners
     registered = unlocked.ctx.editors.savers()
     assert {id(s) for s in savers} <= {id(s) for s in registered}
-    # Four notes, the details and the survey runner.
-    assert len(savers) == 6
+    # Four notes, the details, the survey runner, the memo editors (interview, code,
+    # project) and the comment on a coding.
+    assert len(savers) == 10
 
 
 def test_a_destroyed_editor_leaves_the_registry(unlocked: MainWindow, qtbot: Any) -> None:

@@ -1,7 +1,8 @@
 """Typing is never lost: what was typed a moment before Ctrl+L, the idle lock, closing the
 window or Quit is in the workspace afterwards, for every editor that saves by itself (a note,
-an interview's details, a survey draft); and steady typing, which never pauses, is saved at
-least every two seconds. Each check reopens the workspace and reads it through the services.
+an interview's details, a survey draft, a memo, a coding's comment); and steady typing, which
+never pauses, is saved at least every two seconds. Each check reopens the workspace and reads
+it through the services.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from fieldapp import i18n
-from fieldapp.services import records, session, surveys
+from fieldapp.services import memos, records, session, surveys
 from fieldapp.store.errors import StorageUnavailable
 from fieldapp.store.workspace import Workspace
 from fieldapp.ui.app import make_window
@@ -111,7 +112,60 @@ def open_survey(window: MainWindow, tmp_path: Path
     return widget.focus_widget(), survey_remark
 
 
-EDITORS = {"note": open_note, "interview details": open_details, "survey draft": open_survey}
+def interview_memo(ws: Workspace) -> str:
+    found = memos.list_memos(ws, about="interview")
+    return str(found[0]["body"]) if found else ""
+
+
+def project_memo(ws: Workspace) -> str:
+    found = memos.list_memos(ws, about="project")
+    return str(found[0]["body"]) if found else ""
+
+
+def coding_comment(ws: Workspace) -> str:
+    return str(records.list_records(ws, "coding")[0].get("comment") or "")
+
+
+def open_interview_memo(window: MainWindow, tmp_path: Path
+                        ) -> tuple[QWidget, Callable[[Workspace], str]]:
+    window.workspace.interviews.new_interview()
+    wait_for(lambda: window.workspace.interviews.editor.interview_id is not None)
+    editor = window.workspace.interviews.editor
+    editor.lower_tabs.setCurrentWidget(editor.memos)
+    return editor.memos.editor.body, interview_memo
+
+
+def open_project_memo(window: MainWindow, tmp_path: Path
+                      ) -> tuple[QWidget, Callable[[Workspace], str]]:
+    view = window.workspace
+    view.tabs.setCurrentWidget(view.memos)
+    view.memos.new_memo()
+    return view.memos.editor.body, project_memo
+
+
+def open_coding_comment(window: MainWindow, tmp_path: Path
+                        ) -> tuple[QWidget, Callable[[Workspace], str]]:
+    def make(ws: Workspace) -> str:
+        iid = records.add_interview(ws, code="KM-HIV-I001")
+        nid = records.add_note(ws, iid, body="合同每年续签 renewed yearly")
+        records.apply_code(ws, nid, records.add_code(ws, name_zh="续签"), 0, 6)
+        return iid
+
+    made: list[str] = []
+    window.ctx.tasks.run(make, made.append)
+    window.ctx.data.changed.emit("*")
+    interviews = window.workspace.interviews
+    interviews.reload(select=made[0])
+    wait_for(lambda: interviews.editor.interview_id == made[0])
+    panel = interviews.editor.coding
+    wait_for(lambda: panel.codings.count() == 1)
+    panel.codings.setCurrentRow(0)
+    return panel.comment.edit, coding_comment
+
+
+EDITORS = {"note": open_note, "interview details": open_details, "survey draft": open_survey,
+           "interview memo": open_interview_memo, "project memo": open_project_memo,
+           "coding comment": open_coding_comment}
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -14,6 +14,7 @@ from fieldapp.ui.dialogs.participant import ParticipantDialog
 from fieldapp.ui.dialogs.unlock import UnlockDialog
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.session import State
+from fieldapp.ui.views.participant_picker import ParticipantPicker
 from tests.ui.conftest import PASSPHRASE, ScriptedInteraction, type_text
 from tests.ui.test_shell import create_through_dialogs
 
@@ -95,9 +96,11 @@ def test_whole_day(qtbot: Any, window: MainWindow, workspace_path: Path,
     assert interviews.model.rowCount() == 1
     editor = interviews.editor
     assert editor.interview_id is not None
-    plist = editor.details.widgets["participant_ids"]
-    assert isinstance(plist, QListWidget)
-    plist.item(0).setCheckState(Qt.CheckState.Checked)
+    picker = editor.details.widgets["participant_ids"]
+    assert isinstance(picker, ParticipantPicker)
+    qtbot.keyClicks(picker.search, picker.model.stringList()[0].split(" · ")[0])
+    qtbot.keyClick(picker.search, Qt.Key.Key_Return)
+    assert len(picker.chosen()) == 1
     editor.details.save_now()
     note = editor.show_note("field_notes")
     type_text(qtbot, note.edit, NOTE)

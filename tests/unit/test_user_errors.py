@@ -48,6 +48,7 @@ def _instance(cls: type) -> FieldappError:
         "XLSFormError": ([Problem("survey", 3, "B (type)", "unknown type")], "form.xlsx"),
         "ResponseIncomplete": ([Issue("/age", "required", "required")],),
         "AttachmentUnreadable": ("consent.jpg", "gone"),
+        "AudioNotConsented": ("interview.m4a", ["KM-HIV-002"]),
         "RecordMissing": ("interview", "01-missing", "note"),
         "NotOwner": ("interview",),
     }

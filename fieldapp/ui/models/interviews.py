@@ -105,6 +105,8 @@ class InterviewTableModel(QAbstractTableModel):
                 return format_date(_parse_date(value))
             if key == "status":
                 return label("interview_status", value)
+            if key in ("site", "sector"):
+                return label(key, value)
             return value or ""
         if role in (Qt.ItemDataRole.ToolTipRole,) and key == "title":
             return value or None

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QVBoxLayo
 
 from fieldapp.i18n import _, pick
 from fieldapp.ui.dialogs import button_box
+from fieldapp.ui.labels import label
 
 
 class NewResponseDialog(QDialog):
@@ -68,8 +69,9 @@ class NewResponseDialog(QDialog):
         self.organisation.addItem("", "")
         for o in self.organisations:
             self.organisation.addItem("", o["id"])
-        self.site.addItem("")
-        self.site.addItems(sites)
+        self.site.addItem("", "")
+        for code in sites:
+            self.site.addItem(label("site", code), code)
         self.ok_button.setEnabled(bool(self.instruments))
 
     def _participant_changed(self) -> None:
@@ -83,7 +85,11 @@ class NewResponseDialog(QDialog):
             if row >= 0:
                 self.organisation.setCurrentIndex(row)
         if person.get("site") and not self.site.currentText():
-            self.site.setCurrentText(person["site"])
+            row = self.site.findData(person["site"])
+            if row >= 0:
+                self.site.setCurrentIndex(row)
+            else:
+                self.site.setCurrentText(person["site"])
 
     def _accept(self) -> None:
         iid = self.instrument.currentData()
@@ -92,9 +98,17 @@ class NewResponseDialog(QDialog):
         self.chosen.emit(str(iid), {
             "participant_id": self.participant.currentData() or None,
             "organisation_id": self.organisation.currentData() or None,
-            "site": self.site.currentText().strip(),
+            "site": self._site(),
         })
         self.accept()
+
+    def _site(self) -> str:
+        """The code of the site shown, or what was typed (a site the study does not list)."""
+        text = self.site.currentText().strip()
+        row = self.site.currentIndex()
+        if row >= 0 and self.site.itemText(row) == text and self.site.itemData(row):
+            return str(self.site.itemData(row))
+        return text
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(_("New survey response"))

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 
 from fieldapp.i18n import N_, _, format_datetime, pick
 from fieldapp.services import records, surveys
+from fieldapp.ui.labels import label
 from fieldapp.ui.models.columns import ColumnsTableModel
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ RESPONSE_COLUMNS = (
     Column("instrument", N_("Instrument"), _title, lambda r: r["instrument_id"]),
     Column("version", N_("Version"), lambda r: r["version"]),
     Column("linked", N_("Participant / organisation"), _linked),
-    Column("site", N_("Site"), lambda r: r["site"]),
+    Column("site", N_("Site"), lambda r: label("site", r["site"]), lambda r: r["site"]),
     Column("researcher", N_("Researcher"), lambda r: r["researcher"]),
     Column("status", N_("Status"), _status, lambda r: r["status"]),
     Column("completed", N_("Completed"), _completed, lambda r: r["completed_at"]),

@@ -31,6 +31,7 @@ from fieldapp.services import records, surveys
 from fieldapp.survey import Instrument, XLSFormError
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
+from fieldapp.ui.labels import label
 from fieldapp.ui.survey.new_response import NewResponseDialog
 from fieldapp.ui.survey.responses_model import (
     ID_ROLE,
@@ -175,7 +176,7 @@ class SurveysView(QWidget):
             "instrument_id": [(i["id"], "{} ({})".format(
                 pick(i["title_zh"], i["title_en"]) or i["form_id"], i["version"] or "-"))
                 for i in self.data.get("instruments", [])],
-            "site": [(s, s) for s in sorted({r["site"] for r in rows if r["site"]})],
+            "site": [(s, label("site", s)) for s in sorted({r["site"] for r in rows if r["site"]})],
             "status": [(surveys.DRAFT, _("Draft")), (surveys.COMPLETE, _("Complete"))],
             "researcher": [(s, s) for s in sorted({r["researcher"] for r in rows
                                                    if r["researcher"]})],

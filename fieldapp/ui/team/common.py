@@ -27,7 +27,7 @@ ENTITY_LABELS = {
     "coding": N_("Coded passage"), "attachment": N_("Attachment"),
     "instrument": N_("Survey instrument"), "response": N_("Survey response"),
     "receipt": N_("Erasure receipt"), "review": N_("Review of a survey response"),
-    "correction": N_("Correction of a survey response"),
+    "correction": N_("Correction of a survey response"), "memo": N_("Memo"),
 }
 
 FIELD_LABELS = {

@@ -12,6 +12,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from fieldapp.i18n import N_, _, babel_locale, format_list, format_number
+from fieldapp.ui.labels import label
 from fieldapp.ui.models.columns import ColumnsTableModel
 from fieldapp.ui.team.common import GOOD, WARN, TeamState
 
@@ -86,8 +87,8 @@ class ProgressModel(RowsModel):
 
     SITE, SECTOR, INTERVIEWS, CONSENTS, TARGET, DONE = range(6)
     columns = (
-        Column(N_("Site"), lambda r: r["site"] or "—"),
-        Column(N_("Sector"), lambda r: r["sector"] or "—"),
+        Column(N_("Site"), lambda r: label("site", r["site"]) or "—"),
+        Column(N_("Sector"), lambda r: label("sector", r["sector"]) or "—"),
         Column(N_("Interviews"), lambda r: r["interviews"], numeric=True),
         Column(N_("Consents"), lambda r: r["consents"], numeric=True),
         Column(N_("Target"), lambda r: r["target"], numeric=True),

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -102,6 +103,13 @@ class AttachmentsPanel(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
         self.pages.addWidget(self.list)
+        style = self.style()
+        for button, icon in ((self.add, QStyle.StandardPixmap.SP_FileIcon),
+                             (self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
+                             (self.transcribe, QStyle.StandardPixmap.SP_MediaPlay),
+                             (self.save, QStyle.StandardPixmap.SP_DialogSaveButton),
+                             (self.delete, QStyle.StandardPixmap.SP_TrashIcon)):
+            button.setIcon(style.standardIcon(icon))
         row = QHBoxLayout()
         for b in (self.add, self.open, self.transcribe, self.save):
             row.addWidget(b)

@@ -27,6 +27,7 @@ from fieldapp.ui.dialogs.code import CodeDialog
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel
+from fieldapp.ui.views.memos import MemoPanel
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -80,6 +81,10 @@ class CodebookView(QWidget):
         rl.addWidget(self.definition)
         rl.addWidget(self.passages_label)
         rl.addWidget(self.passages, 1)
+        self.memos_label = QLabel()
+        self.memos = MemoPanel(ctx, "code")  # the selected code's memos
+        rl.addWidget(self.memos_label)
+        rl.addWidget(self.memos, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
@@ -112,6 +117,7 @@ class CodebookView(QWidget):
             "Add the codes of a codebook made in NVivo, ATLAS.ti, MAXQDA or QualCoder "
             "(a REFI-QDA .qdc codebook or .qdpx project)"))
         self.passages.setAccessibleName(_("Coded passages"))
+        self.memos_label.setText(_("Memos on this code"))
         self._show()
 
     def _data_changed(self, entity: str) -> None:
@@ -145,6 +151,7 @@ class CodebookView(QWidget):
         if code_id and code_id != self.code_id:
             self.code_id = str(code_id)
             self._load_passages(self.code_id)
+            self.memos.show_subject("code", code_id=self.code_id)
 
     def _load_passages(self, code_id: str) -> None:
         self.ctx.tasks.run(lambda ws: records.passages_of_code(ws, code_id),

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel, swatch
+from fieldapp.ui.views.coding_comment import CodingComment
 
 
 class CodingPanel(QWidget):
@@ -62,12 +63,16 @@ class CodingPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.list_label)
         layout.addWidget(self.codings, 1)
+        self.comment = CodingComment(ctx)  # the selected coding's comment, saved as typed
+        layout.addWidget(self.comment)
         layout.addWidget(self.remove)
         self.apply.clicked.connect(self.request_apply)
         self.tree.doubleClicked.connect(lambda _i: self.request_apply())
         self.remove.clicked.connect(self._remove)
         self.codings.itemActivated.connect(self._activated)
         self.codings.itemClicked.connect(self._activated)
+        self.codings.currentItemChanged.connect(lambda item, _p: self.comment.show_coding(
+            item.data(Qt.ItemDataRole.UserRole) if item is not None else None))
         ctx.language.changed.connect(self.retranslate_ui)
         self.retranslate_ui()
 
@@ -105,6 +110,9 @@ class CodingPanel(QWidget):
             self.apply_requested.emit(code_id, self.may_quote.isChecked())
 
     def show_codings(self, codings: list[dict[str, Any]], text: str) -> None:
+        # The comment being edited stays as it is if its coding is still listed.
+        shown = self.comment.coding["id"] if self.comment.coding else None
+        self.codings.blockSignals(True)
         self.codings.clear()
         colours = self.codebook.colours()
         for c in codings:
@@ -116,6 +124,11 @@ class CodingPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, c)
             item.setData(Qt.ItemDataRole.DecorationRole, swatch(colours.get(c["code_id"], "")))
             self.codings.addItem(item)
+            if c["id"] == shown:
+                self.codings.setCurrentItem(item)
+        self.codings.blockSignals(False)
+        if shown is not None and self.codings.currentItem() is None:
+            self.comment.show_coding(None)
 
     def _remove(self) -> None:
         item = self.codings.currentItem()

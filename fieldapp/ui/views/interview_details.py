@@ -6,23 +6,23 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QWidget,
 )
 
+from fieldapp.domain.vocabulary import canonical
 from fieldapp.i18n import _, pick
 from fieldapp.services import records
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.labels import choices
+from fieldapp.ui.labels import choices, label
+from fieldapp.ui.views.participant_picker import ParticipantPicker
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -61,10 +61,9 @@ class InterviewDetails(QWidget):
                 edit.dateChanged.connect(self._changed)
                 widget = edit
             elif name == "participant_ids":
-                lst = QListWidget()
-                lst.setMaximumHeight(90)
-                lst.itemChanged.connect(self._changed)
-                widget = lst
+                picker = ParticipantPicker()
+                picker.changed.connect(self._changed)
+                widget = picker
             else:
                 combo = QComboBox()
                 combo.setEditable(name in FREE_CHOICE_FIELDS)
@@ -97,7 +96,24 @@ class InterviewDetails(QWidget):
             self.labels[name].setText(text)
             self.widgets[name].setAccessibleName(text.replace("&", ""))
         self._code_widget().setPlaceholderText(_("e.g. KM-HIV-012"))
+        self._picker().retranslate_ui()
         self._fill_choices()
+        self._relabel_places()
+
+    def _picker(self) -> ParticipantPicker:
+        w = self.widgets["participant_ids"]
+        assert isinstance(w, ParticipantPicker)
+        return w
+
+    def _relabel_places(self) -> None:
+        """Sites and sectors show their names in the current language; the code is kept."""
+        for name in FREE_CHOICE_FIELDS:
+            combo = self.widgets[name]
+            assert isinstance(combo, QComboBox)
+            for i in range(combo.count()):
+                code = combo.itemData(i)
+                if code:
+                    combo.setItemText(i, label(name, str(code)))
 
     def _code_widget(self) -> QLineEdit:
         w = self.widgets["code"]
@@ -138,8 +154,10 @@ class InterviewDetails(QWidget):
             combo = self.widgets[name]
             assert isinstance(combo, QComboBox)
             combo.clear()
-            combo.addItems(sorted({*values, interview.get(name) or ""}))
-            combo.setCurrentText(interview.get(name) or "")
+            combo.addItem("", "")
+            for code in sorted({*values, interview.get(name) or ""} - {""}):
+                combo.addItem(label(name, code), code)
+            combo.setCurrentIndex(max(0, combo.findData(interview.get(name) or "")))
         org = self.widgets["organisation_id"]
         assert isinstance(org, QComboBox)
         org.clear()
@@ -147,21 +165,20 @@ class InterviewDetails(QWidget):
         for o in organisations:
             org.addItem(pick(o.get("name_zh"), o.get("name_en")), o["id"])
         org.setCurrentIndex(max(0, org.findData(interview.get("organisation_id") or "")))
-        lst = self.widgets["participant_ids"]
-        assert isinstance(lst, QListWidget)
-        lst.clear()
-        chosen = set(interview.get("participant_ids") or [])
-        for p in participants:
-            item = QListWidgetItem(p["code"])
-            item.setData(Qt.ItemDataRole.UserRole, p["id"])
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if p["id"] in chosen
-                               else Qt.CheckState.Unchecked)
-            lst.addItem(item)
+        orgs = {o["id"]: o for o in organisations}
+
+        def described(p: dict[str, Any]) -> dict[str, Any]:
+            org = orgs.get(p.get("organisation_id") or "") or {}
+            return {**p, "organisation": pick(org.get("name_zh"), org.get("name_en")),
+                    "also_known_as": f"{org.get('name_zh') or ''} {org.get('name_en') or ''}"}
+
+        self._picker().set_participants([described(p) for p in participants],
+                                        list(interview.get("participant_ids") or []))
         for name in CHOICE_FIELDS:
             combo = self.widgets[name]
             assert isinstance(combo, QComboBox)
-            combo.setCurrentIndex(max(0, combo.findData(interview.get(name) or "")))
+            value = canonical(CHOICE_FIELDS[name], interview.get(name))
+            combo.setCurrentIndex(max(0, combo.findData(value)))
         self._last = self.values()
         self._loading = False
         self.setEnabled(True)
@@ -175,7 +192,7 @@ class InterviewDetails(QWidget):
                 w.clear()
             elif isinstance(w, QComboBox) and w.isEditable():
                 w.clear()
-            elif isinstance(w, QListWidget):
+            elif isinstance(w, ParticipantPicker):
                 w.clear()
         org = self.widgets["organisation_id"]
         assert isinstance(org, QComboBox)
@@ -198,16 +215,16 @@ class InterviewDetails(QWidget):
         for name in FREE_CHOICE_FIELDS:
             combo = self.widgets[name]
             assert isinstance(combo, QComboBox)
-            out[name] = combo.currentText().strip()
+            text = combo.currentText().strip()
+            index = combo.currentIndex()
+            # The name shown stands for its code; anything else typed is a new code.
+            chosen = combo.itemData(index) if index >= 0 and combo.itemText(index) == text else None
+            out[name] = str(chosen) if chosen else text
         for name in ("organisation_id", *CHOICE_FIELDS):
             combo = self.widgets[name]
             assert isinstance(combo, QComboBox)
             out[name] = combo.currentData() or None
-        lst = self.widgets["participant_ids"]
-        assert isinstance(lst, QListWidget)
-        out["participant_ids"] = [
-            str(lst.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(lst.count())
-            if lst.item(i).checkState() == Qt.CheckState.Checked]
+        out["participant_ids"] = self._picker().chosen()
         return out
 
     def _changed(self, *_args: object) -> None:

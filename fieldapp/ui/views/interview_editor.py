@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -21,11 +22,14 @@ from fieldapp.domain.schema import NOTE_KINDS
 from fieldapp.i18n import _
 from fieldapp.services import records, ui_support
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.views.attachments import AttachmentsPanel
 from fieldapp.ui.views.coding_panel import CodingPanel
+from fieldapp.ui.views.deidentify import DeidentifyDialog
 from fieldapp.ui.views.interview_details import InterviewDetails
+from fieldapp.ui.views.memos import MemoPanel
 from fieldapp.ui.views.note_editor import NoteEditor
 from fieldapp.ui.views.transcription import TranscriptionBar
 
@@ -48,6 +52,7 @@ class InterviewEditor(QWidget):
         self.codebook = codebook
         self.setObjectName("interview_editor")
         self.interview_id: str | None = None
+        self.deidentify_dialog: DeidentifyDialog | None = None
         self.heading = QLabel()
         self.heading.setObjectName("interview_heading")
         self.details = InterviewDetails(ctx)
@@ -73,6 +78,8 @@ class InterviewEditor(QWidget):
         self.details_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.lower_tabs.addTab(self.details_scroll, "")
         self.lower_tabs.addTab(self.attachments, "")
+        self.memos = MemoPanel(ctx, "interview")  # the interview's memos
+        self.lower_tabs.addTab(self.memos, "")
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.note_tabs)
@@ -86,7 +93,13 @@ class InterviewEditor(QWidget):
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.heading)
+        head = QHBoxLayout()
+        head.addWidget(self.heading, 1)
+        self.find_identifiers = QPushButton()  # the de-identification view of the open note
+        self.find_identifiers.setObjectName("find_identifiers")
+        self.find_identifiers.clicked.connect(self.open_deidentify)
+        head.addWidget(self.find_identifiers)
+        layout.addLayout(head)
         layout.addWidget(self._build_focus_bar())
         layout.addWidget(self.transcription)
         layout.addWidget(split, 1)
@@ -154,7 +167,38 @@ class InterviewEditor(QWidget):
         self.lower_tabs.setTabText(0, _("Details"))
         self.lower_tabs.setTabText(1, _("Attachments"))
         self.transcription.retranslate_ui()
+        self.find_identifiers.setText(_("Find identifiers…"))
+        self.find_identifiers.setToolTip(_("List the names, phone numbers, ID numbers and other "
+                                           "identifiers in this note and replace them with "
+                                           "pseudonyms"))
+        self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.memos), _("Memos"))
         self._update_heading()
+
+    def open_deidentify(self) -> None:
+        """Show the identifiers of the note in view (saved first, so offsets match)."""
+        editor = self.current_note()
+        if self.interview_id is None:
+            return
+        if editor.note_id is None and not editor.edit.toPlainText():
+            self.ctx.interaction.info(self, _("Find identifiers"),
+                                      _("This note is empty: there is nothing to check."))
+            return
+        if editor.dirty or editor.note_id is None:
+            def after_save(_nid: str) -> None:
+                editor.saved.disconnect(after_save)
+                self.open_deidentify()
+
+            editor.saved.connect(after_save)
+            editor.save_now()
+            return
+        note_id = editor.note_id
+        code = self._heading[0]
+        name = f"{code} · {label('note_kind', editor.kind)}" if code else label(
+            "note_kind", editor.kind)
+        dialog = DeidentifyDialog(self.ctx, note_id, name, self)
+        dialog.note_changed.connect(lambda _nid: self.open_interview(self.interview_id or ""))
+        self.deidentify_dialog = dialog
+        show_dialog(dialog)
 
     def _update_heading(self, code: str | None = None, title: str | None = None) -> None:
         if code is not None:
@@ -187,6 +231,7 @@ class InterviewEditor(QWidget):
             editor.load(interview["id"], note, self._codings.get(note["id"], []) if note else [],
                         colours)
         self.attachments.load(interview["id"])
+        self.memos.show_subject("interview", interview_id=interview["id"])
         self._update_heading(interview.get("code") or "", interview.get("title") or "")
         self._show_codings()
         self.shown.emit(self.interview_id)
@@ -195,11 +240,13 @@ class InterviewEditor(QWidget):
 
     def clear(self) -> None:
         self.transcription.stop()
+        close_dialog(self.deidentify_dialog)
         self.interview_id = None
         self.details.clear()
         for editor in self.notes.values():
             editor.clear()
         self.attachments.clear()
+        self.memos.clear()
         self.coding.codings.clear()
         self._codings = {}
         self._update_heading()
@@ -210,6 +257,7 @@ class InterviewEditor(QWidget):
         self.details.autosave.flush()
         for editor in self.notes.values():
             editor.autosave.flush()
+        self.memos.editor.autosave.flush()
 
     def _details_saved(self, _interview_id: str, changes: dict[str, Any]) -> None:
         if "code" in changes or "title" in changes:

@@ -27,7 +27,7 @@ from fieldapp.i18n import _, format_list, format_number, ngettext
 from fieldapp.services import records, registry, ui_support
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
-from fieldapp.ui.labels import choices
+from fieldapp.ui.labels import choices, label
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.models.interviews import COLUMN, ID_ROLE, InterviewFilter, InterviewTableModel
 from fieldapp.ui.views.interview_editor import InterviewEditor
@@ -158,6 +158,9 @@ class InterviewsView(QWidget):
     def _data_changed(self, entity: str) -> None:
         if entity in ("*", "interview", "participant", "organisation"):
             self.reload()
+        elif entity == "vocabulary":  # sites and sectors got their names
+            self._fill_filters()
+            self.table.viewport().update()
 
     def reload(self, select: str | None = None, then: Any = None) -> None:
         keep = select or self.editor.interview_id
@@ -189,7 +192,8 @@ class InterviewsView(QWidget):
                 values = sorted({str(self.model.record(r).get(name) or "")
                                  for r in range(self.model.rowCount())} - {""})
                 for value in values:
-                    combo.addItem(value, value)
+                    combo.addItem(label(name, value) if name in ("site", "sector") else value,
+                                  value)
             combo.setCurrentIndex(max(0, combo.findData(current)))
         self._filling = False
 

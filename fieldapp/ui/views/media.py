@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSlider,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -203,6 +204,10 @@ class AudioPlayer(QWidget):
         self.message = QLabel()
         self.message.setObjectName("audio_message")
         self.message.setWordWrap(True)
+        style = self.style()
+        for button, icon in ((self.back_button, QStyle.StandardPixmap.SP_MediaSeekBackward),
+                             (self.forward_button, QStyle.StandardPixmap.SP_MediaSeekForward)):
+            button.setIcon(style.standardIcon(icon))
         row = QHBoxLayout()
         for w in (self.back_button, self.play_button, self.forward_button):
             row.addWidget(w)
@@ -304,6 +309,9 @@ class AudioPlayer(QWidget):
 
     def retranslate_ui(self) -> None:
         self.play_button.setText(_("Pause") if self.playing else _("Play"))
+        self.play_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPause if self.playing
+            else QStyle.StandardPixmap.SP_MediaPlay))
         self.back_button.setText(_("Back 5 s"))
         self.forward_button.setText(_("Forward 5 s"))
         self.speed.setToolTip(_("Playback speed"))

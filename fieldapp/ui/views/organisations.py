@@ -34,8 +34,8 @@ COLUMNS = (
                                          r.get("sort_key") or "")),
     RecordColumn("name_en", N_("English name"), lambda r: r.get("name_en") or ""),
     RecordColumn("kind", N_("Type"), lambda r: label("organisation_kind", r.get("kind"))),
-    RecordColumn("site", N_("Site"), lambda r: r.get("site") or ""),
-    RecordColumn("sector", N_("Sector"), lambda r: r.get("sector") or ""),
+    RecordColumn("site", N_("Site"), lambda r: label("site", r.get("site"))),
+    RecordColumn("sector", N_("Sector"), lambda r: label("sector", r.get("sector"))),
     RecordColumn("credit_code", N_("Credit code"), lambda r: r.get("credit_code") or ""),
 )
 
@@ -94,6 +94,8 @@ class OrganisationsView(QWidget):
     def _data_changed(self, entity: str) -> None:
         if entity in ("*", "organisation"):
             self.reload()
+        elif entity == "vocabulary":  # sites and sectors got their names
+            self.table.viewport().update()
 
     def reload(self) -> None:
         self.ctx.tasks.run(lambda ws: records.list_records(ws, "organisation"), self._loaded)

@@ -48,7 +48,7 @@ COLUMNS = (
     RecordColumn("role", N_("Role"), lambda r: r.get("role") or ""),
     RecordColumn("organisation", N_("Organisation"),
                  lambda r: pick(r.get("organisation_zh"), r.get("organisation_en"))),
-    RecordColumn("site", N_("Site"), lambda r: r.get("site") or ""),
+    RecordColumn("site", N_("Site"), lambda r: label("site", r.get("site"))),
     RecordColumn("consent", N_("Consent"), lambda r: label("consent_status",
                                                            r.get("consent_status") or "")),
 )
@@ -207,6 +207,8 @@ class ParticipantsView(QWidget):
     def _data_changed(self, entity: str) -> None:
         if entity in ("*", "participant", "consent", "organisation", "interview"):
             self.reload()
+        elif entity == "vocabulary":  # sites and sectors got their names
+            self.table.viewport().update()
 
     def reload(self, select: str | None = None) -> None:
         keep = select or (self.current or {}).get("id")
@@ -389,6 +391,9 @@ class ParticipantsView(QWidget):
             impact.get("interviews", 0), impact.get("notes", 0), impact.get("codings", 0),
             impact.get("attachments", 0), impact.get("consents", 0),
             impact.get("responses", 0)), strict=True)]
+        if impact.get("memos"):  # memos on those interviews go with them
+            counts.append(ngettext("{n} memo", "{n} memos", impact["memos"]).format(
+                n=format_number(impact["memos"])))
         text = _(
             "Participant {code} withdraws consent.\n\n"
             "This permanently erases the participant, their identifying details and everything "

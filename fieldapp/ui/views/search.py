@@ -22,6 +22,7 @@ from fieldapp.services import search as search_service
 from fieldapp.services.search import SearchResult
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.models.search import HTML_ROLE, RESULT_ROLE, SearchResultModel, ShownResult, find_spans
+from fieldapp.ui.views.memos import MemoSearchResults
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -89,6 +90,8 @@ class SearchView(QWidget):
         layout.addWidget(self.query)
         layout.addWidget(self.status)
         layout.addWidget(self.results, 1)
+        self.memo_results = MemoSearchResults(ctx)  # memos too (fieldapp/ui/views/memos.py)
+        layout.addWidget(self.memo_results)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
@@ -122,6 +125,7 @@ class SearchView(QWidget):
         self.query.clear()
         self.query.blockSignals(False)
         self._last_query = ""
+        self.memo_results.search("")
         self.model.clear()
         self._show_status()
 
@@ -135,6 +139,7 @@ class SearchView(QWidget):
         self._generation += 1
         generation = self._generation
         self._last_query = text
+        self.memo_results.search(text)
         if not text:
             self.model.clear()
             self._show_status()

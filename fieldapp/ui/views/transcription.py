@@ -118,6 +118,8 @@ class TranscriptionBar(QWidget):
             return
         self.player.stop()
         self.body.removeWidget(self.player)
+        self.player.hide()  # gone at once, not when the event loop next deletes it
+        self.player.setParent(None)
         self.player.deleteLater()
         self.player = None
         self._name = ""

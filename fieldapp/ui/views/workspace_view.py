@@ -9,15 +9,18 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from fieldapp.domain.vocabulary import Term
 from fieldapp.i18n import _
 from fieldapp.services import registry, ui_support
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.labels import clear_study_terms, set_study_terms
 from fieldapp.ui.models.codebook import CodebookModel
 from fieldapp.ui.survey.surveys_view import SurveysView
 from fieldapp.ui.team.area import TeamArea
 from fieldapp.ui.views.analysis import AnalysisView
 from fieldapp.ui.views.codebook import CodebookView
 from fieldapp.ui.views.interviews import InterviewsView
+from fieldapp.ui.views.memos import MemoPanel
 from fieldapp.ui.views.organisations import OrganisationsView
 from fieldapp.ui.views.participants import ParticipantsView
 from fieldapp.ui.views.search import SearchView
@@ -43,6 +46,8 @@ class WorkspaceView(QWidget):
             self.tabs.addTab(view, "")
         self.analysis = AnalysisView(ctx)
         self.tabs.addTab(self.analysis, "")
+        self.memos = MemoPanel(ctx, "all")  # every memo of the project
+        self.tabs.addTab(self.memos, "")
         self.surveys = SurveysView(ctx)
         self.tabs.addTab(self.surveys, "")
         self.team = TeamArea(ctx)
@@ -58,6 +63,7 @@ class WorkspaceView(QWidget):
         self.participants.new_interview_requested.connect(
             lambda pid: self.new_interview([pid]))
         self.participants.open_interview_requested.connect(self.open_interview)
+        self.search.memo_results.open_requested.connect(self.open_memo)
         self.interviews.editor.codings_changed.connect(
             lambda: self.ctx.data.changed.emit("coding"))
         # Ctrl+1 … Ctrl+9 go to the tabs in order, as in browsers and editors.
@@ -70,6 +76,7 @@ class WorkspaceView(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.codebook.clear_codes)
+        ctx.data.cleared.connect(clear_study_terms)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
@@ -77,6 +84,7 @@ class WorkspaceView(QWidget):
                                   _("Codebook"), _("Search"))):
             self.tabs.setTabText(i, text)
         self.tabs.setTabText(self.tabs.indexOf(self.analysis), _("Analysis"))
+        self.tabs.setTabText(self.tabs.indexOf(self.memos), _("Memos"))
         self.tabs.setTabText(self.tabs.indexOf(self.surveys), _("Surveys"))
         self.tabs.setTabText(self.tabs.indexOf(self.team), _("Team"))
         for i in range(self.tabs.count()):
@@ -90,9 +98,15 @@ class WorkspaceView(QWidget):
             self.tabs.setCurrentIndex(index)
 
     def _data_changed(self, entity: str) -> None:
+        if entity in ("*", "study", "interview", "participant", "organisation"):
+            self.ctx.tasks.run(ui_support.study_terms, self._terms_loaded)
         if entity in ("*", "code", "coding"):
             self.ctx.tasks.run(lambda ws: (ui_support.codebook(ws), registry.passage_counts(ws)),
                                self._codes_loaded)
+
+    def _terms_loaded(self, terms: tuple[list[Term], list[Term]]) -> None:
+        set_study_terms(*terms)
+        self.ctx.data.changed.emit("vocabulary")  # lists showing sites and sectors redraw
 
     def _codes_loaded(self, loaded: tuple[list[dict[str, Any]], dict[str, int]]) -> None:
         codes, counts = loaded
@@ -146,6 +160,10 @@ class WorkspaceView(QWidget):
     def apply_code(self) -> None:
         if self.tabs.currentWidget() is self.interviews:
             self.interviews.editor.apply_code()
+
+    def open_memo(self, memo_id: str) -> None:
+        self.tabs.setCurrentWidget(self.memos)
+        self.memos.open_memo(memo_id)
 
     def open_passage(self, interview_id: str, note_kind: str, start: int, end: int) -> None:
         """Show an interview's note with the passage selected."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.services import records
+from fieldapp.services import memos, records
 from fieldapp.services.search import search
 from fieldapp.store import workspace as wsmod
 from fieldapp.store.workspace import DB_NAME, Workspace
@@ -28,7 +28,9 @@ PHONE = "13987654321"
 NOTE_WORD = "xylographer"
 NOTE_TEXT = f"她在诊所做{NOTE_WORD}的工作，确诊后不再去了"
 ANSWER = "quokkaberry"
-SECRETS = (NAME, PHONE, NOTE_WORD, ANSWER, "确诊后不再")
+# A memo on the interview (a word no other text has), erased with the interview.
+MEMO_WORD = "zanthoxylmemo"
+SECRETS = (NAME, PHONE, NOTE_WORD, ANSWER, "确诊后不再", MEMO_WORD)
 
 
 def _populate(ws: Workspace) -> str:
@@ -45,6 +47,10 @@ def _populate(ws: Workspace) -> str:
     records.add_note(ws, iid, body=NOTE_TEXT)
     records.create(ws, "response", {"participant_id": pid, "status": "complete",
                                     "data": {"q_job": ANSWER}})
+    if "memo" in {r[0] for r in ws.db.execute("SELECT name FROM sqlite_master")}:
+        # (the workspace made "as an older version" has no memos yet: see the migration test)
+        memos.add_memo(ws, about="interview", interview_id=iid, title="反思",
+                       body=f"{NAME}提到{MEMO_WORD}")
     return pid
 
 
@@ -103,6 +109,9 @@ def test_a_migration_backup_does_not_outlive_the_verified_open(
     ws = Workspace.open(ws_path, PASSPHRASE)  # migrates, with a backup taken first
     try:
         assert ws.db.execute("PRAGMA user_version").fetchone()[0] == wsmod.SCHEMA_VERSION
+        (iv,) = records.list_records(ws, "interview", where={"code": "KM-HIV-I007"})
+        memos.add_memo(ws, about="interview", interview_id=iv["id"], body=MEMO_WORD)
+        assert found_in(ws_path / DB_NAME, key, MEMO_WORD)
         assert _backups(ws_path) == []
         assert "backup.remove" in [e["action"] for e in ws.audit_log()]
         # The migrated index answers like the old one.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.services import records
+from fieldapp.services import memos, records
 from fieldapp.services.attachments import add_attachment, read_attachment
 from fieldapp.services.search import search
 from fieldapp.store.workspace import DB_NAME, Workspace
@@ -16,6 +16,8 @@ from tests.unit.store.pagescan import encodings, found_in
 
 SENTENCE = "受访者说她在二〇一九年确诊了艾滋病 and asked us never to name her clinic"
 NAME = "欧阳娜娜"
+#: A memo the researcher wrote on the interview: erased with it.
+MEMO_TEXT = "访谈后反思：她担心诊所的qwertymemo记录被同事看到"
 PHONE = "13912345678"
 
 
@@ -68,6 +70,11 @@ def test_withdrawal_erases_from_every_page_and_wal_frame(ws_path: Path, tmp_path
     # Edit the note a few times: old versions must not survive either.
     for i in range(3):
         records.save_note_body(ws, nid, f"{SENTENCE} v{i}\n{NAME}")
+    memo = memos.add_memo(ws, about="interview", interview_id=iid, title=f"{NAME}的访谈",
+                          body=MEMO_TEXT)
+    for i in range(3):  # and the memo's earlier versions
+        memos.save_memo(ws, memo, body=f"{MEMO_TEXT} v{i}")
+    project_memo = memos.add_memo(ws, title="项目备忘", body="与撤回无关的备忘录")
     photo = tmp_path / "form.jpg"
     photo.write_bytes(b"JPEG" + NAME.encode() * 10)
     att = add_attachment(ws, photo, participant_id=pid, kind="consent_form")
@@ -76,13 +83,18 @@ def test_withdrawal_erases_from_every_page_and_wal_frame(ws_path: Path, tmp_path
     db = ws_path / DB_NAME
     # Positive control: before erasure the decryptor sees the text (so the scan can fail).
     assert found_in(db, key, NAME) and found_in(db, key, SENTENCE)
+    assert found_in(db, key, MEMO_TEXT)
     assert search(ws, "欧阳")
 
     impact = records.withdrawal_impact(ws, pid)
     assert impact["interviews"] == 1 and impact["notes"] == 1 and impact["codings"] == 1
+    assert impact["memos"] == 1
     counts = records.withdraw_consent(ws, pid, reason="participant_request")
     assert counts["participant"] == 1 and counts["note"] == 1 and counts["identity"] == 1
     assert counts["attachment"] == 1 and counts["consent"] == 1 and counts["coding"] == 1
+    assert counts["memo"] == 1
+    assert records.find(ws, "memo", memo) is None
+    assert [m["id"] for m in memos.list_memos(ws)] == [project_memo]
 
     # Gone from every view and from search.
     assert records.find(ws, "participant", pid) is None
@@ -93,10 +105,12 @@ def test_withdrawal_erases_from_every_page_and_wal_frame(ws_path: Path, tmp_path
     # The other participant is untouched.
     assert search(ws, "登记") and records.find(ws, "participant", other)
     # And from every page of the database and the WAL, decrypted with the key.
-    for needle in (SENTENCE, NAME, PHONE, "KM-HIV-007", "欧阳", "确诊了艾滋病"):
+    for needle in (SENTENCE, NAME, PHONE, "KM-HIV-007", "欧阳", "确诊了艾滋病", MEMO_TEXT,
+                   "qwertymemo"):
         assert not found_in(db, key, needle), f"{needle!r} survived erasure"
+    assert found_in(db, key, "与撤回无关的备忘录")  # the project memo stays
     ws.close()
-    for needle in (SENTENCE, NAME, PHONE):
+    for needle in (SENTENCE, NAME, PHONE, "qwertymemo"):
         assert not found_in(db, key, needle)
 
 
