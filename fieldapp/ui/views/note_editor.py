@@ -124,8 +124,7 @@ class PlainTextEdit(QPlainTextEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and not event.modifiers():
-            self.escape_pressed.emit()
-            return
+            self.escape_pressed.emit()  # and on to the parent, as before (a dialog closes)
         if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
                 and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
                 and not self.isReadOnly()):
