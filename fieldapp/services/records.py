@@ -385,3 +385,26 @@ def add_notes(ws: Workspace, interview_id: str, bodies: list[str], *,
                                    "title": ""}, create=True)
             ids.append(nid)
     return ids
+
+
+def save_note_and_codings(ws: Workspace, note_id: str, body: str,
+                          spans: list[tuple[str, int, int]]) -> bool:
+    """Autosave of a coded note: its text and the new offsets of the codings the edit moved,
+    in one transaction (a crash never leaves codings pointing into a text that was not
+    saved, or the other way round). Codings another researcher owns are left as they are
+    (only their owner can move them), so they never stop the text from being saved.
+    Returns whether the text changed."""
+    with ws.transaction():
+        note = get(ws, "note", note_id)
+        changed = bool(note["body"] != body)
+        if changed:
+            ws.write("note", note_id, {"body": body})
+        length = len(body)
+        for coding_id, start, end in spans:
+            if not 0 <= start < end <= length:
+                raise InvalidInput(_("The passage {start}–{end} is outside the note ({length} "
+                                     "characters).").format(start=start, end=end, length=length))
+            if ws.applier.owner_of("coding", coding_id) not in (None, ws.device_id):
+                continue
+            ws.write("coding", coding_id, {"start_offset": start, "end_offset": end})
+    return changed

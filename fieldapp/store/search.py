@@ -47,11 +47,45 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("tw2sp")
 
 
-def fold(text: str) -> str:
+#: Long texts are folded in pieces of about this many characters. Each piece is a few C calls
+#: (NFKC, OpenCC) that hold the interpreter lock; between pieces the UI thread gets it, so
+#: saving a 100,000-character transcript on the worker does not freeze the window for the
+#: 100+ ms one call over the whole text takes.
+FOLD_PIECE = 4096
+_PIECE_END = re.compile(r"[\n。！？!?；;]")
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut after a line or sentence end (where neither NFKC nor OpenCC's phrases
+    reach across), or failing that before a character that starts a grapheme."""
+    out: list[str] = []
+    start = 0
+    while len(text) - start > FOLD_PIECE:
+        end = start + FOLD_PIECE
+        cut = 0
+        for m in _PIECE_END.finditer(text, start + FOLD_PIECE // 2, end):
+            cut = m.end()
+        if not cut:
+            cut = end
+            while cut < len(text) and unicodedata.combining(text[cut]):
+                cut += 1
+        out.append(text[start:cut])
+        start = cut
+    out.append(text[start:])
+    return out
+
+
+def _fold_piece(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if _HAS_CJK.search(text):
         text = _converter().convert(text)
     return text
+
+
+def fold(text: str) -> str:
+    if len(text) <= FOLD_PIECE:
+        return _fold_piece(text)
+    return "".join(_fold_piece(piece) for piece in _pieces(text))
 
 
 def tokens(text: str) -> list[str]:

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
             from fieldapp.ui.views.workspace_view import WorkspaceView
 
             self._workspace = WorkspaceView(self.ctx)
+            self._workspace.focus_changed.connect(self.act_focus.setChecked)
             self.stack.addWidget(self._workspace)
         return self._workspace
 
@@ -108,7 +109,12 @@ class MainWindow(QMainWindow):
         self.act_export = self._action("export", "Ctrl+E")
         self.act_lock = self._action("lock", "Ctrl+L")
         self.act_quit = self._action("quit", QKeySequence.StandardKey.Quit)
-        self.act_find = self._action("find", QKeySequence.StandardKey.Find)
+        # Ctrl+F finds in the open note (as in any editor); the workspace search, which looks
+        # through every note, is Ctrl+Shift+F.
+        self.act_find = self._action("find", "Ctrl+Shift+F")
+        self.act_find_note = self._action("find_in_note", QKeySequence.StandardKey.Find)
+        self.act_focus = self._action("focus_mode", "F11")
+        self.act_focus.setCheckable(True)
         self.act_new_interview = self._action("new_interview", "Ctrl+Shift+I")
         self.act_new_participant = self._action("new_participant", "Ctrl+Shift+P")
         self.act_apply_code = self._action("apply_code", "Ctrl+K")
@@ -136,6 +142,8 @@ class MainWindow(QMainWindow):
         self.act_lock.triggered.connect(self.session.lock)
         self.act_quit.triggered.connect(self.close)
         self.act_find.triggered.connect(lambda: self.workspace.show_search())
+        self.act_find_note.triggered.connect(lambda: self.workspace.find_in_note())
+        self.act_focus.triggered.connect(lambda on: self.workspace.set_focus_mode(on))
         self.act_new_interview.triggered.connect(lambda: self.workspace.new_interview())
         self.act_new_participant.triggered.connect(
             lambda: self.workspace.new_participant())
@@ -164,8 +172,11 @@ class MainWindow(QMainWindow):
         self.menu_records = QMenu(self)
         self.menu_records.setObjectName("menu_records")
         for act in (self.act_new_interview, self.act_new_participant, self.act_apply_code,
-                    self.act_find):
+                    self.act_find_note, self.act_find):
             self.menu_records.addAction(act)
+        self.menu_view = QMenu(self)
+        self.menu_view.setObjectName("menu_view")
+        self.menu_view.addAction(self.act_focus)
         self.menu_language = QMenu(self)
         self.menu_language.setObjectName("menu_language")
         self.menu_language.addAction(self.act_lang_en)
@@ -175,8 +186,8 @@ class MainWindow(QMainWindow):
         self.menu_help.addAction(self.act_ime_help)
         self.menu_help.addAction(self.act_about)
         self.menu_team = TeamMenu(self.ctx, self.session, lambda: self.workspace.team, self)
-        for menu in (self.menu_file, self.menu_records, self.menu_team, self.menu_language,
-                     self.menu_help):
+        for menu in (self.menu_file, self.menu_records, self.menu_view, self.menu_team,
+                     self.menu_language, self.menu_help):
             bar.addMenu(menu)
 
     def retranslate_ui(self) -> None:
@@ -193,6 +204,10 @@ class MainWindow(QMainWindow):
         self.act_lock.setToolTip(_("Drop the key from memory and hide everything (Ctrl+L)"))
         self.act_quit.setText(_("&Quit"))
         self.act_find.setText(_("&Search…"))
+        self.act_find_note.setText(_("&Find in note…"))
+        self.menu_view.setTitle(_("&View"))
+        self.act_focus.setText(_("F&ocus mode"))
+        self.act_focus.setToolTip(_("Only the note on screen, for writing (F11; Esc returns)"))
         self.act_new_interview.setText(_("New &interview"))
         self.act_new_participant.setText(_("New &participant"))
         self.act_apply_code.setText(_("Apply the selected &code to the selected passage"))
@@ -227,7 +242,8 @@ class MainWindow(QMainWindow):
                          else self.welcome if state is State.NONE else self.locked)
         self.stack.setCurrentWidget(page)
         unlocked = state is State.UNLOCKED
-        for act in (self.act_lock, self.act_export, self.act_find, self.act_new_interview,
+        for act in (self.act_lock, self.act_export, self.act_find, self.act_find_note,
+                    self.act_focus, self.act_new_interview,
                     self.act_new_participant, self.act_apply_code):
             act.setEnabled(unlocked)
         if unlocked and self._place is not None:

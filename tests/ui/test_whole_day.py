@@ -133,7 +133,8 @@ def test_whole_day(qtbot: Any, window: MainWindow, workspace_path: Path,
     assert editor.current_note().edit.toPlainText() == NOTE
 
     # Search from anywhere: a two-character Chinese word.
-    shortcut(qtbot, window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    shortcut(qtbot, window, Qt.Key.Key_F,
+             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert ws_view.tabs.currentWidget() is ws_view.search
     type_text(qtbot, ws_view.search.query, "艾滋")
     qtbot.waitUntil(lambda: ws_view.search.model.rowCount() == 1, timeout=3000)

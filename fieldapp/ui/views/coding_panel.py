@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -34,6 +35,8 @@ class CodingPanel(QWidget):
         self.ctx = ctx
         self.codebook = codebook
         self.setObjectName("coding_panel")
+        #: the current offsets of a coding (by id), when the note knows better than the list
+        self.current_span: Callable[[str], tuple[int, int] | None] | None = None
         self.codes_label = QLabel()
         self.tree = QTreeView()
         self.tree.setObjectName("code_tree")
@@ -134,4 +137,7 @@ class CodingPanel(QWidget):
 
     def _activated(self, item: QListWidgetItem) -> None:
         c = item.data(Qt.ItemDataRole.UserRole)
-        self.coding_activated.emit(c["start_offset"], c["end_offset"])
+        # Offsets as the note holds them now: typing above a passage moves it after the
+        # list was filled (the list is not rebuilt for that).
+        span = self.current_span(c["id"]) if self.current_span else None
+        self.coding_activated.emit(*(span or (c["start_offset"], c["end_offset"])))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +42,8 @@ class InterviewEditor(QWidget):
     codings_changed = Signal()
     #: the interview shown changed: its id, or None when none is shown
     shown = Signal(object)
+    #: Esc in a note (find bar closed), or the focus bar's "Leave focus mode"
+    leave_focus = Signal()
 
     def __init__(self, ctx: AppContext, codebook: CodebookModel,
                  parent: QWidget | None = None) -> None:
@@ -97,6 +100,7 @@ class InterviewEditor(QWidget):
         self.find_identifiers.clicked.connect(self.open_deidentify)
         head.addWidget(self.find_identifiers)
         layout.addLayout(head)
+        layout.addWidget(self._build_focus_bar())
         layout.addWidget(self.transcription)
         layout.addWidget(split, 1)
 
@@ -106,13 +110,58 @@ class InterviewEditor(QWidget):
         self.coding.remove_requested.connect(self.remove_coding)
         self.coding.coding_activated.connect(lambda s, e: self.current_note().select_span(s, e))
         self.note_tabs.currentChanged.connect(lambda _i: self._show_codings())
+        for editor in self.notes.values():
+            editor.saved.connect(lambda _nid, e=editor: self._note_saved(e))
+            editor.escape.connect(self._escape)
+        self.coding.current_span = self._current_span
         ctx.language.changed.connect(self.retranslate_ui)
         self._codings: dict[str, list[dict[str, Any]]] = {}
         self._heading = ("", "")
         self.retranslate_ui()
         self.clear()
 
+    # -- focus mode ----------------------------------------------------------------------
+
+    def _build_focus_bar(self) -> QWidget:
+        """Shown only in focus mode: the coding panel's toggle and the way back."""
+        self.focus_bar = QWidget()
+        self.focus_bar.setObjectName("focus_bar")
+        self.focus_codings = QToolButton()
+        self.focus_codings.setObjectName("focus_coding_toggle")
+        self.focus_codings.setCheckable(True)
+        self.focus_codings.toggled.connect(lambda on: self.coding.setVisible(on))
+        self.focus_leave = QToolButton()
+        self.focus_leave.setObjectName("focus_leave")
+        self.focus_leave.clicked.connect(self.leave_focus)
+        row = QHBoxLayout(self.focus_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.focus_codings)
+        row.addStretch(1)
+        row.addWidget(self.focus_leave)
+        self.focus_bar.hide()
+        self.focus_mode = False
+        return self.focus_bar
+
+    def set_focus_mode(self, on: bool) -> None:
+        """Only the notes (and, if toggled on, the coding panel) below the heading."""
+        self.focus_mode = on
+        self.focus_bar.setVisible(on)
+        self.lower_tabs.setVisible(not on)
+        self.coding.setVisible(not on or self.focus_codings.isChecked())
+        # Lines of a comfortable length: about 45 Chinese characters or 90 Latin ones.
+        width = self.fontMetrics().horizontalAdvance("中") * 45 if on else None
+        for editor in self.notes.values():
+            editor.edit.set_column_width(width)
+
+    def _escape(self) -> None:
+        if self.focus_mode:
+            self.leave_focus.emit()
+
     def retranslate_ui(self) -> None:
+        self.focus_codings.setText(_("Coding panel"))
+        self.focus_codings.setToolTip(_("Show or hide the codebook and the codings beside the "
+                                        "note"))
+        self.focus_leave.setText(_("Leave focus mode (F11 or Esc)"))
         for i, kind in enumerate(NOTE_KINDS):
             self.note_tabs.setTabText(i, label("note_kind", kind))
         self.lower_tabs.setTabText(0, _("Details"))
@@ -247,6 +296,29 @@ class InterviewEditor(QWidget):
         editor = self.current_note()
         codings = self._codings.get(editor.note_id or "", [])
         self.coding.show_codings(codings, editor.edit.toPlainText())
+
+    def _note_saved(self, editor: NoteEditor) -> None:
+        """A save moved codings: keep their offsets current here (the list beside the note
+        asks for them when a coding is activated; it is rebuilt only when a passage's
+        words changed)."""
+        codings = self._codings.get(editor.note_id or "")
+        if not codings:
+            return
+        spans = {h.coding_id: (h.start, h.end) for h in editor.highlights}
+        resized = False
+        for c in codings:
+            span = spans.get(c["id"])
+            if span is not None and span != (c["start_offset"], c["end_offset"]):
+                resized |= span[1] - span[0] != c["end_offset"] - c["start_offset"]
+                c["start_offset"], c["end_offset"] = span
+        if resized and editor is self.current_note():
+            self._show_codings()
+
+    def _current_span(self, coding_id: str) -> tuple[int, int] | None:
+        for c in self._codings.get(self.current_note().note_id or "", []):
+            if c["id"] == coding_id:
+                return int(c["start_offset"]), int(c["end_offset"])
+        return None
 
     def apply_code(self, code_id: str | None = None, may_quote: bool | None = None) -> None:
         editor = self.current_note()

@@ -95,6 +95,7 @@ class InterviewsView(QWidget):
         self.reset_button = QPushButton()
         self.reset_button.setObjectName("reset_filters")
         left = QWidget()
+        self.list_panel = left  # hidden in focus mode
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(grid)

@@ -3,7 +3,11 @@
 typing goes on, and before the workspace locks or the app exits).
 
 Codings are drawn as highlights. Their cursors move with the text as it is edited, and their new
-offsets are saved with the text, so a highlight stays on its passage.
+offsets are saved with the text, so a highlight stays on its passage. Offsets are translated
+through one position map per change of the document (:mod:`fieldapp.ui.notedoc`), never by a
+scan of the text per coding; long paragraphs are shown in display blocks so a keystroke never
+re-lays out tens of thousands of characters. Ctrl+F opens the note's find bar
+(:mod:`fieldapp.ui.views.find_bar`).
 """
 
 from __future__ import annotations
@@ -12,16 +16,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QKeyEvent, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import records
 from fieldapp.store.errors import StorageUnavailable
-from fieldapp.ui import textpos
+from fieldapp.ui import notedoc
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
+from fieldapp.ui.views.find_bar import FindBar
 
 if TYPE_CHECKING:
     from fieldapp.store.workspace import Workspace
@@ -31,9 +36,109 @@ MAX_PASTE_CHARS = 2_000_000
 
 
 class PlainTextEdit(QPlainTextEdit):
-    """Keeps only the plain text of a paste; refuses absurdly long ones."""
+    """Keeps only the plain text of a paste; refuses absurdly long ones.
+
+    Long paragraphs are shown in several blocks (see :mod:`fieldapp.ui.notedoc`); this editor
+    keeps the soft breaks out of the text: line breaks it inserts (Enter, pastes) never inherit
+    the soft-break mark, copies and :meth:`toPlainText` give the note's own text."""
 
     paste_refused = Signal(int)
+    escape_pressed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._map: notedoc.PositionMap | None = None
+        self.soft_breaks = 0  # display breaks in the document now
+        self.document().contentsChanged.connect(self._forget_map)
+        self.document().contentsChange.connect(self._contents_change)
+        self.blockCountChanged.connect(lambda _n: self._count_soft())
+
+    #: In focus mode the text is set in a column of at most this width (pixels), centred.
+    column_width: int | None = None
+
+    def set_column_width(self, width: int | None) -> None:
+        self.column_width = width
+        self._fit_column()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_column()
+
+    def _fit_column(self) -> None:
+        side = 0
+        if self.column_width:
+            side = max(0, (self.width() - self.column_width) // 2)
+        if self.viewportMargins().left() != side:
+            self.setViewportMargins(side, 0, side, 0)
+
+    def _forget_map(self) -> None:
+        self._map = None
+
+    def position_map(self) -> notedoc.PositionMap:
+        """The stored text and its positions, built once per change of the document."""
+        if self._map is None or self._map.revision != self.document().revision():
+            self._map = notedoc.PositionMap(self.document(), soft=self.soft_breaks > 0)
+        return self._map
+
+    def toPlainText(self) -> str:
+        return self.position_map().text
+
+    def load_text(self, text: str) -> int:
+        """Show ``text`` (undo history cleared); returns the number of soft breaks."""
+        self._map = None
+        self.soft_breaks = notedoc.load(self, text)
+        self._map = None
+        return self.soft_breaks
+
+    def _count_soft(self) -> None:
+        self.soft_breaks = notedoc.count_soft(self.document())
+
+    def _contents_change(self, position: int, _removed: int, added: int) -> None:
+        # Inserted text with line breaks (a paste, an undo) may bring or replace display
+        # breaks without changing the number of blocks: count them again.
+        doc = self.document()
+        if added and doc.findBlock(position) != doc.findBlock(position + added):
+            self._count_soft()
+
+    def _insert_lines(self, text: str) -> None:
+        """Insert ``text`` at the cursor: its line breaks as real ones, a long pasted
+        paragraph in display blocks (one undo step)."""
+        cursor = self.textCursor()
+        cursor.beginEditBlock()
+        if cursor.hasSelection():
+            cursor.removeSelectedText()
+        pieces, soft_blocks = notedoc.display_pieces(text)
+        soft = set(soft_blocks)
+        for i, piece in enumerate(pieces):
+            if i:
+                fmt = cursor.blockFormat()
+                if i in soft:
+                    fmt.setProperty(notedoc.SOFT_BREAK, True)
+                else:
+                    fmt.clearProperty(notedoc.SOFT_BREAK)
+                cursor.insertBlock(fmt)
+            if piece:
+                cursor.insertText(piece)
+        cursor.endEditBlock()
+        self.setTextCursor(cursor)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.escape_pressed.emit()  # and on to the parent, as before (a dialog closes)
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+                and not self.isReadOnly()):
+            self._insert_lines("\n")  # a real line break, never a soft one
+            self.ensureCursorVisible()
+            return
+        super().keyPressEvent(event)
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        cur = self.textCursor()
+        m = self.position_map()
+        data = QMimeData()
+        data.setText(m.text[m.to_cp(cur.selectionStart()):m.to_cp(cur.selectionEnd())])
+        return data
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return source.hasText()
@@ -43,7 +148,7 @@ class PlainTextEdit(QPlainTextEdit):
         if len(text) > MAX_PASTE_CHARS:
             self.paste_refused.emit(len(text))
             return
-        self.textCursor().insertText(text.replace("\r\n", "\n").replace("\r", "\n"))
+        self._insert_lines(text.replace("\r\n", "\n").replace("\r", "\n"))
         self.ensureCursorVisible()
 
 
@@ -70,6 +175,8 @@ class NoteEditor(QWidget):
 
     saved = Signal(str)       # note id
     selection_changed = Signal()
+    #: Esc in the note with the find bar closed (leaves focus mode)
+    escape = Signal()
 
     def __init__(self, ctx: AppContext, kind: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +186,8 @@ class NoteEditor(QWidget):
         self.interview_id: str | None = None
         self.note_id: str | None = None
         self.highlights: list[Highlight] = []
+        self.find_selections: list[QTextEdit.ExtraSelection] = []
+        self.paints = 0  # how often the highlights were handed to the editor (tests count)
         self._saved_text = ""   # what the workspace holds
         self._sent_text = ""    # what the last queued save holds
         self._ref = NoteRef(None)
@@ -100,14 +209,21 @@ class NoteEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
+        self.find_bar = FindBar(self)
+        layout.addWidget(self.find_bar)
         layout.addLayout(row)
         self.autosave = Autosaver(ctx, self, self._save_job)
         self.edit.textChanged.connect(self._typed)
         self.edit.selectionChanged.connect(self.selection_changed)
         self.edit.paste_refused.connect(self._paste_refused)
+        self.edit.escape_pressed.connect(self._escape)
         ctx.language.changed.connect(self.retranslate_ui)
         self._state = "idle"
         self._shown_count = -1
+        self._astral = 0          # characters Qt counts twice (beyond U+FFFF)
+        self._astral_stale = False
+        self.edit.blockCountChanged.connect(self._blocks_changed)
+        self.edit.document().contentsChange.connect(self._contents_change)
         self.retranslate_ui()
 
     # -- loading -------------------------------------------------------------------------
@@ -123,25 +239,40 @@ class NoteEditor(QWidget):
         self._saved_text = self._sent_text = text
         self._error = None
         self.edit.blockSignals(True)
-        self.edit.setPlainText(text)
+        self.edit.load_text(text)
+        self._astral = len(text.encode("utf-16-le")) // 2 - len(text)
+        self._astral_stale = False
         self.edit.blockSignals(False)
         self.edit.setEnabled(True)
+        self.find_selections = []
         self.set_codings(codings, colours)
+        if self.find_bar.isVisible():
+            self.find_bar.search()  # the same words in the note shown now
         self._state = "idle"
         self._update_count()
         self.retranslate_ui()
 
     def set_codings(self, codings: list[dict[str, Any]], colours: dict[str, str]) -> None:
-        text = self.edit.toPlainText()
+        """Highlight ``codings`` (stored offsets): one position map for all of them, no scan
+        of the text per coding. Each highlight's cursor then moves with the text as it is
+        edited (Qt adjusts it for every change); its start does not grow when text is typed
+        just before the passage, nor its end when text is typed just after it."""
+        m = self.edit.position_map()
+        doc = self.edit.document()
         self.highlights = []
         for c in codings:
-            cur = QTextCursor(self.edit.document())
-            cur.setPosition(textpos.to_qt(text, c["start_offset"]))
-            cur.setPosition(textpos.to_qt(text, c["end_offset"]), QTextCursor.MoveMode.KeepAnchor)
+            cur = QTextCursor(doc)
+            cur.setPosition(m.to_qt(c["start_offset"]))
+            cur.setPosition(m.to_qt(c["end_offset"], end=True), QTextCursor.MoveMode.KeepAnchor)
+            cur.setKeepPositionOnInsert(True)
             self.highlights.append(Highlight(c["id"], c["code_id"],
                                              colours.get(c["code_id"], "#f4d03f"), cur,
                                              c["start_offset"], c["end_offset"]))
         self._paint()
+
+    def text(self) -> str:
+        """The note's text as it will be saved (soft display breaks left out)."""
+        return self.edit.position_map().text
 
     def clear(self) -> None:
         """Forget the note (the workspace was locked or the interview closed)."""
@@ -149,8 +280,11 @@ class NoteEditor(QWidget):
         self.interview_id = self.note_id = None
         self._ref = NoteRef(None)
         self.highlights = []
+        self.find_bar.reset()
         self.edit.blockSignals(True)
         self.edit.clear()
+        self.edit.soft_breaks = self._astral = 0
+        self._astral_stale = False
         self.edit.document().clearUndoRedoStacks()
         self.edit.blockSignals(False)
         self.edit.setExtraSelections([])
@@ -160,7 +294,24 @@ class NoteEditor(QWidget):
         self._update_count()
         self.retranslate_ui()
 
+    def _escape(self) -> None:
+        if self.find_bar.isVisible():
+            self.find_bar.close_bar()
+        else:
+            self.escape.emit()
+
+    def open_find(self) -> None:
+        """Ctrl+F: the find bar, with the selected words as the query."""
+        if self.interview_id is not None:
+            self.find_bar.open_bar()
+
+    def repaint_highlights(self) -> None:
+        self._paint()
+
     def _paint(self) -> None:
+        """Hand the coding highlights (and the find bar's matches) to the editor. Called when
+        codings or matches change, never on a keystroke or a save: the selections' cursors
+        follow the edits by themselves."""
         selections = []
         for h in self.highlights:
             sel = QTextEdit.ExtraSelection()
@@ -171,6 +322,8 @@ class NoteEditor(QWidget):
             sel.format = fmt
             sel.cursor = h.cursor
             selections.append(sel)
+        selections.extend(self.find_selections)
+        self.paints += 1
         self.edit.setExtraSelections(selections)
 
     # -- selection (for coding) ----------------------------------------------------------
@@ -180,15 +333,14 @@ class NoteEditor(QWidget):
         cur = self.edit.textCursor()
         if not cur.hasSelection():
             return None
-        text = self.edit.toPlainText()
-        return (textpos.from_qt(text, cur.selectionStart()),
-                textpos.from_qt(text, cur.selectionEnd()))
+        m = self.edit.position_map()
+        return m.to_cp(cur.selectionStart()), m.to_cp(cur.selectionEnd())
 
     def select_span(self, start: int, end: int) -> None:
-        text = self.edit.toPlainText()
+        m = self.edit.position_map()
         cur = QTextCursor(self.edit.document())
-        cur.setPosition(textpos.to_qt(text, start))
-        cur.setPosition(textpos.to_qt(text, end), QTextCursor.MoveMode.KeepAnchor)
+        cur.setPosition(m.to_qt(start))
+        cur.setPosition(m.to_qt(end, end=True), QTextCursor.MoveMode.KeepAnchor)
         self.edit.setTextCursor(cur)
         self.edit.centerCursor()
         self.edit.setFocus()
@@ -197,7 +349,7 @@ class NoteEditor(QWidget):
 
     @property
     def dirty(self) -> bool:
-        return self.interview_id is not None and self.edit.toPlainText() != self._saved_text
+        return self.interview_id is not None and self.text() != self._saved_text
 
     def _typed(self) -> None:
         # Called on every keystroke: keep it to a counter update and a timer restart.
@@ -217,23 +369,23 @@ class NoteEditor(QWidget):
         """The save of what the editor shows, if the workspace does not hold it yet."""
         if self.interview_id is None:
             return None
-        text = self.edit.toPlainText()
+        m = self.edit.position_map()
+        text = m.text
         if text == self._sent_text:
             if self._state == "editing" and not self.dirty and not self.autosave.in_flight:
                 self._state = "saved"  # typed and undone: what is saved is what is shown
                 self.retranslate_ui()
             return None
         interview_id, kind, ref = self.interview_id, self.kind, self._ref
-        moved = self._moved_codings(text)
+        moved = self._moved_codings(m)
 
         def work(ws: Workspace) -> str:
             if ref.id is None:
                 ref.id = records.add_note(ws, interview_id, kind=kind, body=text)
+            elif moved:
+                records.save_note_and_codings(ws, ref.id, text, moved)
             else:
                 records.save_note_body(ws, ref.id, text)
-                for coding_id, start, end in moved:
-                    records.update(ws, "coding", coding_id,
-                                   {"start_offset": start, "end_offset": end})
             return ref.id
 
         self._sent_text = text
@@ -242,11 +394,13 @@ class NoteEditor(QWidget):
         return SaveJob(work, lambda nid: self._saved(ref, nid, text, moved),
                        lambda exc: self._failed(ref, exc))
 
-    def _moved_codings(self, text: str) -> list[tuple[str, int, int]]:
+    def _moved_codings(self, m: notedoc.PositionMap) -> list[tuple[str, int, int]]:
+        """The codings whose passage moved since the last save, with their new offsets
+        (from the position map of this save: no scan of the text per coding)."""
         moved = []
         for h in self.highlights:
-            start = textpos.from_qt(text, h.cursor.selectionStart())
-            end = textpos.from_qt(text, h.cursor.selectionEnd())
+            start = m.to_cp(h.cursor.selectionStart())
+            end = m.to_cp(h.cursor.selectionEnd())
             if (start, end) != (h.start, h.end) and end > start:
                 moved.append((h.coding_id, start, end))
         return moved
@@ -290,8 +444,30 @@ class NoteEditor(QWidget):
 
     # -- text ----------------------------------------------------------------------------
 
+    def _blocks_changed(self, _count: int) -> None:
+        # A line break was typed or removed (not on every key): recount the display breaks.
+        self._update_count()
+
+    def _contents_change(self, position: int, removed: int, added: int) -> None:
+        # Per keystroke: only look at what was added (and only notes that hold characters
+        # beyond U+FFFF, rare, recount them when text is removed).
+        if removed and self._astral:
+            self._astral_stale = True
+        if added and not self._astral_stale:
+            cur = QTextCursor(self.edit.document())
+            cur.setPosition(min(position, self.edit.document().characterCount() - 1))
+            cur.setPosition(min(position + added, self.edit.document().characterCount() - 1),
+                            QTextCursor.MoveMode.KeepAnchor)
+            if any(ord(c) > 0xFFFF for c in cur.selectedText()):
+                self._astral_stale = True
+
     def _update_count(self) -> None:
-        n = max(0, self.edit.document().characterCount() - 1)
+        doc = self.edit.document()
+        if self._astral_stale:
+            raw = doc.toRawText()
+            self._astral = len(raw.encode("utf-16-le")) // 2 - len(raw)
+            self._astral_stale = False
+        n = max(0, doc.characterCount() - 1 - self.edit.soft_breaks - self._astral)
         if n == self._shown_count:
             return
         self._shown_count = n
@@ -300,6 +476,7 @@ class NoteEditor(QWidget):
 
     def retranslate_ui(self) -> None:
         self._shown_count = -1  # re-render the count in the new language
+        self.find_bar.retranslate_ui()
         self.edit.setAccessibleName(_("Note text"))
         self.edit.setPlaceholderText(_("Type here; it is saved as you go.")
                                      if self.interview_id else _("Open an interview first."))

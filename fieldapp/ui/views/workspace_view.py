@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
@@ -27,6 +27,8 @@ from fieldapp.ui.views.search import SearchView
 
 
 class WorkspaceView(QWidget):
+    focus_changed = Signal(bool)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -53,6 +55,8 @@ class WorkspaceView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+        self.focus_mode = False
+        self.interviews.editor.leave_focus.connect(lambda: self.set_focus_mode(False))
         self.search.open_requested.connect(self.open_passage)
         self.codes.open_requested.connect(self.open_passage)
         self.analysis.open_requested.connect(self.open_passage)
@@ -118,8 +122,34 @@ class WorkspaceView(QWidget):
         self.analysis.blind.preselect(interview_id)
 
     def show_search(self) -> None:
+        if self.focus_mode:
+            self.set_focus_mode(False)
         self.tabs.setCurrentWidget(self.search)
         self.search.focus()
+
+    def find_in_note(self) -> None:
+        """Ctrl+F: the find bar of the note in view (the interviews tab, an interview open)."""
+        editor = self.interviews.editor
+        if editor.interview_id is None:
+            return
+        self.tabs.setCurrentWidget(self.interviews)
+        editor.current_note().open_find()
+
+    def set_focus_mode(self, on: bool) -> None:
+        """Focus mode for writing: the interview's notes fill the window; the tabs, the
+        interview list and the details below are hidden; the coding panel has a toggle.
+        It lasts until switched off (F11, Esc in the note, the bar's button), also across
+        a lock, for as long as the app runs."""
+        on = bool(on)
+        if on:
+            self.tabs.setCurrentWidget(self.interviews)
+        self.focus_mode = on
+        self.tabs.tabBar().setVisible(not on)
+        self.interviews.list_panel.setVisible(not on)
+        self.interviews.editor.set_focus_mode(on)
+        if on:
+            self.interviews.editor.current_note().edit.setFocus()
+        self.focus_changed.emit(on)
 
     def new_interview(self, participant_ids: list[str] | None = None) -> None:
         self.tabs.setCurrentWidget(self.interviews)
