@@ -44,6 +44,7 @@ ALLOWED = {
     "NVivo", "ATLAS", "ti", "MAXQDA", "QualCoder", "REFI", "QDA", "qdc", "qdpx",
     "AND", "OR", "NOT",  # the query language's operators
     "zeng",  # a pinyin reading, as typed into "sort as"
+    "Shift", "Esc", "Enter",  # key names, as printed on the keyboard
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 
