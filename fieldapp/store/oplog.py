@@ -9,10 +9,11 @@ rules. Everything here runs inside the caller's transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from fieldapp.domain.hlc import HLC, MAX_FUTURE_MS
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, OpId, dumps_pred, dumps_values
 from fieldapp.domain.schema import ENTITIES, INDEXED, Entity, cascade_refs, to_column
 from fieldapp.store import search
@@ -78,6 +79,9 @@ class OpApplier:
         #: Set when an applied operation erased records: the caller runs the cleanup after
         #: committing (``Workspace.compact_after_erasure``).
         self.erased = False
+        #: Whether :func:`merge_ops` may merge a batch set-wise (tests turn it off to get the
+        #: reference path, one operation at a time).
+        self.set_wise = True
 
     # -- queries used by writers ---------------------------------------------------------
 
@@ -283,9 +287,13 @@ class OpApplier:
     def _value_of(self, op: Op, f: str, winner: OpId | None) -> Any:
         if winner is None:
             return None
-        device, seq = winner
         if winner == op.id:
             return op.values.get(f)
+        return self._value_of_stored(f, winner)
+
+    def _value_of_stored(self, f: str, winner: OpId) -> Any:
+        """Field ``f`` of the operation ``winner`` as the log holds it."""
+        device, seq = winner
         row = self.conn.execute(
             "SELECT json_extract(\"values\", ?) , json_type(\"values\", ?) FROM ops "
             "WHERE device = ? AND seq = ?", (f'$."{f}"', f'$."{f}"', device, seq)).fetchone()
@@ -395,3 +403,373 @@ class OpApplier:
                 "INSERT OR IGNORE INTO erased (entity_id, entity, erase_device, erase_seq) "
                 "VALUES (?, ?, ?, ?)", (rid, ent_name, order[0], order[1]))
             report.erased_records.append((ent_name, rid))
+
+
+# -- the set-wise merge ------------------------------------------------------------------------
+#
+# A bundle brings thousands of operations at once. Applying them one at a time costs several
+# statements each; :func:`merge_ops` loads them into a temporary table instead and derives the
+# same log, heads, superseded pairs, hollowed values and rows with a handful of statements over
+# the whole set. The result is defined as that of applying the operations one by one in the
+# order given (``OpApplier.apply``, the reference): tests/unit/store/test_set_merge.py compares
+# the two on random operation sets. Whatever the set-wise rules below do not cover exactly
+# (erasures, a record whose owner the batch itself decides in an unusual way, an operation that
+# names one of another record, an operation id twice in a batch) sends the whole batch through
+# the reference path, before anything was written.
+
+_ALLOWED_KEYS = {name: frozenset((*ent.field_names, OWNER, DELETED, ERASE))
+                 for name, ent in ENTITIES.items()}
+_CASCADES = {name: cascade_refs(name) for name in ENTITIES}
+_OWNED = frozenset(name for name, ent in ENTITIES.items() if ent.owned)
+
+_TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_own")
+
+
+class _Ineligible(Exception):
+    """The batch needs the reference path (raised before anything was written)."""
+
+
+def observe_clocks(clock: Any, ops: Sequence[Op], report: ApplyReport) -> None:
+    """Advance ``clock`` past every operation's timestamp, reporting clocks from the future.
+
+    Equal to calling ``clock.observe`` for each operation in turn (the clock only ever moves
+    to the greatest timestamp seen), with one call in the common case where none is from
+    the future."""
+    if not ops:
+        return
+    limit = f"{clock._now() + MAX_FUTURE_MS:015d}"
+    newest = max(op.hlc for op in ops)
+    if newest[:15] <= limit:
+        clock.observe(HLC.decode(newest))
+        return
+    for op in ops:
+        _recorded, clamped = clock.observe(HLC.decode(op.hlc))
+        if clamped:
+            report.future_clocks.append(op.id)
+
+
+def merge_ops(applier: OpApplier, ops: Sequence[Op], report: ApplyReport) -> None:
+    """Apply other devices' operations, as ``applier.apply`` would one by one in this order.
+
+    Set-wise when the batch allows it (see above), else through the reference path. Inside
+    the caller's transaction."""
+    if applier.set_wise and ops:
+        try:
+            _SetMerge(applier, ops, report).run()
+            return
+        except _Ineligible:
+            pass
+    for op in ops:
+        before = report.applied
+        applier.apply(op, report)
+        if report.applied > before and ERASE in op.values:
+            report.erase_orders.append((op.id, op.entity_id))
+
+
+class _SetMerge:
+    def __init__(self, applier: OpApplier, ops: Sequence[Op], report: ApplyReport) -> None:
+        self.applier = applier
+        self.conn = applier.conn
+        self.ops = ops
+        self.report = report
+
+    def run(self) -> None:
+        conn = self.conn
+        try:
+            self._load()
+            self._check()
+            self._write()
+        finally:
+            for name in _TEMP_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+    # -- loading and the checks that may send the batch to the reference path ------------------
+
+    def _load(self) -> None:
+        conn = self.conn
+        rows: list[tuple[Any, ...]] = []
+        self.static_rejects: list[tuple[int, Op, str]] = []
+        seen: set[OpId] = set()
+        for pos, op in enumerate(self.ops):
+            values = op.values
+            if ERASE in values:
+                raise _Ineligible
+            allowed = _ALLOWED_KEYS.get(op.entity)
+            if allowed is None:
+                self.static_rejects.append((pos, op, f"unknown record type {op.entity!r}"))
+                continue
+            if not allowed.issuperset(values):
+                unknown = [k for k in values if k not in allowed]
+                self.static_rejects.append((pos, op, f"unknown fields {unknown}"))
+                continue
+            oid = (op.device, op.seq)
+            if oid in seen:
+                raise _Ineligible
+            seen.add(oid)
+            rows.append((pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
+                         dumps_values(values), dumps_pred(op.pred) if op.pred else "[]",
+                         1 if OWNER in values else 0, values.get(OWNER)))
+        conn.execute("CREATE TEMP TABLE fm_inc (pos INTEGER PRIMARY KEY, device TEXT, "
+                     "seq INTEGER, hlc TEXT, entity TEXT, entity_id TEXT, vals TEXT, pred TEXT, "
+                     "has_owner INTEGER, owner TEXT, state INTEGER NOT NULL DEFAULT 0)")
+        conn.executemany("INSERT INTO fm_inc (pos, device, seq, hlc, entity, entity_id, vals, "
+                         "pred, has_owner, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        del rows
+        conn.execute("CREATE INDEX temp.fm_inc_id ON fm_inc (device, seq)")
+        # state: 0 applied, 1 duplicate, 2 rejected (not the owner)
+        conn.execute("UPDATE fm_inc SET state = 1 WHERE EXISTS (SELECT 1 FROM ops o "
+                     "WHERE o.device = fm_inc.device AND o.seq = fm_inc.seq)")
+
+    def _check(self) -> None:
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM erased LIMIT 1").fetchone() is not None:
+            ids = {op.entity_id for op in self.ops}
+            for op in self.ops:
+                for f in _CASCADES.get(op.entity, ()):
+                    target = op.values.get(f.name)
+                    if target is None:
+                        continue
+                    ids.update(target if isinstance(target, list) else [target])
+            ids_list = list(ids)
+            for start in range(0, len(ids_list), 500):
+                chunk = ids_list[start:start + 500]
+                if conn.execute(f"SELECT 1 FROM erased WHERE entity_id IN "
+                                f"({','.join('?' * len(chunk))}) LIMIT 1", chunk).fetchone():
+                    raise _Ineligible  # an erasure decides: the reference path carries it out
+        self._owners()
+        conn.execute(
+            "CREATE TEMP TABLE fm_nm AS SELECT i.pos AS qpos, i.device AS qdev, i.seq AS qseq, "
+            "i.entity_id AS qent, json_extract(p.value, '$[0]') AS pdev, "
+            "json_extract(p.value, '$[1]') AS pseq, f.key AS field "
+            "FROM fm_inc i, json_each(i.pred) p, json_each(i.vals) f "
+            "WHERE i.state = 0 AND i.pred != '[]'")
+        conn.execute("CREATE INDEX temp.fm_nm_p ON fm_nm (pdev, pseq, field)")
+        if conn.execute(
+                "SELECT 1 FROM fm_nm n WHERE (n.pdev = n.qdev AND n.pseq = n.qseq) "
+                "OR EXISTS (SELECT 1 FROM ops o WHERE o.device = n.pdev AND o.seq = n.pseq "
+                "AND o.entity_id != n.qent) "
+                "OR EXISTS (SELECT 1 FROM fm_inc i WHERE i.device = n.pdev AND i.seq = n.pseq "
+                "AND i.state = 0 AND i.entity_id != n.qent) LIMIT 1").fetchone():
+            raise _Ineligible  # an operation names itself or one on another record
+
+    def _owners(self) -> None:
+        """Reject operations on owned records from anyone but the owner. The owner is the
+        row's, or the one an operation in the log names, or -- for a record new here -- the
+        one its first operation in the batch names; a batch that sets ``_owner`` any other
+        way is left to the reference path."""
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE fm_own (entity_id TEXT PRIMARY KEY, entity TEXT, "
+                     "first INTEGER, held TEXT, owner TEXT)")
+        owned = sorted(_OWNED)
+        marks = ",".join("?" * len(owned))
+        conn.execute(
+            "INSERT INTO fm_own (entity_id, entity, first) SELECT entity_id, min(entity), "
+            f"min(pos) FROM fm_inc WHERE state = 0 AND entity IN ({marks}) GROUP BY entity_id",
+            owned)
+        if conn.execute("SELECT 1 FROM fm_own LIMIT 1").fetchone() is None:
+            return
+        for name in owned:
+            conn.execute(
+                f"UPDATE fm_own SET held = (SELECT e.owner FROM {name} e "
+                f"WHERE e.id = fm_own.entity_id) WHERE entity = ?", (name,))
+        conn.execute(
+            "UPDATE fm_own SET held = (SELECT json_extract(o.\"values\", '$._owner') FROM ops o "
+            "WHERE o.entity_id = fm_own.entity_id "
+            "AND json_extract(o.\"values\", '$._owner') IS NOT NULL LIMIT 1) WHERE held IS NULL")
+        if conn.execute(
+                "SELECT 1 FROM fm_inc i JOIN fm_own w ON w.entity_id = i.entity_id "
+                "WHERE i.state = 0 AND ((i.entity != w.entity) "
+                "OR (i.has_owner AND NOT (w.held IS NULL AND i.pos = w.first)) "
+                "OR (w.held IS NULL AND i.pos = w.first "
+                "    AND (i.owner IS NULL OR i.owner != i.device))) LIMIT 1").fetchone():
+            raise _Ineligible
+        conn.execute("UPDATE fm_own SET owner = coalesce(held, "
+                     "(SELECT i.owner FROM fm_inc i WHERE i.pos = fm_own.first))")
+        conn.execute("UPDATE fm_inc SET state = 2 WHERE state = 0 AND EXISTS (SELECT 1 FROM "
+                     "fm_own w WHERE w.entity_id = fm_inc.entity_id AND w.owner != fm_inc.device)")
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _write(self) -> None:
+        conn = self.conn
+        applier = self.applier
+        # For each incoming operation and field that another operation of the batch names:
+        # the first namer before it in the batch, the first after it.
+        conn.execute(
+            "CREATE TEMP TABLE fm_named AS SELECT i.pos AS pos, n.field AS field, i.device AS "
+            "device, min(CASE WHEN n.qpos < i.pos THEN n.qpos END) AS before_q, "
+            "min(CASE WHEN n.qpos > i.pos THEN n.qpos END) AS after_q "
+            "FROM fm_inc i JOIN fm_nm n ON n.pdev = i.device AND n.pseq = i.seq "
+            "WHERE i.state = 0 AND json_type(i.vals, '$.\"' || n.field || '\"') IS NOT NULL "
+            "GROUP BY i.pos, n.field")
+        # Fields that get no head: superseded before they arrive (by the log or an earlier
+        # operation of the batch) or by a later operation of the batch.
+        conn.execute(
+            "CREATE TEMP TABLE fm_nohead AS "
+            "SELECT i.pos AS pos, s.field AS field, 1 AS hollow FROM fm_inc i "
+            "JOIN superseded s ON s.device = i.device AND s.seq = i.seq "
+            "WHERE i.state = 0 AND json_type(i.vals, '$.\"' || s.field || '\"') IS NOT NULL "
+            "UNION SELECT n.pos, n.field, (n.before_q IS NOT NULL OR (SELECT q.device FROM "
+            "fm_inc q WHERE q.pos = n.after_q) = n.device) FROM fm_named n")
+        # Hollowed values: superseded on arrival, or -- in place -- by a later operation of the
+        # same device that removed them as heads (``_husk``).
+        hollow: dict[int, list[str]] = {}
+        for pos, f in conn.execute(
+                "SELECT pos, field FROM fm_nohead GROUP BY pos, field HAVING max(hollow) = 1"):
+            hollow.setdefault(int(pos), []).append(str(f))
+        if hollow:
+            updates = []
+            for pos, fields in hollow.items():
+                values = dict(self.ops[pos].values)
+                for f in fields:
+                    values[f] = None
+                updates.append((dumps_values(values), pos))
+            conn.executemany("UPDATE fm_inc SET vals = ? WHERE pos = ?", updates)
+        # Heads in the log that the batch supersedes; the first namer of the same device
+        # hollows the value in place.
+        husks = conn.execute(
+            "SELECT h.device, h.seq, h.field, h.entity FROM heads h JOIN (SELECT qent, pdev, "
+            "pseq, field, min(qpos) AS first FROM fm_nm GROUP BY qent, pdev, pseq, field) n "
+            "ON h.entity_id = n.qent AND h.field = n.field AND h.device = n.pdev "
+            "AND h.seq = n.pseq WHERE (SELECT q.device FROM fm_inc q WHERE q.pos = n.first) "
+            "= h.device").fetchall()
+        conn.execute("DELETE FROM heads WHERE (entity_id, field, device, seq) IN "
+                     "(SELECT qent, field, pdev, pseq FROM fm_nm)")
+        if husks:
+            conn.executemany(
+                'UPDATE ops SET "values" = json_set("values", ?, json(\'null\')) '
+                "WHERE device = ? AND seq = ?", [(f'$."{f}"', d, s) for d, s, f, _e in husks])
+            if any(e in INDEXED for *_x, e in husks):
+                applier.text_removed = True
+        conn.execute("INSERT OR IGNORE INTO superseded (device, seq, field) "
+                     "SELECT pdev, pseq, field FROM fm_nm")
+        conn.execute(
+            'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
+            "SELECT device, seq, hlc, entity, entity_id, vals, pred, ? FROM fm_inc "
+            "WHERE state = 0 ORDER BY pos", (applier._received_hlc(),))
+        conn.execute(
+            "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+            "SELECT i.entity, i.entity_id, f.key, i.device, i.seq, i.hlc "
+            "FROM fm_inc i, json_each(i.vals) f WHERE i.state = 0 AND NOT EXISTS "
+            "(SELECT 1 FROM fm_nohead x WHERE x.pos = i.pos AND x.field = f.key)")
+        self._materialise()
+        self._report()
+
+    def _materialise(self) -> None:
+        conn = self.conn
+        applier = self.applier
+        conn.execute(
+            "CREATE TEMP TABLE fm_touch AS SELECT i.entity AS entity, i.entity_id AS entity_id, "
+            "f.key AS field, min(i.pos) AS first FROM fm_inc i, json_each(i.vals) f "
+            "WHERE i.state = 0 GROUP BY i.entity, i.entity_id, f.key")
+        records = conn.execute(
+            "SELECT entity, entity_id, min(hlc), max(hlc) FROM fm_inc WHERE state = 0 "
+            "GROUP BY entity, entity_id ORDER BY min(pos)").fetchall()
+        if not records:
+            return
+        ops = self.ops
+        values: dict[tuple[str, str], dict[str, Any]] = {}
+        for entity, entity_id, f, device, seq, pos in conn.execute(
+                "SELECT w.entity, w.entity_id, w.field, w.device, w.seq, i.pos FROM (SELECT "
+                "t.entity AS entity, t.entity_id AS entity_id, t.field AS field, h.device AS "
+                "device, h.seq AS seq, row_number() OVER (PARTITION BY t.entity, t.entity_id, "
+                "t.field ORDER BY h.hlc DESC, h.device DESC, h.seq DESC) AS rn FROM fm_touch t "
+                "LEFT JOIN heads h ON h.entity_id = t.entity_id AND h.field = t.field) w "
+                "LEFT JOIN fm_inc i ON i.device = w.device AND i.seq = w.seq AND i.state = 0 "
+                "WHERE w.rn = 1"):
+            if pos is not None:
+                value = ops[pos].values.get(f)
+            elif device is None:
+                value = None
+            else:
+                value = applier._value_of_stored(f, (device, seq))
+            key = (entity, entity_id)
+            row = values.get(key)
+            if row is None:
+                values[key] = {f: value}
+            else:
+                row[f] = value
+        existing: set[tuple[str, str]] = set()
+        for name in {r[0] for r in records}:
+            existing.update((name, str(rid)) for (rid,) in conn.execute(
+                f"SELECT e.id FROM {name} e JOIN (SELECT DISTINCT entity_id FROM fm_touch "
+                f"WHERE entity = ?) t ON t.entity_id = e.id", (name,)))
+        before: dict[tuple[str, str], tuple[int, str] | None] = {}
+        for key in existing:
+            if key[0] in INDEXED:
+                before[key] = applier._index_state(*key)
+        fresh: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {}
+        updates: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        for entity, entity_id, created, updated in records:
+            ent = ENTITIES[entity]
+            fields = values.get((entity, entity_id), {})
+            if (entity, entity_id) not in existing:
+                fresh.setdefault(entity, []).append((entity_id, created, updated, fields))
+                continue
+            names: list[str] = []
+            args: list[Any] = [created, updated]
+            for f, value in fields.items():
+                column, arg = _column(ent, f, value)
+                names.append(column)
+                args.append(arg)
+            args.append(entity_id)
+            updates.setdefault((entity, tuple(names)), []).append(tuple(args))
+        for (entity, columns), rows in updates.items():
+            sets = "".join(f", {c} = ?" for c in columns)
+            conn.executemany(
+                f"UPDATE {entity} SET created_hlc = min(created_hlc, ?), "
+                f"updated_hlc = max(updated_hlc, ?){sets} WHERE id = ?", rows)
+        for entity, items in fresh.items():
+            self._insert_new(entity, items)
+        for entity, _rid, *_rest in records:
+            if entity not in INDEXED:
+                continue
+            key = (entity, str(_rid))
+            applier.reindex(entity, key[1], before.get(key))
+
+    def _insert_new(self, entity: str, items: list[tuple[str, str, str, dict[str, Any]]]
+                    ) -> None:
+        """Rows for records new here, in the order of their first operation (as the
+        reference creates them, so they get the same rowids)."""
+        ent = ENTITIES[entity]
+        names: list[str] = []
+        for _rid, _c, _u, fields in items:
+            for f in fields:
+                if f not in names:
+                    names.append(f)
+        defaults = _defaults(self.conn, entity)
+        cols = [_column(ent, f, None)[0] for f in names]
+        default = [defaults.get(c.strip('"')) for c in cols]
+        rows = []
+        for rid, created, updated, fields in items:
+            row: list[Any] = [rid, created, updated]
+            for i, f in enumerate(names):
+                row.append(_column(ent, f, fields[f])[1] if f in fields else default[i])
+            rows.append(row)
+        all_cols = ", ".join(["id", "created_hlc", "updated_hlc", *cols])
+        self.conn.executemany(
+            f"INSERT INTO {entity} ({all_cols}) VALUES ({', '.join('?' * (3 + len(cols)))})",
+            rows)
+
+    def _report(self) -> None:
+        report = self.report
+        counts = dict(self.conn.execute(
+            "SELECT state, count(*) FROM fm_inc GROUP BY state").fetchall())
+        report.applied += int(counts.get(0, 0))
+        report.duplicate += int(counts.get(1, 0))
+        rejected = list(self.static_rejects)
+        for (pos,) in self.conn.execute("SELECT pos FROM fm_inc WHERE state = 2"):
+            rejected.append((int(pos), self.ops[int(pos)], "not the owner of this record"))
+        for _pos, op, reason in sorted(rejected, key=lambda r: r[0]):
+            report.add("rejected", op, reason)
+
+
+def _defaults(conn: Connection, entity: str) -> dict[str, Any]:
+    """Each column's default value (what a record the reference creates holds in a column
+    no operation set)."""
+    out: dict[str, Any] = {}
+    for _cid, name, _type, _notnull, default, _pk in conn.execute(
+            f"PRAGMA table_info({entity})").fetchall():
+        out[str(name)] = (None if default is None
+                          else conn.execute(f"SELECT {default}").fetchone()[0])
+    return out
