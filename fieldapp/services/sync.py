@@ -759,8 +759,8 @@ def inspect_bundle(ws: Workspace, path: Path | str) -> dict[str, Any]:
         bundle.bundle_hash: (bundle.manifest.prev_hash, *bundle.seq_range)}))
     m = bundle.manifest
     counts: dict[str, int] = {}
-    for op in bundle.iter_ops():
-        counts[str(op.get("entity"))] = counts.get(str(op.get("entity")), 0) + 1
+    for op in ops:
+        counts[op.entity] = counts.get(op.entity, 0) + 1
     return {"author": m.author_id, "author_kind": m.author_kind.value,
             "audience": m.audience.value, "seq": list(m.seq_range),
             "created_at": canonical.utc_text(m.created_at), "ops": m.op_count,

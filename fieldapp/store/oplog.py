@@ -8,6 +8,7 @@ rules. Everything here runs inside the caller's transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -422,6 +423,19 @@ _ALLOWED_KEYS = {name: frozenset((*ent.field_names, OWNER, DELETED, ERASE))
 _CASCADES = {name: cascade_refs(name) for name in ENTITIES}
 _OWNED = frozenset(name for name, ent in ENTITIES.items() if ent.owned)
 
+
+
+def _converters(ent: Entity) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+    """For each field of ``ent``: its column and how a value is stored there (as ``_column``)."""
+    out: dict[str, tuple[str, Callable[[Any], Any]]] = {
+        OWNER: ("owner", lambda v: v), DELETED: ("deleted", lambda v: 1 if v else 0)}
+    for fld in ent.fields:
+        out[fld.name] = (f'"{fld.name}"', functools.partial(to_column, fld))
+    return out
+
+
+_CONVERTERS = {name: _converters(ent) for name, ent in ENTITIES.items()}
+
 _TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_own")
 
 
@@ -701,7 +715,7 @@ class _SetMerge:
         fresh: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {}
         updates: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         for entity, entity_id, created, updated in records:
-            ent = ENTITIES[entity]
+            conv = _CONVERTERS[entity]
             fields = values.get((entity, entity_id), {})
             if (entity, entity_id) not in existing:
                 fresh.setdefault(entity, []).append((entity_id, created, updated, fields))
@@ -709,9 +723,9 @@ class _SetMerge:
             names: list[str] = []
             args: list[Any] = [created, updated]
             for f, value in fields.items():
-                column, arg = _column(ent, f, value)
+                column, store = conv[f]
                 names.append(column)
-                args.append(arg)
+                args.append(store(value))
             args.append(entity_id)
             updates.setdefault((entity, tuple(names)), []).append(tuple(args))
         for (entity, columns), rows in updates.items():
@@ -731,20 +745,20 @@ class _SetMerge:
                     ) -> None:
         """Rows for records new here, in the order of their first operation (as the
         reference creates them, so they get the same rowids)."""
-        ent = ENTITIES[entity]
+        conv = _CONVERTERS[entity]
         names: list[str] = []
         for _rid, _c, _u, fields in items:
             for f in fields:
                 if f not in names:
                     names.append(f)
         defaults = _defaults(self.conn, entity)
-        cols = [_column(ent, f, None)[0] for f in names]
-        default = [defaults.get(c.strip('"')) for c in cols]
+        cols = [conv[f][0] for f in names]
+        plan = [(f, conv[f][1], defaults.get(conv[f][0].strip('"'))) for f in names]
         rows = []
         for rid, created, updated, fields in items:
             row: list[Any] = [rid, created, updated]
-            for i, f in enumerate(names):
-                row.append(_column(ent, f, fields[f])[1] if f in fields else default[i])
+            for f, store, default in plan:
+                row.append(store(fields[f]) if f in fields else default)
             rows.append(row)
         all_cols = ", ".join(["id", "created_hlc", "updated_hlc", *cols])
         self.conn.executemany(

@@ -19,7 +19,8 @@ names, which must be in the roster; then -- only now parsing the manifest -- the
 team, that the manifest's author is the signer, the signer's standing (a device revoked before
 this range gives a *quarantine* outcome), and that the intended recipients are exactly the
 roster's and include us; then every member's name, size and SHA-256 against the manifest.
-Decrypted data never touches the disk: operations are held in memory (bounded), attachments are
+Decrypted data never touches the disk: operations are checked line by line as they stream and
+kept only as what the check made of them (bounded by the limits), attachments are
 hashed and dropped, and copied out later by a second pass (:meth:`VerifiedBundle.copy_attachments`).
 """
 
@@ -55,7 +56,7 @@ from fieldapp.sync.manifest import (
     check_members,
     is_sha256,
 )
-from fieldapp.sync.reader import OP_DECODER, BundleReader, Outcome, split_lines
+from fieldapp.sync.reader import BundleReader, Outcome
 from fieldapp.sync.roster import Coordinator, Device, DeviceStatus, Roster
 
 __all__ = [
@@ -331,10 +332,15 @@ class VerifiedBundle:
         return self.manifest.attachments
 
     def iter_ops(self) -> Iterator[dict[str, Any]]:
-        """The operations, in the order written (already checked to be JSON objects)."""
-        for line in split_lines(self._ops):
-            op: dict[str, Any] = OP_DECODER.decode(line.decode("utf-8"))
-            yield op
+        """The operations, in the order written (already checked to be JSON objects; decoded
+        once, as the bundle was read). A bundle opened with ``check_op`` keeps only what
+        ``check_op`` returned (:attr:`checked_ops`); its operations are given from those when
+        they can say what they were (``to_dict``)."""
+        if self.checked_ops is not None:
+            for checked in self.checked_ops:
+                yield checked.to_dict()  # type: ignore[attr-defined]
+            return
+        yield from self._ops
 
     def copy_attachments(self, dest_for: Callable[[MemberEntry], BinaryIO | None]
                          ) -> list[MemberEntry]:
