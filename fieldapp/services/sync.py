@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -264,6 +265,17 @@ def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> Se
 # -- merging -------------------------------------------------------------------------------
 
 def _check_op(data: dict[str, Any]) -> object:
+    # A bundle holds up to 100,000 operations, all kept until the merge: the names that repeat
+    # on every line (device, record type, field names) are shared rather than one copy each.
+    if isinstance(data, dict):
+        for key in ("device", "entity"):
+            text = data.get(key)
+            if type(text) is str:
+                data[key] = sys.intern(text)
+        values = data.get("values")
+        if type(values) is dict:
+            data["values"] = {sys.intern(k) if type(k) is str else k: v
+                              for k, v in values.items()}
     return parse_op(data)
 
 

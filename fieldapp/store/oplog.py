@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -436,7 +436,7 @@ def _converters(ent: Entity) -> dict[str, tuple[str, Callable[[Any], Any]]]:
 
 _CONVERTERS = {name: _converters(ent) for name, ent in ENTITIES.items()}
 
-_TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_own")
+_TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_rec", "fm_own")
 
 
 class _Ineligible(Exception):
@@ -501,34 +501,35 @@ class _SetMerge:
 
     def _load(self) -> None:
         conn = self.conn
-        rows: list[tuple[Any, ...]] = []
         self.static_rejects: list[tuple[int, Op, str]] = []
-        seen: set[OpId] = set()
-        for pos, op in enumerate(self.ops):
-            values = op.values
-            if ERASE in values:
-                raise _Ineligible
-            allowed = _ALLOWED_KEYS.get(op.entity)
-            if allowed is None:
-                self.static_rejects.append((pos, op, f"unknown record type {op.entity!r}"))
-                continue
-            if not allowed.issuperset(values):
-                unknown = [k for k in values if k not in allowed]
-                self.static_rejects.append((pos, op, f"unknown fields {unknown}"))
-                continue
-            oid = (op.device, op.seq)
-            if oid in seen:
-                raise _Ineligible
-            seen.add(oid)
-            rows.append((pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
-                         dumps_values(values), dumps_pred(op.pred) if op.pred else "[]",
-                         1 if OWNER in values else 0, values.get(OWNER)))
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            seen: set[OpId] = set()
+            for pos, op in enumerate(self.ops):
+                values = op.values
+                if ERASE in values:
+                    raise _Ineligible
+                allowed = _ALLOWED_KEYS.get(op.entity)
+                if allowed is None:
+                    self.static_rejects.append((pos, op, f"unknown record type {op.entity!r}"))
+                    continue
+                if not allowed.issuperset(values):
+                    unknown = [k for k in values if k not in allowed]
+                    self.static_rejects.append((pos, op, f"unknown fields {unknown}"))
+                    continue
+                oid = (op.device, op.seq)
+                if oid in seen:
+                    raise _Ineligible
+                seen.add(oid)
+                yield (pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
+                       dumps_values(values), dumps_pred(op.pred) if op.pred else "[]",
+                       1 if OWNER in values else 0, values.get(OWNER))
+
         conn.execute("CREATE TEMP TABLE fm_inc (pos INTEGER PRIMARY KEY, device TEXT, "
                      "seq INTEGER, hlc TEXT, entity TEXT, entity_id TEXT, vals TEXT, pred TEXT, "
                      "has_owner INTEGER, owner TEXT, state INTEGER NOT NULL DEFAULT 0)")
         conn.executemany("INSERT INTO fm_inc (pos, device, seq, hlc, entity, entity_id, vals, "
-                         "pred, has_owner, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        del rows
+                         "pred, has_owner, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
         conn.execute("CREATE INDEX temp.fm_inc_id ON fm_inc (device, seq)")
         # state: 0 applied, 1 duplicate, 2 rejected (not the owner)
         conn.execute("UPDATE fm_inc SET state = 1 WHERE EXISTS (SELECT 1 FROM ops o "
@@ -670,100 +671,119 @@ class _SetMerge:
         self._report()
 
     def _materialise(self) -> None:
+        """Each record the batch touched gets, in every field the batch touched, the value of
+        that field's winning head (as the reference leaves it after the record's last
+        operation), and its first and last clock. Values are read from the log, where every
+        operation of the batch now is; rows are streamed into the tables."""
         conn = self.conn
         applier = self.applier
         conn.execute(
-            "CREATE TEMP TABLE fm_touch AS SELECT i.entity AS entity, i.entity_id AS entity_id, "
-            "f.key AS field, min(i.pos) AS first FROM fm_inc i, json_each(i.vals) f "
-            "WHERE i.state = 0 GROUP BY i.entity, i.entity_id, f.key")
-        records = conn.execute(
-            "SELECT entity, entity_id, min(hlc), max(hlc) FROM fm_inc WHERE state = 0 "
-            "GROUP BY entity, entity_id ORDER BY min(pos)").fetchall()
-        if not records:
-            return
-        ops = self.ops
-        values: dict[tuple[str, str], dict[str, Any]] = {}
-        for entity, entity_id, f, device, seq, pos in conn.execute(
-                "SELECT w.entity, w.entity_id, w.field, w.device, w.seq, i.pos FROM (SELECT "
-                "t.entity AS entity, t.entity_id AS entity_id, t.field AS field, h.device AS "
-                "device, h.seq AS seq, row_number() OVER (PARTITION BY t.entity, t.entity_id, "
-                "t.field ORDER BY h.hlc DESC, h.device DESC, h.seq DESC) AS rn FROM fm_touch t "
-                "LEFT JOIN heads h ON h.entity_id = t.entity_id AND h.field = t.field) w "
-                "LEFT JOIN fm_inc i ON i.device = w.device AND i.seq = w.seq AND i.state = 0 "
-                "WHERE w.rn = 1"):
-            if pos is not None:
-                value = ops[pos].values.get(f)
-            elif device is None:
-                value = None
-            else:
-                value = applier._value_of_stored(f, (device, seq))
-            key = (entity, entity_id)
-            row = values.get(key)
-            if row is None:
-                values[key] = {f: value}
-            else:
-                row[f] = value
-        existing: set[tuple[str, str]] = set()
-        for name in {r[0] for r in records}:
-            existing.update((name, str(rid)) for (rid,) in conn.execute(
-                f"SELECT e.id FROM {name} e JOIN (SELECT DISTINCT entity_id FROM fm_touch "
-                f"WHERE entity = ?) t ON t.entity_id = e.id", (name,)))
-        before: dict[tuple[str, str], tuple[int, str] | None] = {}
-        for key in existing:
-            if key[0] in INDEXED:
-                before[key] = applier._index_state(*key)
-        fresh: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {}
-        updates: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
-        for entity, entity_id, created, updated in records:
-            conv = _CONVERTERS[entity]
-            fields = values.get((entity, entity_id), {})
-            if (entity, entity_id) not in existing:
-                fresh.setdefault(entity, []).append((entity_id, created, updated, fields))
-                continue
-            names: list[str] = []
-            args: list[Any] = [created, updated]
-            for f, value in fields.items():
-                column, store = conv[f]
-                names.append(column)
-                args.append(store(value))
-            args.append(entity_id)
-            updates.setdefault((entity, tuple(names)), []).append(tuple(args))
-        for (entity, columns), rows in updates.items():
-            sets = "".join(f", {c} = ?" for c in columns)
-            conn.executemany(
+            "CREATE TEMP TABLE fm_touch (entity TEXT, entity_id TEXT, field TEXT, "
+            "PRIMARY KEY (entity, entity_id, field)) WITHOUT ROWID")
+        conn.execute(
+            "INSERT OR IGNORE INTO fm_touch SELECT i.entity, i.entity_id, f.key "
+            "FROM fm_inc i, json_each(i.vals) f WHERE i.state = 0")
+        conn.execute(
+            "CREATE TEMP TABLE fm_rec (entity TEXT, entity_id TEXT, first INTEGER, "
+            "created TEXT, updated TEXT, held INTEGER, PRIMARY KEY (entity, entity_id)) "
+            "WITHOUT ROWID")
+        conn.execute(
+            "INSERT INTO fm_rec SELECT entity, entity_id, min(pos), min(hlc), max(hlc), 0 "
+            "FROM fm_inc WHERE state = 0 GROUP BY entity, entity_id")
+        names = [str(n) for (n,) in conn.execute("SELECT DISTINCT entity FROM fm_rec")]
+        for name in names:
+            conn.execute(f"UPDATE fm_rec SET held = 1 WHERE entity = ? AND EXISTS "
+                         f"(SELECT 1 FROM {name} e WHERE e.id = fm_rec.entity_id)", (name,))
+        for name in sorted(names):
+            before: dict[str, tuple[int, str] | None] = {}
+            if name in INDEXED:
+                for (rid,) in conn.execute("SELECT entity_id FROM fm_rec WHERE entity = ? "
+                                           "AND held = 1", (name,)).fetchall():
+                    before[str(rid)] = applier._index_state(name, str(rid))
+            self._update_held(name)
+            self._insert_new(name)
+            if name in INDEXED:
+                for (rid,) in conn.execute("SELECT entity_id FROM fm_rec WHERE entity = ? "
+                                           "ORDER BY first", (name,)).fetchall():
+                    applier.reindex(name, str(rid), before.get(str(rid)))
+
+    def _winners(self, entity: str, held: int) -> Iterator[tuple[Any, ...]]:
+        """(id, created, updated, field, value, JSON type) for each touched field of the
+        records of ``entity`` (held here before, or new), in the order of their first
+        operation in the batch; value and type are None when the field has no head."""
+        return self.conn.execute(
+            "SELECT w.entity_id, w.created, w.updated, w.field, "
+            "json_extract(o.\"values\", '$.\"' || w.field || '\"'), "
+            "json_type(o.\"values\", '$.\"' || w.field || '\"') FROM ("
+            "SELECT r.entity_id AS entity_id, r.first AS first, r.created AS created, "
+            "r.updated AS updated, t.field AS field, h.device AS device, h.seq AS seq, "
+            "row_number() OVER (PARTITION BY t.entity_id, t.field "
+            "ORDER BY h.hlc DESC, h.device DESC, h.seq DESC) AS rn "
+            "FROM fm_rec r LEFT JOIN fm_touch t ON t.entity = r.entity "
+            "AND t.entity_id = r.entity_id "
+            "LEFT JOIN heads h ON h.entity_id = t.entity_id AND h.field = t.field "
+            "WHERE r.entity = ? AND r.held = ?) w "
+            "LEFT JOIN ops o ON o.device = w.device AND o.seq = w.seq "
+            "WHERE w.rn = 1 ORDER BY w.first", (entity, held))
+
+    def _records(self, entity: str, held: int
+                 ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        """(id, created, updated, {field: column value}) per record, from :meth:`_winners`."""
+        conv = _CONVERTERS[entity]
+        current: tuple[str, str, str, dict[str, Any]] | None = None
+        for rid, created, updated, f, value, jtype in self._winners(entity, held):
+            if current is None or current[0] != rid:
+                if current is not None:
+                    yield current
+                current = (rid, created, updated, {})
+            if f is None:
+                continue  # an operation that sets no field: the record is there, no more
+            if jtype in ("object", "array"):
+                value = json.loads(value)
+            elif jtype == "true":
+                value = True
+            elif jtype == "false":
+                value = False
+            current[3][f] = conv[f][1](value)
+        if current is not None:
+            yield current
+
+    def _update_held(self, entity: str) -> None:
+        conv = _CONVERTERS[entity]
+        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for rid, created, updated, fields in self._records(entity, 1):
+            updates.setdefault(tuple(fields), []).append(
+                (created, updated, *fields.values(), rid))
+        for fields_set, rows in updates.items():
+            sets = "".join(f", {conv[f][0]} = ?" for f in fields_set)
+            self.conn.executemany(
                 f"UPDATE {entity} SET created_hlc = min(created_hlc, ?), "
                 f"updated_hlc = max(updated_hlc, ?){sets} WHERE id = ?", rows)
-        for entity, items in fresh.items():
-            self._insert_new(entity, items)
-        for entity, _rid, *_rest in records:
-            if entity not in INDEXED:
-                continue
-            key = (entity, str(_rid))
-            applier.reindex(entity, key[1], before.get(key))
 
-    def _insert_new(self, entity: str, items: list[tuple[str, str, str, dict[str, Any]]]
-                    ) -> None:
+    def _insert_new(self, entity: str) -> None:
         """Rows for records new here, in the order of their first operation (as the
         reference creates them, so they get the same rowids)."""
         conv = _CONVERTERS[entity]
-        names: list[str] = []
-        for _rid, _c, _u, fields in items:
-            for f in fields:
-                if f not in names:
-                    names.append(f)
+        names = [str(f) for (f,) in self.conn.execute(
+            "SELECT DISTINCT t.field FROM fm_touch t JOIN fm_rec r ON r.entity = t.entity "
+            "AND r.entity_id = t.entity_id WHERE r.entity = ? AND r.held = 0 ORDER BY t.field",
+            (entity,))]
+        if not names:
+            if self.conn.execute("SELECT 1 FROM fm_rec WHERE entity = ? AND held = 0",
+                                 (entity,)).fetchone() is None:
+                return
         defaults = _defaults(self.conn, entity)
-        cols = [conv[f][0] for f in names]
-        plan = [(f, conv[f][1], defaults.get(conv[f][0].strip('"'))) for f in names]
-        rows = []
-        for rid, created, updated, fields in items:
-            row: list[Any] = [rid, created, updated]
-            for f, store, default in plan:
-                row.append(store(fields[f]) if f in fields else default)
-            rows.append(row)
-        all_cols = ", ".join(["id", "created_hlc", "updated_hlc", *cols])
+        plan = [(f, defaults.get(conv[f][0].strip('"'))) for f in names]
+
+        def rows() -> Iterator[list[Any]]:
+            for rid, created, updated, fields in self._records(entity, 0):
+                yield [rid, created, updated,
+                       *(fields[f] if f in fields else default for f, default in plan)]
+
+        cols = ", ".join(["id", "created_hlc", "updated_hlc", *(conv[f][0] for f in names)])
         self.conn.executemany(
-            f"INSERT INTO {entity} ({all_cols}) VALUES ({', '.join('?' * (3 + len(cols)))})",
-            rows)
+            f"INSERT INTO {entity} ({cols}) VALUES ({', '.join('?' * (3 + len(names)))})",
+            rows())
 
     def _report(self) -> None:
         report = self.report
