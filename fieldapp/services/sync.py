@@ -40,6 +40,7 @@ from fieldapp.i18n import _
 from fieldapp.services import records, team
 from fieldapp.store import bundle_history
 from fieldapp.store.attachments import DecryptingReader, EncryptingWriter
+from fieldapp.store.oplog import encoded_ops
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
 from fieldapp.sync.backends.base import SharedStore
@@ -192,7 +193,7 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
         info = _write_bundle(Path(tmp) / "out.fab", roster=team.roster(ws),
                              device_id=team.member_id(ws), signing_key=keys.signing,
                              seq_range=seq_range, prev_hash=prev,
-                             ops=[o.to_dict() for o in ops], attachments=attachments,
+                             ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
                              audience=audience, ops_device=ws.device_id)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)

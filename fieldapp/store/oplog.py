@@ -406,6 +406,25 @@ class OpApplier:
             report.erased_records.append((ent_name, rid))
 
 
+def encoded_ops(conn: Connection, ids: Sequence[OpId]) -> Iterator[bytes]:
+    """The operations ``ids``, in this order, each as the JSON object a bundle carries (the
+    keys of ``Op.to_dict``), rendered by SQLite from the log's own JSON: sending a bundle
+    does not decode the log only to encode it again."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fm_send (pos INTEGER PRIMARY KEY, "
+                 "device TEXT, seq INTEGER)")
+    try:
+        conn.execute("DELETE FROM fm_send")
+        conn.executemany("INSERT INTO fm_send (device, seq) VALUES (?, ?)", ids)
+        for (line,) in conn.execute(
+                "SELECT json_object('device', o.device, 'seq', o.seq, 'hlc', o.hlc, "
+                "'entity', o.entity, 'entity_id', o.entity_id, 'values', json(o.\"values\"), "
+                "'pred', json(o.pred)) FROM fm_send s JOIN ops o ON o.device = s.device "
+                "AND o.seq = s.seq ORDER BY s.pos"):
+            yield line.encode("utf-8")
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.fm_send")
+
+
 # -- the set-wise merge ------------------------------------------------------------------------
 #
 # A bundle brings thousands of operations at once. Applying them one at a time costs several
@@ -435,6 +454,12 @@ def _converters(ent: Entity) -> dict[str, tuple[str, Callable[[Any], Any]]]:
 
 
 _CONVERTERS = {name: _converters(ent) for name, ent in ENTITIES.items()}
+#: ``dumps_values`` without building an encoder for every operation.
+_VALUES_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+#: Fields whose column holds exactly what ``json_extract`` gives for their JSON value.
+_PLAIN = {name: frozenset([OWNER, *(f.name for f in ent.fields
+                                    if f.kind in ("text", "date", "ref", "int", "bool"))])
+          for name, ent in ENTITIES.items()}
 
 _TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_rec", "fm_own")
 
@@ -505,6 +530,7 @@ class _SetMerge:
 
         def rows() -> Iterator[tuple[Any, ...]]:
             seen: set[OpId] = set()
+            encode = _VALUES_ENCODER.encode
             for pos, op in enumerate(self.ops):
                 values = op.values
                 if ERASE in values:
@@ -522,7 +548,7 @@ class _SetMerge:
                     raise _Ineligible
                 seen.add(oid)
                 yield (pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
-                       dumps_values(values), dumps_pred(op.pred) if op.pred else "[]",
+                       encode(values), dumps_pred(op.pred) if op.pred else "[]",
                        1 if OWNER in values else 0, values.get(OWNER))
 
         conn.execute("CREATE TEMP TABLE fm_inc (pos INTEGER PRIMARY KEY, device TEXT, "
@@ -678,11 +704,18 @@ class _SetMerge:
         conn = self.conn
         applier = self.applier
         conn.execute(
-            "CREATE TEMP TABLE fm_touch (entity TEXT, entity_id TEXT, field TEXT, "
-            "PRIMARY KEY (entity, entity_id, field)) WITHOUT ROWID")
+            "CREATE TEMP TABLE fm_touch (entity TEXT, entity_id TEXT, field TEXT, wdev TEXT, "
+            "wseq INTEGER, PRIMARY KEY (entity, entity_id, field)) WITHOUT ROWID")
         conn.execute(
-            "INSERT OR IGNORE INTO fm_touch SELECT i.entity, i.entity_id, f.key "
-            "FROM fm_inc i, json_each(i.vals) f WHERE i.state = 0")
+            "INSERT OR IGNORE INTO fm_touch (entity, entity_id, field) "
+            "SELECT i.entity, i.entity_id, f.key FROM fm_inc i, json_each(i.vals) f "
+            "WHERE i.state = 0")
+        # The winning head of each touched field: the greatest (hlc, device, seq), as
+        # ``OpApplier._winners`` (none when every head is gone).
+        conn.execute(
+            "UPDATE fm_touch SET (wdev, wseq) = (SELECT h.device, h.seq FROM heads h "
+            "WHERE h.entity_id = fm_touch.entity_id AND h.field = fm_touch.field "
+            "ORDER BY h.hlc DESC, h.device DESC, h.seq DESC LIMIT 1)")
         conn.execute(
             "CREATE TEMP TABLE fm_rec (entity TEXT, entity_id TEXT, first INTEGER, "
             "created TEXT, updated TEXT, held INTEGER, PRIMARY KEY (entity, entity_id)) "
@@ -690,6 +723,7 @@ class _SetMerge:
         conn.execute(
             "INSERT INTO fm_rec SELECT entity, entity_id, min(pos), min(hlc), max(hlc), 0 "
             "FROM fm_inc WHERE state = 0 GROUP BY entity, entity_id")
+        conn.execute("CREATE INDEX temp.fm_rec_first ON fm_rec (entity, held, first)")
         names = [str(n) for (n,) in conn.execute("SELECT DISTINCT entity FROM fm_rec")]
         for name in names:
             conn.execute(f"UPDATE fm_rec SET held = 1 WHERE entity = ? AND EXISTS "
@@ -710,41 +744,42 @@ class _SetMerge:
     def _winners(self, entity: str, held: int) -> Iterator[tuple[Any, ...]]:
         """(id, created, updated, field, value, JSON type) for each touched field of the
         records of ``entity`` (held here before, or new), in the order of their first
-        operation in the batch; value and type are None when the field has no head."""
+        operation in the batch; value and type are None when the field has no head. The
+        winner is the head with the greatest (hlc, device, seq), as ``OpApplier._winners``."""
         return self.conn.execute(
-            "SELECT w.entity_id, w.created, w.updated, w.field, "
-            "json_extract(o.\"values\", '$.\"' || w.field || '\"'), "
-            "json_type(o.\"values\", '$.\"' || w.field || '\"') FROM ("
-            "SELECT r.entity_id AS entity_id, r.first AS first, r.created AS created, "
-            "r.updated AS updated, t.field AS field, h.device AS device, h.seq AS seq, "
-            "row_number() OVER (PARTITION BY t.entity_id, t.field "
-            "ORDER BY h.hlc DESC, h.device DESC, h.seq DESC) AS rn "
+            "SELECT r.entity_id, r.created, r.updated, t.field, "
+            "json_extract(o.\"values\", '$.\"' || t.field || '\"'), "
+            "json_type(o.\"values\", '$.\"' || t.field || '\"') "
             "FROM fm_rec r LEFT JOIN fm_touch t ON t.entity = r.entity "
             "AND t.entity_id = r.entity_id "
-            "LEFT JOIN heads h ON h.entity_id = t.entity_id AND h.field = t.field "
-            "WHERE r.entity = ? AND r.held = ?) w "
-            "LEFT JOIN ops o ON o.device = w.device AND o.seq = w.seq "
-            "WHERE w.rn = 1 ORDER BY w.first", (entity, held))
+            "LEFT JOIN ops o ON o.device = t.wdev AND o.seq = t.wseq "
+            "WHERE r.entity = ? AND r.held = ? ORDER BY r.first", (entity, held))
 
     def _records(self, entity: str, held: int
                  ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         """(id, created, updated, {field: column value}) per record, from :meth:`_winners`."""
         conv = _CONVERTERS[entity]
+        plain = _PLAIN[entity]
         current: tuple[str, str, str, dict[str, Any]] | None = None
+        row: dict[str, Any] = {}
         for rid, created, updated, f, value, jtype in self._winners(entity, held):
             if current is None or current[0] != rid:
                 if current is not None:
                     yield current
-                current = (rid, created, updated, {})
+                row = {}
+                current = (rid, created, updated, row)
             if f is None:
                 continue  # an operation that sets no field: the record is there, no more
+            if f in plain:
+                row[f] = value  # SQLite's value is the column's (text, integer, 1/0, null)
+                continue
             if jtype in ("object", "array"):
                 value = json.loads(value)
             elif jtype == "true":
                 value = True
             elif jtype == "false":
                 value = False
-            current[3][f] = conv[f][1](value)
+            row[f] = conv[f][1](value)
         if current is not None:
             yield current
 
@@ -764,14 +799,13 @@ class _SetMerge:
         """Rows for records new here, in the order of their first operation (as the
         reference creates them, so they get the same rowids)."""
         conv = _CONVERTERS[entity]
+        if self.conn.execute("SELECT 1 FROM fm_rec WHERE entity = ? AND held = 0",
+                             (entity,)).fetchone() is None:
+            return
+        # Every field the batch touched on this record type (a record that did not touch one
+        # gets the column's default, as the reference leaves it).
         names = [str(f) for (f,) in self.conn.execute(
-            "SELECT DISTINCT t.field FROM fm_touch t JOIN fm_rec r ON r.entity = t.entity "
-            "AND r.entity_id = t.entity_id WHERE r.entity = ? AND r.held = 0 ORDER BY t.field",
-            (entity,))]
-        if not names:
-            if self.conn.execute("SELECT 1 FROM fm_rec WHERE entity = ? AND held = 0",
-                                 (entity,)).fetchone() is None:
-                return
+            "SELECT DISTINCT field FROM fm_touch WHERE entity = ? ORDER BY field", (entity,))]
         defaults = _defaults(self.conn, entity)
         plan = [(f, defaults.get(conv[f][0].strip('"'))) for f in names]
 
