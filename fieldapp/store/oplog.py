@@ -2,8 +2,11 @@
 
 Local writes and other devices' operations (team sync) both go through :func:`apply_op`, and a
 replay of the log into an empty workspace goes through it too, so the tables are always what the
-set of operations says they are (DESIGN.md §5). See :mod:`fieldapp.domain.ops` for the register
-rules. Everything here runs inside the caller's transaction.
+set of operations says they are. A batch of other devices' operations may instead be merged
+set-wise (:func:`merge_ops`), with the same result as applying them here one by one: that
+per-operation path is the reference the set-wise one is tested against. See
+:mod:`fieldapp.domain.ops` for the register rules. Everything here runs inside the caller's
+transaction.
 """
 
 from __future__ import annotations
