@@ -419,10 +419,14 @@ def encoded_ops(conn: Connection, ids: Sequence[OpId]) -> Iterator[bytes]:
         conn.execute("DELETE FROM fm_send")
         conn.executemany("INSERT INTO fm_send (device, seq) VALUES (?, ?)", ids)
         for (line,) in conn.execute(
-                "SELECT json_object('device', o.device, 'seq', o.seq, 'hlc', o.hlc, "
-                "'entity', o.entity, 'entity_id', o.entity_id, 'values', json(o.\"values\"), "
-                "'pred', json(o.pred)) FROM fm_send s JOIN ops o ON o.device = s.device "
-                "AND o.seq = s.seq ORDER BY s.pos"):
+                # The log's values and pred are JSON written by this code: spliced in as
+                # they are, not parsed and rendered again.
+                "SELECT '{\"device\":' || json_quote(o.device) || ',\"seq\":' || o.seq "
+                "|| ',\"hlc\":' || json_quote(o.hlc) || ',\"entity\":' || json_quote(o.entity) "
+                "|| ',\"entity_id\":' || json_quote(o.entity_id) || ',\"values\":' "
+                "|| o.\"values\" || ',\"pred\":' || o.pred || '}' "
+                "FROM fm_send s JOIN ops o ON o.device = s.device AND o.seq = s.seq "
+                "ORDER BY s.pos"):
             yield line.encode("utf-8")
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.fm_send")
