@@ -36,6 +36,8 @@ class ApplyReport:
     future_clocks: list[OpId] = field(default_factory=list)
     erase_orders: list[tuple[OpId, str]] = field(default_factory=list)
     deleted_live: int = 0
+    #: Whether the batch was merged set-wise (``merge_ops``) rather than one by one.
+    set_wise: bool = False
 
     def add(self, outcome: Outcome, op: Op, reason: str = "") -> None:
         if outcome == "applied":
@@ -502,6 +504,7 @@ def merge_ops(applier: OpApplier, ops: Sequence[Op], report: ApplyReport) -> Non
     if applier.set_wise and ops:
         try:
             _SetMerge(applier, ops, report).run()
+            report.set_wise = True
             return
         except _Ineligible:
             pass

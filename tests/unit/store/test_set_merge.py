@@ -142,6 +142,14 @@ def test_set_wise_merge_equals_the_reference(actions: list[tuple[int, str, int]]
             expected = reference.apply_remote(list(batch))
             got = set_wise.apply_remote(list(batch))
             assert summary(got) == summary(expected)
+        # A device new to both brings records of its own: a batch the set-wise path takes.
+        newcomer = make("newcomer")
+        for _ in range(3):
+            records.add_organisation(newcomer, name_zh="新来的", name_en="newcomer note")
+        expected = reference.apply_remote(newcomer.ops())
+        got = set_wise.apply_remote(newcomer.ops())
+        assert got.set_wise and not expected.set_wise
+        assert summary(got) == summary(expected)
         assert derived_state(set_wise) == derived_state(reference)
         # ``fieldapp check`` replays the log of each and finds the same (nothing, except where
         # the reference itself accepts a forged write that arrived before the record it
