@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +66,9 @@ ACTIONS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
     min_size=3, max_size=30)
 
 
-@settings(max_examples=40, deadline=None,
+# Each example builds six workspaces; on a loaded machine 20 examples take a few minutes.
+@pytest.mark.timeout(900)
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(ACTIONS, st.randoms(use_true_random=False), st.booleans())
 def test_set_wise_merge_equals_the_reference(actions: list[tuple[int, str, int]],
