@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from fieldapp.i18n import _
 from fieldapp.services import blind, records, team
 from fieldapp.store import bundle_history
 from fieldapp.store.attachments import DecryptingReader, EncryptingWriter
+from fieldapp.store.oplog import encoded_ops
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
 from fieldapp.sync.backends.base import SharedStore
@@ -191,7 +193,7 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
         info = _write_bundle(Path(tmp) / "out.fab", roster=team.roster(ws),
                              device_id=team.member_id(ws), signing_key=keys.signing,
                              seq_range=seq_range, prev_hash=prev,
-                             ops=[o.to_dict() for o in ops], attachments=attachments,
+                             ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
                              audience=audience, ops_device=ws.device_id)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)
@@ -266,6 +268,17 @@ def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> Se
 # -- merging -------------------------------------------------------------------------------
 
 def _check_op(data: dict[str, Any]) -> object:
+    # A bundle holds up to 100,000 operations, all kept until the merge: the names that repeat
+    # on every line (device, record type, field names) are shared rather than one copy each.
+    if isinstance(data, dict):
+        for key in ("device", "entity"):
+            text = data.get(key)
+            if type(text) is str:
+                data[key] = sys.intern(text)
+        values = data.get("values")
+        if type(values) is dict:
+            data["values"] = {sys.intern(k) if type(k) is str else k: v
+                              for k, v in values.items()}
     return parse_op(data)
 
 
@@ -765,8 +778,8 @@ def inspect_bundle(ws: Workspace, path: Path | str) -> dict[str, Any]:
         bundle.bundle_hash: (bundle.manifest.prev_hash, *bundle.seq_range)}))
     m = bundle.manifest
     counts: dict[str, int] = {}
-    for op in bundle.iter_ops():
-        counts[str(op.get("entity"))] = counts.get(str(op.get("entity")), 0) + 1
+    for op in ops:
+        counts[op.entity] = counts.get(op.entity, 0) + 1
     return {"author": m.author_id, "author_kind": m.author_kind.value,
             "audience": m.audience.value, "seq": list(m.seq_range),
             "created_at": canonical.utc_text(m.created_at), "ops": m.op_count,

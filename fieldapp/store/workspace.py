@@ -29,7 +29,7 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 from fieldapp.domain.hlc import HLC, Clock
 from fieldapp.domain.ids import new_id
-from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op
+from fieldapp.domain.ops import DELETED, OWNER, Op
 from fieldapp.domain.schema import ENTITIES, validate
 from fieldapp.store import private, search, sqlite
 from fieldapp.store.conflicts import Conflict, list_conflicts
@@ -50,7 +50,13 @@ from fieldapp.store.errors import (
     from_workspace_os_error,
 )
 from fieldapp.store.keys import KEYFILE_NAME, KdfParams, KeyFile
-from fieldapp.store.oplog import ERASURE_CLEANUP, ApplyReport, OpApplier
+from fieldapp.store.oplog import (
+    ERASURE_CLEANUP,
+    ApplyReport,
+    OpApplier,
+    merge_ops,
+    observe_clocks,
+)
 
 DB_NAME = "data.db"
 LOCK_NAME = ".lock"
@@ -445,14 +451,8 @@ class Workspace:
         seq, last = self._seq, self.clock.last
         with self.transaction():
             self.db.execute("SAVEPOINT remote")
-            for op in ops:
-                _recorded, clamped = self.clock.observe(HLC.decode(op.hlc))
-                if clamped:
-                    report.future_clocks.append(op.id)
-                before = report.applied
-                self.applier.apply(op, report)
-                if report.applied > before and ERASE in op.values:
-                    report.erase_orders.append((op.id, op.entity_id))
+            observe_clocks(self.clock, ops, report)
+            merge_ops(self.applier, ops, report)
             if dry_run:
                 # What disappears from the tables *now*: a delete or an erasure applied before
                 # (a cumulative bundle carries it again) removes nothing and is not counted.

@@ -19,7 +19,8 @@ names, which must be in the roster; then -- only now parsing the manifest -- the
 team, that the manifest's author is the signer, the signer's standing (a device revoked before
 this range gives a *quarantine* outcome), and that the intended recipients are exactly the
 roster's and include us; then every member's name, size and SHA-256 against the manifest.
-Decrypted data never touches the disk: operations are held in memory (bounded), attachments are
+Decrypted data never touches the disk: operations are checked line by line as they stream and
+kept only as what the check made of them (bounded by the limits), attachments are
 hashed and dropped, and copied out later by a second pass (:meth:`VerifiedBundle.copy_attachments`).
 """
 
@@ -55,7 +56,7 @@ from fieldapp.sync.manifest import (
     check_members,
     is_sha256,
 )
-from fieldapp.sync.reader import OP_DECODER, BundleReader, Outcome, split_lines
+from fieldapp.sync.reader import BundleReader, Outcome
 from fieldapp.sync.roster import Coordinator, Device, DeviceStatus, Roster
 
 __all__ = [
@@ -114,27 +115,41 @@ def _author(roster: Roster, author_id: str) -> tuple[AuthorKind, Coordinator | D
     return AuthorKind.DEVICE, device
 
 
-def _serialise_ops(ops: Iterable[Mapping[str, Any]], limits: Limits
+def _serialise_ops(ops: Iterable[Mapping[str, Any] | bytes], limits: Limits
                    ) -> tuple[bytearray, str, int]:
-    buf = bytearray()
-    digest = hashlib.sha256()
+    """ops.jsonl: one line per operation. An operation given as ``bytes`` is already its JSON
+    text (as the change log renders it, see ``fieldapp.store.oplog.encoded_ops``) and is
+    written as it is: the log is not decoded only to be encoded again."""
+    parts: list[bytes] = []
+    size = 0
     count = 0
+    encode = _OP_ENCODER.encode
+    max_line = limits.max_op_line_bytes
     for op in ops:
-        if not isinstance(op, Mapping):
+        if isinstance(op, bytes):
+            line = op
+            if not line.startswith(b"{") or b"\n" in line:
+                raise _bad_input(_("An operation is not a JSON object."))
+        elif isinstance(op, Mapping):
+            try:
+                line = encode(op).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                raise _bad_input(_("An operation cannot be written as JSON.")) from exc
+        else:
             raise _bad_input(_("An operation is not a JSON object."))
-        try:
-            line = _OP_ENCODER.encode(op).encode("utf-8") + b"\n"
-        except (TypeError, ValueError) as exc:
-            raise _bad_input(_("An operation cannot be written as JSON.")) from exc
-        if len(line) > limits.max_op_line_bytes:
+        if len(line) + 1 > max_line:
             raise BundleError(Reason.MEMBER_TOO_LARGE, _("An operation is too large."))
-        buf += line
-        digest.update(line)
+        parts.append(line)
+        size += len(line) + 1
         count += 1
-        if len(buf) > limits.max_ops_bytes or count > limits.max_ops:
+        if size > limits.max_ops_bytes or count > limits.max_ops:
             raise BundleError(Reason.MEMBER_TOO_LARGE,
                               _("Too many operations for one bundle; split it."))
-    return buf, digest.hexdigest(), count
+    buf = bytearray(b"\n".join(parts))
+    del parts
+    if count:
+        buf += b"\n"
+    return buf, hashlib.sha256(buf).hexdigest(), count
 
 
 def _collect(attachments: Iterable[AttachmentSource], limits: Limits) -> list[Attachment]:
@@ -176,7 +191,7 @@ def _archive_chunks(manifest: bytes, signature: bytes, ops: bytearray,
     yield archive.header(OPS_NAME, len(ops), mtime)
     view = memoryview(ops)
     for i in range(0, len(ops), CHUNK):
-        yield bytes(view[i:i + CHUNK])
+        yield view[i:i + CHUNK].tobytes()
     yield archive.padding(len(ops))
     for att in attachments:
         yield archive.header(attachment_path(att.sha256), att.size, mtime)
@@ -228,7 +243,7 @@ class _HashingWriter:
 
 def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id: str,
                  signing_key: SigningKey, seq_range: tuple[int, int], prev_hash: str | None,
-                 ops: Iterable[Mapping[str, Any]],
+                 ops: Iterable[Mapping[str, Any] | bytes],
                  attachments: Iterable[AttachmentSource] = (),
                  now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
                  limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None) -> BundleInfo:
@@ -331,10 +346,15 @@ class VerifiedBundle:
         return self.manifest.attachments
 
     def iter_ops(self) -> Iterator[dict[str, Any]]:
-        """The operations, in the order written (already checked to be JSON objects)."""
-        for line in split_lines(self._ops):
-            op: dict[str, Any] = OP_DECODER.decode(line.decode("utf-8"))
-            yield op
+        """The operations, in the order written (already checked to be JSON objects; decoded
+        once, as the bundle was read). A bundle opened with ``check_op`` keeps only what
+        ``check_op`` returned (:attr:`checked_ops`); its operations are given from those when
+        they can say what they were (``to_dict``)."""
+        if self.checked_ops is not None:
+            for checked in self.checked_ops:
+                yield checked.to_dict()  # type: ignore[attr-defined]
+            return
+        yield from self._ops
 
     def copy_attachments(self, dest_for: Callable[[MemberEntry], BinaryIO | None]
                          ) -> list[MemberEntry]:

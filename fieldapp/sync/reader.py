@@ -68,9 +68,15 @@ class BundleReader:
         self.signer: Coordinator | Device | None = None
         self.outcome = Outcome.ACCEPT
         self.trusted_through_seq: int | None = None
-        self.ops = b""
+        #: the operations as decoded JSON objects (kept only when opened without ``check_op``)
+        self.ops: list[dict[str, Any]] = []
         self.op_lines = 0
         self.checked_ops: list[object] | None = None  # what check_op returned, line by line
+        # ops.jsonl is checked line by line as it streams: nothing but the line being read
+        # and what each line became is held.
+        self._pending = bytearray()
+        self._oversize = False
+        self._ops_error: tuple[int, str] | None = None  # (line or 0, detail) of the first fault
         self.copied: list[MemberEntry] = []
         self.failure: BundleError | None = None
 
@@ -133,8 +139,10 @@ class BundleReader:
             self._dest = self._dest_for(entry)
 
     def data(self, chunk: bytes) -> None:
-        if self._index < 2 or (self._keep_ops and self._name == OPS_NAME):
+        if self._index < 2:
             self._buf += chunk
+        elif self._keep_ops and self._name == OPS_NAME:
+            self._feed_ops(chunk)
         if self._index >= 2:
             self._hash.update(chunk)
         if self._dest is not None:
@@ -156,7 +164,7 @@ class BundleReader:
                 "{path} in the bundle does not match its hash in the signed manifest."
             ).format(path=entry.path))
         if entry.path == OPS_NAME and self._keep_ops:
-            self._check_ops(bytes(self._buf))
+            self._finish_ops()
         if self._dest is not None:
             self.copied.append(entry)
 
@@ -232,30 +240,75 @@ class BundleReader:
                 "The bundle is addressed to other recipients than the team roster names; it is "
                 "refused.") + hint)
 
-    def _check_ops(self, data: bytes) -> None:
+    def _feed_ops(self, chunk: bytes) -> None:
+        """Check every complete line of ``ops.jsonl`` in ``chunk``; keep the incomplete rest.
+
+        The first fault is only remembered: the member's hash is compared first (at its end),
+        so a bundle altered in transit is reported as such, as when the lines were checked
+        after the whole member had arrived."""
+        pending = self._pending
+        limit = self._limits.max_op_line_bytes
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            if end < 0:
+                break
+            if pending:
+                pending += chunk[start:end]
+                line = bytes(pending)
+                pending.clear()
+            else:
+                line = chunk[start:end]
+            oversize, self._oversize = self._oversize, False
+            self._check_line(line, oversize or len(line) > limit)
+            start = end + 1
+        rest = len(chunk) - start
+        if rest:
+            if self._oversize or len(pending) + rest > limit:
+                self._oversize = True  # too long already: not kept
+                pending.clear()
+                pending += b"x"  # marks an unterminated line
+            else:
+                pending += chunk[start:]
+
+    def _check_line(self, line: bytes, oversize: bool) -> None:
+        self.op_lines = count = self.op_lines + 1
+        if self._ops_error is not None:
+            return
+        if oversize:
+            self._ops_error = (count, _("the operation is too large"))
+            return
+        try:
+            op = OP_DECODER.decode(line.decode("utf-8"))
+        except (ValueError, RecursionError):
+            self._ops_error = (count, _("it is not JSON"))
+            return
+        if not isinstance(op, dict):
+            self._ops_error = (count, _("it is not a JSON object"))
+            return
+        if self._check_op is None:
+            self.ops.append(op)
+            return
+        try:
+            checked = self._check_op(op)
+        except OpFormatError as exc:
+            self._ops_error = (count, describe_op_problem(exc))
+            return
+        if self.checked_ops is None:
+            self.checked_ops = []
+        self.checked_ops.append(checked)
+
+    def _finish_ops(self) -> None:
         assert self.manifest is not None
-        if data and not data.endswith(b"\n"):
+        if self._pending or self._oversize:
             self._bad_ops(_("the last line is incomplete"))
-        count = 0
-        checked: list[object] = []
-        for count, line in enumerate(split_lines(data), start=1):
-            if len(line) > self._limits.max_op_line_bytes:
-                self._bad_line(count, _("the operation is too large"))
-            try:
-                op = OP_DECODER.decode(line.decode("utf-8"))
-            except (ValueError, RecursionError):
-                self._bad_line(count, _("it is not JSON"))
-            if not isinstance(op, dict):
-                self._bad_line(count, _("it is not a JSON object"))
-            if self._check_op is not None:
-                try:
-                    checked.append(self._check_op(op))
-                except OpFormatError as exc:
-                    self._bad_line(count, describe_op_problem(exc))
-        if count != self.manifest.op_count:
+        if self._ops_error is not None:
+            self.ops, self.checked_ops = [], None
+            self._bad_line(*self._ops_error)
+        if self.op_lines != self.manifest.op_count:
             self._bad_ops(_("the number of operations differs from the manifest"))
-        self.ops, self.op_lines = data, count
-        self.checked_ops = checked if self._check_op is not None else None
+        if self._check_op is not None and self.checked_ops is None:
+            self.checked_ops = []
 
     def _bad_ops(self, detail: str) -> NoReturn:
         raise BundleError(Reason.MALFORMED_OPS,
