@@ -27,11 +27,12 @@ per sheet, whether identifiers were included — never cell contents.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from fieldapp.export.build import export_data, export_qdpx
-from fieldapp.export.consent import ExportData
+from fieldapp.export.consent import ExportData, Stream
 from fieldapp.export.options import (
     CancelCheck,
     ExportCancelled,
@@ -41,17 +42,36 @@ from fieldapp.export.options import (
     Progress,
 )
 from fieldapp.export.refi import ImportedCode, read_codebook
-from fieldapp.services import records, surveys, team
+from fieldapp.services import analysis, records, surveys, team
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import Instrument
 
 __all__ = ["ExportCancelled", "ExportOptions", "ExportSummary", "Filters", "collect", "export"]
 
 
-def collect(ws: Workspace) -> ExportData:
-    """Everything an export may draw on, read through the record and survey services."""
+def collect(ws: Workspace, *, pseudonymise: bool = False) -> ExportData:
+    """Everything an export may draw on. Small record types (organisations, participants,
+    consent, interviews, codes, forms) are read whole through the record and survey services;
+    notes, codings and responses are streams over the database (:func:`_stream`), read in
+    batches on each pass, so an export's memory does not grow with their number."""
     instruments = [(row, Instrument.from_dict(row["definition"]))
                    for row in surveys.list_instruments(ws)]
+    codes = {c["id"]: c for c in records.list_records(ws, "code", order_by="sort_order")}
+    definitions = max((len(str(c.get(k) or "")) for c in codes.values()
+                       for k in ("definition_zh", "definition_en")), default=0)
+
+    def note_bound() -> int:
+        return _scalar(ws, "SELECT max(max(length(coalesce(body, '')), "
+                           "length(coalesce(title, '')))) FROM note WHERE deleted = 0")
+
+    def coding_bound() -> int:
+        return max(note_bound(), definitions, _scalar(
+            ws, "SELECT max(length(coalesce(comment, ''))) FROM coding WHERE deleted = 0"))
+
+    def response_bound() -> int:
+        return _scalar(ws, "SELECT max(length(coalesce(data, ''))) FROM response "
+                           "WHERE deleted = 0")
+
     return ExportData(
         organisations={o["id"]: o for o in records.list_records(ws, "organisation")},
         participants={p["id"]: p for p in records.list_records(ws, "participant")},
@@ -59,29 +79,101 @@ def collect(ws: Workspace) -> ExportData:
         consents=records.list_records(ws, "consent"),
         interviews=sorted(records.list_records(ws, "interview"),
                           key=lambda i: (i.get("date") or "", i.get("code") or "")),
-        notes=records.list_records(ws, "note"),
-        codes={c["id"]: c for c in records.list_records(ws, "code", order_by="sort_order")},
-        codings=records.list_records(ws, "coding"),
+        notes=_notes(ws),
+        codes=codes,
+        codings=_codings(ws),
         instruments=instruments,
         responses=_responses(ws),
         coders=team.member_names(ws),
+        text_bounds={"notes": note_bound, "codings": coding_bound, "responses": response_bound},
+        known_names=analysis.known_names(ws) if pseudonymise else [],
     )
 
 
-def _responses(ws: Workspace) -> list[dict[str, Any]]:
+#: rows fetched at a time: notes may be long (a transcript of 100,000 characters), responses
+#: and codings are small
+NOTE_BATCH, ROW_BATCH = 32, 500
+
+
+def _scalar(ws: Workspace, sql: str) -> int:
+    value = ws.db.execute(sql).fetchone()[0]
+    return int(value or 0)
+
+
+def _rows(ws: Workspace, sql: str, batch: int) -> Iterator[dict[str, Any]]:
+    """The rows of a query as dicts, fetched ``batch`` at a time; the cursor is closed when
+    the pass ends or is abandoned."""
+    cur = ws.db.execute(sql)
+    try:
+        names = [d[0] for d in cur.description]
+        while True:
+            chunk = cur.fetchmany(batch)
+            if not chunk:
+                return
+            for row in chunk:
+                yield dict(zip(names, row, strict=True))
+    finally:
+        cur.close()
+
+
+def _notes(ws: Workspace) -> Stream:
+    def full() -> Iterator[dict[str, Any]]:
+        for row in _rows(ws, "SELECT * FROM note WHERE deleted = 0 ORDER BY created_hlc, id",
+                         NOTE_BATCH):
+            yield records.decode_row("note", row)
+
+    def light() -> Iterator[dict[str, Any]]:
+        yield from _rows(ws, "SELECT id, owner, created_hlc, interview_id, kind, "
+                             "(coalesce(body, '') <> '' OR coalesce(title, '') <> '') "
+                             "AS _has_text FROM note WHERE deleted = 0 "
+                             "ORDER BY created_hlc, id", ROW_BATCH)
+
+    return Stream(full, light)
+
+
+_CODING_ORDER = ("FROM coding c JOIN note n ON n.id = c.note_id "
+                 "WHERE c.deleted = 0 AND n.deleted = 0 "
+                 "ORDER BY n.created_hlc, n.id, coalesce(c.start_offset, 0), c.created_hlc, c.id")
+
+
+def _codings(ws: Workspace) -> Stream:
+    """Codings in their notes' order, each with its note's interview and clock."""
+    def full() -> Iterator[dict[str, Any]]:
+        for row in _rows(ws, "SELECT c.*, n.interview_id AS _interview_id, "
+                             "n.created_hlc AS _note_hlc " + _CODING_ORDER, ROW_BATCH):
+            extra = {k: row.pop(k) for k in ("_interview_id", "_note_hlc")}
+            yield {**records.decode_row("coding", row), **extra}
+
+    def light() -> Iterator[dict[str, Any]]:
+        yield from _rows(ws, "SELECT c.id, c.owner, c.created_hlc, c.note_id, c.code_id, "
+                             "n.interview_id AS _interview_id, n.created_hlc AS _note_hlc "
+                             + _CODING_ORDER, ROW_BATCH)
+
+    return Stream(full, light)
+
+
+def _responses(ws: Workspace) -> Stream:
     """Responses with their answers kept as the stored JSON text, decoded one row at a time
-    while the sheets are written (:func:`fieldapp.export.sheets_survey.answers`): parsed, the
-    answers of 100,000 responses would be several times the size of their text."""
+    while the sheets are written (:func:`fieldapp.export.sheets_survey.answers`), and their
+    review columns."""
     reviews = surveys.review_columns(ws)
-    out = []
-    for row in ws.select_rows("response"):
-        raw = row.get("data")
-        row["data"] = None
-        record = records.decode_row("response", row)
-        record["data"] = raw if isinstance(raw, str) else None
-        record.update(reviews.get(str(record["id"]), surveys.NO_REVIEW))
-        out.append(record)
-    return out
+    order = " FROM response WHERE deleted = 0 ORDER BY created_hlc, id"
+
+    def full() -> Iterator[dict[str, Any]]:
+        for row in _rows(ws, "SELECT *" + order, ROW_BATCH):
+            raw = row.get("data")
+            row["data"] = None
+            record = records.decode_row("response", row)
+            record["data"] = raw if isinstance(raw, str) else None
+            record.update(reviews.get(str(record["id"]), surveys.NO_REVIEW))
+            yield record
+
+    def light() -> Iterator[dict[str, Any]]:
+        yield from _rows(ws, "SELECT id, owner, created_hlc, instrument_id, participant_id, "
+                             "interview_id, organisation_id, site, sector, researcher, status, "
+                             "completed_at" + order, ROW_BATCH)
+
+    return Stream(full, light)
 
 
 def _audit_detail(path: Path, options: ExportOptions) -> dict[str, Any]:
@@ -91,6 +183,7 @@ def _audit_detail(path: Path, options: ExportOptions) -> dict[str, Any]:
             "values": options.values, "headers": options.headers, "table": options.table,
             "csv_for": options.csv_for,
             "include_identifiers": options.include_identifiers,
+            "pseudonymise": options.pseudonymise,
             "filters": options.filters.to_audit()}
 
 
@@ -101,7 +194,7 @@ def export(ws: Workspace, path: Path | str, options: ExportOptions | None = None
     path = Path(path)
     run = export_qdpx if options.format == "qdpx" else export_data
     try:
-        summary = run(collect(ws), path, options, study=records.study(ws),
+        summary = run(collect(ws, pseudonymise=options.pseudonymise), path, options, study=records.study(ws),
                       progress=progress, should_cancel=should_cancel)
     except ExportCancelled:
         ws.audit("export.cancelled", _audit_detail(path, options))
