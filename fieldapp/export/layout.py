@@ -15,7 +15,16 @@ from datetime import date, datetime, time
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from fieldapp.export.cells import CELL_LIMIT, Redactor, clean, display_width, split_text
+from fieldapp.export.cells import (
+    CELL_LIMIT,
+    FORMULA_STARTS,
+    ILLEGAL,
+    Redactor,
+    clean,
+    csv_safe,
+    display_width,
+    split_text,
+)
 from fieldapp.export.options import Continuation
 from fieldapp.export.table import Column, Kind, Table
 
@@ -58,8 +67,9 @@ class Planned:
     def count(self) -> int:
         return self.table.count
 
-    def rows(self) -> Iterator[list[Any]]:
-        """The table's rows as cells: text cleaned, masked and split."""
+    def rows(self, guard: bool = False) -> Iterator[list[Any]]:
+        """The table's rows as cells: text cleaned, masked and split; with ``guard`` (CSV for
+        a spreadsheet) text a spreadsheet would run as a formula gets a leading apostrophe."""
         columns = self.table.columns
         pseudo = self.pseudonymiser
         free = [c.free_text and (self.redactor is not None or pseudo is not None)
@@ -68,17 +78,10 @@ class Planned:
         spread = any(p > 1 for p in parts)
         redact = self.redactor
         stats = self.stats
+        if not spread and redact is None and pseudo is None:
+            yield from self._plain_rows(guard)
+            return
         for row in self.table.rows():
-            if not spread and redact is None and pseudo is None:
-                out = list(row)
-                for i, value in enumerate(out):
-                    if type(value) is str:
-                        text, bad = clean(value)
-                        if bad:
-                            out[i] = text
-                            stats.replaced += bad
-                yield out
-                continue
             cells: list[Any] = []
             for i, value in enumerate(row):
                 if type(value) is str:
@@ -91,13 +94,34 @@ class Planned:
                     stats.replaced += bad
                     if parts[i] > 1:
                         chunks = split_text(value, self.limit)
+                        if guard:
+                            chunks = [csv_safe(c) for c in chunks]
                         cells.extend(chunks)
                         cells.extend([None] * (parts[i] - len(chunks)))
                         continue
+                    if guard:
+                        value = csv_safe(value)
                 cells.append(value)
                 if parts[i] > 1:
                     cells.extend([None] * (parts[i] - 1))
             yield cells
+
+    def _plain_rows(self, guard: bool) -> Iterator[list[Any]]:
+        """Rows with nothing to mask or split: only characters to replace (and formulas to
+        guard), checked in one pass over each row's text cells."""
+        stats = self.stats
+        search = ILLEGAL.search
+        for row in self.table.rows():
+            out = row if type(row) is list else list(row)
+            for i, value in enumerate(out):
+                if type(value) is str and value:
+                    if search(value) is not None:
+                        value, bad = clean(value)
+                        out[i] = value
+                        stats.replaced += bad
+                    if guard and value[0] in FORMULA_STARTS:
+                        out[i] = "'" + value
+            yield out
 
 
 def _transformed(value: str, redactor: Redactor | None,
