@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -42,13 +41,15 @@ def _write(out: IO[str], planned: Planned, ticker: Ticker, guard: bool = True) -
     ``2026-04-01 09:30:00``); formula guards are applied while the rows are made."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_safe(h) if guard else h for h in planned.headers])
-    rows = iter(planned.rows(guard))
-    while True:
-        batch = list(islice(rows, TICK_EVERY))
-        if not batch:
-            return
-        writer.writerows(batch)
-        ticker.tick(len(batch))
+    write = writer.writerow
+    n = 0
+    for row in planned.rows(guard):  # one row at a time: a row may hold a long transcript
+        write(row)
+        n += 1
+        if n == TICK_EVERY:
+            ticker.tick(n)
+            n = 0
+    ticker.tick(n)
 
 
 def write_csv_file(planned: Planned, target: Path | None, ticker: Ticker, *, bom: bool = True,

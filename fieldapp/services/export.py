@@ -27,7 +27,8 @@ per sheet, whether identifiers were included — never cell contents.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,17 @@ def collect(ws: Workspace, *, pseudonymise: bool = False) -> ExportData:
     definitions = max((len(str(c.get(k) or "")) for c in codes.values()
                        for k in ("definition_zh", "definition_en")), default=0)
 
+    @functools.cache
     def note_bound() -> int:
         return _scalar(ws, "SELECT max(max(length(coalesce(body, '')), "
                            "length(coalesce(title, '')))) FROM note WHERE deleted = 0")
 
+    @functools.cache
     def coding_bound() -> int:
         return max(note_bound(), definitions, _scalar(
             ws, "SELECT max(length(coalesce(comment, ''))) FROM coding WHERE deleted = 0"))
 
+    @functools.cache
     def response_bound() -> int:
         return _scalar(ws, "SELECT max(length(coalesce(data, ''))) FROM response "
                            "WHERE deleted = 0")
@@ -79,20 +83,27 @@ def collect(ws: Workspace, *, pseudonymise: bool = False) -> ExportData:
         consents=records.list_records(ws, "consent"),
         interviews=sorted(records.list_records(ws, "interview"),
                           key=lambda i: (i.get("date") or "", i.get("code") or "")),
-        notes=_notes(ws),
+        notes=_notes(ws, lambda: _batch(note_bound(), NOTE_BATCH)),
         codes=codes,
         codings=_codings(ws),
         instruments=instruments,
-        responses=_responses(ws),
+        responses=_responses(ws, lambda: _batch(response_bound(), ROW_BATCH)),
         coders=team.member_names(ws),
         text_bounds={"notes": note_bound, "codings": coding_bound, "responses": response_bound},
         known_names=analysis.known_names(ws) if pseudonymise else [],
     )
 
 
-#: rows fetched at a time: notes may be long (a transcript of 100,000 characters), responses
-#: and codings are small
+#: rows fetched at a time, at most: notes may be long (a transcript of 100,000 characters),
+#: responses and codings are usually small
 NOTE_BATCH, ROW_BATCH = 32, 500
+#: about the most text one batch of notes or responses holds (their longest text times the
+#: batch size, at two bytes a character)
+BATCH_BYTES = 4 * 1024 * 1024
+
+
+def _batch(longest: int, most: int) -> int:
+    return max(1, min(most, BATCH_BYTES // max(1, 2 * longest)))
 
 
 def _scalar(ws: Workspace, sql: str) -> int:
@@ -100,9 +111,12 @@ def _scalar(ws: Workspace, sql: str) -> int:
     return int(value or 0)
 
 
-def _rows(ws: Workspace, sql: str, batch: int) -> Iterator[dict[str, Any]]:
+def _rows(ws: Workspace, sql: str, batch: int | Callable[[], int]
+          ) -> Iterator[dict[str, Any]]:
     """The rows of a query as dicts, fetched ``batch`` at a time; the cursor is closed when
     the pass ends or is abandoned."""
+    if callable(batch):
+        batch = batch()
     cur = ws.db.execute(sql)
     try:
         names = [d[0] for d in cur.description]
@@ -116,10 +130,10 @@ def _rows(ws: Workspace, sql: str, batch: int) -> Iterator[dict[str, Any]]:
         cur.close()
 
 
-def _notes(ws: Workspace) -> Stream:
+def _notes(ws: Workspace, batch: Callable[[], int]) -> Stream:
     def full() -> Iterator[dict[str, Any]]:
         for row in _rows(ws, "SELECT * FROM note WHERE deleted = 0 ORDER BY created_hlc, id",
-                         NOTE_BATCH):
+                         batch):
             yield records.decode_row("note", row)
 
     def light() -> Iterator[dict[str, Any]]:
@@ -152,7 +166,7 @@ def _codings(ws: Workspace) -> Stream:
     return Stream(full, light)
 
 
-def _responses(ws: Workspace) -> Stream:
+def _responses(ws: Workspace, batch: Callable[[], int]) -> Stream:
     """Responses with their answers kept as the stored JSON text, decoded one row at a time
     while the sheets are written (:func:`fieldapp.export.sheets_survey.answers`), and their
     review columns."""
@@ -160,7 +174,7 @@ def _responses(ws: Workspace) -> Stream:
     order = " FROM response WHERE deleted = 0 ORDER BY created_hlc, id"
 
     def full() -> Iterator[dict[str, Any]]:
-        for row in _rows(ws, "SELECT *" + order, ROW_BATCH):
+        for row in _rows(ws, "SELECT *" + order, batch):
             raw = row.get("data")
             row["data"] = None
             record = records.decode_row("response", row)
