@@ -130,10 +130,35 @@ def _rows(ws: Workspace, sql: str, batch: int | Callable[[], int]
         cur.close()
 
 
+def _in_order(ws: Workspace, table: str, batch: int | Callable[[], int]
+              ) -> Iterator[dict[str, Any]]:
+    """Every live row of ``table`` in creation order (``created_hlc``, id), whole.
+
+    ``ORDER BY created_hlc`` over whole rows would make SQLite sort every row, text and all,
+    in memory (there is no index on the clock): the order is taken from the ids and clocks
+    alone, and the rows are then read ``batch`` at a time by primary key."""
+    if callable(batch):
+        batch = batch()
+    ids = [r[0] for r in ws.db.execute(
+        f"SELECT id FROM {table} WHERE deleted = 0 ORDER BY created_hlc, id")]
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        marks = ", ".join("?" * len(chunk))
+        cur = ws.db.execute(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk)
+        try:
+            names = [d[0] for d in cur.description]
+            found = {row[0]: row for row in cur.fetchall()}
+        finally:
+            cur.close()
+        for rid in chunk:
+            row = found.pop(rid, None)
+            if row is not None:
+                yield dict(zip(names, row, strict=True))
+
+
 def _notes(ws: Workspace, batch: Callable[[], int]) -> Stream:
     def full() -> Iterator[dict[str, Any]]:
-        for row in _rows(ws, "SELECT * FROM note WHERE deleted = 0 ORDER BY created_hlc, id",
-                         batch):
+        for row in _in_order(ws, "note", batch):
             yield records.decode_row("note", row)
 
     def light() -> Iterator[dict[str, Any]]:
@@ -174,7 +199,7 @@ def _responses(ws: Workspace, batch: Callable[[], int]) -> Stream:
     order = " FROM response WHERE deleted = 0 ORDER BY created_hlc, id"
 
     def full() -> Iterator[dict[str, Any]]:
-        for row in _rows(ws, "SELECT *" + order, batch):
+        for row in _in_order(ws, "response", batch):
             raw = row.get("data")
             row["data"] = None
             record = records.decode_row("response", row)
