@@ -21,11 +21,19 @@ ratio to a baseline measured in the same run, and the machine's load:
   Where the reset is not possible the figure is ``ru_maxrss`` since the start (a note says so).
   Baseline: the same measure for a child that only reads every record with
   ``records.list_records`` (answers parsed), as the export did before it streamed.
+  The .xlsx export runs ``RUNS`` times; CSV, Stata and REFI-QDA once each (their figure is
+  the peak memory).
+
+For long runs on a busy machine: ``BENCH_EXPORT_PARTS=writers`` or ``=store`` runs one part,
+and ``BENCH_EXPORT_WORKSPACE=DIR`` reuses a workspace built earlier by
+``python -m tests.perf.bench_export store-build - N DIR`` (building 100,000 responses takes
+about ten minutes).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -226,9 +234,10 @@ def run(scale: float) -> None:
 
     n = scaled(FULL_ROWS, scale, minimum=50)
     runs = common.RUNS
+    parts = os.environ.get("BENCH_EXPORT_PARTS", "writers,store").split(",")
     with tempfile.TemporaryDirectory(prefix="bench_export") as tmp:
         folder = Path(tmp)
-        for fmt, base_name, goal, max_ratio in (
+        for fmt, base_name, goal, max_ratio in () if "writers" not in parts else (
                 ("xlsx", "pandas.to_excel(openpyxl)", "ratio <= 0.67 (1.5x faster)", 0.67),
                 ("csv", "csv module", "ratio <= 2", 2.0)):
             log(f"writer layer {fmt}: {n} rows x {len(columns())} columns, median of {runs}")
@@ -241,9 +250,16 @@ def run(scale: float) -> None:
                 base = measure(lambda: _csv_module(n, folder / "base.csv"))
             report_sample(f"export_{fmt}_{n}_rows_seconds", ours, base, base_name, goal,
                           max_ratio=max_ratio)
+        if "store" not in parts:
+            return
         notes = n // 5
-        log(f"whole path: building a workspace with {n} responses and {notes} notes")
-        _run("store-build", "-", n, folder)
+        built = os.environ.get("BENCH_EXPORT_WORKSPACE")
+        if built:
+            folder = Path(built)
+            log(f"whole path: the workspace built in {folder} ({n} responses, {notes} notes)")
+        else:
+            log(f"whole path: building a workspace with {n} responses and {notes} notes")
+            _run("store-build", "-", n, folder)
         base_sample, base_peak = _children("store-read", "-", n, folder, 1)
         for fmt in _FORMATS:
             fmt_runs = runs if fmt == "xlsx" else 1
