@@ -8,6 +8,7 @@
     fieldapp export WS out.xlsx --site KM --sector HIV --from 2026-04-01 --to 2026-06-30 \\
         --researcher 林晓 --instrument ngo_contracting --status complete
     fieldapp export WS out.xlsx --include-identifiers   # real names etc.; written to the audit log
+    fieldapp export WS out.xlsx --pseudonymise       # names in text become participant/org codes
     fieldapp export WS project.qdpx                  # REFI-QDA project for NVivo, ATLAS.ti, …
     fieldapp codebook import WS codes.qdc            # codes from another QDA tool
 """
@@ -58,6 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help=_("CSV without the UTF-8 byte-order mark"))
     p.add_argument("--include-identifiers", action="store_true",
                    help=_("include real names, phone numbers, WeChat ids and e-mail addresses"))
+    p.add_argument("--pseudonymise", "--pseudonymize", action="store_true",
+                   help=_("replace the names of registered participants and organisations in "
+                          "text (notes, passages, comments, open answers) by their codes; the "
+                          "notes themselves are not changed"))
     p.add_argument("--overwrite", action="store_true", help=_("replace an existing output"))
     p.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
@@ -132,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         language=args.export_lang or current_language(), values=args.values,
         headers=args.headers, include_identifiers=args.include_identifiers,
         bom=not args.no_bom, overwrite=args.overwrite, filters=filters,
-        csv_for=args.csv_for, table=args.table)
+        csv_for=args.csv_for, table=args.table, pseudonymise=args.pseudonymise)
 
     def progress(done: int, total: int) -> None:
         print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)

@@ -3,13 +3,14 @@ write them in the chosen format, and say what was written."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fieldapp.export.atomic import Ticker, check_target
 from fieldapp.export.cases import RefiCases, case_tables, with_case_attributes
 from fieldapp.export.cells import CELL_LIMIT, Redactor
 from fieldapp.export.codebook import codebook_table
-from fieldapp.export.consent import ExportData, identity_values, select
+from fieldapp.export.consent import ExportData, Selection, identity_values, select
 from fieldapp.export.csvout import write_csv, write_csv_file
 from fieldapp.export.labels import Translator
 from fieldapp.export.layout import Planned, plan
@@ -22,6 +23,7 @@ from fieldapp.export.options import (
     Progress,
     SheetReport,
 )
+from fieldapp.export.pseudonyms import Pseudonymiser
 from fieldapp.export.refi import ProjectBuilder, write_qdpx
 from fieldapp.export.sheets_records import (
     code_tree_table,
@@ -41,9 +43,25 @@ from fieldapp.i18n import N_, _
 from fieldapp.store.errors import InvalidInput
 
 
+def pseudonymiser(data: ExportData, sel: Selection, options: ExportOptions
+                  ) -> Pseudonymiser | None:
+    """With ``options.pseudonymise``: registered names in free text become pseudonyms — an
+    organisation that may not be named gets the code its organisation columns carry."""
+    if not options.pseudonymise:
+        return None
+    names = [replace(n, pseudonym=sel.org_pseudonyms[n.record_id])
+             if n.kind == "organisation" and n.record_id in sel.org_pseudonyms else n
+             for n in data.known_names]
+    return Pseudonymiser(names)
+
+
 def build_tables(data: ExportData, options: ExportOptions, study: dict[str, object] | None = None
-                 ) -> tuple[list[Table], dict[str, int], Redactor | None]:
-    """The sheets in workbook order (codebook excluded), the withheld counts, the redactor."""
+                 ) -> tuple[list[Table], dict[str, int], Redactor | None, Pseudonymiser | None]:
+    """The sheets in workbook order (codebook excluded), the withheld counts, the redactor and
+    the pseudonymiser.
+
+    Each sheet is a function of the selection returning a :class:`Table` (see
+    :mod:`fieldapp.export.sheets_records`); more sheets go in the list the same way."""
     sel = select(data, options.filters)
     tr = Translator(options.language)
     stats = options.format in STATS_FORMATS
@@ -54,7 +72,8 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
     vocab.coders = data.coders
     used: set[str] = set()
     tables = survey_tables(sel.instruments, sel.responses, vocab, used,
-                           codes=codes, quotable=sel.quotable_responses, not_asked=stats)
+                           codes=codes, quotable=sel.may_quote_response, not_asked=stats,
+                           text_bound=sel.text_bounds.get("responses"))
     tables += [interviews_table(sel, vocab, used), notes_table(sel, vocab, used),
                with_case_attributes(codings_table(sel, vocab, used), data, sel, vocab),
                code_tree_table(sel, vocab, used),
@@ -72,7 +91,7 @@ def build_tables(data: ExportData, options: ExportOptions, study: dict[str, obje
         redactor = Redactor(hidden_orgs, patterns=False) or None
     else:
         redactor = Redactor(identity_values(data) + hidden_orgs)
-    return tables, withheld, redactor
+    return tables, withheld, redactor, pseudonymiser(data, sel, options)
 
 
 def table_keys(planned: list[Planned]) -> list[str]:
@@ -98,7 +117,7 @@ def export_data(data: ExportData, target: Path, options: ExportOptions, *,
     to_stdout = options.format == "csv-file" and str(target) == "-"
     if not to_stdout:
         check_target(target, options.overwrite)
-    tables, withheld, redactor = build_tables(data, options, study)
+    tables, withheld, redactor, pseudo = build_tables(data, options, study)
     ticker = Ticker(0, progress, should_cancel)
     stats = options.format in STATS_FORMATS
     names = options.headers == "names" or stats
@@ -109,7 +128,8 @@ def export_data(data: ExportData, target: Path, options: ExportOptions, *,
     planned: list[Planned] = []
     for table in tables:
         ticker.check()
-        planned.append(plan(table, names=names, redactor=redactor, limit=limit))
+        planned.append(plan(table, names=names, redactor=redactor, limit=limit,
+                            pseudonymiser=pseudo))
     tr = Translator(options.language)
     used = {p.title.casefold() for p in planned}
     planned.append(plan(codebook_table(planned, tr, used), names=names, limit=limit))
@@ -139,6 +159,7 @@ def export_data(data: ExportData, target: Path, options: ExportOptions, *,
         summary.continued.extend(p.continued)
         summary.replaced_characters += p.stats.replaced
     summary.masked = redactor.count if redactor is not None else 0
+    summary.pseudonymised = pseudo.count if pseudo is not None else None
     return summary
 
 
@@ -159,8 +180,9 @@ def export_qdpx(data: ExportData, target: Path, options: ExportOptions, *,
     redactor = Redactor(values, patterns=not options.include_identifiers) or None
     title = tr.pick(str((study or {}).get("title_zh") or ""),
                     str((study or {}).get("title_en") or "")) or "fieldapp"
-    ticker = Ticker(len(sel.notes), progress, should_cancel)
-    builder = ProjectBuilder(sel, vocab, redactor, data.coders, title)
+    ticker = Ticker(sel.notes.count(), progress, should_cancel)
+    pseudo = pseudonymiser(data, sel, options)
+    builder = ProjectBuilder(sel, vocab, redactor, data.coders, title, pseudo)
     builder.memos = data.memos
     builder.case_attributes = RefiCases(data, sel, vocab)
     report = write_qdpx(builder, target, ticker, overwrite=options.overwrite)
@@ -175,4 +197,5 @@ def export_qdpx(data: ExportData, target: Path, options: ExportOptions, *,
     if report.withheld:
         summary.withheld["sources"] = report.withheld
     summary.masked = redactor.count if redactor is not None else 0
+    summary.pseudonymised = pseudo.count if pseudo is not None else None
     return summary

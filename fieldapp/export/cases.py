@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from fieldapp.analysis.attributes import Attribute
-from fieldapp.export.consent import ExportData, Selection, as_date
+from fieldapp.export.consent import ExportData, Selection, Stream, as_date
 from fieldapp.export.labels import both
 from fieldapp.export.sheets_survey import SurveySheets, _version_key, answers
 from fieldapp.export.table import Column, ColumnDoc, Kind, Row, Table, sheet_title
@@ -144,8 +144,10 @@ class _Forms:
                 latest[case] = r
                 counts[case] = counts.get(case, 0) + 1
             (record, inst), older = versions[0], versions[1:]
-            sheets = SurveySheets(record, inst, mine, v, codes=v.codes_only, older=older,
-                                  quotable=sel.quotable_responses)
+            # The case table holds, per form, the complete responses linked to a case (the
+            # latest of each case is written): a form's case-linked responses, not all of them.
+            sheets = SurveySheets(record, inst, Stream.of(mine), v, codes=v.codes_only,
+                                  older=older, quotable=sel.may_quote_response)
             self.sheets.append((form_id, sheets, latest, counts))
 
     def columns(self) -> list[Column]:
@@ -182,9 +184,9 @@ class _Forms:
 
 def _code_counts(sel: Selection, v: Vocab, cases: CaseData, kind: str
                  ) -> tuple[list[Column], dict[str, dict[str, int]]]:
-    interview_of = {n["id"]: n["interview_id"] for n in sel.notes}
+    interview_of = {n["id"]: n["interview_id"] for n in sel.notes.light()}
     counts: dict[str, dict[str, int]] = {}
-    for x in sel.codings:
+    for x in sel.codings.light():
         iid = interview_of.get(x.get("note_id") or "")
         if iid is None:
             continue
@@ -293,7 +295,8 @@ def with_case_attributes(table: Table, data: ExportData, sel: Selection, v: Voca
                 extra.append("; ".join(texts) or None)
             yield [*row, *extra]
 
-    return Table(table.key, table.title, columns, rows, table.count, table.meta)
+    return Table(table.key, table.title, columns, rows, table.size, table.meta,
+                 text_bound=table.text_bound)
 
 
 # -- REFI-QDA ----------------------------------------------------------------------------------

@@ -17,17 +17,27 @@
 - Direct identifiers (the identity vault, consent witnesses) go out only when asked for, and
   the identity vault's values are otherwise masked wherever they turn up in free text
   (:class:`~fieldapp.export.cells.Redactor`).
+
+Memory: notes, codings and survey responses — the records there can be a hundred thousand of —
+are :class:`Stream` objects, read afresh from the database on every pass and never held together.
+What needs a view of all of them (which participants withdrew, which organisations may be named,
+how many rows a sheet will have) is decided first from their small columns
+(:meth:`Stream.light`: ids and links, no text or answers); the selection keeps only predicates
+and small sets of ids (interviews, participants), never a list of notes or responses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.export.options import Filters
 from fieldapp.survey import Instrument
+
+if TYPE_CHECKING:
+    from fieldapp.analysis.deidentify import KnownName
 
 Record = dict[str, Any]
 QUOTE_SCOPE = "verbatim_quotes"
@@ -35,20 +45,69 @@ NAME_ORG_SCOPE = "name_organisation"
 IDENTITY_FIELDS = ("real_name", "phone", "wechat", "email", "other")
 
 
+class Stream:
+    """Records read afresh on every pass (a database cursor read in batches), so that a pass
+    holds one batch, never every record.
+
+    ``full()`` gives whole records; ``light()`` the same records with only their small fields
+    (ids, links, dates, statuses: no text, no answers), for deciding what goes in before
+    anything is written. ``where`` keeps the records a predicate accepts, on both kinds (the
+    predicate may only look at light fields). A list is a stream too (:meth:`of`).
+    """
+
+    def __init__(self, full: Callable[[], Iterable[Record]],
+                 light: Callable[[], Iterable[Record]] | None = None,
+                 keep: Callable[[Record], bool] | None = None) -> None:
+        self._full, self._light, self._keep = full, light or full, keep
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> Stream:
+        if isinstance(records, Stream):
+            return records
+        items = list(records)
+        return cls(lambda: items)
+
+    def __iter__(self) -> Iterator[Record]:
+        keep = self._keep
+        for r in self._full():
+            if keep is None or keep(r):
+                yield r
+
+    def light(self) -> Iterator[Record]:
+        keep = self._keep
+        for r in self._light():
+            if keep is None or keep(r):
+                yield r
+
+    def where(self, keep: Callable[[Record], bool]) -> Stream:
+        before = self._keep
+        both = keep if before is None else (lambda r: before(r) and keep(r))
+        return Stream(self._full, self._light, both)
+
+    def count(self) -> int:
+        return sum(1 for _r in self.light())
+
+
 @dataclass
 class ExportData:
-    """Everything an export may draw on, read through the services (plain records)."""
+    """Everything an export may draw on, read through the services (plain records).
+
+    ``notes``, ``codings`` and ``responses`` are :class:`Stream` objects (lists are accepted and
+    wrapped). Their order: notes and responses by creation (``created_hlc``, id); codings by
+    their note's place in that order, then start offset. Codings carry their note's
+    ``interview_id`` and ``created_hlc`` as ``_interview_id`` and ``_note_hlc``.
+    """
 
     organisations: dict[str, Record] = field(default_factory=dict)
     participants: dict[str, Record] = field(default_factory=dict)
     identities: list[Record] = field(default_factory=list)
     consents: list[Record] = field(default_factory=list)
     interviews: list[Record] = field(default_factory=list)
-    notes: list[Record] = field(default_factory=list)
+    notes: Stream = field(default_factory=lambda: Stream.of([]))
     codes: dict[str, Record] = field(default_factory=dict)
-    codings: list[Record] = field(default_factory=list)
+    codings: Stream = field(default_factory=lambda: Stream.of([]))
     instruments: list[tuple[Record, Instrument]] = field(default_factory=list)
-    responses: list[Record] = field(default_factory=list)
+    responses: Stream = field(default_factory=lambda: Stream.of([]))
     #: device id -> the researcher's name (the coder of a coding), from the team roster
     coders: dict[str, str] = field(default_factory=dict)
     #: memo records (fieldapp.export.memos decides what consent lets out)
@@ -56,6 +115,61 @@ class ExportData:
     #: case attributes and their values (fieldapp.export.cases)
     attributes: list[Record] = field(default_factory=list)
     attribute_values: list[Record] = field(default_factory=list)
+    #: cheap upper bounds of the longest text, by sheet family ("notes", "codings",
+    #: "responses"): see :attr:`~fieldapp.export.table.Table.text_bound`
+    text_bounds: dict[str, Callable[[], int]] = field(default_factory=dict)
+    #: registered names and their pseudonyms (only read for a pseudonymised export)
+    known_names: list[KnownName] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.notes, Stream):
+            self.notes = Stream.of(sorted(self.notes, key=note_key))
+        if not isinstance(self.codings, Stream):
+            notes = {n["id"]: n for n in self.notes}
+            linked = []
+            for c in self.codings:
+                note = notes.get(c.get("note_id") or "") or {}
+                linked.append({**c, "_interview_id": note.get("interview_id"),
+                               "_note_hlc": note.get("created_hlc")})
+            linked.sort(key=lambda c: (c["_note_hlc"] or "", c.get("note_id") or "",
+                                       c.get("start_offset") or 0))
+            self.codings = Stream.of(linked)
+        if not isinstance(self.responses, Stream):
+            self.responses = Stream.of(self.responses)
+
+
+def has_text(n: Record) -> bool:
+    """Whether a note has a title or body (light records say it in ``_has_text``)."""
+    if "_has_text" in n:
+        return bool(n["_has_text"])
+    return bool(n.get("body") or n.get("title"))
+
+
+def note_key(n: Record) -> tuple[str, str]:
+    """A note's place in the export's order (the order of :attr:`ExportData.notes`)."""
+    return str(n.get("created_hlc") or ""), str(n.get("id") or "")
+
+
+def coding_note_key(c: Record) -> tuple[str, str]:
+    return str(c.get("_note_hlc") or ""), str(c.get("note_id") or "")
+
+
+def with_codings(notes: Iterable[Record], codings: Iterable[Record]
+                 ) -> Iterator[tuple[Record, list[Record]]]:
+    """Each note with its codings, both read in one pass each: both are in the notes' order
+    (:func:`note_key`), so this is a merge, holding one note's codings at a time. Codings of
+    notes not in ``notes`` are passed over."""
+    pending = iter(codings)
+    current = next(pending, None)
+    for note in notes:
+        key = note_key(note)
+        while current is not None and coding_note_key(current) < key:
+            current = next(pending, None)
+        mine = []
+        while current is not None and coding_note_key(current) == key:
+            mine.append(current)
+            current = next(pending, None)
+        yield note, mine
 
 
 class ConsentView:
@@ -110,19 +224,23 @@ def hlc_datetime(hlc: str | None) -> datetime | None:
 class Selection:
     consent: ConsentView
     interviews: list[Record]
-    notes: list[Record]
-    codings: list[Record]
+    #: the notes of the kept interviews (a stream: see :class:`Stream`)
+    notes: Stream
+    #: the codings of those notes, in the notes' order
+    codings: Stream
     participants: list[Record]
     consents: list[Record]
     identities: list[Record]
     instruments: list[tuple[Record, Instrument]]
-    responses: list[Record]
+    #: the responses kept (a stream)
+    responses: Stream
     #: ids of interviews whose text may be quoted
     quotable: set[str]
-    #: ids of responses whose open answers may be exported
-    quotable_responses: set[str] = field(default_factory=set)
+    #: whether a response's open answers may be exported
+    may_quote_response: Callable[[Record], bool] = lambda r: True
     #: organisation id -> pseudonymous code, for organisations that may not be named
     org_pseudonyms: dict[str, str] = field(default_factory=dict)
+    text_bounds: dict[str, Callable[[], int]] = field(default_factory=dict)
 
 
 def _keep(filters: Filters, site: str | None, sector: str | None, person: str | None) -> bool:
@@ -152,7 +270,7 @@ def org_pseudonyms(data: ExportData, consent: ConsentView) -> dict[str, str]:
     for i in data.interviews:
         if i.get("organisation_id"):
             linked.setdefault(i["organisation_id"], set()).update(i.get("participant_ids") or [])
-    for r in data.responses:
+    for r in data.responses.light():
         if r.get("organisation_id"):
             people = {p for p in response_people(r, by_id) if p}
             linked.setdefault(r["organisation_id"], set()).update(people)
@@ -173,9 +291,8 @@ def select(data: ExportData, filters: Filters) -> Selection:
         and filters.in_dates(as_date(i.get("date")))
     ]
     kept = {i["id"] for i in interviews}
-    notes = [n for n in data.notes if n.get("interview_id") in kept]
-    note_ids = {n["id"] for n in notes}
-    codings = [c for c in data.codings if c.get("note_id") in note_ids]
+    notes = data.notes.where(lambda n: n.get("interview_id") in kept)
+    codings = data.codings.where(lambda c: c.get("_interview_id") in kept)
     quotable = {i["id"] for i in interviews if consent.may_quote(i.get("participant_ids") or [])}
     participants = [p for p in data.participants.values()
                     if p["id"] not in consent.withdrawn
@@ -185,24 +302,27 @@ def select(data: ExportData, filters: Filters) -> Selection:
     instruments = [(r, inst) for r, inst in data.instruments
                    if not wanted or r["id"] in wanted or r.get("form_id") in wanted]
     inst_ids = {r["id"] for r, _inst in instruments}
-    responses = [
-        r for r in data.responses
-        if r.get("instrument_id") in inst_ids
-        and not consent.absent(response_people(r, all_interviews))
-        and _keep(filters, r.get("site"), r.get("sector"), r.get("researcher"))
-        and (not filters.statuses or r.get("status") in filters.statuses)
-        and filters.in_dates(as_date(r.get("completed_at"))
-                             or as_date(hlc_datetime(r.get("created_hlc"))))
-    ]
+
+    def keep_response(r: Record) -> bool:
+        return (r.get("instrument_id") in inst_ids
+                and not consent.absent(response_people(r, all_interviews))
+                and _keep(filters, r.get("site"), r.get("sector"), r.get("researcher"))
+                and (not filters.statuses or r.get("status") in filters.statuses)
+                and filters.in_dates(as_date(r.get("completed_at"))
+                                     or as_date(hlc_datetime(r.get("created_hlc")))))
+
+    def may_quote_response(r: Record) -> bool:
+        return consent.may_quote(p for p in response_people(r, all_interviews) if p)
+
     return Selection(
         consent=consent, interviews=interviews, notes=notes, codings=codings,
         participants=participants,
         consents=[c for c in data.consents if c.get("participant_id") in people],
         identities=[x for x in data.identities if x.get("participant_id") in people],
-        instruments=instruments, responses=responses, quotable=quotable,
-        quotable_responses={r["id"] for r in responses if consent.may_quote(
-            p for p in response_people(r, all_interviews) if p)},
+        instruments=instruments, responses=data.responses.where(keep_response),
+        quotable=quotable, may_quote_response=may_quote_response,
         org_pseudonyms=org_pseudonyms(data, consent),
+        text_bounds=data.text_bounds,
     )
 
 

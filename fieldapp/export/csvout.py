@@ -12,12 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from fieldapp.export.atomic import Ticker, publish, scratch_dir
+from fieldapp.export.atomic import TICK_EVERY, Ticker, publish, scratch_dir
 from fieldapp.export.cells import csv_safe
 from fieldapp.export.layout import Planned
 
@@ -37,25 +35,21 @@ def file_names(tables: list[Planned]) -> list[str]:
     return names
 
 
-def _cell(value: Any, guard: bool = True) -> Any:
-    if value is None:
-        return ""
-    if type(value) is str:
-        return csv_safe(value) if guard else value
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return value
-
-
 def _write(out: IO[str], planned: Planned, ticker: Ticker, guard: bool = True) -> None:
+    """Rows go to the csv module as they are: it writes None as an empty field and dates,
+    date-times and times as ``str()`` does, which is their ISO 8601 form (``2026-04-01``,
+    ``2026-04-01 09:30:00``); formula guards are applied while the rows are made."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(h, guard) for h in planned.headers])
-    rows: Iterable[list[Any]] = planned.rows()
-    for row in rows:
-        writer.writerow([_cell(v, guard) for v in row])
-        ticker.tick()
+    writer.writerow([csv_safe(h) if guard else h for h in planned.headers])
+    write = writer.writerow
+    n = 0
+    for row in planned.rows(guard):  # one row at a time: a row may hold a long transcript
+        write(row)
+        n += 1
+        if n == TICK_EVERY:
+            ticker.tick(n)
+            n = 0
+    ticker.tick(n)
 
 
 def write_csv_file(planned: Planned, target: Path | None, ticker: Ticker, *, bom: bool = True,

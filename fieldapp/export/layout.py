@@ -13,11 +13,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fieldapp.export.cells import CELL_LIMIT, Redactor, clean, display_width, split_text
+from fieldapp.export.cells import (
+    CELL_LIMIT,
+    FORMULA_STARTS,
+    ILLEGAL,
+    Redactor,
+    clean,
+    csv_safe,
+    display_width,
+    split_text,
+)
 from fieldapp.export.options import Continuation
 from fieldapp.export.table import Column, Kind, Table
+
+if TYPE_CHECKING:
+    from fieldapp.export.pseudonyms import Pseudonymiser
 
 SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 8.0, 60.0
@@ -40,6 +52,8 @@ class Planned:
     continued: list[Continuation] = field(default_factory=list)
     redactor: Redactor | None = None
     stats: Stats = field(default_factory=Stats)
+    #: replaces registered names in free text by pseudonyms (before masking)
+    pseudonymiser: Pseudonymiser | None = None
     #: the most a part of long text may hold, in UTF-16 code units
     limit: int = CELL_LIMIT
     #: more sheets the table continued on, beyond a spreadsheet's row limit
@@ -53,44 +67,67 @@ class Planned:
     def count(self) -> int:
         return self.table.count
 
-    def rows(self) -> Iterator[list[Any]]:
-        """The table's rows as cells: text cleaned, masked and split."""
+    def rows(self, guard: bool = False) -> Iterator[list[Any]]:
+        """The table's rows as cells: text cleaned, masked and split; with ``guard`` (CSV for
+        a spreadsheet) text a spreadsheet would run as a formula gets a leading apostrophe."""
         columns = self.table.columns
-        free = [c.free_text and self.redactor is not None for c in columns]
+        pseudo = self.pseudonymiser
+        free = [c.free_text and (self.redactor is not None or pseudo is not None)
+                for c in columns]
         parts = self.parts
         spread = any(p > 1 for p in parts)
         redact = self.redactor
         stats = self.stats
+        if not spread and redact is None and pseudo is None:
+            yield from self._plain_rows(guard)
+            return
         for row in self.table.rows():
-            if not spread and redact is None:
-                out = list(row)
-                for i, value in enumerate(out):
-                    if type(value) is str:
-                        text, bad = clean(value)
-                        if bad:
-                            out[i] = text
-                            stats.replaced += bad
-                yield out
-                continue
             cells: list[Any] = []
             for i, value in enumerate(row):
                 if type(value) is str:
-                    if free[i] and redact is not None:
-                        value = redact(value)
+                    if free[i]:
+                        if pseudo is not None:
+                            value = pseudo(value)
+                        if redact is not None:
+                            value = redact(value)
                     value, bad = clean(value)
                     stats.replaced += bad
                     if parts[i] > 1:
                         chunks = split_text(value, self.limit)
+                        if guard:
+                            chunks = [csv_safe(c) for c in chunks]
                         cells.extend(chunks)
                         cells.extend([None] * (parts[i] - len(chunks)))
                         continue
+                    if guard:
+                        value = csv_safe(value)
                 cells.append(value)
                 if parts[i] > 1:
                     cells.extend([None] * (parts[i] - 1))
             yield cells
 
+    def _plain_rows(self, guard: bool) -> Iterator[list[Any]]:
+        """Rows with nothing to mask or split: only characters to replace (and formulas to
+        guard), checked in one pass over each row's text cells."""
+        stats = self.stats
+        search = ILLEGAL.search
+        for row in self.table.rows():
+            out = row if type(row) is list else list(row)
+            for i, value in enumerate(out):
+                if type(value) is str and value:
+                    if search(value) is not None:
+                        value, bad = clean(value)
+                        out[i] = value
+                        stats.replaced += bad
+                    if guard and value[0] in FORMULA_STARTS:
+                        out[i] = "'" + value
+            yield out
 
-def _transformed(value: str, redactor: Redactor | None) -> str:
+
+def _transformed(value: str, redactor: Redactor | None,
+                 pseudonymiser: Pseudonymiser | None = None) -> str:
+    if pseudonymiser is not None:
+        value = pseudonymiser(value, count=False)
     if redactor is not None:
         counted = redactor.count
         value = redactor(value)
@@ -112,20 +149,25 @@ def _width_of(value: Any) -> int:
 
 
 def plan(table: Table, *, names: bool, redactor: Redactor | None = None,
-         limit: int = CELL_LIMIT) -> Planned:
+         limit: int = CELL_LIMIT, pseudonymiser: Pseudonymiser | None = None) -> Planned:
     """Headers, widths and continuation columns for ``table``; text longer than ``limit``
     UTF-16 units continues in numbered columns (``limit=0``: never split)."""
     columns: list[Column] = table.columns
     free = [i for i, c in enumerate(columns) if c.free_text]
     parts = [1] * len(columns)
     continued_rows = [0] * len(columns)
-    if free:
+    # 2 UTF-16 units per code point at most; masking keeps lengths, pseudonyms may grow
+    growth = pseudonymiser.growth if pseudonymiser is not None else 1
+    if free and limit and table.text_bound is not None:
+        if table.text_bound() * 2 * growth <= limit:
+            free = []  # nothing can be too long: no pass over the rows to measure
+    if free and limit:
         for row in table.rows():
             for i in free:
                 value = row[i]
                 # 2 UTF-16 units per code point at most: shorter text always fits.
-                if limit and isinstance(value, str) and len(value) * 2 > limit:
-                    n = len(split_text(_transformed(value, redactor), limit))
+                if isinstance(value, str) and len(value) * 2 * growth > limit:
+                    n = len(split_text(_transformed(value, redactor, pseudonymiser), limit))
                     if n > 1:
                         continued_rows[i] += 1
                         parts[i] = max(parts[i], n)
@@ -150,4 +192,4 @@ def plan(table: Table, *, names: bool, redactor: Redactor | None = None,
         if parts[i] > 1:
             continued.append(Continuation(table.title, header, headers[-1], continued_rows[i]))
     return Planned(table, headers, keys, kinds, out_widths, parts, continued, redactor,
-                   limit=limit or CELL_LIMIT)
+                   limit=limit or CELL_LIMIT, pseudonymiser=pseudonymiser)

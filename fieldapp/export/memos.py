@@ -90,69 +90,38 @@ def withheld_memos(memos: list[Record], sel: Selection) -> int:
 
 # -- REFI-QDA ---------------------------------------------------------------------------------
 
-def add_refi_notes(root: Any, builder: Any) -> int:
-    """Add the memos ``builder.memos`` to a built project tree as notes with their references.
-    Returns how many were added. ``builder`` is a :class:`fieldapp.export.refi.ProjectBuilder`
-    (its selection, vocabulary, redactor and coders)."""
-    from fieldapp.export.refi import _q, _sub, _when, guid
+class RefiMemos:
+    """The memos a REFI-QDA project holds, and what refers to them, worked out before the
+    project is streamed (``fieldapp.export.refi.ProjectBuilder.write`` places each part)."""
 
-    sel: Selection = builder.sel
-    chosen = [m for m in select_memos(list(builder.memos), sel) if quotable(m, sel)]
-    if not chosen:
-        return 0
-    notes = root.find(_q("Notes"))
-    if notes is None:
-        notes = root.makeelement(_q("Notes"), {})
-        # Notes come after Users, CodeBook, Variables, Cases and Sources, before the rest.
-        later = [root.find(_q(t)) for t in ("Links", "Sets", "Graphs", "Description", "NoteRef")]
-        first_later = next((e for e in later if e is not None), None)
-        if first_later is not None:
-            first_later.addprevious(notes)
-        else:
-            root.append(notes)
-    for m in chosen:
-        owner = str(m.get("owner") or "")
-        name = builder._text(str(m.get("title") or "")) or builder.v.tr(N_("Memo"))
-        el = _sub(notes, "Note", guid=m["id"], name=name,
-                  creatingUser=guid("coder", owner), creationDateTime=_when(m.get("created_hlc")),
-                  modifiedDateTime=_when(m.get("updated_hlc")))
-        _sub(el, "PlainTextContent").text = builder._text(str(m.get("body") or ""))
-    users = root.find(_q("Users"))
-    known_users = {u.get("guid") for u in users} if users is not None else set()
-    for owner in sorted({str(m.get("owner") or "") for m in chosen}):
-        if guid("coder", owner) not in known_users:
-            if users is None:
-                users = root.makeelement(_q("Users"), {})
-                root.insert(0, users)
-            _sub(users, "User", guid=guid("coder", owner),
-                 name=builder.coders.get(owner) or owner[:8] or "?", id=owner or None)
-    # References: codes, the text sources of an interview, the project.
-    by_code: dict[str, list[str]] = {}
-    by_interview: dict[str, list[str]] = {}
-    for m in chosen:
-        if m.get("about") == "code" and m.get("code_id"):
-            by_code.setdefault(str(m["code_id"]), []).append(m["id"])
-        elif m.get("about") == "interview":
-            by_interview.setdefault(str(m["interview_id"]), []).append(m["id"])
-    for code in root.iter(_q("Code")):
-        for memo_id in by_code.get(str(code.get("guid")), []):
-            ref = code.makeelement(_q("NoteRef"), {"targetGUID": memo_id})
-            child = code.find(_q("Code"))
-            if child is not None:
-                child.addprevious(ref)
-            else:
-                code.append(ref)
-    interview_of = {n["id"]: n["interview_id"] for n in sel.notes}
-    sources = root.find(_q("Sources"))
-    for source in (sources if sources is not None else []):
-        for memo_id in by_interview.get(str(interview_of.get(source.get("guid"), "")), []):
-            ref = source.makeelement(_q("NoteRef"), {"targetGUID": memo_id})
-            value = source.find(_q("VariableValue"))
-            if value is not None:
-                value.addprevious(ref)
-            else:
-                source.append(ref)
-    # The project's own notes: NoteRef is the last element of a project, after Description.
-    for memo_id in (m["id"] for m in chosen if m.get("about") == "project"):
-        _sub(root, "NoteRef", targetGUID=memo_id)
-    return len(chosen)
+    def __init__(self, builder: Any) -> None:
+        sel: Selection = builder.sel
+        self.builder = builder
+        self.chosen = [m for m in select_memos(list(builder.memos), sel) if quotable(m, sel)]
+        self.by_code: dict[str, list[str]] = {}
+        self.by_interview: dict[str, list[str]] = {}
+        self.project: list[str] = []
+        for m in self.chosen:
+            if m.get("about") == "code" and m.get("code_id"):
+                self.by_code.setdefault(str(m["code_id"]), []).append(m["id"])
+            elif m.get("about") == "interview":
+                self.by_interview.setdefault(str(m["interview_id"]), []).append(m["id"])
+            elif m.get("about") == "project":
+                self.project.append(m["id"])
+
+    def owners(self) -> set[str]:
+        return {str(m.get("owner") or "") for m in self.chosen}
+
+    def notes(self) -> Iterator[Any]:
+        """Each memo as a ``<Note>`` element."""
+        from fieldapp.export.refi import _element, _sub, _when, guid
+
+        builder = self.builder
+        for m in self.chosen:
+            owner = str(m.get("owner") or "")
+            name = builder._text(str(m.get("title") or "")) or builder.v.tr(N_("Memo"))
+            el = _element("Note", guid=m["id"], name=name, creatingUser=guid("coder", owner),
+                          creationDateTime=_when(m.get("created_hlc")),
+                          modifiedDateTime=_when(m.get("updated_hlc")))
+            _sub(el, "PlainTextContent").text = builder._text(str(m.get("body") or ""))
+            yield el

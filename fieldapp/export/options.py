@@ -87,6 +87,9 @@ class ExportOptions:
     #: replace an existing file or folder at the chosen path
     overwrite: bool = False
     filters: Filters = field(default_factory=Filters)
+    #: replace the names of registered participants and organisations in free text by their
+    #: pseudonyms (participant codes, organisation codes); the notes themselves are unchanged
+    pseudonymise: bool = False
 
 
 @dataclass
@@ -124,6 +127,8 @@ class ExportSummary:
     replaced_characters: int = 0
     #: rows written before the reader closed standard output (None: it read everything)
     output_closed: int | None = None
+    #: names replaced by pseudonyms in text (None: not asked for)
+    pseudonymised: int | None = None
 
     @property
     def rows(self) -> int:
@@ -136,7 +141,7 @@ class ExportSummary:
             "continued": [vars(c) for c in self.continued],
             "withheld": dict(self.withheld), "identifiers_included": self.identifiers_included,
             "masked": self.masked, "replaced_characters": self.replaced_characters,
-            "output_closed": self.output_closed,
+            "output_closed": self.output_closed, "pseudonymised": self.pseudonymised,
         }
 
     def lines(self) -> list[str]:
@@ -165,6 +170,9 @@ class ExportSummary:
         if self.output_closed is not None:
             out.append(_("The reader closed the output after {n} rows; the rest was not "
                          "written.").format(n=self.output_closed))
+        if self.pseudonymised is not None:
+            out.append(_("Names replaced by pseudonyms in text: {n}").format(
+                n=self.pseudonymised))
         if self.masked:
             out.append(_("Known identifiers masked in text: {n}").format(n=self.masked))
         if self.replaced_characters:

@@ -29,11 +29,11 @@ Import — :func:`read_codebook` reads the code tree of a codebook file (``.qdc`
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +43,8 @@ from lxml import etree
 
 from fieldapp.export.atomic import Ticker, publish, scratch_dir
 from fieldapp.export.cells import Redactor
-from fieldapp.export.consent import Selection, hlc_datetime
+from fieldapp.export.consent import Selection, hlc_datetime, with_codings
+from fieldapp.export.pseudonyms import Pseudonymiser
 from fieldapp.export.vocab import Vocab
 from fieldapp.i18n import N_, _
 from fieldapp.store.errors import InvalidInput
@@ -84,6 +85,11 @@ def _sub(parent: Any, tag: str, **attrs: str | None) -> Any:
     return etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
 
 
+def _element(tag: str, **attrs: str | None) -> Any:
+    return etree.Element(_q(tag), {k: v for k, v in attrs.items() if v is not None},
+                         nsmap={None: PROJECT_NS})
+
+
 def _description(parent: Any, text: str) -> None:
     if text:
         _sub(parent, "Description").text = text
@@ -107,137 +113,169 @@ class QdpxReport:
 
 
 class ProjectBuilder:
+    """Writes project.qde as a stream (``lxml.etree.xmlfile``): each element is written and
+    dropped, so memory holds one note and its codings at a time, whatever the project's size.
+    What the XML needs before the sources (coders, cases and the notes of each participant,
+    memos of each interview) comes from a first pass over the notes' and codings' small
+    columns."""
+
     def __init__(self, sel: Selection, vocab: Vocab, redactor: Redactor | None,
-                 coders: dict[str, str], title: str) -> None:
+                 coders: dict[str, str], title: str,
+                 pseudonymiser: Pseudonymiser | None = None) -> None:
         self.sel, self.v, self.redactor, self.coders = sel, vocab, redactor, coders
         self.title = title
+        self.pseudonymiser = pseudonymiser
         self.report = QdpxReport()
         #: memo records (fieldapp.export.memos adds the ones consent allows as notes)
         self.memos: list[Record] = []
         #: case attributes and organisation cases (fieldapp.export.cases.RefiCases)
         self.case_attributes: Any = None
+        self._memos: Any = None  # fieldapp.export.memos.RefiMemos, made by write()
 
     def _text(self, value: str) -> str:
+        if value and self.pseudonymiser is not None:
+            value = self.pseudonymiser(value)
         return self.redactor(value) if self.redactor is not None and value else value
 
-    def _code_tree(self, parent: Any) -> None:
+    def _code_tree(self, xf: Any) -> None:
         codes = self.v.codes
         children: dict[str | None, list[Record]] = {}
         for code in codes.values():
             up = code.get("parent_id")
             children.setdefault(up if up in codes else None, []).append(code)
 
-        def add(node: Any, code: Record, seen: set[str]) -> None:
-            el = _sub(node, "Code", guid=code["id"], name=self.v.code_name(code["id"]) or "?",
-                      isCodable="true", color=_colour(code.get("colour")))
+        def build(code: Record, seen: set[str]) -> Any:
+            el = _element("Code", guid=code["id"], name=self.v.code_name(code["id"]) or "?",
+                          isCodable="true", color=_colour(code.get("colour")))
             _description(el, _definition(code))
+            for memo_id in self._memos.by_code.get(code["id"], []) if self._memos else []:
+                _sub(el, "NoteRef", targetGUID=memo_id)
             self.report.codes += 1
             for child in children.get(code["id"], []):
                 if child["id"] not in seen:
-                    add(el, child, seen | {child["id"]})
+                    el.append(build(child, seen | {child["id"]}))
+            return el
 
         roots = children.get(None, [])
         if roots:
-            tree = _sub(_sub(parent, "CodeBook"), "Codes")
-            for code in roots:
-                add(tree, code, {code["id"]})
+            with xf.element(_q("CodeBook")), xf.element(_q("Codes")):
+                for code in roots:
+                    xf.write(build(code, {code["id"]}))
 
-    def build(self, ticker: Ticker) -> tuple[bytes, Iterator[tuple[str, str]]]:
-        """project.qde, and the source texts to store as (file name, text)."""
+    def write(self, xml_path: Path, archive: zipfile.ZipFile, ticker: Ticker) -> None:
+        """project.qde to ``xml_path``; each source's text straight into ``archive``."""
+        from fieldapp.export.memos import RefiMemos
+
         sel, v = self.sel, self.v
-        root = etree.Element(_q("Project"), nsmap={None: PROJECT_NS},
-                             name=self.title or "fieldapp", origin=ORIGIN,
-                             creationDateTime=datetime.now(UTC).replace(microsecond=0)
-                             .isoformat().replace("+00:00", "Z"))
-        notes = [n for n in sel.notes if n["interview_id"] in sel.quotable]
-        self.report.withheld = len(sel.notes) - len(notes)
-        note_ids = {n["id"] for n in notes}
-        codings = [c for c in sel.codings if c["note_id"] in note_ids]
-        coder_ids = sorted({str(x.get("owner") or "") for x in [*codings, *notes]})
-        if coder_ids:
-            users = _sub(root, "Users")
-            for device in coder_ids:
-                _sub(users, "User", guid=guid("coder", device),
-                     name=self.coders.get(device) or device[:8] or "?", id=device or None)
-        self._code_tree(root)
-
-        # Variables and cases: participants with their attributes
+        self._memos = memos = RefiMemos(self)
+        extra = self.case_attributes
+        org_cases = extra.organisation_cases() if extra is not None else []
+        notes = sel.notes.where(lambda n: n["interview_id"] in sel.quotable)
+        codings = sel.codings.where(lambda c: c["_interview_id"] in sel.quotable)
+        # first pass, small columns only
+        coder_ids: set[str] = set()
+        by_person: dict[str, list[str]] = {}
+        by_interview: dict[str, list[str]] = {}
+        memos_of: dict[str, list[str]] = {}
+        people_of = {i["id"]: i.get("participant_ids") or [] for i in sel.interviews}
+        kept = 0
+        for n in notes.light():
+            kept += 1
+            coder_ids.add(str(n.get("owner") or ""))
+            if n.get("kind") == "memo":
+                memos_of.setdefault(n["interview_id"], []).append(n["id"])
+            else:
+                by_interview.setdefault(n["interview_id"], []).append(n["id"])
+                for pid in people_of.get(n["interview_id"], []):
+                    by_person.setdefault(pid, []).append(n["id"])
+        self.report.withheld = sel.notes.count() - kept
+        coder_ids.update(str(x.get("owner") or "") for x in codings.light())
+        coder_ids.update(memos.owners())
+        code_of = {i["id"]: str(i.get("code") or "") for i in sel.interviews}
         attributes = [("role", N_("Role")), ("organisation", N_("Organisation")),
                       ("site", N_("Site")), ("sector", N_("Sector"))]
         people = sorted(sel.participants, key=lambda p: str(p.get("code") or ""))
-        extra = self.case_attributes
-        org_cases = extra.organisation_cases() if extra is not None else []
-        if people or org_cases:
-            variables = _sub(root, "Variables")
-            for key, label in attributes:
-                _sub(variables, "Variable", guid=guid("variable", key), name=v.tr(label),
-                     typeOfVariable="Text")
-            for key, name, kind in (extra.variables() if extra is not None else []):
-                _sub(variables, "Variable", guid=guid("variable", key), name=name,
-                     typeOfVariable=kind)
-        by_person: dict[str, list[str]] = {}
-        for n in notes:
-            if n.get("kind") == "memo":
-                continue
-            interview = next((i for i in sel.interviews if i["id"] == n["interview_id"]), None)
-            for pid in (interview or {}).get("participant_ids") or []:
-                by_person.setdefault(pid, []).append(n["id"])
-        if people:
-            cases = _sub(root, "Cases")
-            for p in people:
-                case = _sub(cases, "Case", guid=p["id"], name=str(p.get("code") or ""))
-                values = {"role": p.get("role") or None,
-                          "organisation": v.organisation(p.get("organisation_id")),
-                          "site": v.place("sites", p.get("site")),
-                          "sector": v.place("sectors", p.get("sector"))}
-                for key, _label in attributes:
-                    if values[key]:
-                        value = _sub(case, "VariableValue")
-                        _sub(value, "VariableRef", targetGUID=guid("variable", key))
-                        _sub(value, "TextValue").text = str(values[key])
-                self._attribute_values(case, p["id"], "participant")
-                for note_id in by_person.get(p["id"], []):
-                    _sub(case, "SourceRef", targetGUID=note_id)
-                self.report.cases += 1
-        if org_cases:
-            self._organisation_cases(root if not people else cases, notes, org_cases)
+        created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        with etree.xmlfile(str(xml_path), encoding="utf-8") as xf:
+            xf.write_declaration()
+            with xf.element(_q("Project"), nsmap={None: PROJECT_NS},
+                            name=self.title or "fieldapp", origin=ORIGIN,
+                            creationDateTime=created):
+                xf.write("\n")
+                if coder_ids:
+                    users = _element("Users")
+                    for device in sorted(coder_ids):
+                        _sub(users, "User", guid=guid("coder", device),
+                             name=self.coders.get(device) or device[:8] or "?",
+                             id=device or None)
+                    xf.write(users, pretty_print=True)
+                self._code_tree(xf)
+                if people or org_cases:
+                    variables = _element("Variables")
+                    if people:
+                        for key, label in attributes:
+                            _sub(variables, "Variable", guid=guid("variable", key),
+                                 name=v.tr(label), typeOfVariable="Text")
+                    for key, name, kind in (extra.variables() if extra is not None else []):
+                        _sub(variables, "Variable", guid=guid("variable", key), name=name,
+                             typeOfVariable=kind)
+                    if len(variables):
+                        xf.write(variables, pretty_print=True)
+                    with xf.element(_q("Cases")):
+                        for p in people:
+                            xf.write(self._case(p, attributes, by_person), pretty_print=True)
+                        for oid, name, interviews in org_cases:
+                            xf.write(self._organisation_case(oid, name, interviews,
+                                                             by_interview), pretty_print=True)
+                with contextlib.ExitStack() as sources:
+                    for n, mine in with_codings(notes, codings):
+                        if n.get("kind") == "memo":
+                            continue
+                        if not self.report.sources:  # only a project with sources has any
+                            sources.enter_context(xf.element(_q("Sources")))
+                        el = self._source("TextSource", n, code_of, mine, archive)
+                        for memo_id in (memos_of.get(n["interview_id"], [])
+                                        + memos.by_interview.get(n["interview_id"], [])):
+                            _sub(el, "NoteRef", targetGUID=memo_id)
+                        xf.write(el, pretty_print=True)
+                        self.report.sources += 1
+                        ticker.tick()
+                if memos_of or memos.chosen:
+                    with xf.element(_q("Notes")):  # memos: the project's notes
+                        for n, mine in with_codings(notes, codings):
+                            if n.get("kind") != "memo":
+                                continue
+                            xf.write(self._source("Note", n, code_of, mine, archive),
+                                     pretty_print=True)
+                            self.report.memos += 1
+                            ticker.tick()
+                        for el in memos.notes():  # memo records (fieldapp.export.memos)
+                            xf.write(el, pretty_print=True)
+                            self.report.memos += 1
+                description = _element("Description")
+                description.text = _("Exported from fieldapp")
+                xf.write(description, pretty_print=True)
+                for memo_id in memos.project:  # NoteRef ends a project, after Description
+                    xf.write(_element("NoteRef", targetGUID=memo_id), pretty_print=True)
 
-        # Sources and memos
-        by_note: dict[str, list[Record]] = {}
-        for c in codings:
-            by_note.setdefault(c["note_id"], []).append(c)
-        codes_known = set(v.codes)
-        memos_of: dict[str, list[str]] = {}
-        for n in notes:
-            if n.get("kind") == "memo":
-                memos_of.setdefault(n["interview_id"], []).append(n["id"])
-        code_of = {i["id"]: str(i.get("code") or "") for i in sel.interviews}
-        texts: list[tuple[str, str]] = []
-        sources = None
-        for n in notes:
-            if n.get("kind") == "memo":
-                continue
-            if sources is None:
-                sources = _sub(root, "Sources")
-            self._source(sources, "TextSource", n, code_of, by_note, codes_known, texts)
-            for memo_id in memos_of.get(n["interview_id"], []):
-                _sub(sources[-1], "NoteRef", targetGUID=memo_id)
-            self.report.sources += 1
-            ticker.tick()
-        memo_notes = [n for n in notes if n.get("kind") == "memo"]
-        if memo_notes:
-            memo_parent = _sub(root, "Notes")  # memos: the project's notes
-            for n in memo_notes:
-                self._source(memo_parent, "Note", n, code_of, by_note, codes_known, texts)
-                self.report.memos += 1
-                ticker.tick()
-        _description(root, _("Exported from fieldapp"))
-        from fieldapp.export.memos import add_refi_notes  # memo records: fieldapp/export/memos
-
-        self.report.memos += add_refi_notes(root, self)
-        self.report.codings = sum(len(by_note.get(n["id"], [])) for n in notes)
-        xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
-        return xml, iter(texts)
+    def _case(self, p: Record, attributes: list[tuple[str, str]],
+              by_person: dict[str, list[str]]) -> Any:
+        v = self.v
+        case = _element("Case", guid=p["id"], name=str(p.get("code") or ""))
+        values = {"role": p.get("role") or None,
+                  "organisation": v.organisation(p.get("organisation_id")),
+                  "site": v.place("sites", p.get("site")),
+                  "sector": v.place("sectors", p.get("sector"))}
+        for key, _label in attributes:
+            if values[key]:
+                value = _sub(case, "VariableValue")
+                _sub(value, "VariableRef", targetGUID=guid("variable", key))
+                _sub(value, "TextValue").text = str(values[key])
+        self._attribute_values(case, p["id"], "participant")
+        for note_id in by_person.get(p["id"], []):
+            _sub(case, "SourceRef", targetGUID=note_id)
+        self.report.cases += 1
+        return case
 
     def _attribute_values(self, case: Any, case_id: str, kind: str) -> None:
         if self.case_attributes is None:
@@ -247,40 +285,45 @@ class ProjectBuilder:
             _sub(value, "VariableRef", targetGUID=guid("variable", key))
             _sub(value, element).text = self._text(text) if element == "TextValue" else text
 
-    def _organisation_cases(self, parent: Any, notes: list[Record],
-                            org_cases: list[tuple[str, str, list[str]]]) -> None:
-        """Organisations as cases, with their attributes and their interviews' notes."""
-        cases = parent if parent.tag == _q("Cases") else _sub(parent, "Cases")
-        notes_of: dict[str, list[str]] = {}
-        for n in notes:
-            if n.get("kind") != "memo":
-                notes_of.setdefault(n["interview_id"], []).append(n["id"])
-        for oid, name, interviews in org_cases:
-            case = _sub(cases, "Case", guid=oid, name=name)
-            self._attribute_values(case, oid, "organisation")
-            for iid in interviews:
-                for note_id in notes_of.get(iid, []):
-                    _sub(case, "SourceRef", targetGUID=note_id)
-            self.report.cases += 1
+    def _organisation_case(self, oid: str, name: str, interviews: list[str],
+                           notes_of: dict[str, list[str]]) -> Any:
+        """An organisation as a case, with its attributes and its interviews' notes."""
+        case = _element("Case", guid=oid, name=name)
+        self._attribute_values(case, oid, "organisation")
+        for iid in interviews:
+            for note_id in notes_of.get(iid, []):
+                _sub(case, "SourceRef", targetGUID=note_id)
+        self.report.cases += 1
+        return case
 
-    def _source(self, parent: Any, tag: str, n: Record, code_of: dict[str, str],
-                by_note: dict[str, list[Record]], codes_known: set[str],
-                texts: list[tuple[str, str]]) -> None:
+    def _source(self, tag: str, n: Record, code_of: dict[str, str], codings: list[Record],
+                archive: zipfile.ZipFile) -> Any:
         v = self.v
         kind = v.enum("note_kind", n.get("kind")) or ""
         name = " ".join(x for x in (code_of.get(n["interview_id"], ""), kind,
                                     self._text(str(n.get("title") or ""))) if x)
-        el = _sub(parent, tag, guid=n["id"], name=name or n["id"],
-                  plainTextPath=f"internal://{n['id']}.txt",
-                  creatingUser=guid("coder", str(n.get("owner") or "")),
-                  creationDateTime=_when(n.get("created_hlc")),
-                  modifiedDateTime=_when(n.get("updated_hlc")))
-        body = self._text(str(n.get("body") or ""))
-        texts.append((f"{n['id']}.txt", body))
-        for c in sorted(by_note.get(n["id"], []), key=lambda c: c.get("start_offset") or 0):
+        el = _element(tag, guid=n["id"], name=name or n["id"],
+                      plainTextPath=f"internal://{n['id']}.txt",
+                      creatingUser=guid("coder", str(n.get("owner") or "")),
+                      creationDateTime=_when(n.get("created_hlc")),
+                      modifiedDateTime=_when(n.get("updated_hlc")))
+        original = str(n.get("body") or "")
+        body, move = original, None
+        if self.pseudonymiser is not None and original:
+            # names become pseudonyms: positions move with them
+            body, move = self.pseudonymiser.rewrite(original)
+        if self.redactor is not None and body:
+            body = self.redactor(body)  # character for character: positions stay
+        name_of_file = f"{n['id']}.txt"
+        archive.writestr(f"Sources/{name_of_file}", body.encode("utf-8"))
+        self.report.files.append(name_of_file)
+        codes_known = self.v.codes
+        for c in sorted(codings, key=lambda c: c.get("start_offset") or 0):
             start, end = int(c.get("start_offset") or 0), int(c.get("end_offset") or 0)
-            if c.get("code_id") not in codes_known or not 0 <= start < end <= len(body):
+            if c.get("code_id") not in codes_known or not 0 <= start < end <= len(original):
                 continue
+            if move is not None:
+                start, end = move(start, False), move(end, True)
             coder = guid("coder", str(c.get("owner") or ""))
             when = _when(c.get("created_hlc"))
             selection = _sub(el, "PlainTextSelection", guid=c["id"],
@@ -290,18 +333,19 @@ class ProjectBuilder:
             coding = _sub(selection, "Coding", guid=guid("coding", c["id"]),
                           creatingUser=coder, creationDateTime=when)
             _sub(coding, "CodeRef", targetGUID=str(c["code_id"]))
+        self.report.codings += len(codings)
+        return el
 
 
 def write_qdpx(builder: ProjectBuilder, target: Path, ticker: Ticker, *,
                overwrite: bool = False) -> QdpxReport:
     with scratch_dir(target) as work:
         built = work / "project.qdpx"
-        xml, texts = builder.build(ticker)
+        xml = work / "project.qde"
         with zipfile.ZipFile(built, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("project.qde", xml)
-            for name, text in texts:
-                archive.writestr(f"Sources/{name}", text.encode("utf-8"))
-                builder.report.files.append(name)
+            builder.write(xml, archive, ticker)
+            archive.write(xml, "project.qde")
+        xml.unlink()
         ticker.check()
         publish(built, target, overwrite)
     ticker.finish()

@@ -1,6 +1,10 @@
 """The fixed sheets: interviews, notes, codings, consent status, and (only when asked for)
 identifiers. Text without verbatim-quote consent is left out of the quotable columns (note
 bodies, coded passages) and flagged in a ``withheld`` column.
+
+Each function takes the selection and returns one :class:`~fieldapp.export.table.Table` whose
+rows are generated on every pass from the selection's streams (notes and codings are read from
+the database in batches, one pass per writer pass); counts come from the records' small columns.
 """
 
 from __future__ import annotations
@@ -9,7 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from fieldapp.domain.schema import CONSENT_SCOPES
-from fieldapp.export.consent import IDENTITY_FIELDS, Selection, as_date, hlc_datetime
+from fieldapp.export.consent import (
+    IDENTITY_FIELDS,
+    Selection,
+    as_date,
+    has_text,
+    hlc_datetime,
+    with_codings,
+)
 from fieldapp.export.sheets_survey import LOCAL_OFFSET
 from fieldapp.export.table import Row, Table, sheet_title
 from fieldapp.export.vocab import SCOPE_LABELS, Vocab
@@ -30,7 +41,7 @@ def interviews_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
         c("status", N_("Status"), enum="interview_status"), c("notes", N_("Notes"), "int"),
     ]
     notes_per: dict[str, int] = {}
-    for n in sel.notes:
+    for n in sel.notes.light():
         notes_per[n["interview_id"]] = notes_per.get(n["interview_id"], 0) + 1
 
     def rows() -> Iterator[Row]:
@@ -66,7 +77,8 @@ def notes_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
                    v.enum("note_kind", n.get("kind")), (n.get("title") or None) if quotable else None,
                    (body or None) if quotable else None, 0 if quotable else 1, len(body)]
 
-    return Table("notes", sheet_title(v.tr(N_("Notes")), used), columns, rows, len(sel.notes))
+    return Table("notes", sheet_title(v.tr(N_("Notes")), used), columns, rows, sel.notes.count,
+                 text_bound=sel.text_bounds.get("notes"))
 
 
 def codings_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
@@ -87,39 +99,40 @@ def codings_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
         c("organisation", N_("Organisation")), c("site", N_("Site"), place="sites"),
         c("sector", N_("Sector"), place="sectors"),
     ]
-    notes = {n["id"]: n for n in sel.notes}
     code_of = {i["id"]: i.get("code") for i in sel.interviews}
     interviews = {i["id"]: i for i in sel.interviews}
-    order = {n["id"]: k for k, n in enumerate(sel.notes)}
-    codings = sorted(sel.codings, key=lambda x: (order.get(x["note_id"], 0),
-                                                 x.get("start_offset") or 0))
 
     def rows() -> Iterator[Row]:
-        for x in codings:
-            note = notes[x["note_id"]]
-            iid = note["interview_id"]
-            quotable = iid in sel.quotable
-            start, end = x.get("start_offset"), x.get("end_offset")
-            passage = (note.get("body") or "")[start:end] if quotable else None
-            interview = interviews.get(iid) or {}
-            people = [v.participants.get(p) or {} for p in interview.get("participant_ids") or []]
-            code = v.codes.get(x.get("code_id") or "") or {}
-            coded = hlc_datetime(x.get("created_hlc"))
-            yield [x["id"], code_of.get(iid), iid, note["id"], v.enum("note_kind", note.get("kind")),
-                   x.get("code_id"), v.code_name(x.get("code_id")) or None,
-                   v.code_path(x.get("code_id")) or None, start, end,
-                   1 if x.get("may_quote") else 0, passage or None, 0 if quotable else 1,
-                   (x.get("comment") or None) if quotable else None,
-                   v.tr.pick(code.get("definition_zh"), code.get("definition_en")) or None,
-                   v.coders.get(str(x.get("owner") or "")) or x.get("owner") or None,
-                   coded, coded + LOCAL_OFFSET if coded else None,
-                   "; ".join(str(p.get("code") or "") for p in people) or None,
-                   "; ".join(str(p.get("role") or "") for p in people if p.get("role")) or None,
-                   v.organisation(interview.get("organisation_id")),
-                   v.place("sites", interview.get("site")),
-                   v.place("sectors", interview.get("sector"))]
+        for note, codings in with_codings(sel.notes, sel.codings):
+            for x in codings:
+                yield row(note, x)
 
-    return Table("codings", sheet_title(v.tr(N_("Codings")), used), columns, rows, len(codings))
+    def row(note: Record, x: Record) -> Row:
+        iid = note["interview_id"]
+        quotable = iid in sel.quotable
+        start, end = x.get("start_offset"), x.get("end_offset")
+        passage = (note.get("body") or "")[start:end] if quotable else None
+        interview = interviews.get(iid) or {}
+        people = [v.participants.get(p) or {} for p in interview.get("participant_ids") or []]
+        code = v.codes.get(x.get("code_id") or "") or {}
+        coded = hlc_datetime(x.get("created_hlc"))
+        return [x["id"], code_of.get(iid), iid, note["id"],
+                v.enum("note_kind", note.get("kind")),
+                x.get("code_id"), v.code_name(x.get("code_id")) or None,
+                v.code_path(x.get("code_id")) or None, start, end,
+                1 if x.get("may_quote") else 0, passage or None, 0 if quotable else 1,
+                (x.get("comment") or None) if quotable else None,
+                v.tr.pick(code.get("definition_zh"), code.get("definition_en")) or None,
+                v.coders.get(str(x.get("owner") or "")) or x.get("owner") or None,
+                coded, coded + LOCAL_OFFSET if coded else None,
+                "; ".join(str(p.get("code") or "") for p in people) or None,
+                "; ".join(str(p.get("role") or "") for p in people if p.get("role")) or None,
+                v.organisation(interview.get("organisation_id")),
+                v.place("sites", interview.get("site")),
+                v.place("sectors", interview.get("sector"))]
+
+    return Table("codings", sheet_title(v.tr(N_("Codings")), used), columns, rows,
+                 sel.codings.count, text_bound=sel.text_bounds.get("codings"))
 
 
 def code_tree_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
@@ -134,7 +147,7 @@ def code_tree_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
         c("colour", N_("Colour")), c("codings", N_("Codings in this export"), "int"),
     ]
     uses: dict[str, int] = {}
-    for x in sel.codings:
+    for x in sel.codings.light():
         uses[str(x.get("code_id"))] = uses.get(str(x.get("code_id")), 0) + 1
     children: dict[str | None, list[Record]] = {}
     for code in v.codes.values():
@@ -224,8 +237,7 @@ def identifiers_table(sel: Selection, v: Vocab, used: set[str]) -> Table:
 
 
 def withheld_counts(sel: Selection) -> dict[str, int]:
-    notes = sum(1 for n in sel.notes if n["interview_id"] not in sel.quotable
-                and (n.get("body") or n.get("title")))
-    ids = {n["id"] for n in sel.notes if n["interview_id"] not in sel.quotable}
-    passages = sum(1 for x in sel.codings if x["note_id"] in ids)
+    notes = sum(1 for n in sel.notes.light() if n["interview_id"] not in sel.quotable
+                and has_text(n))
+    passages = sum(1 for x in sel.codings.light() if x["_interview_id"] not in sel.quotable)
     return {k: n for k, n in (("notes", notes), ("codings", passages)) if n}

@@ -29,12 +29,12 @@ participants did not all consent to verbatim quotes are left out, and ``_text_wi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from fieldapp.export.consent import hlc_datetime
+from fieldapp.export.consent import Stream, hlc_datetime
 from fieldapp.export.labels import both
 from fieldapp.export.table import (
     NOT_ASKED,
@@ -203,12 +203,14 @@ LOCAL_OFFSET = timedelta(hours=8)
 
 
 class SurveySheets:
-    def __init__(self, record: Record, instrument: Instrument, responses: list[Record],
+    def __init__(self, record: Record, instrument: Instrument, responses: Stream,
                  vocab: Vocab, *, codes: bool,
                  older: Sequence[tuple[Record, Instrument]] = (),
-                 quotable: set[str] | None = None, not_asked: bool = False) -> None:
+                 quotable: Callable[[Record], bool] | None = None, not_asked: bool = False,
+                 text_bound: Callable[[], int] | None = None) -> None:
         """``record``/``instrument``: the form's newest version; ``older``: its other
-        versions, merged into the same sheets; ``responses``: of every version."""
+        versions, merged into the same sheets; ``responses``: of every version, read afresh
+        (in batches) on every pass over a sheet."""
         self.record, self.instrument, self.responses = record, instrument, responses
         versions = [(record, instrument), *older]
         self.versions = {str(r["id"]): inst for r, inst in versions}
@@ -218,8 +220,9 @@ class SurveySheets:
                          if not_asked else None)
         self.not_asked = not_asked
         self._last: tuple[str, FormState | None] = ("", None)
-        #: ids of responses whose open answers may be exported (None: all)
+        #: whether a response's open answers may be exported (None: all)
         self.quotable = quotable
+        self.text_bound = text_bound
         self.v, self.tr, self.codes = vocab, vocab.tr, codes
         self.lang = instrument.resolve_language(vocab.tr.language)
         self.root = _Level(None, ())
@@ -393,7 +396,7 @@ class SurveySheets:
         return self.paths.get(str(r.get("instrument_id") or ""))
 
     def may_quote(self, r: Record) -> bool:
-        return self.quotable is None or r["id"] in self.quotable
+        return self.quotable is None or self.quotable(r)
 
     # -- tables ------------------------------------------------------------------------------
 
@@ -472,7 +475,8 @@ class SurveySheets:
                             level, answers(r), self.may_quote(r), self._state(r),
                             have=self._have(r)) + self._review_row(r))
 
-                table = Table(key, level.title, columns, main_rows, len(self.responses))
+                table = Table(key, level.title, columns, main_rows, self.responses.count,
+                              text_bound=self.text_bound)
                 table.meta["full_title"] = base
             else:
                 level.title = sheet_title(base, used, f"{version}-{level.node.name}")
@@ -488,9 +492,11 @@ class SurveySheets:
                                *self._values(level, item, self.may_quote(r), self._state(r),
                                              idx, self._have(r))]
 
-                count = sum(1 for _ in self._instances(level))
+                def count(level: _Level = level) -> int:
+                    return sum(1 for _ in self._instances(level))
+
                 table = Table(f"{key}/{level.node.path}", level.title, columns, repeat_rows,
-                              count)
+                              count, text_bound=self.text_bound)
                 table.meta["full_title"] = f"{base}-{level.node.name}"
             labels = unique_headers([c.label for c in columns], [c.key for c in columns])
             for column, label in zip(columns, labels, strict=True):
@@ -499,10 +505,14 @@ class SurveySheets:
         return out
 
 
-def survey_tables(instruments: list[tuple[Record, Instrument]], responses: list[Record],
+def survey_tables(instruments: list[tuple[Record, Instrument]], responses: Stream,
                   vocab: Vocab, used: set[str], *, codes: bool,
-                  quotable: set[str] | None = None, not_asked: bool = False) -> list[Table]:
-    """The sheets of every form: one per form (its versions merged) and one per repeat."""
+                  quotable: Callable[[Record], bool] | None = None, not_asked: bool = False,
+                  text_bound: Callable[[], int] | None = None) -> list[Table]:
+    """The sheets of every form: one per form (its versions merged) and one per repeat.
+
+    Nothing is read here but the forms: each sheet's rows are generated from ``responses``
+    (filtered to the form's versions) when it is written."""
     forms: dict[str, list[tuple[Record, Instrument]]] = {}
     for record, inst in instruments:
         forms.setdefault(str(record.get("form_id") or record["id"]), []).append((record, inst))
@@ -510,10 +520,11 @@ def survey_tables(instruments: list[tuple[Record, Instrument]], responses: list[
     for versions in forms.values():
         versions.sort(key=lambda v: _version_key(v[0].get("version")), reverse=True)
         ids = {str(r["id"]) for r, _inst in versions}
-        mine = [r for r in responses if str(r.get("instrument_id")) in ids]
+        mine = Stream.of(responses).where(
+            lambda r, ids=ids: str(r.get("instrument_id")) in ids)  # type: ignore[misc]
         (record, inst), older = versions[0], versions[1:]
         sheets = SurveySheets(record, inst, mine, vocab, codes=codes, older=older,
-                              quotable=quotable, not_asked=not_asked)
+                              quotable=quotable, not_asked=not_asked, text_bound=text_bound)
         out.extend(sheets.tables(used))
     return out
 

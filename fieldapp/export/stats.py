@@ -22,11 +22,17 @@
 - **Long text**: Stata keeps any length (strL); SPSS holds at most 32,767 bytes in a variable,
   so longer text continues in numbered variables, as in the spreadsheet (a part never ends
   with a space; SPSS pads text with spaces, so a value's own trailing spaces are lost there).
+- **Memory**: pyreadstat writes a file from one pandas DataFrame and cannot append to it, so a
+  table's values are collected while its rows stream from the database (numbers as 8-byte
+  floats, text as strings), written, and dropped before the next table: the bound is the
+  largest table, not the workspace.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from array import array
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
@@ -140,6 +146,10 @@ class _Variable:
             else:
                 self.value_labels[STATA_NOT_ASKED] = tr(NOT_ASKED_LABEL)
                 self.value_labels[STATA_NOT_ANSWERED] = tr(NOT_ANSWERED_LABEL)
+        #: numbers as 8-byte floats (NaN: blank) rather than a list of Python objects, which
+        #: would take several times the memory while a table is collected
+        self.floats = self.numeric and not (self.missing and not spss)
+        self.numbers: array[float] = array("d")
         self.values: list[Any] = []
 
     def add(self, value: Any) -> None:
@@ -175,11 +185,15 @@ class _Variable:
             value = str(value)
         elif self.kind in ("date", "datetime") and not isinstance(value, date):
             value = None  # an answer that was not a valid date (kept as text in the sheet)
-        self.values.append(value)
+        if self.floats:
+            self.numbers.append(math.nan if value is None else float(value))
+        else:
+            self.values.append(value)
 
 
 def _frame(planned: Planned, names: list[str], spss: bool, tr: Translator,
            ticker: Ticker) -> tuple[Any, list[_Variable]]:
+    import numpy as np
     import pandas as pd
 
     variables = [_Variable(c, part, spss, tr) for c, part in _columns(planned)]
@@ -189,8 +203,8 @@ def _frame(planned: Planned, names: list[str], spss: bool, tr: Translator,
         ticker.tick()
     data: dict[str, Any] = {}
     for name, var in zip(names, variables, strict=True):
-        if var.numeric and not (var.missing and not spss):
-            data[name] = pd.Series(var.values, dtype="float64")
+        if var.floats:
+            data[name] = pd.Series(np.frombuffer(var.numbers, dtype="float64"), copy=False)
         elif var.kind == "datetime":
             data[name] = pd.to_datetime(pd.Series(var.values, dtype="object"))
         else:

@@ -2,7 +2,9 @@
 
 A :class:`Table` names its columns and gives a fresh iterator over its rows each time
 ``rows()`` is called, so a writer can look at the data once (to size columns and find text too
-long for a cell) and then stream it, without ever holding the whole sheet in memory.
+long for a cell) and then stream it, without ever holding the whole sheet in memory. Tables are
+built by functions of their own (one per sheet) that take what the export selected and return a
+:class:`Table`, so other sheets can be added beside them without touching the writers.
 Values are Python values of the column's kind: ``str``, ``int``, ``float``, ``date``,
 ``datetime`` (naive), ``time`` or ``None`` for blank.
 """
@@ -73,9 +75,19 @@ class Table:
     title: str
     columns: list[Column]
     rows: Callable[[], Iterable[Row]]
-    count: int
+    #: how many rows; or a function that counts them (called once, when first needed)
+    size: int | Callable[[], int]
     #: column keys that are links rather than data (index columns)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: a cheap upper bound of the length (code points) of any free-text cell, if known: when
+    #: no text can be long enough to need splitting, planning skips its measuring pass
+    text_bound: Callable[[], int] | None = None
+
+    @property
+    def count(self) -> int:
+        if callable(self.size):
+            self.size = self.size()
+        return self.size
 
     def header(self, names: bool) -> list[str]:
         return [c.key if names else c.label for c in self.columns]

@@ -79,6 +79,10 @@ class ExportDialog(QDialog):
         self.identifiers_warning.setObjectName("identifiers_warning")
         self.identifiers_warning.setWordWrap(True)
         self.identifiers_warning.setStyleSheet(WARNING_STYLE)
+        self.pseudonymise = QCheckBox()
+        self.pseudonymise.setObjectName("export_pseudonymise")
+        self.pseudonymise_hint = QLabel()
+        self.pseudonymise_hint.setWordWrap(True)
         self.filters = FiltersBox()
         self.labels = {k: QLabel() for k in ("format", "target", "language", "values", "headers")}
 
@@ -99,6 +103,8 @@ class ExportDialog(QDialog):
         form.addRow(self.bom_hint)
         self.privacy_box = QGroupBox()
         privacy = QVBoxLayout(self.privacy_box)
+        privacy.addWidget(self.pseudonymise)
+        privacy.addWidget(self.pseudonymise_hint)
         privacy.addWidget(self.identifiers)
         privacy.addWidget(self.identifiers_warning)
         left = QVBoxLayout()
@@ -155,7 +161,8 @@ class ExportDialog(QDialog):
         layout.addWidget(self.buttons)
 
         chain: list[QWidget] = [self.format, self.target, self.choose, self.language, self.values_as,
-                 self.headers_as, self.bom, self.identifiers, *self.filters.order(),
+                 self.headers_as, self.bom, self.pseudonymise, self.identifiers,
+                 *self.filters.order(),
                  self.summary_text, self.export_button, self.cancel_button]
         for a, b in pairwise(chain):
             QWidget.setTabOrder(a, b)
@@ -202,6 +209,11 @@ class ExportDialog(QDialog):
         self.bom.setText(_("Start CSV files with a byte-order mark (BOM)"))
         self.bom_hint.setText(_("So Excel shows Chinese correctly. Leave it on unless a "
                                 "program you use cannot read it."))
+        self.pseudonymise.setText(_("Replace names in the text by pseudonyms"))
+        self.pseudonymise_hint.setText(_(
+            "Names of registered participants and organisations in notes, passages, comments "
+            "and open answers become their codes. Your notes are not changed."))
+        self.pseudonymise.setAccessibleDescription(self.pseudonymise_hint.text())
         self.identifiers.setText(_("Include direct identifiers"))
         self.identifiers.setAccessibleDescription(self._identifiers_text())
         self.identifiers_warning.setText(self._identifiers_text())
@@ -294,7 +306,8 @@ class ExportDialog(QDialog):
             language=str(self.language.currentData()),
             values=self.values_as.currentData(), headers=self.headers_as.currentData(),
             include_identifiers=self.identifiers.isChecked(), bom=self.bom.isChecked(),
-            overwrite=overwrite, filters=self.filters.filters())
+            overwrite=overwrite, filters=self.filters.filters(),
+            pseudonymise=self.pseudonymise.isChecked())
 
     def start(self) -> None:
         if self.run is not None and self.run.running:

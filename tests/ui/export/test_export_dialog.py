@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from fieldapp.services import records as records_service
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.export import ExportDialog
 from fieldapp.ui.main_window import MainWindow
 from tests.ui.conftest import ScriptedInteraction
-from tests.ui.export.conftest import last_audit
+from tests.ui.export.conftest import last_audit, on_worker
 from tests.unit.export.conftest import IDENTITIES, NO_QUOTE_TEXT, WITHDRAWN_TEXT, Study
 from tests.unit.export.helpers import all_text, records, sheets
 
@@ -227,3 +228,26 @@ def test_a_refi_qda_project_from_the_dialog(
     with zipfile.ZipFile(out_dir / "study.qdpx") as archive:
         assert "project.qde" in archive.namelist()
     assert last_audit(ctx)["detail"]["format"] == "qdpx"
+
+
+def test_pseudonyms_from_the_dialog(ctx: AppContext, dialog: ExportDialog,
+                                    interaction: ScriptedInteraction, study: Study,
+                                    out_dir: Path) -> None:
+    """The checkbox puts participant codes where the notes name people; the note is kept."""
+    assert not dialog.pseudonymise.isChecked()
+    assert "not changed" in dialog.pseudonymise_hint.text()
+    target = out_dir / "pseudonyms.xlsx"
+    choose(dialog, interaction, target)
+    dialog.pseudonymise.click()
+    dialog.export_button.click()
+
+    assert dialog.summary is not None, dialog.status.text()
+    notes = records(sheets(target)["Notes"])
+    body = next(r["Text"] for r in notes if r["Note id"] == study.ids["n1"])
+    # conftest: "… 张秀英 called from 13812345678." — the name becomes her code, the phone
+    # number is still masked
+    assert "KM-HIV-001 called from ███████████." in body
+    assert "Names replaced by pseudonyms in text: " in dialog.summary_text.toPlainText()
+    assert last_audit(ctx)["detail"]["pseudonymise"] is True
+    kept = on_worker(ctx, lambda ws: records_service.get(ws, "note", study.ids["n1"])["body"])
+    assert "张秀英 called from 13812345678" in kept
