@@ -7,9 +7,10 @@ tokenise ourselves and hand FTS5 a space-separated token stream:
 * text is folded for the index only (stored notes are never changed): NFKC (full-width ``ＨＩＶ``
   becomes ``HIV``), case-folded, and Traditional Chinese converted to Simplified with OpenCC's
   ``tw2sp`` phrase tables (so ``愛滋病`` folds to ``艾滋病``, not merely ``爱滋病``);
-* a run of CJK characters becomes its overlapping bigrams (``艾滋病`` → ``艾滋 滋病``); a query of
-  two or more characters becomes a phrase of its bigrams, which matches exactly the documents that
-  contain the run;
+* a run of CJK characters becomes its overlapping bigrams, framed by its first and last
+  character (``艾滋病`` → ``艾 艾滋 滋病 病``); a query of two or more characters becomes a
+  phrase of its bigrams, which matches exactly the documents that contain the run (the framing
+  keeps a phrase from matching across two runs);
 * other words stay words; a query word matches as a prefix (``consen`` finds ``consent``).
 
 A single-character query cannot use bigrams and falls back to a scan of the notes.
@@ -26,9 +27,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import operator
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,26 +56,49 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Index tokens of ``text`` (already folded or not: folding is applied here)."""
-    return index_text(text).split(" ") if text else []
+    """Index tokens of ``text`` as FTS5 sees them (folding is applied here)."""
+    return _FTS_SPLIT.findall(index_text(text)) if text else []
+
+
+# The token stream is built with C-speed string operations only (no Python loop per character
+# or per bigram): it is the largest cost of creating and saving notes.
+_CJK_RUN_SPLIT = re.compile(f"([{_CJK}]+)")
+_FTS_SPLIT = re.compile(r"[^\W_]+")
+_PAIR = bytes(8) + " ".encode("utf-32-le")  # two UTF-32 characters and a space
+
+
+def _bigram_stream(runs: list[str]) -> str:
+    """The overlapping bigrams of every CJK run, each run framed by its first and last
+    character on its own: ``["艾滋病", "好"]`` → ``" 艾 艾滋 滋病 病 好 好 "``.
+
+    The framing characters keep runs apart: without them the last bigram of one run and the
+    first of the next would stand at consecutive positions, and a phrase query could match
+    across the gap (``艾滋，滋病`` would be found for ``艾滋病``). Built as UTF-32 by strided
+    copies: pair *i* is characters *i* and *i+1* of ``" run run … "`` and a space."""
+    if not runs:
+        return ""
+    framed = " " + " ".join(runs) + " "
+    raw = framed.encode("utf-32-le")
+    pairs = len(framed) - 1
+    out = bytearray(_PAIR * pairs)
+    for k in range(4):
+        out[k::12] = raw[k:4 * pairs:4]
+        out[4 + k::12] = raw[4 + k::4]
+    return out.decode("utf-32-le")
 
 
 def index_text(text: str) -> str:
-    """The space-separated token stream FTS5 indexes."""
-    out: list[str] = []
-    for cjk, word in _TOKEN_RE.findall(fold(text)):
-        if cjk:
-            if len(cjk) == 1:
-                out.append(cjk)
-            else:
-                out.append(" ".join(map(operator.add, cjk[:-1], cjk[1:])))
-        else:
-            out.append(word)
-    return " ".join(out)
+    """The token stream FTS5 indexes: the bigram stream of the folded text's CJK runs, then
+    the rest of the folded text, which FTS5's ``unicode61`` tokenizer splits into words.
+
+    Only the order of bigrams within a run matters (phrase queries); words are matched one
+    at a time, so they need not stand where they stood in the text."""
+    parts = _CJK_RUN_SPLIT.split(fold(text))
+    return _bigram_stream(parts[1::2]) + " ".join(parts[0::2])
 
 
 #: Bump when :func:`index_text` changes what it produces for the same text.
-TOKENIZER_VERSION = "1"
+TOKENIZER_VERSION = "2"
 _PROBE = "愛滋病 艾滋病 登記註冊 ＨＩＶ Ünïcödé consent 𠮷野家 欧阳娜娜 13912345678"
 
 
@@ -91,6 +115,12 @@ def index(conn: Any, rowid: int, text: str) -> None:
     if text:
         conn.execute("INSERT INTO search_index (rowid, tokens) VALUES (?, ?)",
                      (rowid, index_text(text)))
+
+
+def index_many(conn: Any, items: Iterable[tuple[int, str]]) -> None:
+    """:func:`index` for many (rowid, text) pairs in one statement."""
+    conn.executemany("INSERT INTO search_index (rowid, tokens) VALUES (?, ?)",
+                     ((rowid, index_text(text)) for rowid, text in items if text))
 
 
 def unindex(conn: Any, rowid: int, text: str) -> None:
