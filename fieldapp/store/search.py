@@ -125,6 +125,8 @@ _SENTENCE_END = re.compile(r"[。！？!?；;.\n]+")
 _CUT_EVERY = 8
 #: … or after the sentence that takes it past this many characters.
 _CHUNK_MAX = 1000
+#: Chunks per note at most: half the numbers a rowid has room for, so probing always ends.
+_MAX_CHUNKS = 1 << (CHUNK_BITS - 1)
 
 
 def _chunks(folded: str) -> list[str]:
@@ -138,6 +140,9 @@ def _chunks(folded: str) -> list[str]:
             start = end
     if start < len(folded):
         out.append(folded[start:])
+    if len(out) > _MAX_CHUNKS:  # a note of millions of characters: fewer, longer chunks
+        size = -(-len(out) // _MAX_CHUNKS)
+        out = ["".join(out[i:i + size]) for i in range(0, len(out), size)]
     return out
 
 
