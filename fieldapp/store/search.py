@@ -170,7 +170,7 @@ def note_rowid(entry_rowid: int) -> int:
 
 
 #: Bump when :func:`index_text` changes what it produces for the same text.
-TOKENIZER_VERSION = "3"
+TOKENIZER_VERSION = "4"
 _PROBE = ("愛滋病 艾滋病。登記註冊！ＨＩＶ Ünïcödé consent. 𠮷野家；欧阳娜娜? 13912345678\n"
           * 3)
 
@@ -224,11 +224,24 @@ def indexed_text(title: str | None, body: str | None) -> str:
     return "\n".join(t for t in (title, body) if t)
 
 
+#: FTS5 keeps this many bytes of new entries in memory before writing them as a segment:
+#: a batch of 20,000 notes becomes a few segments rather than dozens.
+HASH_BYTES = 16 << 20
+
+
+def configure(conn: Any) -> None:
+    """The index's settings (kept in the index, so set once, at :func:`rebuild`):
+    secure-delete; no automatic merging inside a save's COMMIT — FTS5's crisis merge (16
+    segments on one level) still bounds how many segments a query walks; a larger buffer."""
+    for key, value in (("secure-delete", 1), ("automerge", 0), ("hashsize", HASH_BYTES)):
+        conn.execute("INSERT INTO search_index (search_index, rank) VALUES (?, ?)", (key, value))
+
+
 def rebuild(conn: Any) -> int:
     """Empty the index and index every live note again (in the caller's transaction).
     Returns how many notes were indexed."""
     conn.execute("INSERT INTO search_index (search_index) VALUES ('delete-all')")
-    conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', 1)")
+    configure(conn)
     rows = conn.execute("SELECT rowid, title, body FROM note WHERE deleted = 0").fetchall()
     items = [(rowid, indexed_text(title, body)) for rowid, title, body in rows]
     index_many(conn, items)
@@ -240,12 +253,6 @@ def compact(conn: Any) -> None:
     deleted text from the index pages; this also rewrites the page directory, which may still
     hold a prefix of a word that was the first on a page."""
     conn.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
-
-
-def merge_step(conn: Any, pages: int = 200) -> None:
-    """Merge some of the index's segments (about ``pages`` pages of work): FTS5 would
-    otherwise do it inside a save's COMMIT."""
-    conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('merge', ?)", (pages,))
 
 
 def removes_text(old: str, new: str) -> bool:

@@ -674,17 +674,6 @@ class Workspace:
             self.db.execute("DELETE FROM meta WHERE key = ?", (ERASURE_CLEANUP,))
         self._fold_wal()
 
-    # -- idle time -----------------------------------------------------------------------
-
-    def idle(self) -> None:
-        """Work that would otherwise fall inside a save, done when the user pauses (the app
-        calls it from its database worker when nothing has been written for a while): a step
-        of merging the search index's segments, and folding the WAL back into the database.
-        Nothing here is needed for search to be exact or for erasure to be complete."""
-        with self.transaction():
-            search.merge_step(self.db)
-        self._fold_wal()
-
     # -- after opening -------------------------------------------------------------------
 
     def _after_open(self) -> None:

@@ -136,7 +136,6 @@ def run(scale: float) -> None:
             _raw_create(plain, more)
             bodies += more
         note_ids = [r["id"] for r in records.list_records(ws, "note")]
-        ws.idle()
         # -- saving an edit ----------------------------------------------------------------
         samples, base_ms = [], []
         reps = scaled(200, scale, minimum=10)
@@ -154,8 +153,6 @@ def run(scale: float) -> None:
             if removes_text(old, text):
                 plain.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             base_ms.append((time.perf_counter() - t) * 1000)
-            if i % 20 == 19:
-                ws.idle()  # what the app does when the user pauses (see ARCHITECTURE.md)
         for label, parity in (("typing", 0), ("deleting", 1)):
             report(f"save_note_{label}_p95", percentile(samples[parity::2], 95), "ms",
                    percentile(base_ms[parity::2], 95), "the same floor, these edits only")
