@@ -248,6 +248,10 @@ def rebuild(conn: Any) -> int:
     return sum(1 for _rowid, text in items if text)
 
 
+#: A batch of this many notes is an import, after which the index is compacted.
+IMPORT_NOTES = 1000
+
+
 def compact(conn: Any) -> None:
     """Rewrite the whole index as one segment. Secure-delete already removed the entries of
     deleted text from the index pages; this also rewrites the page directory, which may still

@@ -425,6 +425,10 @@ class Workspace:
                 else:
                     self.applier.apply(op, fresh=True)
             self._insert_fresh(ent.name, plain)
+            if ent.name in INDEXED and len(plain) >= search.IMPORT_NOTES:
+                # An import leaves its entries in several segments, which every later save
+                # would have to search for the entries it removes: make them one.
+                search.compact(self.db)
         return ids
 
     def _insert_fresh(self, entity: str, ops: list[Op]) -> None:
