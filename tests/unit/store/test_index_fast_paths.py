@@ -212,3 +212,18 @@ def test_an_edit_reindexes_only_the_chunks_it_touched() -> None:
             changed = {r for r in set(before) | set(after) if before.get(r) != after.get(r)}
             # the chunk touched, and a neighbour when the edit moved a boundary
             assert len(before) >= 5 and len(changed) <= 4
+
+
+def test_an_import_compacts_the_index_and_keeps_it_exact(ws: Workspace) -> None:
+    iid = records.add_interview(ws, code="I1")
+    bodies = [f"第{i}条笔记。访谈谈到登记注册。note {i} about consent."
+              for i in range(index.IMPORT_NOTES)]
+    ids_ = records.add_notes(ws, iid, bodies)
+    records.save_note_body(ws, ids_[5], "改写：只剩这一句。")
+    assert {h.note_id for h in search(ws, "登记", limit=2000)} == set(ids_) - {ids_[5]}
+    assert [h.note_id for h in search(ws, "只剩")] == [ids_[5]]
+    assert {h.note_id for h in search(ws, "cons", limit=2000)} == set(ids_) - {ids_[5]}
+    held = _instances(ws)
+    with ws.transaction():
+        index.rebuild(ws.db)
+    assert held == _instances(ws) and check(ws).ok
