@@ -372,6 +372,17 @@ ENTITY_NAMES = tuple(ENTITIES)
 def add_notes(ws: Workspace, interview_id: str, bodies: list[str], *,
               kind: str = "transcript") -> list[str]:
     """Add many notes to an interview in one transaction (importing transcripts)."""
+    get(ws, "interview", interview_id)
+    if kind not in NOTE_KINDS:
+        raise InvalidInput(_("Unknown note type: {kind}").format(kind=kind))
+    return ws.create_many("note", [{"interview_id": interview_id, "kind": kind, "body": body,
+                                    "title": ""} for body in bodies])
+
+
+def add_notes_one_by_one(ws: Workspace, interview_id: str, bodies: list[str], *,
+                         kind: str = "transcript") -> list[str]:
+    """:func:`add_notes` through the per-operation path: the reference the batch path is
+    tested against (same operations, tables, index and replay)."""
     from fieldapp.domain.ids import new_id
 
     get(ws, "interview", interview_id)

@@ -17,7 +17,7 @@ import sqlcipher3
 
 from fieldapp.domain.ops import Op
 from fieldapp.domain.schema import ENTITIES
-from fieldapp.store import sqlite
+from fieldapp.store import search, sqlite
 from fieldapp.store.oplog import OpApplier
 from fieldapp.store.workspace import (
     DB_NAME,
@@ -117,7 +117,7 @@ def _check_contents(ws: Workspace, report: CheckReport) -> None:
                     report.replay_differences.append(f"{name} {rid}")
     finally:
         mem.close()
-    indexed = {r[0] for r in db.execute("SELECT rowid FROM search_index")}
+    indexed = search.indexed_notes(db)
     expected = {r[0] for r in db.execute(
         "SELECT rowid FROM note WHERE deleted = 0 AND (coalesce(body, '') != '' OR "
         "coalesce(title, '') != '')")}

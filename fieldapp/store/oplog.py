@@ -396,10 +396,14 @@ class OpApplier:
         after = self._index_state(entity, entity_id)
         if before == after:
             return
+        if before is not None and after is not None and before[0] == after[0]:
+            # Only the chunks whose text changed are re-indexed (see search.entries).
+            search.reindex(self.conn, after[0], before[1], after[1])
+            if search.removes_text(before[1], after[1]):
+                self.text_removed = True
+            return
         if before is not None:
             search.unindex(self.conn, before[0], before[1])
-            if after is not None and search.removes_text(before[1], after[1]):
-                self.text_removed = True
         if after is not None:
             search.index(self.conn, after[0], after[1])
 

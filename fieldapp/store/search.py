@@ -7,9 +7,10 @@ tokenise ourselves and hand FTS5 a space-separated token stream:
 * text is folded for the index only (stored notes are never changed): NFKC (full-width ``ＨＩＶ``
   becomes ``HIV``), case-folded, and Traditional Chinese converted to Simplified with OpenCC's
   ``tw2sp`` phrase tables (so ``愛滋病`` folds to ``艾滋病``, not merely ``爱滋病``);
-* a run of CJK characters becomes its overlapping bigrams (``艾滋病`` → ``艾滋 滋病``); a query of
-  two or more characters becomes a phrase of its bigrams, which matches exactly the documents that
-  contain the run;
+* a run of CJK characters becomes its overlapping bigrams, framed by its first and last
+  character (``艾滋病`` → ``艾 艾滋 滋病 病``); a query of two or more characters becomes a
+  phrase of its bigrams, which matches exactly the documents that contain the run (the framing
+  keeps a phrase from matching across two runs);
 * other words stay words; a query word matches as a prefix (``consen`` finds ``consent``).
 
 A single-character query cannot use bigrams and falls back to a scan of the notes.
@@ -26,9 +27,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import operator
+import itertools
 import re
 import unicodedata
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,50 +92,165 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Index tokens of ``text`` (already folded or not: folding is applied here)."""
-    return index_text(text).split(" ") if text else []
+    """Index tokens of ``text`` as FTS5 sees them (folding is applied here)."""
+    return _FTS_SPLIT.findall(index_text(text)) if text else []
+
+
+# The token stream is built with C-speed string operations only (no Python loop per character
+# or per bigram): it is the largest cost of creating and saving notes.
+_CJK_RUN_SPLIT = re.compile(f"([{_CJK}]+)")
+_FTS_SPLIT = re.compile(r"[^\W_]+")
+_PAIR = bytes(8) + " ".encode("utf-32-le")  # two UTF-32 characters and a space
+
+
+def _bigram_stream(runs: list[str]) -> str:
+    """The overlapping bigrams of every CJK run, each run framed by its first and last
+    character on its own: ``["艾滋病", "好"]`` → ``" 艾 艾滋 滋病 病 好 好 "``.
+
+    The framing characters keep runs apart: without them the last bigram of one run and the
+    first of the next would stand at consecutive positions, and a phrase query could match
+    across the gap (``艾滋，滋病`` would be found for ``艾滋病``). Built as UTF-32 by strided
+    copies: pair *i* is characters *i* and *i+1* of ``" run run … "`` and a space."""
+    if not runs:
+        return ""
+    framed = " " + " ".join(runs) + " "
+    raw = framed.encode("utf-32-le")
+    pairs = len(framed) - 1
+    out = bytearray(_PAIR * pairs)
+    for k in range(4):
+        out[k::12] = raw[k:4 * pairs:4]
+        out[4 + k::12] = raw[4 + k::4]
+    return out.decode("utf-32-le")
+
+
+def _stream(folded: str) -> str:
+    parts = _CJK_RUN_SPLIT.split(folded)
+    return _bigram_stream(parts[1::2]) + " ".join(parts[0::2])
 
 
 def index_text(text: str) -> str:
-    """The space-separated token stream FTS5 indexes."""
+    """The token stream FTS5 indexes for ``text``: the bigram stream of the folded text's CJK
+    runs, then the rest of the folded text, which FTS5's ``unicode61`` tokenizer splits into
+    words. (The index holds it cut into chunks, see :func:`entries`.)
+
+    Only the order of bigrams within a run matters (phrase queries); words are matched one
+    at a time, so they need not stand where they stood in the text."""
+    return _stream(fold(text))
+
+
+# -- chunks ------------------------------------------------------------------------------------
+#
+# A note is indexed as chunks of a few sentences, each its own FTS5 row, so that saving an edit
+# re-indexes only the chunks whose text changed: removing a note's entries from an index of
+# 100,000 notes in secure-delete mode costs in proportion to the tokens removed.
+#
+# Chunks end only after a sentence mark, which no CJK run and no word contains: every token, and
+# every phrase a query can ask for, lies inside one chunk. Where a chunk ends depends only on the
+# sentence before (a hash of it), not on positions, so an edit moves no boundary elsewhere.
+# A chunk's FTS5 rowid is the note's rowid shifted left by ``CHUNK_BITS``, plus a number drawn
+# from a hash of the chunk's text: the entries of a text can be computed from the text alone,
+# which is what a removal in secure-delete mode needs, and nothing about chunks is stored.
+
+CHUNK_BITS = 20
+_CHUNK_MASK = (1 << CHUNK_BITS) - 1
+_SENTENCE_END = re.compile(r"[。！？!?；;.\n]+")
+#: A chunk ends after a sentence whose last character's code is divisible by this (about one
+#: sentence in eight: chunks of a few hundred characters) …
+_CUT_EVERY = 8
+#: … or after the sentence that takes it past this many characters.
+_CHUNK_MAX = 1000
+#: Chunks per note at most: half the numbers a rowid has room for, so probing always ends.
+_MAX_CHUNKS = 1 << (CHUNK_BITS - 1)
+
+
+def _chunks(folded: str) -> list[str]:
     out: list[str] = []
-    for cjk, word in _TOKEN_RE.findall(fold(text)):
-        if cjk:
-            if len(cjk) == 1:
-                out.append(cjk)
-            else:
-                out.append(" ".join(map(operator.add, cjk[:-1], cjk[1:])))
-        else:
-            out.append(word)
-    return " ".join(out)
+    start = 0
+    for m in _SENTENCE_END.finditer(folded):
+        end = m.end()
+        before = m.start() - 1
+        if (before >= 0 and ord(folded[before]) % _CUT_EVERY == 0) or end - start >= _CHUNK_MAX:
+            out.append(folded[start:end])
+            start = end
+    if start < len(folded):
+        out.append(folded[start:])
+    if len(out) > _MAX_CHUNKS:  # a note of millions of characters: fewer, longer chunks
+        size = -(-len(out) // _MAX_CHUNKS)
+        out = ["".join(out[i:i + size]) for i in range(0, len(out), size)]
+    return out
+
+
+def entries(rowid: int, text: str) -> dict[int, str]:
+    """The index rows of a note's text: {FTS5 rowid: token stream}, one per chunk that holds
+    any token."""
+    out: dict[int, str] = {}
+    base = rowid << CHUNK_BITS
+    for chunk in _chunks(fold(text)):
+        stream = _stream(chunk)
+        if not stream.strip():
+            continue
+        k = zlib.crc32(chunk.encode("utf-8")) & _CHUNK_MASK
+        while base | k in out:
+            k = (k + 1) & _CHUNK_MASK
+        out[base | k] = stream
+    if not out and text:
+        out[base] = ""  # a note with no token is still in the index (``fieldapp check``)
+    return out
+
+
+def note_rowid(entry_rowid: int) -> int:
+    """The note an index row belongs to."""
+    return entry_rowid >> CHUNK_BITS
 
 
 #: Bump when :func:`index_text` changes what it produces for the same text.
-TOKENIZER_VERSION = "1"
-_PROBE = "愛滋病 艾滋病 登記註冊 ＨＩＶ Ünïcödé consent 𠮷野家 欧阳娜娜 13912345678"
+TOKENIZER_VERSION = "4"
+_PROBE = ("愛滋病 艾滋病。登記註冊！ＨＩＶ Ünïcödé consent. 𠮷野家；欧阳娜娜? 13912345678\n"
+          * 3)
 
 
 def tokenizer_fingerprint() -> str:
     """Identifies the token streams :func:`index_text` produces (our code and OpenCC's tables).
     Stored with the index: when it changes, the index is rebuilt, because a removal that
     hands FTS5 different tokens from those indexed would leave the old ones behind."""
-    probe = index_text(_PROBE).encode("utf-8")
+    probe = repr(sorted(entries(1, _PROBE).items())).encode("utf-8")
     return f"{TOKENIZER_VERSION}:{hashlib.sha256(probe).hexdigest()[:16]}"
+
+
+_INSERT = "INSERT INTO search_index (rowid, tokens) VALUES (?, ?)"
+_DELETE = "INSERT INTO search_index (search_index, rowid, tokens) VALUES ('delete', ?, ?)"
 
 
 def index(conn: Any, rowid: int, text: str) -> None:
     """Add a note's text (title and body joined) to the index under the note's rowid."""
     if text:
-        conn.execute("INSERT INTO search_index (rowid, tokens) VALUES (?, ?)",
-                     (rowid, index_text(text)))
+        conn.executemany(_INSERT, entries(rowid, text).items())
+
+
+def index_many(conn: Any, items: Iterable[tuple[int, str]]) -> None:
+    """:func:`index` for many (rowid, text) pairs in one statement."""
+    conn.executemany(_INSERT, (e for rowid, text in items if text
+                               for e in entries(rowid, text).items()))
 
 
 def unindex(conn: Any, rowid: int, text: str) -> None:
     """Remove what :func:`index` added for ``text``. In secure-delete mode FTS5 takes the
     entries out of the index pages now; with a contentless index it needs the tokens."""
     if text:
-        conn.execute("INSERT INTO search_index (search_index, rowid, tokens) "
-                     "VALUES ('delete', ?, ?)", (rowid, index_text(text)))
+        conn.executemany(_DELETE, entries(rowid, text).items())
+
+
+def reindex(conn: Any, rowid: int, old: str, new: str) -> None:
+    """Change a note's entries from those of ``old`` to those of ``new``: only the chunks
+    whose text changed are removed and added."""
+    before, after = entries(rowid, old), entries(rowid, new)
+    conn.executemany(_DELETE, [(r, t) for r, t in before.items() if after.get(r) != t])
+    conn.executemany(_INSERT, [(r, t) for r, t in after.items() if before.get(r) != t])
+
+
+def indexed_notes(conn: Any) -> set[int]:
+    """The rowids of the notes the index holds entries for."""
+    return {note_rowid(r[0]) for r in conn.execute("SELECT rowid FROM search_index")}
 
 
 def indexed_text(title: str | None, body: str | None) -> str:
@@ -140,19 +258,32 @@ def indexed_text(title: str | None, body: str | None) -> str:
     return "\n".join(t for t in (title, body) if t)
 
 
+#: FTS5 keeps this many bytes of new entries in memory before writing them as a segment:
+#: a batch of 20,000 notes becomes a few segments rather than dozens.
+HASH_BYTES = 16 << 20
+
+
+def configure(conn: Any) -> None:
+    """The index's settings (kept in the index, so set once, at :func:`rebuild`):
+    secure-delete; no automatic merging inside a save's COMMIT — FTS5's crisis merge (16
+    segments on one level) still bounds how many segments a query walks; a larger buffer."""
+    for key, value in (("secure-delete", 1), ("automerge", 0), ("hashsize", HASH_BYTES)):
+        conn.execute("INSERT INTO search_index (search_index, rank) VALUES (?, ?)", (key, value))
+
+
 def rebuild(conn: Any) -> int:
     """Empty the index and index every live note again (in the caller's transaction).
     Returns how many notes were indexed."""
     conn.execute("INSERT INTO search_index (search_index) VALUES ('delete-all')")
-    conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', 1)")
-    n = 0
+    configure(conn)
     rows = conn.execute("SELECT rowid, title, body FROM note WHERE deleted = 0").fetchall()
-    for rowid, title, body in rows:
-        text = indexed_text(title, body)
-        if text:
-            index(conn, rowid, text)
-            n += 1
-    return n
+    items = [(rowid, indexed_text(title, body)) for rowid, title, body in rows]
+    index_many(conn, items)
+    return sum(1 for _rowid, text in items if text)
+
+
+#: A batch of this many notes is an import, after which the index is compacted.
+IMPORT_NOTES = 1000
 
 
 def compact(conn: Any) -> None:
@@ -187,6 +318,8 @@ class Query:
     match: str | None
     scan_terms: tuple[str, ...]
     highlight_terms: tuple[str, ...]
+    #: one MATCH expression per term (a note must match each, in any of its chunks)
+    terms: tuple[str, ...] = ()
 
 
 def parse_query(text: str) -> Query:
@@ -204,7 +337,8 @@ def parse_query(text: str) -> Query:
         else:
             highlight.append(word)
             parts.append(f'"{word}" *')
-    return Query(" AND ".join(parts) if parts else None, tuple(scan), tuple(highlight))
+    return Query(" AND ".join(parts) if parts else None, tuple(scan), tuple(highlight),
+                 tuple(parts))
 
 
 def snippet(text: str, terms: tuple[str, ...], width: int = 60) -> tuple[str, int, int]:
@@ -253,36 +387,93 @@ _NOTE_COLUMNS = ("SELECT rowid, id, coalesce(interview_id, ''), coalesce(kind, '
                  "coalesce(title, ''), coalesce(body, '') FROM note ")
 
 
+_PREFIX_TERMS = 64
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _expand_prefix(conn: Any, term: str) -> str:
+    """``"word" *`` as ``"word" OR "words" OR …`` over the words the index holds.
+
+    FTS5 answers a prefix query by merging the whole doclist of every word with the prefix
+    before it returns the first row; an OR of plain words is walked lazily, newest first, and
+    stops at the limit. The words longer than ``word`` come from the index's vocabulary (which
+    counts the entries of each word it returns, so ``word`` itself, usually the commonest, is
+    left out of the lookup). A short prefix of many words stays a prefix query."""
+    word = term[1:term.index('"', 1)]
+    if not term.endswith("*") or not _ASCII_WORD.fullmatch(word):
+        return term
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab "
+                 "USING fts5vocab(main, search_index, row)")
+    longer = [r[0] for r in conn.execute(
+        "SELECT term FROM temp.search_vocab WHERE term > ? AND term < ? LIMIT ?",
+        (word, word + "\U0010ffff", _PREFIX_TERMS + 1))]
+    if len(longer) > _PREFIX_TERMS:
+        return term
+    return " OR ".join(f'"{w}"' for w in [word, *longer])
+
+
+def _notes_matching(conn: Any, terms: list[str]) -> Iterator[int]:
+    """Rowids of the notes that match every term (each in any of the note's chunks), from
+    the newest note down, read lazily."""
+    if len(terms) == 1:
+        last = -1
+        for (rowid,) in conn.execute("SELECT rowid FROM search_index WHERE search_index "
+                                     "MATCH ? ORDER BY rowid DESC", (terms[0],)):
+            note = note_rowid(rowid)
+            if note != last:
+                last = note
+                yield note
+        return
+
+    def seek(term: str, upto: int) -> int | None:
+        """The newest note at or below ``upto`` that matches ``term``."""
+        row = conn.execute("SELECT rowid FROM search_index WHERE search_index MATCH ? "
+                           "AND rowid <= ? ORDER BY rowid DESC LIMIT 1",
+                           (term, (upto << CHUNK_BITS) | _CHUNK_MASK)).fetchone()
+        return None if row is None else note_rowid(row[0])
+
+    candidate = seek(terms[0], (1 << 42))
+    while candidate is not None:
+        for term in terms:
+            found = seek(term, candidate)
+            if found is None:
+                return
+            if found != candidate:
+                candidate = found
+                break
+        else:
+            yield candidate
+            candidate = seek(terms[0], candidate - 1) if candidate > 0 else None
+
+
 def run_query(conn: Any, text: str, limit: int = 50) -> list[Hit]:
     """Notes matching ``text`` (every term must match), newest notes first.
 
     Newest first (by rowid) rather than by BM25 rank: FTS5 walks its doclists in rowid order and
     stops at the limit, while ranking must score every match — 8,000 matches of a common word
-    cost 40 ms to rank and 2 ms to walk. For field notes, recency is also what people expect."""
+    cost 40 ms to rank and 2 ms to walk. For field notes, recency is also what people expect.
+    A note matches when each term is found in one of its chunks; the notes' text is read only
+    for the notes shown (and, for one-character terms, checked)."""
     q = parse_query(text)
     if q.match is None and not q.scan_terms:
         return []
     rows: list[tuple[int, str, str, str, str, str]] = []
-    if q.match is not None:
-        # Order inside the index and read only the notes shown: reading every matching note's
-        # text to sort it would cost a page decryption per match.
-        sql = "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rowid DESC"
-        args: list[Any] = [q.match]
-        if not q.scan_terms:
-            sql += " LIMIT ?"
-            args.append(limit)
-        rowids = [r[0] for r in conn.execute(sql, args)]
-        order = {rowid: i for i, rowid in enumerate(rowids)}
-        for chunk in range(0, len(rowids), 500):
-            part = rowids[chunk:chunk + 500]
-            marks = ",".join("?" * len(part))
-            for row in conn.execute(_NOTE_COLUMNS + f"WHERE deleted = 0 AND rowid IN ({marks})",
-                                    part):
-                if all(t in fold(row[4] + "\n" + row[5]) for t in q.scan_terms):
-                    rows.append(row)
-            if q.scan_terms and len(rows) >= limit:
+    if q.terms:
+        # Read only the notes shown: reading every matching note's text would cost a page
+        # decryption per match.
+        notes = _notes_matching(conn, [_expand_prefix(conn, t) for t in q.terms])
+        while len(rows) < limit:
+            batch = list(itertools.islice(notes, limit if not q.scan_terms else 200))
+            if not batch:
                 break
-        rows.sort(key=lambda r: order[r[0]])
+            marks = ",".join("?" * len(batch))
+            found = {row[0]: row for row in conn.execute(
+                _NOTE_COLUMNS + f"WHERE deleted = 0 AND rowid IN ({marks})", batch)}
+            for rowid in batch:
+                row = found.get(rowid)
+                if row is not None and all(t in fold(row[4] + "\n" + row[5])
+                                           for t in q.scan_terms):
+                    rows.append(row)
         rows = rows[:limit]
     else:
         # One character cannot use the bigram index: scan, folding each note like the index.

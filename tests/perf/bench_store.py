@@ -1,14 +1,23 @@
-"""Benchmarks of the encrypted workspace (issue: foundation). Run: python -m tests.perf store
+"""Benchmarks of the encrypted workspace (issue: foundation, performance). Run:
+``python -m tests.perf store --scale 1 --runs 3 --check``
 
 Figures, each beside a baseline from the same run:
 - unlock (Argon2id + open + migrations check) against Argon2id alone;
-- saving a note edit on a workspace of N notes (operation + table + index, committed with
-  synchronous=FULL): p50 and p95, against a raw UPDATE + commit of the same row in a plain
-  SQLCipher table with the same pragmas;
-- search over N notes of ~1.5 KB mixing Chinese and English: a two-character Chinese word, a
-  personal name, an English word (p50/p95), against a LIKE scan of the same notes;
-- creating N notes through the services (one transaction) against a raw executemany of the
-  same text into a plain SQLCipher table;
+- creating 20,000 notes (~1.5 KB mixing Chinese and English) through the services in one
+  transaction, against a raw ``executemany`` of the same text into an SQLCipher table **and an
+  FTS5 index of it** (goal: ≤ 3×). The baseline's index uses FTS5's ``trigram`` tokenizer:
+  it is the built-in tokenizer that indexes the same text for the same purpose — every
+  position of a Chinese run, so that a word inside the run can be found — as our bigram
+  stream does. ``unicode61`` would index a whole run of Han characters as one token, which is
+  far less work and finds no word inside the run: not the same index;
+- saving a note edit on a workspace of 100,000 notes (operation + table + index, committed
+  with synchronous=FULL, and when text was taken out, the WAL folded back): p50 and p95 (goal
+  p95 ≤ 20 ms). The edits are what autosave sees: half of them type a sentence into the note,
+  half delete a sentence from it (which must leave no page holding the deleted words). The
+  baseline is the floor any save keeping that promise pays: a raw UPDATE + commit of the same
+  row in a plain SQLCipher table, plus the WAL fold when the edit took text out;
+- search over those 100,000 notes: a two-character Chinese word, a personal name, an English
+  word (p50/p95; goal p95 ≤ 30 ms), against a LIKE scan of the same notes;
 - the search index's size against the raw text's size.
 """
 
@@ -26,8 +35,9 @@ import sqlcipher3
 from fieldapp.services import records
 from fieldapp.services.search import search
 from fieldapp.store.keys import KDF_FLOOR, KdfParams
+from fieldapp.store.search import removes_text
 from fieldapp.store.workspace import Workspace
-from tests.perf.common import log, percentile, report, scaled
+from tests.perf.common import log, measure, percentile, report, report_sample, scaled
 
 ZH = ("政府购买服务 社会组织 艾滋病防治 民政局登记注册 街道办 残障儿童康复 流动人口子女入学 "
       "项目评估 合同金额 经费拨付延迟 社工流失 同伴支持 招投标 挂靠 第三方评估 信任 自主性").split()
@@ -51,72 +61,125 @@ def make_note(rng: random.Random, size: int = 1500) -> str:
     return "".join(parts)[:size]
 
 
-def _plain_db(path: Path) -> sqlcipher3.dbapi2.Connection:
+def _plain_db(path: Path, *, indexed: bool) -> sqlcipher3.dbapi2.Connection:
     conn = sqlcipher3.connect(str(path), isolation_level=None)
     conn.execute(f"PRAGMA key = \"x'{secrets.token_hex(32)}'\"")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("CREATE TABLE note (id TEXT PRIMARY KEY, body TEXT)")
+    if indexed:
+        conn.execute("CREATE VIRTUAL TABLE note_fts USING fts5(body, content='', "
+                     "tokenize='trigram')")
     return conn
+
+
+def _raw_create(conn: sqlcipher3.dbapi2.Connection, bodies: list[str]) -> None:
+    start = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM note").fetchone()[0]) + 1
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO note (rowid, id, body) VALUES (?, ?, ?)",
+                     ((start + i, secrets.token_hex(16), b) for i, b in enumerate(bodies)))
+    conn.executemany("INSERT INTO note_fts (rowid, body) VALUES (?, ?)",
+                     ((start + i, b) for i, b in enumerate(bodies)))
+    conn.execute("COMMIT")
+
+
+def _edit(rng: random.Random, body: str, i: int) -> str:
+    """What autosave sees: a sentence typed into the note (even i) or one deleted (odd i)."""
+    cut = [p + 1 for p, ch in enumerate(body) if ch in "。."]
+    if i % 2 == 0 or len(cut) < 3:
+        at = rng.choice(cut) if cut else len(body)
+        return body[:at] + f"补充第{i}条：社工说经费拨付延迟。" + body[at:]
+    k = rng.randrange(1, len(cut) - 1)
+    return body[:cut[k - 1]] + body[cut[k]:]
 
 
 def run(scale: float) -> None:
     n = scaled(20_000, scale, minimum=50)
+    big = scaled(100_000, scale, minimum=100)
     rng = random.Random(7)
     bodies = [make_note(rng) for _ in range(n)]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _bench_unlock(root, scale)
         # -- creating N notes ------------------------------------------------------------
-        plain = _plain_db(root / "plain.db")
-        start = time.perf_counter()
-        plain.execute("BEGIN")
-        plain.executemany("INSERT INTO note VALUES (?, ?)",
-                          ((secrets.token_hex(16), b) for b in bodies))
-        plain.execute("COMMIT")
-        raw = time.perf_counter() - start
-        ws, _ = Workspace.initialise(root / "ws", "benchmark passphrase",
-                                     kdf=KDF_FLOOR)
-        iid = records.add_interview(ws, code="BENCH-I001")
-        start = time.perf_counter()
-        note_ids = records.add_notes(ws, iid, bodies)
-        ours = time.perf_counter() - start
-        report("create_notes", ours, "s", raw, "raw executemany into plain SQLCipher table",
-               goal="ratio <= 3")
+        made: list[int] = [0]
+
+        def fresh_plain() -> sqlcipher3.dbapi2.Connection:
+            made[0] += 1
+            return _plain_db(root / f"plain-{made[0]}.db", indexed=True)
+
+        def fresh_ws() -> tuple[Workspace, str]:
+            made[0] += 1
+            ws, _ = Workspace.initialise(root / f"ws-{made[0]}", "benchmark passphrase",
+                                         kdf=KDF_FLOOR)
+            return ws, records.add_interview(ws, code="BENCH-I001")
+
+        workspaces: list[tuple[Workspace, str]] = []
+        plains: list[sqlcipher3.dbapi2.Connection] = []
+        base = measure(lambda conn: (_raw_create(conn, bodies), plains.append(conn)),
+                       setup=fresh_plain)
+        ours = measure(lambda w: (records.add_notes(w[0], w[1], bodies), workspaces.append(w)),
+                       setup=fresh_ws)
+        report_sample("create_notes", ours, base,
+                      "raw executemany into an SQLCipher table + FTS5 trigram index",
+                      goal="ratio <= 3", max_ratio=3)
+        ws, iid = workspaces.pop()
+        plain = plains.pop()
+        for other, _iid in workspaces:
+            other.close()
+        for conn in plains:
+            conn.close()
+        # -- growing the workspace to 100,000 notes (untimed) ------------------------------
+        for start in range(n, big, n):
+            more = [make_note(rng) for _ in range(min(n, big - start))]
+            records.add_notes(ws, iid, more)
+            _raw_create(plain, more)
+            bodies += more
+        note_ids = [r["id"] for r in records.list_records(ws, "note")]
         # -- saving an edit ----------------------------------------------------------------
-        samples, base = [], []
+        samples, base_ms = [], []
         reps = scaled(200, scale, minimum=10)
         for i in range(reps):
-            nid = note_ids[rng.randrange(len(note_ids))]
-            text = bodies[i % len(bodies)] + f" 修改{i}"
+            k = rng.randrange(len(note_ids))
+            old = records.get(ws, "note", note_ids[k])["body"]
+            text = _edit(rng, old, i)
             t = time.perf_counter()
-            records.save_note_body(ws, nid, text)
+            records.save_note_body(ws, note_ids[k], text)
             samples.append((time.perf_counter() - t) * 1000)
+            # The floor: the same row written and committed, and when the edit took text out,
+            # the WAL folded back as the erasure promise requires.
             t = time.perf_counter()
-            plain.execute("UPDATE note SET body = ? WHERE rowid = ?", (text, 1 + i % n))
-            base.append((time.perf_counter() - t) * 1000)
-        report("save_note_edit_p50", percentile(samples, 50), "ms", percentile(base, 50),
-               "raw UPDATE + commit, plain table")
-        report("save_note_edit_p95", percentile(samples, 95), "ms", percentile(base, 95),
-               "raw UPDATE + commit, plain table", goal="value <= 20 ms")
+            plain.execute("UPDATE note SET body = ? WHERE rowid = ?", (text, 1 + k))
+            if removes_text(old, text):
+                plain.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            base_ms.append((time.perf_counter() - t) * 1000)
+        for label, parity in (("typing", 0), ("deleting", 1)):
+            report(f"save_note_{label}_p95", percentile(samples[parity::2], 95), "ms",
+                   percentile(base_ms[parity::2], 95), "the same floor, these edits only")
+        floor = "raw UPDATE + commit (+ WAL fold when text was removed), plain table"
+        report("save_note_edit_p50", percentile(samples, 50), "ms", percentile(base_ms, 50),
+               floor, runs=reps)
+        report("save_note_edit_p95", percentile(samples, 95), "ms", percentile(base_ms, 95),
+               floor, goal="value <= 20 ms", runs=reps, max_value=20)
         # -- search ------------------------------------------------------------------------
         for label, query, like in (("zh2", "艾滋", "%艾滋%"), ("name", "欧阳娜娜", "%欧阳娜娜%"),
                                    ("en", "evaluation", "%evaluation%")):
             ours_s, like_s = [], []
-            for _ in range(scaled(50, scale, minimum=5)):
+            for i in range(scaled(50, scale, minimum=5)):
                 t = time.perf_counter()
                 hits = search(ws, query, limit=20)
                 ours_s.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                # Ranking needs every match, so the scan finds them all.
-                plain.execute("SELECT id FROM note WHERE body LIKE ?", (like,)).fetchall()
-                like_s.append((time.perf_counter() - t) * 1000)
+                if i % 10 == 0:  # seconds each at 100,000 notes: a few samples are enough
+                    t = time.perf_counter()
+                    # Ranking needs every match, so the scan finds them all.
+                    plain.execute("SELECT id FROM note WHERE body LIKE ?", (like,)).fetchall()
+                    like_s.append((time.perf_counter() - t) * 1000)
             assert hits, query
             report(f"search_{label}_p50", percentile(ours_s, 50), "ms",
                    percentile(like_s, 50), "LIKE scan of the same notes")
             report(f"search_{label}_p95", percentile(ours_s, 95), "ms",
                    percentile(like_s, 95), "LIKE scan of the same notes",
-                   goal="value <= 30 ms and ratio <= 0.05 (20x faster)")
+                   goal="value <= 30 ms", max_value=30)
         # -- index size ------------------------------------------------------------------
         ws.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         # The FTS5 index lives in its shadow tables; their blocks are its size.
@@ -124,9 +187,9 @@ def run(scale: float) -> None:
             "SELECT sum(length(block)) FROM search_index_data").fetchone()[0] or 0
         raw_bytes = sum(len(b.encode("utf-8")) for b in bodies)
         report("index_size", index_bytes / 2**20, "MiB", raw_bytes / 2**20, "raw text (UTF-8)")
-        report("workspace_file_size", os.path.getsize(root / "ws" / "data.db") / 2**20, "MiB",
+        report("workspace_file_size", os.path.getsize(ws.path / "data.db") / 2**20, "MiB",
                raw_bytes / 2**20, "raw text (UTF-8)")
-        log(f"notes {n}")
+        log(f"notes {len(bodies)}")
         ws.close()
         plain.close()
 

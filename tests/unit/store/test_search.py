@@ -82,8 +82,8 @@ def test_rare_and_astral_characters(ws: Workspace) -> None:
 def test_folding_and_tokens() -> None:
     assert fold("ＨＩＶ") == "hiv"
     assert fold("愛滋病") == "艾滋病"
-    assert tokens("艾滋病 HIV") == ["艾滋", "滋病", "hiv"]
-    assert tokens("我") == ["我"]
+    assert tokens("艾滋病 HIV") == ["艾", "艾滋", "滋病", "病", "hiv"]
+    assert tokens("我") == ["我", "我"]
     q = parse_query("艾滋病 cont")
     assert q.match == '"艾滋 滋病" AND "cont" *'
     assert parse_query("社").match is None and parse_query("社").scan_terms == ("社",)
