@@ -31,7 +31,7 @@ import itertools
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,10 +78,19 @@ def _pieces(text: str) -> list[str]:
     return out
 
 
+#: Variant spellings of a word, read as the standard one (after Traditional → Simplified):
+#: 愛滋病 is written 爱滋病 in Simplified by many, while the standard term is 艾滋病. Each
+#: variant has the length of its standard word, so positions in folded text stay positions in
+#: the original (find in the note relies on it).
+VARIANT_WORDS = {"爱滋": "艾滋", "身分证": "身份证"}
+assert all(len(k) == len(v) for k, v in VARIANT_WORDS.items())
+_VARIANT_RE = re.compile("|".join(map(re.escape, VARIANT_WORDS)))
+
+
 def _fold_piece(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if _HAS_CJK.search(text):
-        text = _converter().convert(text)
+        text = _VARIANT_RE.sub(lambda m: VARIANT_WORDS[m.group(0)], _converter().convert(text))
     return text
 
 
@@ -204,8 +213,8 @@ def note_rowid(entry_rowid: int) -> int:
 
 
 #: Bump when :func:`index_text` changes what it produces for the same text.
-TOKENIZER_VERSION = "4"
-_PROBE = ("愛滋病 艾滋病。登記註冊！ＨＩＶ Ünïcödé consent. 𠮷野家；欧阳娜娜? 13912345678\n"
+TOKENIZER_VERSION = "5"
+_PROBE = ("愛滋病 艾滋病 爱滋。登記註冊！ＨＩＶ Ünïcödé consent. 𠮷野家；欧阳娜娜? 13912345678\n"
           * 3)
 
 
@@ -446,7 +455,35 @@ def _notes_matching(conn: Any, terms: list[str]) -> Iterator[int]:
             candidate = seek(terms[0], candidate - 1) if candidate > 0 else None
 
 
-def run_query(conn: Any, text: str, limit: int = 50) -> list[Hit]:
+#: Which notes a search keeps: called with a note's id and its interview's id.
+NoteFilter = Callable[[str, str], bool]
+
+
+def count_matches(conn: Any, text: str, keep: NoteFilter | None = None,
+                  cap: int = 10_000) -> tuple[int, bool]:
+    """How many notes match ``text`` (and ``keep``), and whether that count is exact: counting
+    stops at ``cap``, and a query with a one-character term would have to read every note, so
+    it is not counted beyond what the search itself found (``(0, False)``)."""
+    q = parse_query(text)
+    if not q.terms or q.scan_terms:
+        return 0, False
+    notes = _notes_matching(conn, [_expand_prefix(conn, t) for t in q.terms])
+    counted = 0
+    while counted < cap:
+        batch = list(itertools.islice(notes, 500))
+        if not batch:
+            return counted, True
+        marks = ",".join("?" * len(batch))
+        for nid, interview_id in conn.execute(
+                f"SELECT id, interview_id FROM note WHERE deleted = 0 AND rowid IN ({marks})",
+                batch):
+            if keep is None or keep(nid, interview_id):
+                counted += 1
+    return cap, False
+
+
+def run_query(conn: Any, text: str, limit: int = 50,
+              keep: NoteFilter | None = None) -> list[Hit]:
     """Notes matching ``text`` (every term must match), newest notes first.
 
     Newest first (by rowid) rather than by BM25 rank: FTS5 walks its doclists in rowid order and
@@ -471,14 +508,15 @@ def run_query(conn: Any, text: str, limit: int = 50) -> list[Hit]:
                 _NOTE_COLUMNS + f"WHERE deleted = 0 AND rowid IN ({marks})", batch)}
             for rowid in batch:
                 row = found.get(rowid)
-                if row is not None and all(t in fold(row[4] + "\n" + row[5])
-                                           for t in q.scan_terms):
+                if row is not None and (keep is None or keep(row[1], row[2])) and all(
+                        t in fold(row[4] + "\n" + row[5]) for t in q.scan_terms):
                     rows.append(row)
         rows = rows[:limit]
     else:
         # One character cannot use the bigram index: scan, folding each note like the index.
         for row in conn.execute(_NOTE_COLUMNS + "WHERE deleted = 0 ORDER BY updated_hlc DESC"):
-            if all(t in fold(row[4] + "\n" + row[5]) for t in q.scan_terms):
+            if (keep is None or keep(row[1], row[2])) and all(
+                    t in fold(row[4] + "\n" + row[5]) for t in q.scan_terms):
                 rows.append(row)
                 if len(rows) >= limit:
                     break
