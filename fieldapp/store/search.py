@@ -194,7 +194,13 @@ def entries(rowid: int, text: str) -> dict[int, str]:
     any token."""
     out: dict[int, str] = {}
     base = rowid << CHUNK_BITS
+    seen: set[str] = set()
     for chunk in _chunks(fold(text)):
+        if chunk in seen:
+            # A chunk repeated word for word adds nothing a search could find, and would give
+            # each repeat its own probe from the same hash: one row holds them all.
+            continue
+        seen.add(chunk)
         stream = _stream(chunk)
         if not stream.strip():
             continue

@@ -51,3 +51,17 @@ def test_the_count_covers_every_match_and_the_filters(ws: Workspace) -> None:
     coded = search_page(ws, "经费", filters=SearchFilters(code_id=parent))
     assert [r.note_id for r in coded.results] == [gz_notes[0]] and coded.total == 1
     assert not search_page(ws, "经费", filters=SearchFilters(code_id=parent, site="KM")).results
+
+
+def test_a_note_of_one_sentence_repeated_is_indexed_at_once(ws: Workspace) -> None:
+    """60,000 copies of one sentence once made 60,000 chunks with the same hash, each probing
+    past all the others (minutes); repeats now share one index row."""
+    from fieldapp.store.search import entries
+
+    body = "很长的笔记。" * 60_000
+    assert len(entries(1, body)) == 1
+    iid = records.add_interview(ws, code="I-9")
+    nid = records.add_note(ws, iid, body=body)
+    assert [r.note_id for r in search(ws, "笔记")] == [nid]
+    records.save_note_body(ws, nid, "只剩一句。")
+    assert search(ws, "笔记") == [] and [r.note_id for r in search(ws, "一句")] == [nid]
