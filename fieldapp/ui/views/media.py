@@ -231,6 +231,7 @@ class AudioPlayer(QWidget):
         quiet_multimedia()
         self.buffer = memory_device(data, self)
         self.player = QMediaPlayer(self)
+        self.buffer.setParent(self.player)  # freed after the player has stopped its threads
         self.output = QAudioOutput(self)
         self.player.setAudioOutput(self.output)
         # A name, not a path: it only tells the decoder the format; nothing is opened by it.
@@ -296,14 +297,12 @@ class AudioPlayer(QWidget):
             self.speed.setCurrentIndex(SPEEDS.index(rate))
 
     def stop(self) -> None:
-        """Stop and let go of the decrypted bytes."""
+        """Stop playing. The decrypted bytes go with the player: the buffer is the player's
+        child, so the player's own teardown (which stops its decoding threads) runs before the
+        buffer is freed. Resetting the source here instead (``setSourceDevice(None)``) can
+        deadlock Qt's FFmpeg back end while its threads still wait on the stopped sink."""
         if self.player is not None:
             self.player.stop()
-            self.player.setSourceDevice(None)  # type: ignore[arg-type]
-        buffer = getattr(self, "buffer", None)
-        if buffer is not None:
-            buffer.close()
-            buffer.setData(QByteArray())
 
     # -- display -------------------------------------------------------------------------
 
