@@ -68,6 +68,9 @@ class AttachmentViewer(QDialog):
         if isinstance(self.view, media.AudioPlayer):
             self.view.stop()  # let go of the decrypted recording
         super().done(result)
+        # The decrypted bytes go with the dialog, deleted from the event loop (not from Python:
+        # see AudioPlayer._call).
+        self.deleteLater()
 
 
 class AttachmentsPanel(QWidget):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -185,6 +185,8 @@ class AudioPlayer(QWidget):
         super().__init__(parent)
         self.setObjectName("audio_player")
         self.player: QMediaPlayer | None = None
+        self._seeks = 0  # seeks queued and not yet carried out (see _call)
+        self._seek_target = 0
         self.problem = multimedia_problem()
         self.play_button = QPushButton()
         self.play_button.setObjectName("play_pause")
@@ -257,6 +259,10 @@ class AudioPlayer(QWidget):
         return bool(self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState)
 
     def position(self) -> int:
+        """Where the player is, or where a seek not yet carried out will take it (seeks are
+        queued, so F9 pressed twice jumps 10 s)."""
+        if self._seeks:
+            return self._seek_target
         return int(self.player.position()) if self.player is not None else 0
 
     def duration(self) -> int:
@@ -264,17 +270,29 @@ class AudioPlayer(QWidget):
 
     # -- actions -------------------------------------------------------------------------
 
+    def _call(self, slot: str, *args: Any) -> None:
+        """Run one of the player's slots from the event loop instead of from Python.
+
+        Qt's FFmpeg back end starts and tears down its decoding threads inside ``play``,
+        ``pause``, ``stop`` and seeks. While it does, one of those threads may be destroying an
+        object whose Python wrapper needs the interpreter lock, while the slot, called from
+        Python, holds that lock and waits for the thread's mutex: a deadlock (seen in the
+        suite, and possible for a user pressing F8). Queued, the slot runs in C++ from the event
+        loop, which runs without the interpreter lock."""
+        if self.player is None:
+            return
+        from PySide6.QtCore import Q_ARG, QMetaObject
+
+        QMetaObject.invokeMethod(self.player, slot, Qt.ConnectionType.QueuedConnection,
+                                 *(Q_ARG(kind, value) for kind, value in args))
+
     def toggle(self) -> None:
         if self.player is None:
             return
-        if self.playing:
-            self.player.pause()
-        else:
-            self.player.play()
+        self._call("pause" if self.playing else "play")
 
     def pause(self) -> None:
-        if self.player is not None:
-            self.player.pause()
+        self._call("pause")
 
     def jump(self, delta_ms: int) -> None:
         self.seek(self.position() + delta_ms)
@@ -283,11 +301,20 @@ class AudioPlayer(QWidget):
         if self.player is None:
             return
         end = self.duration()
-        self.player.setPosition(max(0, min(int(ms), end) if end else max(0, int(ms))))
+        self._seek_target = max(0, min(int(ms), end) if end else max(0, int(ms)))
+        self._seeks += 1
+        self._call("setPosition", ("qint64", self._seek_target))
+        from PySide6.QtCore import QMetaObject
+
+        # Posted after the seek to the same thread's queue, so it runs once the seek is done.
+        QMetaObject.invokeMethod(self, "_seek_done", Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _seek_done(self) -> None:
+        self._seeks -= 1
 
     def _rate_chosen(self, _index: int) -> None:
-        if self.player is not None:
-            self.player.setPlaybackRate(float(self.speed.currentData()))
+        self._call("setPlaybackRate", (float, float(self.speed.currentData())))
 
     def rate(self) -> float:
         return float(self.player.playbackRate()) if self.player is not None else 1.0
@@ -300,9 +327,9 @@ class AudioPlayer(QWidget):
         """Stop playing. The decrypted bytes go with the player: the buffer is the player's
         child, so the player's own teardown (which stops its decoding threads) runs before the
         buffer is freed. Resetting the source here instead (``setSourceDevice(None)``) can
-        deadlock Qt's FFmpeg back end while its threads still wait on the stopped sink."""
-        if self.player is not None:
-            self.player.stop()
+        deadlock Qt's FFmpeg back end while its threads still wait on the stopped sink; see
+        :meth:`_call` for why the stop is queued."""
+        self._call("stop")
 
     # -- display -------------------------------------------------------------------------
 

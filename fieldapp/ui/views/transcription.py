@@ -119,7 +119,9 @@ class TranscriptionBar(QWidget):
         self.player.stop()
         self.body.removeWidget(self.player)
         self.player.hide()  # gone at once, not when the event loop next deletes it
-        self.player.setParent(None)
+        # Still parented, so dropping the Python reference below does not destroy the player
+        # here, from Python: the event loop deletes it, after the queued stop, without the
+        # interpreter lock (see AudioPlayer._call).
         self.player.deleteLater()
         self.player = None
         self._name = ""
