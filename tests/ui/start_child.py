@@ -1,7 +1,8 @@
 """Run by test_start.py in a separate process: the real ``fieldapp gui`` start (``app.main``, the
 real database thread), driven as a researcher would, printing one line per thing it saw.
 
-1. the unlock dialog is the only window, and the main window's module is not even imported;
+1. the unlock dialog is the only window, and the main window's module is not even imported
+   (nor PySide6's costly ``Qt`` namespace built);
 2. a wrong passphrase is refused in the dialog, still with no main window;
 3. the right one opens the workspace in the main window;
 4. Ctrl+L locks it: the unlock dialog comes back over the same window;
@@ -21,7 +22,8 @@ from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6 import QtCore
+from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -57,6 +59,9 @@ def script(passphrase: str) -> Iterator[Wait]:
     say("main windows", len(main_windows()))
     say("main window module loaded", "fieldapp.ui.main_window" in sys.modules)
     say("workspace views loaded", "fieldapp.ui.views.workspace_view" in sys.modules)
+    # PySide6 builds its Qt namespace (every Qt.* enum, a tenth of a second) when it is first
+    # named; nothing before the dialog should have named it
+    say("Qt namespace built", "Qt" in vars(QtCore))
     QTest.keyClicks(dialog.passphrase, "not the passphrase")
     dialog.unlock_button.click()
     yield lambda: not dialog.working
@@ -65,6 +70,8 @@ def script(passphrase: str) -> Iterator[Wait]:
     dialog.passphrase.clear()
     QTest.keyClicks(dialog.passphrase, passphrase)
     dialog.unlock_button.click()
+    from PySide6.QtCore import Qt
+
     from fieldapp.ui.main_window import MainWindow
     from fieldapp.ui.session import State
 

@@ -129,10 +129,11 @@ def test_real_start_unlock_lock_and_sigterm(tmp_path: Path, workspace_path: Path
                           check=False)
     lines = proc.stdout.splitlines()
     assert proc.returncode == 0, (proc.stdout, proc.stderr[-3000:])
-    assert lines[:4] == ["first dialog parent None", "main windows 0",
-                         "main window module loaded False", "workspace views loaded False"]
-    assert lines[4].startswith("wrong passphrase ") and "passphrase" in lines[4].lower()
-    assert lines[5:] == [
+    assert lines[:5] == ["first dialog parent None", "main windows 0",
+                         "main window module loaded False", "workspace views loaded False",
+                         "Qt namespace built False"]
+    assert lines[5].startswith("wrong passphrase ") and "passphrase" in lines[5].lower()
+    assert lines[6:] == [
         "visible main windows 0",
         f"unlocked {workspace_path.name} — fieldapp True",
         "locked locked True True",
