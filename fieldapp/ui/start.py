@@ -3,8 +3,8 @@
 When a workspace is there to unlock, the first thing on screen is its unlock dialog, shown on
 its own: neither the main window nor its modules (the menus, the pages, the workspace views and
 what they import) exist yet. The window is built when the researcher presses Unlock, while the
-worker derives the key (the dialog's fields are disabled then, so nothing waits on the main
-thread), and it is shown once the workspace is open. A dialog that is cancelled shows the
+worker derives the key (the dialog's fields are disabled then: nothing the researcher could do
+waits for it), and it is shown once the workspace is open. A dialog that is cancelled shows the
 window with its locked page, as a later lock does.
 
 With no workspace to unlock (a first run), the window is built at once: its welcome page is the
