@@ -13,11 +13,13 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QIcon  # loaded with QtWidgets anyway
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from fieldapp import i18n
 
@@ -46,27 +48,42 @@ def _warm_up() -> None:
     import fieldapp.services.ui_support  # noqa: F401
 
 
+def route_errors(ctx: AppContext) -> None:
+    """Errors of background tasks nobody else handles are shown to the researcher."""
+    ctx.tasks.default_error = lambda exc: ctx.interaction.error(None, exc)
+
+
 def make_window(ctx: AppContext) -> MainWindow:
-    """A main window wired to ``ctx``; the caller shows it and calls ``session.start``."""
+    """A main window wired to ``ctx``; the caller shows it and calls ``session.start``.
+    (``fieldapp gui`` shows the unlock dialog first and builds the window after it:
+    fieldapp/ui/start.py.)"""
     from fieldapp.ui.main_window import MainWindow
 
-    ctx.tasks.default_error = lambda exc: ctx.interaction.error(None, exc)
+    route_errors(ctx)
     return MainWindow(ctx)
 
 
-def close_on_termination(window: MainWindow) -> None:
+def close_on_termination(target: QWidget | Callable[[], object],
+                         owner: QObject | None = None) -> None:
     """SIGTERM (the desktop session ending, a system shutdown, ``kill``) and SIGHUP (the
     terminal closed) close the window as Quit does, so what was typed is saved first.
+    ``target`` is the window, or what closes the app (the start sequence's ``close``, which
+    quits when no window is shown yet); ``owner`` keeps the wake-up socket alive.
 
     Python runs a signal handler only when it next gets control; Qt's event loop may sleep in
     C++ for long. A socket written on each signal (``signal.set_wakeup_fd``) wakes it."""
     from PySide6.QtCore import QSocketNotifier
 
+    if isinstance(target, QWidget):
+        close: Callable[[], object] = target.close
+        owner = owner or target
+    else:
+        close = target
     reader, writer = socket.socketpair()
     reader.setblocking(False)
     writer.setblocking(False)
     signal.set_wakeup_fd(writer.fileno())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, owner)
 
     def drain() -> None:
         try:
@@ -75,11 +92,11 @@ def close_on_termination(window: MainWindow) -> None:
             pass
 
     notifier.activated.connect(drain)
-    notifier.sockets = (reader, writer)  # type: ignore[attr-defined]  # live as the window
+    notifier.sockets = (reader, writer)  # type: ignore[attr-defined]  # live as the owner
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None:
-            signal.signal(number, lambda _n, _f: window.close())
+            signal.signal(number, lambda _n, _f: close())
 
 
 def app_icon() -> QIcon:
@@ -114,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     """Show the unlock dialog (or the welcome page) as early as possible.
 
     Only what that first screen needs is imported before it is shown: Qt's core and widgets,
-    the session and the unlock dialog. The workspace views are built when an unlock starts
-    (``MainWindow.workspace``); the store, cryptography and services are imported on the
+    the session and the unlock dialog. The main window, its menus and pages and the workspace
+    views are imported and built when the researcher presses Unlock, while the worker derives
+    the key (fieldapp/ui/start.py); the store, cryptography and services are imported on the
     worker, and warmed up there while the researcher types the passphrase."""
     parser = argparse.ArgumentParser(prog="fieldapp gui")
     parser.add_argument("workspace", nargs="?", type=Path, help="workspace folder to open")
@@ -130,28 +148,30 @@ def main(argv: list[str] | None = None) -> int:
 
     from fieldapp.ui import fonts
     from fieldapp.ui.context import build_context
+    from fieldapp.ui.start import Startup
 
     app = ensure_app()
     fonts.apply(app)
     ctx = build_context()
     i18n.set_language(args.language or initial_language(ctx))
-    window = make_window(ctx)
-    close_on_termination(window)
-    window.show()
-    window.session.start(args.workspace)
+    route_errors(ctx)
+    startup = Startup(ctx, app)
+    close_on_termination(startup.close, startup)
+    startup.start(args.workspace)
     # Load the database and cryptography code on the worker while the researcher types the
-    # passphrase, rather than after they press Unlock (a moment later: the window first).
+    # passphrase, rather than after they press Unlock.
     QTimer.singleShot(300, lambda: ctx.tasks.submit(_warm_up, None, lambda _exc: None))
     if args.exit_when_ready:
         def ready() -> None:
             from fieldapp.ui.dialogs.unlock import UnlockDialog
 
-            dialog = window.session.dialog
+            dialog = startup.session.dialog
             shown = isinstance(dialog, UnlockDialog) and dialog.isVisible()
             print(READY_UNLOCK if shown else READY_OTHER, f"{time.perf_counter() - _START:.4f}",
                   flush=True)
-            window.close()
-            app.quit()
+            if startup.window is not None:
+                startup.window.close()
+            startup.quit()
 
         QTimer.singleShot(0, ready)
     code = app.exec()

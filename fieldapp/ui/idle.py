@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from typing import TYPE_CHECKING
 
-_INPUT_EVENTS = frozenset({
-    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
-    QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.InputMethod,
-})
+from PySide6.QtCore import QObject, QTimer, Signal
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+
+_input_events: frozenset[QEvent.Type] = frozenset()
+
+
+def input_events() -> frozenset[QEvent.Type]:
+    """The events that count as the researcher's input. Built when first needed (a workspace
+    is open): ``QEvent.Type`` is a large enum, and the unlock dialog at start-up needs none of
+    it."""
+    global _input_events
+    if not _input_events:
+        from PySide6.QtCore import QEvent
+
+        _input_events = frozenset({
+            QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+            QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.InputMethod,
+        })
+    return _input_events
 
 
 class IdleWatcher(QObject):
@@ -37,6 +54,7 @@ class IdleWatcher(QObject):
         self._timer.stop()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in _INPUT_EVENTS and self._timer.isActive():
+        # the timer first: it runs only while a workspace is open
+        if self._timer.isActive() and event.type() in input_events():
             self._timer.start(self.interval_ms)
         return False

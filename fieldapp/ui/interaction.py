@@ -10,11 +10,17 @@ from __future__ import annotations
 import logging
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from fieldapp.errors import user_error
 from fieldapp.i18n import _
+
+# The message box and file dialog are imported when first shown: the unlock dialog, shown
+# first at start-up, uses neither (each PySide6 class costs milliseconds to set up).
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QFileDialog
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +41,13 @@ class Interaction:
     """The real prompts: Qt message boxes and file dialogs."""
 
     def info(self, parent: QWidget | None, title: str, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.information(parent, title, text)
 
     def warn(self, parent: QWidget | None, title: str, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.warning(parent, title, text)
 
     def error(self, parent: QWidget | None, exc: BaseException) -> None:
@@ -45,10 +55,14 @@ class Interaction:
             # Where it happened, never the message: an exception's text can quote user data.
             frames = "".join(traceback.format_tb(exc.__traceback__))
             log.error("unexpected error: %s\n%s", type(exc).__name__, frames)
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.warning(parent, _("fieldapp"), error_text(exc))
 
     def confirm(self, parent: QWidget | None, title: str, text: str, *, ok: str,
                 destructive: bool = False) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question,
                           title, text, QMessageBox.StandardButton.NoButton, parent)
         yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole if destructive
@@ -69,6 +83,8 @@ class Interaction:
         return self._choose(file_dialog(parent, title, "folder"))
 
     def _choose(self, dialog: QFileDialog) -> Path | None:
+        from PySide6.QtWidgets import QFileDialog
+
         chosen = dialog.selectedFiles() if dialog.exec() == QFileDialog.DialogCode.Accepted else []
         dialog.deleteLater()
         return Path(chosen[0]) if chosen and chosen[0] else None
@@ -80,6 +96,8 @@ def file_dialog(parent: QWidget | None, title: str, mode: str, suggested: str = 
     catalog is loaded with ours), and it keeps no history. A desktop's native chooser (GTK on
     Linux) follows the system language and records every file chosen in its "recently used"
     list, which would name exported files outside the workspace."""
+    from PySide6.QtWidgets import QFileDialog
+
     dialog = QFileDialog(parent, title, suggested, filters)
     dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
     if mode == "open":

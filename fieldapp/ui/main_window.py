@@ -25,11 +25,18 @@ IDLE_CHOICES = (1, 5, 10, 15, 30, 60)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None,
+                 session: SessionController | None = None) -> None:
+        """``session``: the controller that already showed the first unlock dialog (the start
+        sequence builds the window after it, fieldapp/ui/start.py); else a new one."""
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("main_window")
-        self.session = SessionController(ctx, self)
+        if session is None:
+            session = SessionController(ctx, self)
+        else:
+            session.attach(self)
+        self.session = session
         self.stack = QStackedWidget()
         self.welcome = WelcomePage(ctx)
         self.locked = LockedPage(ctx)
@@ -51,7 +58,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         ctx.language.changed.connect(self.retranslate_ui)
         self.retranslate_ui()
-        self._state_changed(State.NONE)
+        self._state_changed(self.session.state)
         geometry = ctx.settings.get(keys.WINDOW_GEOMETRY)
         if geometry:
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))

@@ -14,8 +14,6 @@ from fieldapp.ui import paths
 from fieldapp.ui import settings as keys
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
-from fieldapp.ui.dialogs.create_workspace import CreateWorkspaceDialog
-from fieldapp.ui.dialogs.recovery_key import RecoveryKeyDialog
 from fieldapp.ui.dialogs.unlock import UnlockDialog
 from fieldapp.ui.idle import IdleWatcher
 
@@ -34,9 +32,11 @@ class SessionController(QObject):
     #: an unlock is under way on the worker
     unlock_started = Signal()
 
-    def __init__(self, ctx: AppContext, window: QWidget) -> None:
+    def __init__(self, ctx: AppContext, window: QWidget | None = None) -> None:
         super().__init__(window)
         self.ctx = ctx
+        #: the main window, parent of the dialogs; None at start-up until it is built (the
+        #: first unlock dialog is shown on its own, see fieldapp/ui/start.py)
         self.window = window
         self.path: Path | None = None
         self.state = State.NONE
@@ -50,6 +50,11 @@ class SessionController(QObject):
             # from elsewhere) and the desktop session ending save what was typed too.
             app.aboutToQuit.connect(self.shutdown)
             app.commitDataRequest.connect(self._commit_data)
+
+    def attach(self, window: QWidget) -> None:
+        """The main window, built after the first dialog: later dialogs are its children."""
+        self.window = window
+        self.setParent(window)
 
     # -- entry points --------------------------------------------------------------------
 
@@ -71,6 +76,8 @@ class SessionController(QObject):
     def request_create(self) -> None:
         if self.state is State.UNLOCKED:
             self.lock()  # the new workspace replaces this one on the worker: save, drop the key
+        from fieldapp.ui.dialogs.create_workspace import CreateWorkspaceDialog
+
         dialog = CreateWorkspaceDialog(self.ctx, self.window)
         dialog.created.connect(self._created)
         self._show(dialog)
@@ -149,6 +156,8 @@ class SessionController(QObject):
     def _created(self, path: Path, recovery_key: str) -> None:
         self.path = path
         self._set_state(State.LOCKED)  # open on the worker, but nothing shown yet
+        from fieldapp.ui.dialogs.recovery_key import RecoveryKeyDialog
+
         dialog = RecoveryKeyDialog(self.ctx, recovery_key, self.window)
         dialog.accepted.connect(self._enter)
         self._show(dialog)

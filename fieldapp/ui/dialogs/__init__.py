@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton
 
 
@@ -24,8 +23,12 @@ def button_box(ok: QDialogButtonBox.StandardButton | None = None) -> tuple[QDial
 
 
 def show_dialog(dialog: QDialog) -> None:
-    """Open ``dialog`` window-modal without blocking; it is deleted when it closes."""
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    """Open ``dialog`` window-modal without blocking; it is deleted when it closes.
+
+    (Deleted on ``finished`` rather than with the ``WA_DeleteOnClose`` attribute: naming any
+    of Qt's ``Qt.*`` enums builds that whole namespace, about a tenth of a second, and the
+    unlock dialog, shown first at start-up, needs nothing else from it.)"""
+    dialog.finished.connect(dialog.deleteLater)
     dialog.setModal(True)
     dialog.open()
 
