@@ -353,9 +353,8 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     prepared: list[dict[str, Any]] = []
     problems: list[Issue] = []
     for n, data in enumerate(answers, start=1):
-        state, issues = plan.fill(data, fresh)
-        if complete_them:
-            issues += state.validate_all()
+        state, issues = plan.fill_complete(data, fresh) if complete_them else \
+            plan.fill(data, fresh)
         problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
         prepared.append(state.to_dict())
     if problems:
