@@ -28,7 +28,7 @@ errors. ``tests/unit/survey/test_fill_plan.py`` compares the two on random answe
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fieldapp.i18n import _
@@ -332,8 +332,11 @@ class FormPlan:
             for dep in sorted((compiled.reads | compiled.checks) - {path}):
                 shared = self._shared(path, dep)
                 deps.append((dep, shared, shared == len(program.nodes[dep].chain)))
-            out[path] = _MemoSpec(deps, own=True, keep=not (node.calculation or
-                                                            node.choice_filter),
+            # Its own value decides only a constraint, a choice filter or a '.'.
+            own = bool(node.constraint or node.choice_filter) or any(
+                uses_current(tree) for tree in trees)
+            out[path] = _MemoSpec(deps, own=own, keep=not (node.calculation or
+                                                           node.choice_filter),
                                   today="today" in calls)
         return out
 
@@ -367,6 +370,7 @@ class FormPlan:
         required, read_only, valid = state.required, state.read_only, state.valid
         listed: dict[tuple[str, ...], list[Idx]] = {(): [()]}
         clean = True
+        today: date | None = None  # read from the clock once, when a question needs it
         for path, chain, parent, depth, checked, plain, spec in steps:
             found = listed.get(chain)
             if found is None:
@@ -389,8 +393,9 @@ class FormPlan:
                 else:
                     own = values.get(slot)
                     key: list[Any] = [idx, relevant.get((parent, idx[:depth]), True)
-                                      if parent else True,
-                                      own if own is None or own.__class__ is str else _tag(own)]
+                                      if parent else True]
+                    if spec.own:
+                        key.append(own if own is None or own.__class__ is str else _tag(own))
                     for dep, shared, single in spec.deps:
                         if single:
                             v = values.get((dep, idx[:shared]))
@@ -399,7 +404,9 @@ class FormPlan:
                             key.append(tuple(_tag(values.get((dep, i)))
                                              for i in state.instances(dep, idx[:shared])))
                     if spec.today:
-                        key.append(state.clock().date())
+                        if today is None:
+                            today = state.clock().date()
+                        key.append(today)
                     frozen = tuple(key)
                     result = table.get(frozen)
                     if result is None:
