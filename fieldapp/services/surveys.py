@@ -362,20 +362,23 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     fresh = plan.fresh(meta=meta, clock=clock)
     prepared: list[dict[str, Any]] = []
     problems: list[Issue] = []
-    for n, data in enumerate(answers, start=1):
-        if reference:
-            state, issues = fill_state(plan.instrument, data, program=plan.program, meta=meta,
-                                       clock=clock)
-            if complete_them:
-                issues += state.validate_all()
-        elif complete_them:
-            state, issues = plan.fill_complete(data, fresh)
-        else:
-            state, issues = plan.fill(data, fresh)
-        if issues:
-            problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
-        elif not problems:
-            prepared.append(state.to_dict())
+    try:
+        for n, data in enumerate(answers, start=1):
+            if reference:
+                state, issues = fill_state(plan.instrument, data, program=plan.program,
+                                           meta=meta, clock=clock)
+                if complete_them:
+                    issues += state.validate_all()
+            elif complete_them:
+                state, issues = plan.fill_complete(data, fresh)
+            else:
+                state, issues = plan.fill(data, fresh)
+            if issues:
+                problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
+            elif not problems:
+                prepared.append(state.to_dict())
+    finally:
+        plan.forget()  # the plan stays compiled; the answers it remembered go
     if problems:
         raise ResponseIncomplete(problems)
     researcher = ws.meta("researcher")

@@ -311,6 +311,18 @@ class FormPlan:
                 stack.extend(self._deps(dep, with_read_only=False))
         return frozenset(out)
 
+    @property
+    def remembered(self) -> int:
+        """How many evaluations and coerced answers the plan remembers."""
+        return sum(len(t) for memo in self._memo.values() for t in memo.values()) + len(
+            self._coerced)
+
+    def forget(self) -> None:
+        """Drop what the plan remembered of the answers it saw (a batch is done: answers are
+        not kept in memory beyond it, nor past a lock of the workspace)."""
+        self._memo.clear()
+        self._coerced.clear()
+
     def _memo_specs(self) -> dict[str, _MemoSpec | None]:
         """For each question with expressions, what its evaluation depends on (None: not
         memoised, it calls a function that the answers do not decide)."""

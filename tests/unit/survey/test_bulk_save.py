@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldapp.domain.ids import new_id
-from fieldapp.services import surveys
+from fieldapp.services import records, surveys
 from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
 from tests.perf.bench_survey_store import FORM, make_answers
@@ -196,3 +196,23 @@ def test_fast_batches_store_what_the_reference_stores(ws: Workspace, data: st.Da
 
 
 _IIDS: dict[Any, str] = {}
+
+
+def test_no_answer_is_remembered_after_a_batch(ws: Workspace) -> None:
+    """The plan outlives the batch (cached per instrument version, past a lock of the
+    workspace); what it remembered of the answers does not, whether the batch was saved or
+    refused."""
+    iid = surveys.import_instrument(ws, FORM)
+    plan = surveys.plan_for(iid, records.get(ws, "instrument", iid))
+    rng = random.Random(4)
+    answers = [make_answers(rng) for _ in range(5)]
+    surveys.add_responses(ws, iid, answers, complete_them=True)
+    assert plan.remembered == 0
+    answers[2]["consent"] = "perhaps"
+    with pytest.raises(surveys.ResponseIncomplete):
+        surveys.add_responses(ws, iid, answers, complete_them=True)
+    assert plan.remembered == 0
+    # while it fills, it does remember (what the batch gains from)
+    fresh = plan.fresh()
+    plan.fill(answers[0], fresh)
+    assert plan.remembered > 0
