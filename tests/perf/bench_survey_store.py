@@ -9,10 +9,9 @@ with the workspace's pragmas, in one transaction, timed the same way:
    the instrument's compiled form plan, every response validated to complete) and saved
    (operation log, heads, rows) in one transaction.
    Beside it, ``survey_store_floor``: the operations, heads and rows that batch writes,
-   inserted as they are (executemany, one transaction) into a fresh workspace -- the lower
-   bound of any save that keeps the change log and the table; it is itself about 5x raw
-   (twice the answers' bytes -- in the operation and in the row --, eight heads per response,
-   the table's four indexes), which is why the 5x goal cannot be met with this log.
+   inserted as they are (executemany, one transaction) into a fresh workspace: the lower
+   bound of any save that keeps the change log and the table (the answers' bytes twice, in
+   the operation and in the row; eight heads per response; the table's four indexes).
    ``survey_store_batch_vs_floor`` is what validation and preparation add above it;
 2. ``survey_form_checks``: the validation alone (plan fill + validate_all + to_dict), beside
    the reference path (``fill_state``: one ``set_answer`` at a time) on the same responses;
