@@ -280,7 +280,7 @@ class OpApplier:
         log_rows: list[tuple[Any, ...]] = []
         exact_rows: list[tuple[Any, ...]] = []
         by_fields: dict[tuple[str, ...], list[list[Any]]] = {}
-        pieces: dict[tuple[type, Any], str] = {}
+        pieces: dict[str, str] = {}
         for op in ops:
             values = op.values
             fields = tuple(values)
@@ -295,15 +295,12 @@ class OpApplier:
                 row.append(column)
                 if is_json and column is not None:
                     piece = column
-                else:
-                    try:
-                        piece = pieces.get((value.__class__, value)) or ""
-                    except TypeError:  # a list: not hashable
-                        piece = ""
+                elif value.__class__ is str:  # ids, codes, statuses: the same few, mostly
+                    piece = pieces.get(value) or ""
                     if not piece:
-                        piece = json.dumps(value, ensure_ascii=False, sort_keys=True)
-                        if not isinstance(value, list):
-                            pieces[(value.__class__, value)] = piece
+                        piece = pieces[value] = json.dumps(value, ensure_ascii=False)
+                else:
+                    piece = json.dumps(value, ensure_ascii=False, sort_keys=True)
                 parts.append(piece)
             by_fields.setdefault(fields, []).append(row)
             keys = _SORTED_KEYS[(entity, fields)]

@@ -41,8 +41,14 @@ def test_bulk_log_holds_what_dumps_values_writes(ws: Workspace,
                                                  items: list[tuple[Any, str | None]]) -> None:
     rows = [(new_id(), {"data": data, "site": site, "status": "draft"})
             for data, site in items]
+    # numbers and booleans side by side (1 and True are equal keys in Python)
+    codings = [(new_id(), {"start_offset": n, "end_offset": n + 1, "may_quote": q,
+                           "comment": site})
+               for n, q in ((1, True), (0, False), (1, False), (0, True))
+               for _data, site in items[:1]]
     with ws.transaction():
         ops = ws.write_new_many("response", rows)
+        ops += ws.write_new_many("coding", codings)
     for op in ops:
         stored = ws.db.execute('SELECT "values" FROM ops WHERE device = ? AND seq = ?',
                                (op.device, op.seq)).fetchone()[0]
