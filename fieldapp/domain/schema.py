@@ -16,6 +16,7 @@ this one. Organisations are never erased by a withdrawal.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -229,6 +230,19 @@ def from_column(f: Field, value: Any) -> Any:
     return value
 
 
+#: What a value of each kind of field may be (checked only for the field's own kind).
+_SHAPES: dict[str, Callable[[Any], bool]] = {
+    "text": lambda v: isinstance(v, str),
+    "date": lambda v: isinstance(v, str),
+    "ref": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "real": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "refs": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "json": lambda v: True,
+}
+
+
 def validate(entity_name: str, values: dict[str, Any]) -> None:
     """Reject unknown fields and values of the wrong shape before they reach the log."""
     ent = entity(entity_name)
@@ -238,17 +252,7 @@ def validate(entity_name: str, values: dict[str, Any]) -> None:
         f = ent.field(key)
         if value is None:
             continue
-        ok = {
-            "text": isinstance(value, str),
-            "date": isinstance(value, str),
-            "ref": isinstance(value, str),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "real": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-            "refs": isinstance(value, list) and all(isinstance(v, str) for v in value),
-            "json": True,
-        }[f.kind]
-        if not ok:
+        if not _SHAPES[f.kind](value):
             # The value itself is never put in the message: it may be note text or a name.
             raise TypeError(f"{entity_name}.{key}: a {f.kind} is expected, "
                             f"not a {type(value).__name__}")

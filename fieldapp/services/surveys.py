@@ -9,6 +9,7 @@ the whole form first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -336,45 +337,70 @@ def plan_for(instrument_id: str, row: records.Record) -> FormPlan:
 
 
 def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any]], *,
-                  complete_them: bool = False, links: list[dict[str, Any]] | None = None
+                  complete_them: bool = False, links: list[dict[str, Any]] | None = None,
+                  clock: Callable[[], datetime] | None = None, reference: bool = False
                   ) -> list[str]:
     """Save many responses in one transaction (imports, data entry batches, benchmarks).
 
-    Each answer dict is checked as :func:`add_response_from_answers` checks it (the compiled
-    plan of the instrument version gives :func:`fill_state`'s result, see
-    :mod:`fieldapp.survey.fill`); if any response has issues (or, to complete, misses a required
-    answer), nothing is saved and :class:`ResponseIncomplete` lists them with the response's
-    position as ``#n/``. The rows are written with one statement per table."""
+    Each answer dict is checked as :func:`add_response_from_answers` checks it; if any
+    response has issues (or, to complete, misses a required answer), nothing is saved and
+    :class:`ResponseIncomplete` lists them with the response's position as ``#n/``.
+
+    The fast way (the default): the instrument version's compiled plan fills each response
+    (:class:`~fieldapp.survey.fill.FormPlan`: one recompute, each question's evaluation
+    remembered for the inputs it saw, validation found by the recompute) and the records are
+    written with one statement per table (``Workspace.write_new_many``: each answer encoded
+    once for the log and the row). ``reference`` takes the path it must match, one response
+    at a time: :func:`fill_state`, ``validate_all()`` and ``Workspace.write`` per record;
+    the tests compare the two. ``clock`` (tests) gives the time of metadata questions and of
+    ``completed_at``."""
     from fieldapp.domain.ids import new_id
 
     row = records.get(ws, "instrument", instrument_id)
     plan = plan_for(instrument_id, row)
-    fresh = plan.fresh(meta=desktop_meta(ws))
+    meta = desktop_meta(ws)
+    fresh = plan.fresh(meta=meta, clock=clock)
     prepared: list[dict[str, Any]] = []
     problems: list[Issue] = []
-    for n, data in enumerate(answers, start=1):
-        state, issues = plan.fill(data, fresh)
-        if complete_them:
-            issues += state.validate_all()
-        problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
-        prepared.append(state.to_dict())
+    try:
+        for n, data in enumerate(answers, start=1):
+            if reference:
+                state, issues = fill_state(plan.instrument, data, program=plan.program,
+                                           meta=meta, clock=clock)
+                if complete_them:
+                    issues += state.validate_all()
+            elif complete_them:
+                state, issues = plan.fill_complete(data, fresh)
+            else:
+                state, issues = plan.fill(data, fresh)
+            if issues:
+                problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
+            elif not problems:
+                prepared.append(state.to_dict())
+    finally:
+        plan.forget()  # the plan stays compiled; the answers it remembered go
     if problems:
         raise ResponseIncomplete(problems)
     researcher = ws.meta("researcher")
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = (clock or (lambda: datetime.now(UTC)))().isoformat(timespec="seconds")
+    common: dict[str, Any] = {"instrument_id": instrument_id,
+                              "instrument_version": row["version"],
+                              "status": COMPLETE if complete_them else DRAFT}
     rows: list[tuple[str, dict[str, Any]]] = []
     for n, data in enumerate(prepared):
-        link = (links or [])[n] if links and n < len(links) else {}
+        link = links[n] if links and n < len(links) else {}
         values: dict[str, Any] = {
-            "instrument_id": instrument_id, "instrument_version": row["version"],
-            "data": data, "status": COMPLETE if complete_them else DRAFT,
-            "researcher": link.get("researcher") or researcher,
+            **common, "data": data, "researcher": link.get("researcher") or researcher,
             **{k: v for k, v in link.items() if k != "researcher"}}
         if complete_them:
             values["completed_at"] = now
         rows.append((new_id(), values))
     with ws.transaction():
-        ws.write_new_many("response", rows)
+        if reference:
+            for rid, values in rows:
+                ws.write("response", rid, values, create=True)
+        else:
+            ws.write_new_many("response", rows)
     return [rid for rid, _values in rows]
 
 

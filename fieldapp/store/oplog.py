@@ -59,6 +59,24 @@ def _column(ent: Entity, f: str, value: Any) -> tuple[str, Any]:
     return f'"{f}"', to_column(ent.field(f), value)
 
 
+#: For :meth:`OpApplier.apply_fresh_many`, per (record type, fields of an operation): each
+#: field with its schema field (None for ``_owner``/``deleted``) and whether its column holds
+#: JSON; and the fields in key order as (JSON key and separator, position).
+_FRESH_PLANS: dict[tuple[str, tuple[str, ...]], list[tuple[str, Any, bool]]] = {}
+_SORTED_KEYS: dict[tuple[str, tuple[str, ...]], list[tuple[str, int]]] = {}
+
+
+def _fresh_plan(ent: Entity, fields: tuple[str, ...]) -> list[tuple[str, Any, bool]]:
+    plan = []
+    for f in fields:
+        fd = ent.field(f) if f not in (OWNER, DELETED) else None
+        plan.append((f, fd, fd is not None and fd.kind in ("json", "refs")))
+    _SORTED_KEYS[(ent.name, fields)] = [
+        (json.dumps(f, ensure_ascii=False) + ": ", i)
+        for i, f in sorted(enumerate(fields), key=lambda p: p[1])]
+    return plan
+
+
 #: The ``meta`` key that says an erasure's cleanup is still due (see ``_erase_tree``).
 ERASURE_CLEANUP = "erasure.cleanup_pending"
 
@@ -255,27 +273,65 @@ class OpApplier:
                 self.apply(op, fresh=True)
             return
         conn = self.conn
-        # A local create is received when it is made: write() records the clock it just ticked.
-        conn.executemany(
-            'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
-            "VALUES (?, ?, ?, ?, ?, ?, '[]', ?)",
-            [(op.device, op.seq, op.hlc, entity, op.entity_id, dumps_values(op.values), op.hlc)
-             for op in ops])
-        conn.executemany(
-            "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) VALUES (?, ?, ?, ?, ?, ?)",
-            [(entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
-             for f in op.values])
-        by_fields: dict[tuple[str, ...], list[Op]] = {}
+        # Each value is encoded once: a JSON field's column text (sorted keys, spaced) is also
+        # its piece of the operation's values, spliced in key order and minified by SQLite's
+        # json(), which gives dumps_values()'s bytes (a property test compares them). Text
+        # that may hold a non-finite number (JSON5 for SQLite) is encoded by dumps_values.
+        log_rows: list[tuple[Any, ...]] = []
+        exact_rows: list[tuple[Any, ...]] = []
+        by_fields: dict[tuple[str, ...], list[list[Any]]] = {}
+        pieces: dict[str, str] = {}
         for op in ops:
-            by_fields.setdefault(tuple(op.values), []).append(op)
-        for fields, group in by_fields.items():
+            values = op.values
+            fields = tuple(values)
+            plan = _FRESH_PLANS.get((entity, fields))
+            if plan is None:
+                plan = _FRESH_PLANS[(entity, fields)] = _fresh_plan(ent, fields)
+            row: list[Any] = [op.entity_id, op.hlc, op.hlc]
+            parts: list[str] = []
+            for f, fd, is_json in plan:
+                value = values[f]
+                column = to_column(fd, value) if fd is not None else _column(ent, f, value)[1]
+                row.append(column)
+                if is_json and column is not None:
+                    piece = column
+                elif value.__class__ is str:  # ids, codes, statuses: the same few, mostly
+                    piece = pieces.get(value) or ""
+                    if not piece:
+                        piece = pieces[value] = json.dumps(value, ensure_ascii=False)
+                else:
+                    piece = json.dumps(value, ensure_ascii=False, sort_keys=True)
+                parts.append(piece)
+            by_fields.setdefault(fields, []).append(row)
+            keys = _SORTED_KEYS[(entity, fields)]
+            text = "{" + ", ".join(k + parts[i] for k, i in keys) + "}"
+            if "Infinity" in text or "NaN" in text:
+                exact_rows.append((op.device, op.seq, op.hlc, entity, op.entity_id,
+                                   dumps_values(values), op.hlc))
+            else:
+                log_rows.append((op.device, op.seq, op.hlc, entity, op.entity_id, text, op.hlc))
+        # A local create is received when it is made: write() records the clock it just ticked.
+        insert = ('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, '
+                  "received_hlc) VALUES (?, ?, ?, ?, ?, {}, '[]', ?)")
+        conn.executemany(insert.format("json(?)"), log_rows)
+        conn.executemany(insert.format("?"), exact_rows)
+        # One head per field of each operation: read back from the log just written when the
+        # operations are all there is in their range of sequence numbers.
+        device, low, high = ops[0].device, min(op.seq for op in ops), max(op.seq for op in ops)
+        if high - low + 1 == len(ops) and all(op.device == device for op in ops):
+            conn.execute(
+                "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+                'SELECT o.entity, o.entity_id, f.key, o.device, o.seq, o.hlc FROM ops o, '
+                'json_each(o."values") f WHERE o.device = ? AND o.seq BETWEEN ? AND ?',
+                (device, low, high))
+        else:
+            conn.executemany(
+                "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
+                 for f in op.values])
+        for fields, rows in by_fields.items():
             cols = ["id", "created_hlc", "updated_hlc", *(_column(ent, f, None)[0] for f in fields)]
-            # the column conversion of each field, looked up once for the group
-            plain = [ent.field(f) if f not in (OWNER, DELETED) else None for f in fields]
-            rows = [[op.entity_id, op.hlc, op.hlc,
-                     *(to_column(fd, op.values[f]) if fd is not None else
-                       _column(ent, f, op.values[f])[1] for f, fd in zip(fields, plain, strict=True))]
-                    for op in group]
             conn.executemany(
                 f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 rows)

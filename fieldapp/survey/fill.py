@@ -28,7 +28,7 @@ errors. ``tests/unit/survey/test_fill_plan.py`` compares the two on random answe
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fieldapp.i18n import _
@@ -47,6 +47,51 @@ from fieldapp.survey.xpath import (
 )
 
 _UNSAFE_CALLS = frozenset({"once", "indexed-repeat"})
+#: Functions whose value is not decided by the answers alone: a question calling one is
+#: evaluated every time (``today()`` is decided by the date, which the memo key then holds).
+_UNSTABLE_CALLS = frozenset({"now", "random", "uuid", "once", "indexed-repeat"})
+#: How many input combinations the memo keeps per question (free text rarely repeats: a
+#: question whose combinations exceed this is evaluated as usual beyond it).
+MEMO_SIZE = 4096
+_KEEP = object()  # the memo's "the answer itself stays" (or is cleared when hidden)
+_SAME = object()  # the memo's "the allowed choices were not touched"
+_MISSING = object()
+_REFUSED = object()  # an answer its question refuses
+
+#: One question's memo entry: relevant, value (or _KEEP), required, read-only, valid,
+#: allowed choices (or _SAME).
+_Result = tuple[bool, Any, bool, bool, bool, Any]
+
+
+def _tag(value: Any) -> Any:
+    """A hashable stand-in for a stored answer that keeps its type and sign (1, 1.0, True
+    and -0.0 differ in what a form shows)."""
+    cls = value.__class__
+    if value is None or cls is str:
+        return value
+    if cls is list:
+        return tuple(value)
+    if cls is float:
+        return (cls, value.hex())  # -0.0 equals 0.0, but shows as "-0"
+    return (cls, value)
+
+
+def _tag_raw(raw: Any) -> Any:
+    """:func:`_tag` for an answer as given (a list of anything; a dict is not hashable)."""
+    if raw.__class__ is list:
+        return (list, *(_tag(x) for x in raw))
+    return _tag(raw)
+
+
+class _MemoSpec:
+    """What decides one question's evaluation, besides its parent's relevance and its
+    instance: the answers it reads (path, shared repeat depth, one instance or all)."""
+
+    __slots__ = ("deps", "keep", "own", "today")
+
+    def __init__(self, deps: list[tuple[str, int, bool]], own: bool, keep: bool,
+                 today: bool) -> None:
+        self.deps, self.own, self.keep, self.today = deps, own, keep, today
 
 
 def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", *,
@@ -110,6 +155,10 @@ def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", 
     return state, issues
 
 
+#: One question in rank order: path, repeat chain, parent path, parent depth, whether
+#: validate_all() looks at it (not a group), whether it has no expressions, its memo spec.
+_Step = tuple[str, tuple[str, ...], str, int, bool, bool, "_MemoSpec | None"]
+
 class _Fallback(Exception):
     """This response needs the reference path."""
 
@@ -123,6 +172,12 @@ class FormPlan:
         #: why the compiled path is never taken for this form ("" when it is taken)
         self.unsafe = self._check_form()
         self._guarded = self._guarded_defaults() if not self.unsafe else frozenset()
+        self._specs = self._memo_specs() if not self.unsafe else {}
+        #: form language -> path -> memo key -> result (see :meth:`_recompute`)
+        self._memo: dict[str, dict[str, dict[tuple[Any, ...], _Result]]] = {}
+        self._steps: list[_Step] | None = None
+        #: (path, raw answer) -> stored value, or _REFUSED (see :meth:`_fill`)
+        self._coerced: dict[tuple[str, Any], Any] = {}
         #: how many responses took the compiled path, and how many the reference one
         self.compiled = self.reference = 0
         self._by_name: dict[int, dict[str, Node]] = {}  # id(list of sibling nodes) -> by name
@@ -256,6 +311,146 @@ class FormPlan:
                 stack.extend(self._deps(dep, with_read_only=False))
         return frozenset(out)
 
+    @property
+    def remembered(self) -> int:
+        """How many evaluations and coerced answers the plan remembers."""
+        return sum(len(t) for memo in self._memo.values() for t in memo.values()) + len(
+            self._coerced)
+
+    def forget(self) -> None:
+        """Drop what the plan remembered of the answers it saw (a batch is done: answers are
+        not kept in memory beyond it, nor past a lock of the workspace)."""
+        self._memo.clear()
+        self._coerced.clear()
+
+    def _memo_specs(self) -> dict[str, _MemoSpec | None]:
+        """For each question with expressions, what its evaluation depends on (None: not
+        memoised, it calls a function that the answers do not decide)."""
+        program = self.program
+        out: dict[str, _MemoSpec | None] = {}
+        kinds = ("relevant", "calculation", "choice_filter", "constraint", "required",
+                 "read_only")
+        for path, compiled in program.nodes.items():
+            if not compiled.fns:
+                continue
+            trees = self._trees(path, kinds)
+            calls = {e.name for tree in trees for e in walk(tree) if isinstance(e, Call)}
+            node = compiled.node
+            if calls & _UNSTABLE_CALLS or (node.calculation and node.choice_filter):
+                # a calculated choice is checked against the choices allowed before it
+                out[path] = None
+                continue
+            deps = []
+            for dep in sorted((compiled.reads | compiled.checks) - {path}):
+                shared = self._shared(path, dep)
+                deps.append((dep, shared, shared == len(program.nodes[dep].chain)))
+            # Its own value decides only a constraint, a choice filter or a '.'.
+            own = bool(node.constraint or node.choice_filter) or any(
+                uses_current(tree) for tree in trees)
+            out[path] = _MemoSpec(deps, own=own, keep=not (node.calculation or
+                                                           node.choice_filter),
+                                  today="today" in calls)
+        return out
+
+    def _make_steps(self) -> list[_Step]:
+        """The questions in the program's rank order, with what :meth:`_recompute` needs."""
+        program = self.program
+        order = sorted(program.nodes, key=program.rank.__getitem__)
+        steps: list[_Step] = []
+        for path in order:
+            compiled = program.nodes[path]
+            steps.append((path, compiled.chain, compiled.parent, compiled.parent_depth,
+                          not compiled.node.is_container, not compiled.fns,
+                          self._specs.get(path)))
+        return steps
+
+    def _recompute(self, state: FormState) -> bool:
+        """``state.recompute_all()``, each question's evaluation looked up in a memo kept per
+        instrument version: the same inputs (the question's instance, its parent's relevance,
+        its own value, the answers its expressions read, the date for ``today()``) give the
+        same relevance, value, required, read-only, validity and choices, because on this
+        path every expression reads nothing else (the form passed the static part, so no
+        location paths, ``once()`` or counts). Returns whether ``validate_all()`` would find
+        nothing (every shown answer present where required and valid)."""
+        steps = self._steps
+        if steps is None:
+            steps = self._steps = self._make_steps()
+        memo = self._memo.get(state.form_language)
+        if memo is None:
+            memo = self._memo[state.form_language] = {path: {} for path, *_r in steps}
+        values, relevant, allowed = state.values, state.relevant, state.allowed
+        required, read_only, valid = state.required, state.read_only, state.valid
+        listed: dict[tuple[str, ...], list[Idx]] = {(): [()]}
+        clean = True
+        today: date | None = None  # read from the clock once, when a question needs it
+        for path, chain, parent, depth, checked, plain, spec in steps:
+            found = listed.get(chain)
+            if found is None:
+                found = listed[chain] = list(state._expand(chain, (), ()))
+            if plain:  # as FormState._evaluate: shown with its group, kept
+                for idx in found:
+                    slot = (path, idx)
+                    shown = relevant.get((parent, idx[:depth]), True) if parent else True
+                    relevant[slot] = shown
+                    if not shown:
+                        values.pop(slot, None)
+                    required[slot] = read_only[slot] = False
+                    valid[slot] = True
+                continue
+            table = memo[path]
+            for idx in found:
+                slot = (path, idx)
+                if spec is None:
+                    state._evaluate(path, idx)
+                else:
+                    own = values.get(slot)
+                    key: list[Any] = [idx, relevant.get((parent, idx[:depth]), True)
+                                      if parent else True]
+                    if spec.own:
+                        key.append(own if own is None or own.__class__ is str else _tag(own))
+                    for dep, shared, single in spec.deps:
+                        if single:
+                            v = values.get((dep, idx[:shared]))
+                            key.append(v if v is None or v.__class__ is str else _tag(v))
+                        else:
+                            key.append(tuple(_tag(values.get((dep, i)))
+                                             for i in state.instances(dep, idx[:shared])))
+                    if spec.today:
+                        if today is None:
+                            today = state.clock().date()
+                        key.append(today)
+                    frozen = tuple(key)
+                    result = table.get(frozen)
+                    if result is None:
+                        before = allowed.get(slot)
+                        state._evaluate(path, idx)
+                        after = allowed.get(slot)
+                        if len(table) < MEMO_SIZE:
+                            value = values.get(slot)
+                            table[frozen] = (
+                                relevant[slot], _KEEP if spec.keep else (
+                                    tuple(value) if isinstance(value, list) else value),
+                                required[slot], read_only[slot], valid[slot],
+                                _SAME if after is before else tuple(after or ()))
+                    else:
+                        shown, value, required[slot], read_only[slot], valid[slot], choices = \
+                            result
+                        relevant[slot] = shown
+                        if value is _KEEP:
+                            value = own if shown else None
+                        elif value.__class__ is tuple:
+                            value = list(value)
+                        if value is None:
+                            values.pop(slot, None)
+                        else:
+                            values[slot] = value
+                        if choices is not _SAME:
+                            allowed[slot] = list(choices)
+                if checked and relevant[slot] and (
+                        (required[slot] and values.get(slot) is None) or not valid[slot]):
+                    clean = False
+        return clean
+
     # -- filling --------------------------------------------------------------------------------
 
     def fresh(self, language: str = "en", *, meta: dict[str, str] | None = None,
@@ -267,32 +462,65 @@ class FormPlan:
 
     def fill(self, answers: dict[str, Any], fresh: FormState) -> tuple[FormState, list[Issue]]:
         """What :func:`fill_state` gives for ``answers`` on a form like ``fresh``."""
+        state, issues, _clean = self._fill_any(answers, fresh)
+        return state, issues
+
+    def fill_complete(self, answers: dict[str, Any], fresh: FormState
+                      ) -> tuple[FormState, list[Issue]]:
+        """:meth:`fill`, with ``validate_all()``'s issues added (what completing the
+        response would refuse); the compiled path knows from its recompute whether there
+        are any, and looks for them only then."""
+        state, issues, clean = self._fill_any(answers, fresh)
+        if not clean:
+            issues = issues + state.validate_all()
+        return state, issues
+
+    def _fill_any(self, answers: dict[str, Any], fresh: FormState
+                  ) -> tuple[FormState, list[Issue], bool]:
         if not self.unsafe:
             try:
-                state = self._fill(answers, fresh)
+                state, clean = self._fill(answers, fresh)
             except _Fallback:
                 pass
             else:
                 self.compiled += 1
-                return state, []
+                return state, [], clean
         self.reference += 1
-        return fill_state(self.instrument, answers, fresh.language, program=self.program,
-                          meta=fresh.meta, clock=fresh.clock)
+        state, issues = fill_state(self.instrument, answers, fresh.language,
+                                   program=self.program, meta=fresh.meta, clock=fresh.clock)
+        return state, issues, False
 
-    def _fill(self, answers: dict[str, Any], fresh: FormState) -> FormState:
+    def _fill(self, answers: dict[str, Any], fresh: FormState) -> tuple[FormState, bool]:
         state = fresh.copy()
         given: list[tuple[Slot, Any]] = []
         self._walk(state, self.instrument.children, answers, (), given)
         stored: dict[Slot, Any] = {}
+        nodes = self.program.nodes
+        coerced = self._coerced
         for slot, raw in given:
-            node = self.program.nodes[slot[0]].node
+            node = nodes[slot[0]].node
             if node.calculation:
                 raise _Fallback  # read-only: the reference refuses it
             state.allowed.pop(slot, None)  # the filter's choices are checked after the recompute
+            # With the filter's choices set aside, an answer's stored value depends on the
+            # question and the raw answer alone: remembered per instrument version.
             try:
-                value = state._coerce(node, raw, slot)
-            except AnswerError:
-                raise _Fallback from None
+                key: tuple[str, Any] | None = (slot[0], raw if raw.__class__ is str
+                                                else _tag_raw(raw))
+                value = coerced.get(key, _MISSING)  # type: ignore[arg-type]
+            except TypeError:  # an answer that is not hashable (a group given for a question)
+                key, value = None, _MISSING
+            if value is _MISSING:
+                try:
+                    value = state._coerce(node, raw, slot)
+                except AnswerError:
+                    value = _REFUSED
+                if key is not None and len(coerced) < MEMO_SIZE * 4:
+                    coerced[key] = tuple(value) if isinstance(value, list) else value
+            elif value.__class__ is tuple:
+                value = list(value)
+            if value is _REFUSED:
+                raise _Fallback
             if value is None:
                 state.values.pop(slot, None)
             else:
@@ -301,12 +529,12 @@ class FormPlan:
         if self._guarded and any(slot[0] in self._guarded and slot not in stored
                                  for slot, value in state.values.items() if value is not None):
             raise _Fallback  # a default the answers may hide on the way: the reference clears it
-        state.recompute_all()
+        clean = self._recompute(state)
         for slot, value in stored.items():
             if (not state.relevant.get(slot, False) or state.read_only.get(slot, False)
                     or state.values.get(slot) != value):
                 raise _Fallback
-        return state
+        return state, clean
 
     def _walk(self, state: FormState, nodes: list[Node], data: Any, idx: Idx,
               given: list[tuple[Slot, Any]]) -> None:

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fieldapp.domain.ids import new_id
-from fieldapp.services import surveys
+from fieldapp.services import records, surveys
 from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
 from tests.perf.bench_survey_store import FORM, make_answers
+from tests.unit.survey.test_fill_plan import answer_sets
 
 
 def _values(ws: Workspace, iid: str, rng: random.Random) -> dict[str, Any]:
@@ -103,3 +107,112 @@ def test_bulk_save_refuses_like_the_reference(ws: Workspace) -> None:
     assert [(i.address, i.message, i.kind) for i in bulk.value.issues] == [
         (f"#2/{i.address}", i.message, i.kind) for i in single.value.issues]
     assert surveys.list_responses(ws) == []
+
+
+# -- the fast path against the reference, on random response sets --------------------------------
+
+CLOCK = datetime(2025, 3, 1, 9, 30)
+#: Links a batch may carry: sites and sectors, and a participant (a cascading reference).
+LINKS = st.fixed_dictionaries({}, optional={
+    "site": st.sampled_from(["KM", "GZ", "", "昆明"]), "sector": st.sampled_from(["hiv", None]),
+    "researcher": st.sampled_from(["", "Wang Fang"])})
+
+
+def _log(ws: Workspace, rid: str) -> tuple[Any, ...]:
+    """The operation, heads and row of one record, byte for byte, without what differs by
+    construction (id, clock, sequence number)."""
+    db = ws.db
+    op = db.execute('SELECT device, entity, "values", pred, received_hlc = hlc FROM ops '
+                    "WHERE entity_id = ?", (rid,)).fetchall()
+    heads = sorted(db.execute(
+        "SELECT h.entity, h.field, h.device, h.hlc = o.hlc, h.seq = o.seq FROM heads h "
+        "JOIN ops o ON o.entity_id = h.entity_id WHERE h.entity_id = ?", (rid,)).fetchall())
+    cur = db.execute("SELECT * FROM response WHERE id = ?", (rid,))
+    names = [d[0] for d in cur.description]
+    row = dict(zip(names, cur.fetchone(), strict=True))
+    assert row.pop("created_hlc") == row.pop("updated_hlc")
+    row.pop("id")
+    return op, heads, sorted(row.items())
+
+
+def _tables(ws: Workspace) -> tuple[int, ...]:
+    db = ws.db
+    return tuple(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+                 for t in ("ops", "heads", "superseded", "response", "correction"))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+def test_fast_batches_store_what_the_reference_stores(ws: Workspace, data: st.DataObject
+                                                       ) -> None:
+    """``add_responses`` against its reference (``fill_state`` + ``validate_all`` + one
+    ``Workspace.write`` per record) on random batches: realistic responses, some with a wrong
+    answer, and random answer sets (wrong kinds, hidden or unknown questions), completed or
+    drafts. Either both refuse the batch with the same issues and nothing is written, or
+    both write the same operations (byte for byte), heads and rows, no conflicts, and the
+    replay check passes."""
+    iid = _IIDS.get(ws.path)
+    if iid is None:
+        iid = _IIDS[ws.path] = surveys.import_instrument(ws, FORM)
+    inst = surveys.instrument(ws, iid)
+    seed = data.draw(st.integers(0, 2**16))
+    rng = random.Random(seed)
+    batch: list[dict[str, Any]] = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        kind = data.draw(st.sampled_from(["real", "real", "real", "broken", "random"]))
+        if kind == "random":
+            batch.append(data.draw(answer_sets(inst)))
+            continue
+        answers = make_answers(rng)
+        if kind == "broken":
+            where = data.draw(st.sampled_from(["founded_year", "consent", "city", "extra"]))
+            if where == "extra":
+                answers["no_such_question"] = 1
+            elif where == "consent":
+                answers["consent"] = "perhaps"
+            else:
+                answers["org"][where] = data.draw(st.sampled_from(["long ago", 1800, "nowhere"]))
+        batch.append(answers)
+    links = [data.draw(LINKS) for _ in batch]
+    complete = data.draw(st.booleans())
+    before = _tables(ws)
+    outcomes = []
+    for reference in (False, True):
+        try:
+            ids = surveys.add_responses(ws, iid, batch, complete_them=complete, links=links,
+                                        clock=lambda: CLOCK, reference=reference)
+        except surveys.ResponseIncomplete as exc:
+            assert _tables(ws) == before  # nothing written for a refused batch
+            outcomes.append([(i.address, i.message, i.kind) for i in exc.issues])
+        else:
+            outcomes.append([_log(ws, rid) for rid in ids])
+    assert outcomes[0] == outcomes[1]
+    assert ws.conflicts() == []
+    if _tables(ws) != before:
+        report = check(ws)
+        assert report.ok, report.replay_differences
+
+
+_IIDS: dict[Any, str] = {}
+
+
+def test_no_answer_is_remembered_after_a_batch(ws: Workspace) -> None:
+    """The plan outlives the batch (cached per instrument version, past a lock of the
+    workspace); what it remembered of the answers does not, whether the batch was saved or
+    refused."""
+    iid = surveys.import_instrument(ws, FORM)
+    plan = surveys.plan_for(iid, records.get(ws, "instrument", iid))
+    rng = random.Random(4)
+    answers = [make_answers(rng) for _ in range(5)]
+    surveys.add_responses(ws, iid, answers, complete_them=True)
+    assert plan.remembered == 0
+    answers[2]["consent"] = "perhaps"
+    with pytest.raises(surveys.ResponseIncomplete):
+        surveys.add_responses(ws, iid, answers, complete_them=True)
+    assert plan.remembered == 0
+    # while it fills, it does remember (what the batch gains from)
+    fresh = plan.fresh()
+    plan.fill(answers[0], fresh)
+    assert plan.remembered > 0

@@ -12,7 +12,7 @@ the reference are exercised; forms the plan must refuse are named.
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from tests.unit.survey.conftest import write_form
 from tests.unit.survey.test_engine import CHOICES, HEAD, SURVEY, row
 
 CLOCK = datetime(2025, 3, 1, 9, 30)
+LATER = datetime(2025, 3, 4, 23, 59)  # another day: ``. <= today()`` decides otherwise
 META = {"username": "Li Wei", "deviceid": "dev-1"}
 
 #: A form where answers hide and show each other in many ways, all on earlier answers.
@@ -103,7 +104,9 @@ def _value(draw: st.DrawFn, inst: Instrument, node: Node) -> Any:
         options += [st.integers(-5, 120), st.floats(-5, 120, allow_nan=False),
                     st.integers(0, 60).map(str)] * 2
     elif kind == "date":
-        options += [st.dates().map(lambda d: d.isoformat())] * 3
+        options += [st.dates().map(lambda d: d.isoformat()),
+                    st.dates(LATER.date() - timedelta(days=6), LATER.date() + timedelta(days=2)
+                             ).map(lambda d: d.isoformat())] * 2
     else:
         options += [st.text(max_size=8)] * 3
     return draw(st.one_of(options))
@@ -138,18 +141,23 @@ def answer_sets(draw: st.DrawFn, inst: Instrument) -> dict[str, Any]:
     return result if isinstance(result, dict) else {}
 
 
-def compare(inst: Instrument, plan: FormPlan, answers: dict[str, Any]) -> None:
+def compare(inst: Instrument, plan: FormPlan, answers: dict[str, Any], *,
+            clock: datetime = CLOCK) -> None:
     want, want_issues = fill_state(inst, answers, program=plan.program, meta=META,
-                                   clock=lambda: CLOCK)
-    fresh = plan.fresh(meta=META, clock=lambda: CLOCK)
+                                   clock=lambda: clock)
+    fresh = plan.fresh(meta=META, clock=lambda: clock)
     got, got_issues = plan.fill(answers, fresh)
     assert got_issues == want_issues
     assert got.snapshot() == want.snapshot()
     assert got.validate_all() == want.validate_all()
     assert got.to_dict() == want.to_dict()
+    # what completing it would refuse, found by the recompute itself
+    done, done_issues = plan.fill_complete(answers, fresh)
+    assert done_issues == want_issues + want.validate_all()
+    assert done.snapshot() == want.snapshot()
     # the fresh form copied for the next response is untouched
     assert fresh.snapshot() == FormState(inst, None, program=plan.program, meta=META,
-                                         clock=lambda: CLOCK).snapshot()
+                                         clock=lambda: clock).snapshot()
 
 
 @pytest.mark.parametrize("name", ["bundled", "engine", "crafted", "late", "dynamic", "guarded",
@@ -163,6 +171,58 @@ def test_compiled_fill_is_the_reference(forms: dict[str, Instrument], name: str,
     inst = forms[name]
     plan = FormPlan(inst)
     compare(inst, plan, data.draw(answer_sets(inst)))
+
+
+#: One plan per form for the whole module, as the services keep one per instrument version:
+#: what it remembers (evaluations, coerced answers) builds up from example to example.
+_SHARED: dict[str, FormPlan] = {}
+
+
+@pytest.mark.parametrize("name", ["bundled", "engine", "crafted", "guarded"])
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_plan_filling_many_responses_stays_the_reference(forms: dict[str, Instrument],
+                                                          name: str,
+                                                          data: st.DataObject) -> None:
+    """The plan's memo against the reference: one plan fills the responses of every example,
+    each response twice (the second time the memo answers for every question), on two days
+    (``today()`` in a constraint)."""
+    inst = forms[name]
+    plan = _SHARED.setdefault(name, FormPlan(inst))
+    batch = data.draw(st.lists(answer_sets(inst), min_size=1, max_size=5))
+    for answers in [*batch, *reversed(batch)]:
+        compare(inst, plan, answers, clock=data.draw(st.sampled_from([CLOCK, LATER])))
+
+
+def test_the_memo_knows_the_date(forms: dict[str, Instrument]) -> None:
+    """``today()`` is the one input that is not an answer: a date after today is refused,
+    and the same date is accepted a few days later, by the same plan."""
+    inst = forms["crafted"]
+    plan = FormPlan(inst)
+    for clock in (CLOCK, LATER, CLOCK, LATER):
+        compare(inst, plan, {"consent": "no", "when": "2025-03-03"}, clock=clock)
+    fresh = plan.fresh(meta=META, clock=lambda: LATER)
+    assert plan.fill_complete({"consent": "no", "when": "2025-03-03"}, fresh)[1] == []
+
+
+def test_the_memo_answers_for_repeated_inputs(forms: dict[str, Instrument]) -> None:
+    """A question evaluated once for some inputs is not evaluated again for the same inputs:
+    filling responses a second time evaluates nothing (the reference evaluates every
+    question of each response, several times), and gives the same forms."""
+    inst = forms["bundled"]
+    plan = FormPlan(inst)
+    rng = random.Random(9)
+    responses = [make_answers(rng) for _ in range(40)]
+    fresh = plan.fresh(meta=META, clock=lambda: CLOCK)
+    first = [plan.fill(a, fresh)[0] for a in responses]
+    assert sum(s.evaluations - fresh.evaluations for s in first) > 0
+    again = [plan.fill(a, fresh)[0] for a in responses]
+    assert [s.evaluations - fresh.evaluations for s in again] == [0] * len(responses)
+    assert [s.snapshot() for s in again] == [s.snapshot() for s in first]
+    assert all(fill_state(inst, a, program=plan.program, meta=META, clock=lambda: CLOCK
+                          )[0].evaluations > 50 for a in responses)
 
 
 def test_which_forms_are_compiled(forms: dict[str, Instrument]) -> None:
@@ -184,7 +244,7 @@ def test_valid_responses_take_the_compiled_path(forms: dict[str, Instrument]) ->
     rng = random.Random(5)
     for _ in range(60):
         compare(inst, plan, make_answers(rng))
-    assert (plan.compiled, plan.reference) == (60, 0)
+    assert (plan.compiled, plan.reference) == (120, 0)  # fill and fill_complete
 
 
 def test_a_hidden_default_falls_back(forms: dict[str, Instrument]) -> None:
@@ -196,14 +256,14 @@ def test_a_hidden_default_falls_back(forms: dict[str, Instrument]) -> None:
     compare(inst, plan, {"go": "yes"})
     compare(inst, plan, {"go": "no"})
     compare(inst, plan, {"go": "yes", "dflt": "mine"})
-    assert (plan.compiled, plan.reference) == (1, 2)
+    assert (plan.compiled, plan.reference) == (2, 4)  # fill and fill_complete
 
 
 def test_own_value_in_relevance_uses_the_reference(forms: dict[str, Instrument]) -> None:
     inst = forms["self"]
     plan = FormPlan(inst)
     compare(inst, plan, {"self_shown": "hidden while empty"})
-    assert plan.reference == 1
+    assert plan.reference == 2
 
 
 def test_late_dependency_uses_the_reference(forms: dict[str, Instrument]) -> None:
@@ -211,4 +271,4 @@ def test_late_dependency_uses_the_reference(forms: dict[str, Instrument]) -> Non
     plan = FormPlan(inst)
     # the reference takes "first", hides it (second) and shows it again (third), empty
     compare(inst, plan, {"first": "lost on the way", "second": "no", "third": "yes"})
-    assert plan.reference == 1 and plan.compiled == 0
+    assert plan.reference == 2 and plan.compiled == 0
