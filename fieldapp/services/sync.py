@@ -33,6 +33,7 @@ from fieldapp.domain.ops import (
     dumps_values,
     loads_pred,
     parse_op,
+    parse_op_line,
     same_history,
 )
 from fieldapp.domain.schema import ENTITIES
@@ -285,7 +286,7 @@ def _check_op(data: dict[str, Any]) -> object:
 def open_verified(ws: Workspace, path: Path) -> VerifiedBundle:
     """Decrypt and verify a bundle, every operation checked against the schema."""
     return _open_bundle(path, identity=team.device_keys(ws).identity, roster=team.roster(ws),
-                        check_op=_check_op)
+                        check_op=_check_op, check_line=parse_op_line)
 
 
 def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]
