@@ -18,7 +18,17 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldapp.domain.ops import Op, OpFormatError, dumps_values, parse_op, parse_op_line
+from fieldapp.domain.ops import (
+    _HLC,
+    _ID,
+    Op,
+    OpFormatError,
+    dumps_values,
+    is_hlc,
+    is_id,
+    parse_op,
+    parse_op_line,
+)
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.sync.reader import OP_DECODER
 
@@ -205,3 +215,22 @@ def test_every_code_point_is_encoded_as_the_standard_library_encodes_it() -> Non
     lone = {"text": "a\ud800b"}  # kept by the standard encoder, as before
     assert dumps_values(lone) == json.dumps(lone, ensure_ascii=False, sort_keys=True,
                                             separators=(",", ":"))
+
+
+ID_TEXT = st.one_of(
+    st.text(max_size=70),
+    st.text(alphabet="aZ09_-٠١²ⅷＡ\n é", max_size=66),
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,70}", fullmatch=True),
+)
+HLC_TEXT = st.one_of(
+    st.text(max_size=24),
+    st.text(alphabet="0123456789.٣²\n", min_size=20, max_size=24),
+    st.from_regex(r"[0-9]{15}\.[0-9]{6}\n?", fullmatch=True),
+)
+
+
+@given(ID_TEXT, HLC_TEXT)
+def test_id_and_clock_checks_without_a_regular_expression_are_the_same(
+        text: str, clock: str) -> None:
+    assert is_id(text) == bool(_ID.fullmatch(text))
+    assert is_hlc(clock) == bool(_HLC.fullmatch(clock))
