@@ -600,7 +600,6 @@ class _SetMerge:
         self.static_rejects: list[tuple[int, Op, str]] = []
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            seen: set[OpId] = set()
             encode = dumps_values
             for pos, op in enumerate(self.ops):
                 values = op.values
@@ -614,10 +613,6 @@ class _SetMerge:
                     unknown = [k for k in values if k not in allowed]
                     self.static_rejects.append((pos, op, f"unknown fields {unknown}"))
                     continue
-                oid = (op.device, op.seq)
-                if oid in seen:
-                    raise _Ineligible
-                seen.add(oid)
                 yield (pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
                        encode(values), dumps_pred(op.pred) if op.pred else "[]",
                        1 if OWNER in values else 0, values.get(OWNER))
@@ -628,6 +623,9 @@ class _SetMerge:
         conn.executemany("INSERT INTO fm_inc (pos, device, seq, hlc, entity, entity_id, vals, "
                          "pred, has_owner, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
         conn.execute("CREATE INDEX temp.fm_inc_id ON fm_inc (device, seq)")
+        if conn.execute("SELECT 1 FROM fm_inc GROUP BY device, seq HAVING count(*) > 1 "
+                        "LIMIT 1").fetchone():
+            raise _Ineligible  # an operation id twice in the batch
         # state: 0 applied, 1 duplicate, 2 rejected (not the owner)
         conn.execute("UPDATE fm_inc SET state = 1 WHERE EXISTS (SELECT 1 FROM ops o "
                      "WHERE o.device = fm_inc.device AND o.seq = fm_inc.seq)")
