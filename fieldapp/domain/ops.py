@@ -136,6 +136,9 @@ class OpFormatError(ValueError):
 
     def __init__(self, problem: str, where: str = "") -> None:
         assert problem in self.PROBLEMS
+        # A name from a hostile line may hold a lone surrogate, which no UTF-8 text (a
+        # message kept in the workspace, the audit log) can carry: it is spelled out.
+        where = where.encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(f"{problem}: {where}" if where else problem)
         self.problem = problem
         self.where = where
@@ -238,8 +241,26 @@ def parse_op(data: object) -> Op:
     for key in _REQUIRED:
         if key not in data:
             raise OpFormatError("missing", key)
-    return _checked(data["device"], data["seq"], data["hlc"], data["entity"], data["entity_id"],
-                    data["values"], data.get("pred", []))
+    op = _checked(data["device"], data["seq"], data["hlc"], data["entity"], data["entity_id"],
+                  data["values"], data.get("pred", []))
+    # JSON can spell half of a surrogate pair ("\ud800"), which is no text at all: it could
+    # never be stored (SQLite takes UTF-8), so the operation is refused here, not at the merge.
+    # Ids, clocks and record types are ASCII by now; only the values can hold one.
+    for key, value in op.values.items():
+        if not _unicode(key):
+            raise OpFormatError("unknown_field", f"{op.entity}.{key[:40]}")
+        if not _unicode(value):
+            raise OpFormatError("bad_type", f"{op.entity}.{key}")
+    return op
+
+
+def _unicode(value: Any) -> bool:
+    """Whether every string in ``value`` is valid Unicode (no lone surrogate)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _checked(device: Any, seq: Any, hlc: Any, name: Any, entity_id: Any, values: Any,
