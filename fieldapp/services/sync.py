@@ -33,6 +33,7 @@ from fieldapp.domain.ops import (
     dumps_values,
     loads_pred,
     parse_op,
+    parse_op_line,
     same_history,
 )
 from fieldapp.domain.schema import ENTITIES
@@ -285,7 +286,7 @@ def _check_op(data: dict[str, Any]) -> object:
 def open_verified(ws: Workspace, path: Path) -> VerifiedBundle:
     """Decrypt and verify a bundle, every operation checked against the schema."""
     return _open_bundle(path, identity=team.device_keys(ws).identity, roster=team.roster(ws),
-                        check_op=_check_op)
+                        check_op=_check_op, check_line=parse_op_line)
 
 
 def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]
@@ -391,6 +392,8 @@ def _check_history(ws: Workspace, bundle: VerifiedBundle, ops: list[Op],
     held = ws.ops_by_id([op.id for op in ops])
     author = bundle.manifest.author_id
     on_chain = trusted is not None and bundle.bundle_hash in trusted.chain
+    if not held and (trusted is None or on_chain):
+        return  # nothing here to differ from, no trusted history to keep to
     for line, op in enumerate(ops, start=1):
         known = held.get(op.id)
         if known is not None and not _same_as_held(op, known):
@@ -449,11 +452,12 @@ def _parse_ops(ws: Workspace, bundle: VerifiedBundle) -> list[Op]:
                 "Line {line} of the bundle's operations is malformed: its sequence number "
                 "#{seq} lies outside the signed range {first}–{last}.").format(
                     line=line, seq=op.seq, first=first, last=last))
-        if op.id in seen:
+        oid = (op.device, op.seq)
+        if oid in seen:
             raise _refuse(Reason.MALFORMED_OPS, _(
                 "Line {line} of the bundle's operations repeats change #{seq}.").format(
                     line=line, seq=op.seq))
-        seen.add(op.id)
+        seen.add(oid)
         ops.append(op)
     return ops
 

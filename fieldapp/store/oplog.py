@@ -582,8 +582,6 @@ def _converters(ent: Entity) -> dict[str, tuple[str, Callable[[Any], Any]]]:
 
 
 _CONVERTERS = {name: _converters(ent) for name, ent in ENTITIES.items()}
-#: ``dumps_values`` without building an encoder for every operation.
-_VALUES_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 #: Fields whose column holds exactly what ``json_extract`` gives for their JSON value.
 _PLAIN = {name: frozenset([OWNER, *(f.name for f in ent.fields
                                     if f.kind in ("text", "date", "ref", "int", "bool"))])
@@ -658,8 +656,7 @@ class _SetMerge:
         self.static_rejects: list[tuple[int, Op, str]] = []
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            seen: set[OpId] = set()
-            encode = _VALUES_ENCODER.encode
+            encode = dumps_values
             for pos, op in enumerate(self.ops):
                 values = op.values
                 if ERASE in values:
@@ -672,10 +669,6 @@ class _SetMerge:
                     unknown = [k for k in values if k not in allowed]
                     self.static_rejects.append((pos, op, f"unknown fields {unknown}"))
                     continue
-                oid = (op.device, op.seq)
-                if oid in seen:
-                    raise _Ineligible
-                seen.add(oid)
                 yield (pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
                        encode(values), dumps_pred(op.pred) if op.pred else "[]",
                        1 if OWNER in values else 0, values.get(OWNER))
@@ -686,6 +679,9 @@ class _SetMerge:
         conn.executemany("INSERT INTO fm_inc (pos, device, seq, hlc, entity, entity_id, vals, "
                          "pred, has_owner, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
         conn.execute("CREATE INDEX temp.fm_inc_id ON fm_inc (device, seq)")
+        if conn.execute("SELECT 1 FROM fm_inc GROUP BY device, seq HAVING count(*) > 1 "
+                        "LIMIT 1").fetchone():
+            raise _Ineligible  # an operation id twice in the batch
         # state: 0 applied, 1 duplicate, 2 rejected (not the owner)
         conn.execute("UPDATE fm_inc SET state = 1 WHERE EXISTS (SELECT 1 FROM ops o "
                      "WHERE o.device = fm_inc.device AND o.seq = fm_inc.seq)")
@@ -937,13 +933,40 @@ class _SetMerge:
             "SELECT DISTINCT field FROM fm_touch WHERE entity = ? ORDER BY field", (entity,))]
         defaults = _defaults(self.conn, entity)
         plan = [(f, defaults.get(conv[f][0].strip('"'))) for f in names]
+        cols = ", ".join(["id", "created_hlc", "updated_hlc", *(conv[f][0] for f in names)])
+        if len(names) <= 30 and all(f in _PLAIN[entity] or f == DELETED for f in names):
+            # (two tables joined per field: SQLite joins at most 64)
+            # Every column holds what SQLite reads from the winning value's JSON: the rows are
+            # built in SQL, one join per field, without a Python object per record.
+            picks: list[str] = []
+            joins: list[str] = []
+            pick_args: list[Any] = []
+            join_args: list[Any] = []
+            for n, (f, default) in enumerate(plan):
+                path = f'$."{f}"'
+                if f == DELETED:  # a tombstone: 1 for true, else 0 (as ``_column``)
+                    value = f"(json_type(o{n}.\"values\", ?) IS 'true')"
+                else:
+                    value = f"json_extract(o{n}.\"values\", ?)"
+                picks.append(f"CASE WHEN t{n}.field IS NULL THEN ? ELSE {value} END")
+                pick_args += [default, path]
+                joins.append(
+                    f"LEFT JOIN fm_touch t{n} ON t{n}.entity = r.entity AND t{n}.entity_id = "
+                    f"r.entity_id AND t{n}.field = ? LEFT JOIN ops o{n} ON o{n}.device = "
+                    f"t{n}.wdev AND o{n}.seq = t{n}.wseq")
+                join_args.append(f)
+            self.conn.execute(
+                f"INSERT INTO {entity} ({cols}) SELECT r.entity_id, r.created, r.updated"
+                f"{''.join(', ' + p for p in picks)} FROM fm_rec r {' '.join(joins)} "
+                "WHERE r.entity = ? AND r.held = 0 ORDER BY r.first",
+                (*pick_args, *join_args, entity))
+            return
 
         def rows() -> Iterator[list[Any]]:
             for rid, created, updated, fields in self._records(entity, 0):
                 yield [rid, created, updated,
                        *(fields[f] if f in fields else default for f, default in plan)]
 
-        cols = ", ".join(["id", "created_hlc", "updated_hlc", *(conv[f][0] for f in names)])
         self.conn.executemany(
             f"INSERT INTO {entity} ({cols}) VALUES ({', '.join('?' * (3 + len(names)))})",
             rows())

@@ -6,6 +6,12 @@ into a plain SQLCipher table. Run: python -m tests.perf sync
   run, opened before the clock starts) of one bundle of N operations -- organisations created,
   then edited field by field -- beside ``executemany`` of the same rows into a plain table.
   Goal: at most 5x.
+- ``sync.collect_100k_ops.floor``: a lower bound for that collect, beside the same baseline:
+  what any merge into this workspace must do at the least, with no check at all -- decrypt
+  the bundle with age, decode each line of its operations (msgspec, to plain objects), and
+  ``executemany`` the rows the merge leaves: the log, a head per field, the records (each
+  record's fields folded in Python), in one transaction on a copy of the same workspace.
+  No goal: it says how far from 5x the schema itself is.
 - ``sync.collect_100k_ops.peak_mib``: in a fresh process, the peak resident memory of that
   collect beyond what the process held once the workspace was open (the peak is reset after
   the key derivation: ``/proc/self/clear_refs``). Goal: under 200 MiB.
@@ -15,15 +21,20 @@ The bundle's writing and opening are measured at the bundle layer (bench_bundle.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
+import msgspec
+import pyrage
 import sqlcipher3
 
 from fieldapp.domain.ids import new_id
@@ -117,6 +128,10 @@ def run(scale: float) -> None:
         report_sample("sync.collect_100k_ops", ours, base,
                       f"raw executemany of the resulting rows ({n_ops} operations)",
                       "ratio <= 5", max_ratio=5.0)
+        floor = measure(_floor, setup=lambda: (setup(), root))
+        report_sample("sync.collect_100k_ops.floor", floor, base,
+                      "the same raw executemany: the floor is age -d, decoding each line and "
+                      "executemany of the log, heads and records, without any check")
         out = subprocess.run([sys.executable, "-m", "tests.perf.bench_sync", str(root)],
                              cwd=ROOT, capture_output=True, text=True, timeout=3600)
         if out.returncode:
@@ -126,6 +141,52 @@ def run(scale: float) -> None:
             f"was open, peak {figures['peak']:.0f} MiB during the collect")
         report("sync.collect_100k_ops.peak_mib", figures["peak"] - figures["before"], "MiB",
                goal="< 200 MiB beyond the open workspace", max_value=200.0)
+
+
+def _floor(arg: tuple[Workspace, Path]) -> None:
+    """The least a merge of the bundle must do (see the module docstring)."""
+    ws, root = arg
+    try:
+        path = next((root / "store" / "bundles").glob("*/*.fab"))
+        identity = team.device_keys(ws).identity.pyrage_identity
+        plain = io.BytesIO()
+        with open(path, "rb") as fh:
+            pyrage.decrypt_io(fh, plain, [identity])
+        with tarfile.open(fileobj=io.BytesIO(plain.getvalue())) as tar:
+            member = tar.extractfile("ops.jsonl")
+            assert member is not None
+            lines = member.read().splitlines()
+        decode = msgspec.json.Decoder().decode
+        encode = msgspec.json.Encoder(order="sorted").encode
+        log_rows: list[tuple[Any, ...]] = []
+        head_rows: list[tuple[Any, ...]] = []
+        records: dict[tuple[str, str], dict[str, Any]] = {}
+        for line in lines:
+            op = decode(line)
+            device, seq, hlc, entity, rid = (op["device"], op["seq"], op["hlc"],
+                                             op["entity"], op["entity_id"])
+            log_rows.append((device, seq, hlc, entity, rid, encode(op["values"]).decode(),
+                             "[]", hlc))
+            head_rows.extend((entity, rid, f, device, seq, hlc) for f in op["values"])
+            record = records.setdefault((entity, rid), {"created_hlc": hlc})
+            record["updated_hlc"] = hlc
+            record.update(op["values"])
+        by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        for (entity, rid), record in records.items():
+            by_table.setdefault((entity, tuple(record)), []).append((rid, *record.values()))
+        with ws.transaction():
+            db = ws.db
+            db.executemany('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", '
+                           "pred, received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
+            db.executemany("INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", head_rows)
+            for (entity, cols), rows in by_table.items():
+                names = ", ".join(["id", *(f'"{c}"' for c in cols)])
+                db.executemany(f"INSERT INTO {entity} ({names}) "
+                               f"VALUES ({', '.join('?' * (len(cols) + 1))})", rows)
+    finally:
+        ws.close()
+        shutil.rmtree(ws.path, ignore_errors=True)
 
 
 def _status(key: str) -> float:

@@ -162,6 +162,12 @@ MALFORMED: list[tuple[str, Callable[[list[dict[str, Any]]], int], tuple[str, str
     ("a sequence outside the signed range", _set("note", "seq", 99_999), None),
     ("the same change twice", _repeat, None),
     ("a line that is an array", _set("note", "device", "@ARRAY@"), None),
+    # half a surrogate pair is valid JSON but no text: it once reached SQLite and crashed the
+    # collect with a UnicodeEncodeError
+    ("text that is half a surrogate pair", _set("note", "values.body", "@HALF@"),
+     ('"@HALF@"', '"a\\ud800b"')),
+    ("a field name that is half a surrogate pair", _set("note", "values.@HALF@", None),
+     ('"@HALF@"', '"\\udfff"')),
 ]
 
 
