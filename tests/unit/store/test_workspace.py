@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -86,16 +85,13 @@ def test_change_passphrase_rewraps_without_touching_the_database(ws_path: Path) 
     records.add_participant(ws, code="CD-MIG-001")
     ws.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db_before = (ws_path / DB_NAME).read_bytes()
-    start = time.perf_counter()
     ws.change_passphrase("new passphrase 2026")
-    took = time.perf_counter() - start
     ws.close()
     # Re-wrapping is one Argon2id run, not a re-encryption: the database pages are unchanged
     # apart from the audit row, so compare sizes and that most pages are identical.
     db_after = (ws_path / DB_NAME).read_bytes()
     pages = [db_before[i:i + 4096] == db_after[i:i + 4096] for i in range(0, len(db_before), 4096)]
     assert sum(pages) >= len(pages) - 3
-    assert took < 5, "re-wrapping must not re-encrypt (well under a second on a laptop)"
     with pytest.raises(WrongPassphrase):
         Workspace.open(ws_path, PASSPHRASE)
     Workspace.open(ws_path, "new passphrase 2026").close()
