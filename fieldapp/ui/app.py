@@ -48,8 +48,12 @@ def _warm_up() -> None:
 
 def make_window(ctx: AppContext) -> MainWindow:
     """A main window wired to ``ctx``; the caller shows it and calls ``session.start``."""
+    from fieldapp.ui import style
     from fieldapp.ui.main_window import MainWindow
 
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        style.apply(app)  # the fonts and the look (fieldapp/ui/style.py)
     ctx.tasks.default_error = lambda exc: ctx.interaction.error(None, exc)
     return MainWindow(ctx)
 

@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records, surveys
 from fieldapp.survey import Instrument, XLSFormError
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.labels import label
 from fieldapp.ui.survey.new_response import NewResponseDialog
 from fieldapp.ui.survey.responses_model import (
@@ -133,6 +135,21 @@ class SurveysView(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
+        self.import_button.setIcon(style.icon("import"))
+        self.new_button.setIcon(style.icon("add"))
+        self.instruments_empty = EmptyState(
+            ctx, self.instrument_table, "instruments", icon="import",
+            message=lambda: _("No questionnaires yet. Import one written as an XLSForm "
+                              "workbook (.xlsx), as for ODK or KoboToolbox."),
+            action=lambda: _("Import instrument…"), on_action=self.import_instrument)
+        self.responses_empty = EmptyState(
+            ctx, self.response_table, "responses", icon="add",
+            message=lambda: _("No responses yet. Start one with “New response…”."),
+            action=lambda: _("New response…"), on_action=self.new_response,
+            filtered=lambda: self.responses.rowCount() > 0,
+            filtered_message=lambda: _("No response matches these filters."),
+            filtered_action=lambda: _("Show all"), on_filtered_action=self.show_all_responses,
+            shown=lambda: self.instruments.rowCount() > 0)
         self.retranslate_ui()
 
     # -- loading -------------------------------------------------------------------------
@@ -201,6 +218,10 @@ class SurveysView(QWidget):
     def set_filter(self, field: str, value: str) -> None:
         combo = self.filters[field]
         combo.setCurrentIndex(max(combo.findData(value), 0))
+
+    def show_all_responses(self) -> None:
+        for field in self.filters:
+            self.set_filter(field, "")
 
     def _instrument_selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

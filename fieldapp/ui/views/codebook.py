@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records, registry
 from fieldapp.services.export import import_codebook
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.attributes import AttributesDialog
 from fieldapp.ui.dialogs.code import CodeDialog
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel
@@ -111,6 +113,15 @@ class CodebookView(QWidget):
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
         self._passages: list[dict[str, Any]] = []
+        self.new_button.setIcon(style.icon("add"))
+        self.edit_button.setIcon(style.icon("edit"))
+        self.delete_button.setIcon(style.icon("delete"))
+        self.import_button.setIcon(style.icon("import"))
+        self.empty = EmptyState(
+            ctx, self.tree, "codebook", icon="add",
+            message=lambda: _("The codebook is empty. Create your first code, or import a "
+                              "codebook with “Import codebook…”."),
+            action=lambda: _("New code…"), on_action=self.new_code)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:

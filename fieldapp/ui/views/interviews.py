@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_list, format_number, ngettext
 from fieldapp.services import records, registry, ui_support
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import choices, label
 from fieldapp.ui.models.codebook import CodebookModel
@@ -140,6 +142,16 @@ class InterviewsView(QWidget):
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
         self._filling = False
+        self.new_button.setIcon(style.icon("add"))
+        self.delete_button.setIcon(style.icon("delete"))
+        self.empty = EmptyState(
+            ctx, self.table, "interviews", icon="add",
+            message=lambda: _("No interviews yet. Start one here, or from a participant's "
+                              "page."),
+            action=lambda: _("New interview"), on_action=self.new_interview,
+            filtered=lambda: self.model.rowCount() > 0,
+            filtered_message=lambda: _("No interview matches these filters."),
+            filtered_action=lambda: _("Show all"), on_filtered_action=self.reset_filters)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:

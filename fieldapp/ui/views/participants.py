@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import N_, _, format_date, format_list, format_number, ngettext, pick
 from fieldapp.services import records, registry, ui_support
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.consent import ConsentDialog
 from fieldapp.ui.dialogs.participant import IDENTITY_FIELDS, ParticipantDialog
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import ID_ROLE, RecordColumn, RecordTableModel
@@ -171,6 +173,14 @@ class ParticipantsView(QWidget):
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
         self._detail: dict[str, Any] = {}
+        self.new_button.setIcon(style.icon("add"))
+        self.edit_button.setIcon(style.icon("edit"))
+        self.delete_button.setIcon(style.icon("delete"))
+        self.empty = EmptyState(
+            ctx, self.table, "participants", icon="add",
+            message=lambda: _("No participants yet. Add each person you interview under a "
+                              "pseudonymous code; their real name is kept apart."),
+            action=lambda: _("New participant…"), on_action=self.new_participant)
         self.retranslate_ui()
         self._show_detail()
 
