@@ -235,9 +235,12 @@ def test_empty_lists_say_what_to_do_and_their_buttons_do_it(
     tabs.setCurrentWidget(ws.surveys)
     surveys = ws.surveys
     empty = _empty(surveys, "instruments")
-    _showing(empty, _("No questionnaires yet. Import one written as an XLSForm workbook "
-                      "(.xlsx), as for ODK or KoboToolbox."))
-    assert not _empty(surveys, "responses").isVisible()  # nothing to answer yet
+    _showing(empty, _("No questionnaires yet. Import one written as an XLSForm, as for ODK "
+                      "or KoboToolbox."))
+    # Nothing to answer yet: the responses list says where they come from.
+    _showing(_empty(surveys, "responses"), _("Responses are listed here once a questionnaire "
+                                             "has been imported."))
+    assert _empty(surveys, "responses").button.text() == _("Import instrument…")
     interaction.files.append(FORM)
     empty.button.click()
     qtbot.waitUntil(lambda: surveys.instruments.rowCount() == 1)
@@ -364,3 +367,35 @@ def test_nothing_is_clipped_at_1366_by_768(qtbot: Any, unlocked: MainWindow, ctx
     problems += _clipped(ws.tabs.tabBar())
     assert not problems, "\n".join(problems)
     assert len(seen) > 80, seen  # the screens were there to be measured
+
+
+@pytest.mark.parametrize("language", LANGS)
+def test_dialogs_show_their_texts_whole(qtbot: Any, unlocked: MainWindow, ctx: AppContext,
+                                        workspace_path: Path, language: str) -> None:
+    from fieldapp.ui.dialogs.code import CodeDialog
+    from fieldapp.ui.dialogs.consent import ConsentDialog
+    from fieldapp.ui.dialogs.create_workspace import CreateWorkspaceDialog
+    from fieldapp.ui.dialogs.organisation import OrganisationDialog
+    from fieldapp.ui.dialogs.participant import ParticipantDialog
+    from fieldapp.ui.dialogs.recovery_key import RecoveryKeyDialog
+    from fieldapp.ui.dialogs.unlock import UnlockDialog
+
+    ctx.language.set_language(language)
+    problems: list[str] = []
+    seen: list[str] = []
+    for make in (lambda: CreateWorkspaceDialog(ctx),
+                 lambda: RecoveryKeyDialog(ctx, "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567"),
+                 lambda: UnlockDialog(ctx, workspace_path),
+                 lambda: ConsentDialog(ctx, "p", "KM-HIV-001"),
+                 lambda: OrganisationDialog(ctx),
+                 lambda: ParticipantDialog(ctx, [], "KM-HIV-001"),
+                 lambda: CodeDialog(ctx, unlocked.workspace.codebook)):
+        dialog = make()
+        qtbot.addWidget(dialog)
+        dialog.show()
+        QApplication.processEvents()
+        assert dialog.width() <= 1366 and dialog.height() <= 768 - 60
+        problems += [f"{type(dialog).__name__}: {p}" for p in _clipped(dialog, seen)]
+        dialog.close()
+    assert not problems, "\n".join(problems)
+    assert len(seen) > 30, seen

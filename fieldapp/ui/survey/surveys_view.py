@@ -139,17 +139,20 @@ class SurveysView(QWidget):
         self.new_button.setIcon(style.icon("add"))
         self.instruments_empty = EmptyState(
             ctx, self.instrument_table, "instruments", icon="import",
-            message=lambda: _("No questionnaires yet. Import one written as an XLSForm "
-                              "workbook (.xlsx), as for ODK or KoboToolbox."),
+            message=lambda: _("No questionnaires yet. Import one written as an XLSForm, as "
+                              "for ODK or KoboToolbox."),
             action=lambda: _("Import instrument…"), on_action=self.import_instrument)
+        have_form = self.instruments.rowCount
         self.responses_empty = EmptyState(
             ctx, self.response_table, "responses", icon="add",
-            message=lambda: _("No responses yet. Start one with “New response…”."),
-            action=lambda: _("New response…"), on_action=self.new_response,
+            message=lambda: _("No responses yet. Start one with “New response…”.")
+            if have_form() else _("Responses are listed here once a questionnaire has been "
+                                  "imported."),
+            action=lambda: _("New response…") if have_form() else _("Import instrument…"),
+            on_action=lambda: self.new_response() if have_form() else self.import_instrument(),
             filtered=lambda: self.responses.rowCount() > 0,
             filtered_message=lambda: _("No response matches these filters."),
-            filtered_action=lambda: _("Show all"), on_filtered_action=self.show_all_responses,
-            shown=lambda: self.instruments.rowCount() > 0)
+            filtered_action=lambda: _("Show all"), on_filtered_action=self.show_all_responses)
         self.retranslate_ui()
 
     # -- loading -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import sync
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.language import refresh_message, set_message
@@ -110,8 +111,10 @@ class SyncPanel(QWidget):
         self.no_team = QLabel()
         self.no_team.setObjectName("sync_no_team")
         self.no_team.setWordWrap(True)
+        self.no_team.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setup_button = QPushButton()
         self.setup_button.setObjectName("sync_setup")
+        self.setup_button.setIcon(style.icon("team"))
 
         # Researcher: what will be sent, send, receive.
         self.send_box = QGroupBox()
@@ -170,7 +173,7 @@ class SyncPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.no_team)
-        layout.addWidget(self.setup_button)
+        layout.addWidget(self.setup_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.send_box)
         layout.addWidget(self.collect_box)
         layout.addWidget(self.progress)

@@ -56,6 +56,7 @@ class InterviewEditor(QWidget):
         self.deidentify_dialog: DeidentifyDialog | None = None
         self.heading = QLabel()
         self.heading.setObjectName("interview_heading")
+        style.header(self.heading, level=2)
         self.details = InterviewDetails(ctx)
         self.notes: dict[str, NoteEditor] = {kind: NoteEditor(ctx, kind) for kind in NOTE_KINDS}
         self.note_tabs = QTabWidget()

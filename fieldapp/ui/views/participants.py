@@ -92,6 +92,7 @@ class ParticipantsView(QWidget):
 
         self.heading = QLabel()
         self.heading.setObjectName("participant_heading")
+        style.header(self.heading, level=2)
         self.identity_box = QGroupBox()
         self.identity_box.setObjectName("identity_box")
         self.identity_form = QFormLayout(self.identity_box)

@@ -160,7 +160,7 @@ class SearchView(QWidget):
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
         self.empty = EmptyState(
-            ctx, self.results, "search", icon="search",
+            ctx, self.results, "search",
             message=lambda: _("Nothing found in the notes. Try fewer words, or another "
                               "spelling."),
             action=lambda: _("Clear the search"), on_action=self.clear_query,
