@@ -63,6 +63,7 @@ class CodebookView(QWidget):
         self.passages = QListWidget()
         self.passages.setObjectName("code_passages")
         self.passages.setWordWrap(True)
+        self.passages.setSpacing(style.SPACING // 2)  # passages of two lines each
         self.passages_label.setBuddy(self.passages)
         left = QWidget()
         ll = QVBoxLayout(left)

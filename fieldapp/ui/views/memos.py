@@ -70,6 +70,9 @@ class MemoEditor(QWidget):
         self._readonly_author = ""
         self.title = QLineEdit()
         self.title.setObjectName("memo_title")
+        title_font = style.reading_font()
+        title_font.setBold(True)
+        self.title.setFont(title_font)  # the memo's heading, in the type of its text
         self.body = PlainTextEdit()
         self.body.setObjectName("memo_body")
         style.make_reading(self.body)
@@ -234,6 +237,7 @@ class MemoPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("memo_list")
         self.list.setWordWrap(True)
+        self.list.setSpacing(style.SPACING // 2)  # memos of two lines each, told apart
         self.count = QLabel()
         self.count.setObjectName("memo_count")
         self.new_button = QPushButton()
