@@ -159,10 +159,15 @@ def icon(name: str, colour: QColor | None = None) -> QIcon:
     palette = QApplication.palette()
     normal = colour or palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText)
     disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
+    return QIcon(_icon(name, normal.name(), disabled.name()))
+
+
+@cache
+def _icon(name: str, normal: str, disabled: str) -> QIcon:
     result = QIcon()
-    for size in (16, 20, 24, 32, 48):
+    for size in (16, 24, 32):  # Qt scales these for other sizes
         for mode, tint in ((QIcon.Mode.Normal, normal), (QIcon.Mode.Disabled, disabled)):
-            result.addPixmap(_render(name, tint.name(), size), mode)
+            result.addPixmap(_render(name, tint, size), mode)
     return result
 
 
