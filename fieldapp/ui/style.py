@@ -26,11 +26,11 @@ from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
-    QAbstractScrollArea,
     QApplication,
+    QHeaderView,
     QLabel,
-    QLayout,
     QPlainTextEdit,
+    QTableView,
     QWidget,
 )
 
@@ -38,8 +38,8 @@ from fieldapp.ui import fonts
 
 #: Pixels between controls in a row or column.
 SPACING = 8
-#: Pixels around the content of a page (a tab).
-MARGIN = 8
+#: Pixels around the content of a page (a tab): small, for 13-inch screens.
+MARGIN = 6
 #: Pixels between groups of controls.
 SECTION = 16
 #: The smallest height of a push button, so rows of buttons line up.
@@ -124,16 +124,25 @@ def muted(label: QLabel) -> QLabel:
     return label
 
 
-def page(layout: QLayout) -> QLayout:
-    """The margins and spacing of a page (a tab's content)."""
-    layout.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
-    layout.setSpacing(SPACING)
-    return layout
+def fit_header(table: QTableView) -> None:
+    """Keep every column of ``table`` at least as wide as its heading (with the sort arrow),
+    in whichever language the headings are: a narrower column may be dragged by hand, but a
+    heading is never cut off when the table is shown or its headings change."""
+    header = table.horizontalHeader()
 
+    def fit(*_args: object) -> None:
+        for i in range(header.count()):
+            if header.isSectionHidden(i) or \
+                    header.sectionResizeMode(i) != QHeaderView.ResizeMode.Interactive:
+                continue
+            need = header.sectionSizeHint(i)
+            if header.sectionSize(i) < need:
+                header.resizeSection(i, need)
 
-def flush(widget: QAbstractScrollArea) -> None:
-    """A list or table drawn without its own frame inside a framed area."""
-    widget.setFrameShape(QAbstractScrollArea.Shape.NoFrame)
+    model = table.model()
+    for signal in (model.headerDataChanged, model.modelReset, model.layoutChanged):
+        signal.connect(fit)
+    fit()
 
 
 # -- icons ----------------------------------------------------------------------------------

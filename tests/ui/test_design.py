@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDate, QRect
+from PySide6.QtCore import QDate, QRect, Qt
 from PySide6.QtGui import QColor, QFontInfo, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QCheckBox,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTabBar,
+    QTableView,
     QToolButton,
     QWidget,
 )
@@ -332,6 +334,16 @@ def _clipped(root: QWidget, seen: list[str] | None = None) -> list[str]:
                 w.sizeHint().width()
             if need > w.width() + 1:
                 problems.append(f"{name} {w.text()!r}: needs {need}, has {w.width()}")
+        elif isinstance(w, QHeaderView) and w.orientation() == Qt.Orientation.Horizontal \
+                and isinstance(w.parent(), QTableView):
+            last = w.logicalIndex(w.count() - 1)
+            for i in range(w.count()):
+                if w.isSectionHidden(i) or (i == last and w.stretchLastSection()):
+                    continue
+                heading = str(w.model().headerData(i, Qt.Orientation.Horizontal) or "")
+                if heading and w.sectionSize(i) < w.sectionSizeHint(i):
+                    problems.append(f"{name} heading {heading!r}: {w.sectionSize(i)} < "
+                                    f"{w.sectionSizeHint(i)}")
         elif isinstance(w, QTabBar):
             for i in range(w.count()):
                 rect = w.tabRect(i)

@@ -115,7 +115,7 @@ class SurveysView(QWidget):
         splitter.setSizes([200, 500])
         self.list_page = QWidget()
         lp = QVBoxLayout(self.list_page)
-        lp.setContentsMargins(4, 4, 4, 4)
+        lp.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         lp.addWidget(splitter)
         self.runner = FormRunner(ctx)
         self.stack = QStackedWidget()
@@ -137,6 +137,8 @@ class SurveysView(QWidget):
         ctx.data.cleared.connect(self.clear)
         self.import_button.setIcon(style.icon("import"))
         self.new_button.setIcon(style.icon("add"))
+        style.fit_header(self.instrument_table)
+        style.fit_header(self.response_table)
         self.instruments_empty = EmptyState(
             ctx, self.instrument_table, "instruments", icon="import",
             message=lambda: _("No questionnaires yet. Import one written as an XLSForm, as "

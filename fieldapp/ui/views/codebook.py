@@ -99,7 +99,7 @@ class CodebookView(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(split)
         self.tree.selectionModel().currentChanged.connect(self._current_changed)
         self.new_button.clicked.connect(self.new_code)

@@ -116,7 +116,7 @@ class InterviewsView(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(split)
         self.setTabOrder(self.table, self.new_button)
         self.setTabOrder(self.new_button, self.delete_button)
@@ -144,6 +144,7 @@ class InterviewsView(QWidget):
         self._filling = False
         self.new_button.setIcon(style.icon("add"))
         self.delete_button.setIcon(style.icon("delete"))
+        style.fit_header(self.table)
         self.empty = EmptyState(
             ctx, self.table, "interviews", icon="add",
             message=lambda: _("No interviews yet. Start one here, or from a participant's "

@@ -268,7 +268,7 @@ class MemoPanel(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        margin = 4 if scope == "all" else 0
+        margin = style.MARGIN if scope == "all" else 0
         layout.setContentsMargins(margin, margin, margin, margin)
         layout.addWidget(split)
         self.list.currentItemChanged.connect(lambda item, _prev: self._chosen(item))

@@ -74,7 +74,7 @@ class OrganisationsView(QWidget):
         buttons.addStretch(1)
         self.attributes = CaseAttributesBox(ctx, "organisation", self)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
         layout.addLayout(buttons)
@@ -91,6 +91,7 @@ class OrganisationsView(QWidget):
         self.new_button.setIcon(style.icon("add"))
         self.edit_button.setIcon(style.icon("edit"))
         self.delete_button.setIcon(style.icon("delete"))
+        style.fit_header(self.table)
         self.empty = EmptyState(
             ctx, self.table, "organisations", icon="add",
             message=lambda: _("No organisations yet. Add the agencies, NGOs and groups your "

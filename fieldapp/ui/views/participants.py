@@ -154,7 +154,7 @@ class ParticipantsView(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(split)
 
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -177,6 +177,7 @@ class ParticipantsView(QWidget):
         self.new_button.setIcon(style.icon("add"))
         self.edit_button.setIcon(style.icon("edit"))
         self.delete_button.setIcon(style.icon("delete"))
+        style.fit_header(self.table)
         self.empty = EmptyState(
             ctx, self.table, "participants", icon="add",
             message=lambda: _("No participants yet. Add each person you interview under a "

@@ -34,6 +34,7 @@ from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import search as search_service
 from fieldapp.services import ui_support
 from fieldapp.services.search import SearchFilters, SearchPage, SearchResult
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.labels import choices
@@ -62,12 +63,12 @@ class HtmlDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         self.initStyleOption(option, index)
-        style = option.widget.style() if option.widget else None
+        qstyle = option.widget.style() if option.widget else None
         text_backup = option.text
         option.text = ""
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
-                              option.widget)
+        if qstyle is not None:
+            qstyle.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
+                               option.widget)
         option.text = text_backup
         doc = self._document(option, index)
         painter.save()
@@ -137,7 +138,7 @@ class SearchView(QWidget):
         self.results.setWordWrap(True)
         self.results.setUniformItemSizes(False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(self.query)
         layout.addLayout(filters)
         status_row = QHBoxLayout()
