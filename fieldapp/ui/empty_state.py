@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from fieldapp.ui import style
@@ -23,7 +24,7 @@ Text = Callable[[], str]
 class EmptyState(QWidget):
     def __init__(self, ctx: AppContext, view: QAbstractItemView, name: str, *,
                  message: Text, action: Text, on_action: Callable[[], None],
-                 icon: str | None = None,
+                 icon: str | Text | None = None,
                  filtered: Callable[[], bool] | None = None,
                  filtered_message: Text | None = None, filtered_action: Text | None = None,
                  on_filtered_action: Callable[[], None] | None = None,
@@ -44,8 +45,8 @@ class EmptyState(QWidget):
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.button = QPushButton()
         self.button.setObjectName(f"{name}_empty_action")
-        if icon:
-            self.button.setIcon(style.icon(icon))
+        self._icon = icon
+        self._icon_shown = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(style.SECTION, style.SECTION, style.SECTION, style.SECTION)
         layout.setSpacing(style.SPACING + 4)
@@ -84,6 +85,12 @@ class EmptyState(QWidget):
         self.label.setText(message())
         self.button.setText(action())
         self.button.setVisible(bool(self.button.text()))
+        # The icon says what the button starts; "show all again" has none.
+        icon = "" if self.is_filtered() else (
+            self._icon() if callable(self._icon) else self._icon) or ""
+        if icon != self._icon_shown:
+            self.button.setIcon(style.icon(icon) if icon else QIcon())
+            self._icon_shown = icon
         self._fit()
         self.setVisible(empty and bool(self._shown()))
         if self.isVisible():

@@ -177,6 +177,7 @@ def test_empty_lists_say_what_to_do_and_their_buttons_do_it(
     empty = _empty(ws.interviews, "interviews")
     _showing(empty, _("No interviews yet. Start one here, or from a participant's page."))
     assert empty.button.text() == _("New interview")
+    assert not empty.button.icon().isNull()
     empty.button.click()
     qtbot.waitUntil(lambda: ws.interviews.model.rowCount() == 1)
     assert not empty.isVisible()
@@ -186,6 +187,7 @@ def test_empty_lists_say_what_to_do_and_their_buttons_do_it(
     assert ws.interviews.proxy.rowCount() == 0
     _showing(empty, _("No interview matches these filters."))
     assert empty.button.text() == _("Show all")
+    assert empty.button.icon().isNull()  # it starts nothing new
     empty.button.click()
     assert ws.interviews.proxy.rowCount() == 1 and not empty.isVisible()
 

@@ -146,7 +146,8 @@ class SurveysView(QWidget):
             action=lambda: _("Import instrument…"), on_action=self.import_instrument)
         have_form = self.instruments.rowCount
         self.responses_empty = EmptyState(
-            ctx, self.response_table, "responses", icon="add",
+            ctx, self.response_table, "responses",
+            icon=lambda: "add" if have_form() else "import",
             message=lambda: _("No responses yet. Start one with “New response…”.")
             if have_form() else _("Responses are listed here once a questionnaire has been "
                                   "imported."),
