@@ -248,6 +248,9 @@ def _empty_screens(ctx: Any, window: Any, out: Path) -> None:
     """A new, empty workspace: what each list says before there is anything in it."""
     from fieldapp.services import session
 
+    window.session.lock()  # as opening another workspace does: the views are cleared
+    if window.session.dialog is not None:
+        window.session.dialog.close()
     with tempfile.TemporaryDirectory() as root:
         path = Path(root) / "empty"
         ctx.tasks.open_workspace(lambda: session.create_workspace(path, "fieldapp-demo")[0])
