@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -180,6 +181,10 @@ class SyncPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.bundles_label)
         layout.addWidget(self.bundles, 1)
+        # Outside a team the offer stays together at the top (the bundle list, when shown,
+        # takes the room: its stretch wins over this spacer's).
+        self.no_team.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout.addStretch(0)
 
         self.relay.message.connect(self.status.setText)
         self.setup_button.clicked.connect(self.setup_requested)
