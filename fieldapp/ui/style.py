@@ -7,8 +7,8 @@ Choices (see docs/DESIGN-UI.md):
   gives a dark fieldapp and a high-contrast theme stays high-contrast. Icons are drawn in the
   palette's text colour (see :func:`icon`).
 * **One spacing scale**: :data:`SPACING` between controls, :data:`MARGIN` around a page,
-  :data:`SECTION` between groups of controls; buttons are at least :data:`BUTTON_HEIGHT` high
-  so a row of buttons lines up whatever their text.
+  :data:`SECTION` between groups of controls; push buttons share one padding, so a row of
+  buttons reads as a row whatever their text (heights stay the platform's).
 * **A reading font for long text** (notes, transcripts, memos): a Simplified Chinese family
   first (its Latin letters are designed to sit beside Han characters, and its line spacing of
   about 1.45 em gives Chinese the air it needs; ``QPlainTextEdit``, which keeps a 100,000-
@@ -42,8 +42,6 @@ SPACING = 8
 MARGIN = 6
 #: Pixels between groups of controls.
 SECTION = 16
-#: The smallest height of a push button, so rows of buttons line up.
-BUTTON_HEIGHT = 28
 #: The reading font's size, relative to the interface font.
 READING_SCALE = 1.25
 #: The reading font's smallest size, in points.
