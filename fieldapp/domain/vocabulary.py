@@ -24,7 +24,7 @@ from fieldapp.i18n import N_
 
 FIXED: dict[str, dict[str, str]] = {
     "note_kind": {"field_notes": N_("Field notes"), "transcript": N_("Transcript"),
-                  "summary": N_("Summary"), "memo": N_("Memo")},
+                  "summary": N_("Summary"), "memo": N_("Reflective note")},
     "consent_method": {"written": N_("Written"), "oral": N_("Oral"),
                        "recorded": N_("Recorded")},
     "consent_scope": {"audio": N_("Audio recording"), "verbatim_quotes": N_("Verbatim quotes"),

@@ -17,7 +17,7 @@ ENUMS: dict[str, dict[str, str]] = {
     "interview_status": {"planned": N_("planned"), "done": N_("done"),
                          "transcribed": N_("transcribed"), "coded": N_("coded")},
     "note_kind": {"field_notes": N_("field notes"), "transcript": N_("transcript"),
-                  "summary": N_("summary"), "memo": N_("memo")},
+                  "summary": N_("summary"), "memo": N_("reflective note")},
     "method": {"written": N_("written"), "oral": N_("oral"), "recorded": N_("recorded")},
     "consent_status": {"given": N_("given"), "withdrawn": N_("withdrawn"),
                        "none": N_("no consent recorded")},

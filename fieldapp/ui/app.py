@@ -57,8 +57,12 @@ def make_window(ctx: AppContext) -> MainWindow:
     """A main window wired to ``ctx``; the caller shows it and calls ``session.start``.
     (``fieldapp gui`` shows the unlock dialog first and builds the window after it:
     fieldapp/ui/start.py.)"""
+    from fieldapp.ui import style
     from fieldapp.ui.main_window import MainWindow
 
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        style.apply(app)  # the fonts and the look (fieldapp/ui/style.py)
     route_errors(ctx)
     return MainWindow(ctx)
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 from fieldapp.i18n import _, ngettext
 from fieldapp.ui import settings as keys
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.progress import ProgressWatcher
@@ -129,6 +130,11 @@ class MainWindow(QMainWindow):
         self.act_lang_zh = self._action("language_zh")
         self.act_ime_help = self._action("input_method_help")
         self.act_about = self._action("about")
+        for act, icon in ((self.act_new_interview, "interviews"),
+                          (self.act_new_participant, "participants"), (self.act_lock, "lock"),
+                          (self.act_export, "export"), (self.act_find, "search"),
+                          (self.act_focus, "focus"), (self.act_apply_code, "codebook")):
+            act.setIcon(style.icon(icon))
         languages = QActionGroup(self)
         for act in (self.act_lang_en, self.act_lang_zh):
             act.setCheckable(True)

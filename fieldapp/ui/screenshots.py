@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 def _render(out: Path) -> int:
     from fieldapp import i18n
     from fieldapp.services import demo, session
-    from fieldapp.ui import fonts
+    from fieldapp.ui import style
     from fieldapp.ui.app import ensure_app, make_window
     from fieldapp.ui.context import build_context
     from fieldapp.ui.dialogs.consent import ConsentDialog
@@ -53,7 +53,7 @@ def _render(out: Path) -> int:
     from fieldapp.ui.dialogs.unlock import UnlockDialog
 
     app = ensure_app()
-    fonts.apply(app)
+    style.apply(app)
     ctx = build_context(synchronous=True)
     i18n.set_language("en")
     window = make_window(ctx)
@@ -150,12 +150,16 @@ def _render(out: Path) -> int:
         _shoot(window, out / f"{lang}-17-query.png")
         _transcription(ctx, ws_view, out / f"{lang}-18-transcription.png")
         _memo_screens(window, out, lang)
+        for number, name, view in ((28, "surveys", ws_view.surveys), (29, "team", ws_view.team)):
+            ws_view.tabs.setCurrentWidget(view)
+            _shoot(window, out / f"{lang}-{number}-{name}.png")
         window.session.lock()
         _shoot(window, out / f"{lang}-15-locked.png")
         dialog = window.session.dialog
         if isinstance(dialog, UnlockDialog):
             dialog.passphrase.setText("fieldapp-demo")
             dialog.try_unlock()
+    _empty_screens(ctx, window, out)
     _blind_coding(ctx, window, out)
     window.close()
     ctx.language.detach()
@@ -238,6 +242,36 @@ def _memo_screens(window: Any, out: Path, lang: str) -> None:
         _shoot(dialog, out / f"{lang}-21-deidentify.png")
         dialog.reject()
     editor.lower_tabs.setCurrentIndex(0)
+
+
+def _empty_screens(ctx: Any, window: Any, out: Path) -> None:
+    """A new, empty workspace: what each list says before there is anything in it."""
+    from fieldapp.services import session
+
+    window.session.lock()  # as opening another workspace does: the views are cleared
+    if window.session.dialog is not None:
+        window.session.dialog.close()
+    with tempfile.TemporaryDirectory() as root:
+        path = Path(root) / "empty"
+        ctx.tasks.open_workspace(lambda: session.create_workspace(path, "fieldapp-demo")[0])
+        window.session.path = path
+        window.session.enter_opened()
+        window.stack.setCurrentWidget(window.workspace)
+        ws_view = window.workspace
+        for lang in ("en", "zh_CN"):
+            ctx.language.set_language(lang)
+            for n, (name, view) in enumerate((
+                    ("interviews", ws_view.interviews), ("participants", ws_view.participants),
+                    ("organisations", ws_view.organisations), ("codebook", ws_view.codes),
+                    ("memos", ws_view.memos), ("surveys", ws_view.surveys))):
+                ws_view.tabs.setCurrentWidget(view)
+                _shoot(window, out / f"{lang}-3{n}-empty-{name}.png")
+            ws_view.show_search()
+            ws_view.search.query.setText("口述史" if lang == "zh_CN" else "oral history")
+            ws_view.search.run_search()
+            _shoot(window, out / f"{lang}-36-empty-search.png")
+            ws_view.search.clear_query()
+        ctx.tasks.close_workspace()
 
 
 def _blind_coding(ctx: Any, window: Any, out: Path) -> None:

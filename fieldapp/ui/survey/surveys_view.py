@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records, surveys
 from fieldapp.survey import Instrument, XLSFormError
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.labels import label
 from fieldapp.ui.survey.new_response import NewResponseDialog
 from fieldapp.ui.survey.responses_model import (
@@ -113,7 +115,7 @@ class SurveysView(QWidget):
         splitter.setSizes([200, 500])
         self.list_page = QWidget()
         lp = QVBoxLayout(self.list_page)
-        lp.setContentsMargins(4, 4, 4, 4)
+        lp.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         lp.addWidget(splitter)
         self.runner = FormRunner(ctx)
         self.stack = QStackedWidget()
@@ -133,6 +135,27 @@ class SurveysView(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
+        self.import_button.setIcon(style.icon("import"))
+        self.new_button.setIcon(style.icon("add"))
+        style.fit_header(self.instrument_table)
+        style.fit_header(self.response_table)
+        self.instruments_empty = EmptyState(
+            ctx, self.instrument_table, "instruments", icon="import",
+            message=lambda: _("No questionnaires yet. Import one written as an XLSForm, as "
+                              "for ODK or KoboToolbox."),
+            action=lambda: _("Import instrument…"), on_action=self.import_instrument)
+        have_form = self.instruments.rowCount
+        self.responses_empty = EmptyState(
+            ctx, self.response_table, "responses",
+            icon=lambda: "add" if have_form() else "import",
+            message=lambda: _("No responses yet. Start one with “New response…”.")
+            if have_form() else _("Responses are listed here once a questionnaire has been "
+                                  "imported."),
+            action=lambda: _("New response…") if have_form() else _("Import instrument…"),
+            on_action=lambda: self.new_response() if have_form() else self.import_instrument(),
+            filtered=lambda: self.responses.rowCount() > 0,
+            filtered_message=lambda: _("No response matches these filters."),
+            filtered_action=lambda: _("Show all"), on_filtered_action=self.show_all_responses)
         self.retranslate_ui()
 
     # -- loading -------------------------------------------------------------------------
@@ -201,6 +224,10 @@ class SurveysView(QWidget):
     def set_filter(self, field: str, value: str) -> None:
         combo = self.filters[field]
         combo.setCurrentIndex(max(combo.findData(value), 0))
+
+    def show_all_responses(self) -> None:
+        for field in self.filters:
+            self.set_filter(field, "")
 
     def _instrument_selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

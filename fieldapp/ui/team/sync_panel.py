@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import sync
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.language import refresh_message, set_message
@@ -110,8 +112,10 @@ class SyncPanel(QWidget):
         self.no_team = QLabel()
         self.no_team.setObjectName("sync_no_team")
         self.no_team.setWordWrap(True)
+        self.no_team.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setup_button = QPushButton()
         self.setup_button.setObjectName("sync_setup")
+        self.setup_button.setIcon(style.icon("team"))
 
         # Researcher: what will be sent, send, receive.
         self.send_box = QGroupBox()
@@ -170,13 +174,17 @@ class SyncPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.no_team)
-        layout.addWidget(self.setup_button)
+        layout.addWidget(self.setup_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.send_box)
         layout.addWidget(self.collect_box)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.bundles_label)
         layout.addWidget(self.bundles, 1)
+        # Outside a team the offer stays together at the top (the bundle list, when shown,
+        # takes the room: its stretch wins over this spacer's).
+        self.no_team.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout.addStretch(0)
 
         self.relay.message.connect(self.status.setText)
         self.setup_button.clicked.connect(self.setup_requested)

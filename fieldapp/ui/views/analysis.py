@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import analysis
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.export.widgets import refill
 from fieldapp.ui.interaction import error_text
@@ -166,7 +167,7 @@ class AnalysisView(QWidget):
         for page in (query_page, matrix_page, agreement_page, self.blind):
             self.tabs.addTab(page, "")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(self.tabs)
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.cleared.connect(self.clear)

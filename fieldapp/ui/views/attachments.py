@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QStackedWidget,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_list, format_number
 from fieldapp.services import attachments
 from fieldapp.store.errors import InvalidInput
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.labels import label
@@ -106,13 +106,10 @@ class AttachmentsPanel(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
         self.pages.addWidget(self.list)
-        style = self.style()
-        for button, icon in ((self.add, QStyle.StandardPixmap.SP_FileIcon),
-                             (self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
-                             (self.transcribe, QStyle.StandardPixmap.SP_MediaPlay),
-                             (self.save, QStyle.StandardPixmap.SP_DialogSaveButton),
-                             (self.delete, QStyle.StandardPixmap.SP_TrashIcon)):
-            button.setIcon(style.standardIcon(icon))
+        for button, icon in ((self.add, "add"), (self.open, "open"),
+                             (self.transcribe, "transcribe"), (self.save, "export"),
+                             (self.delete, "delete")):
+            button.setIcon(style.icon(icon))
         row = QHBoxLayout()
         for b in (self.add, self.open, self.transcribe, self.save):
             row.addWidget(b)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import N_, _, format_number, ngettext
 from fieldapp.services import analysis, blind, records
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.export.widgets import refill
 from fieldapp.ui.interaction import error_text
@@ -203,7 +204,7 @@ class BlindCodingView(QWidget):
         lower.setStretchFactor(1, 1)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(self.banner)
         layout.addWidget(self.assign_box)
         layout.addWidget(self.assignment_table, 1)

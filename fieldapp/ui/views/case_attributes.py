@@ -127,7 +127,7 @@ class CaseAttributesBox(QGroupBox):
                                   "them with Case attributes… in the codebook."))
         for attr in self.attributes:
             if attr.id in self.labels:
-                self.labels[attr.id].setText(attr.label() + ":")
+                self.labels[attr.id].setText(_("{label}:").format(label=attr.label()))
             editor = self.editors.get(attr.id)
             if isinstance(editor, QComboBox):
                 for i, c in enumerate(attr.choices, start=1):
@@ -174,7 +174,7 @@ class CaseAttributesBox(QGroupBox):
             editor = _editor(attr, value)
             editor.setObjectName(f"attribute_{attr.name}")
             editor.setMinimumWidth(260)
-            label = QLabel(attr.label() + ":")
+            label = QLabel(_("{label}:").format(label=attr.label()))
             label.setBuddy(editor)
             self.form.insertRow(i, label, editor)
             self.editors[attr.id], self.labels[attr.id] = editor, label

@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import records, registry
 from fieldapp.services.export import import_codebook
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.attributes import AttributesDialog
 from fieldapp.ui.dialogs.code import CodeDialog
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.codebook import ID_ROLE, CodebookModel
@@ -61,6 +63,7 @@ class CodebookView(QWidget):
         self.passages = QListWidget()
         self.passages.setObjectName("code_passages")
         self.passages.setWordWrap(True)
+        self.passages.setSpacing(style.SPACING // 2)  # passages of two lines each
         self.passages_label.setBuddy(self.passages)
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -96,7 +99,7 @@ class CodebookView(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(split)
         self.tree.selectionModel().currentChanged.connect(self._current_changed)
         self.new_button.clicked.connect(self.new_code)
@@ -111,6 +114,15 @@ class CodebookView(QWidget):
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
         self._passages: list[dict[str, Any]] = []
+        self.new_button.setIcon(style.icon("add"))
+        self.edit_button.setIcon(style.icon("edit"))
+        self.delete_button.setIcon(style.icon("delete"))
+        self.import_button.setIcon(style.icon("import"))
+        self.empty = EmptyState(
+            ctx, self.tree, "codebook", icon="add",
+            message=lambda: _("The codebook is empty. Create your first code, or import a "
+                              "codebook with “Import codebook…”."),
+            action=lambda: _("New code…"), on_action=self.new_code)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:

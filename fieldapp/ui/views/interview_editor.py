@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from fieldapp.domain.schema import NOTE_KINDS
 from fieldapp.i18n import _
 from fieldapp.services import records, ui_support
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.labels import label
@@ -55,6 +56,7 @@ class InterviewEditor(QWidget):
         self.deidentify_dialog: DeidentifyDialog | None = None
         self.heading = QLabel()
         self.heading.setObjectName("interview_heading")
+        style.header(self.heading, level=2)
         self.details = InterviewDetails(ctx)
         self.notes: dict[str, NoteEditor] = {kind: NoteEditor(ctx, kind) for kind in NOTE_KINDS}
         self.note_tabs = QTabWidget()
@@ -148,10 +150,9 @@ class InterviewEditor(QWidget):
         self.focus_bar.setVisible(on)
         self.lower_tabs.setVisible(not on)
         self.coding.setVisible(not on or self.focus_codings.isChecked())
-        # Lines of a comfortable length: about 45 Chinese characters or 90 Latin ones.
-        width = self.fontMetrics().horizontalAdvance("中") * 45 if on else None
+        # Lines of a comfortable length (style.COLUMN_EMS Chinese characters).
         for editor in self.notes.values():
-            editor.edit.set_column_width(width)
+            editor.edit.set_column_width(style.column_width(editor.edit) if on else None)
 
     def _escape(self) -> None:
         if self.focus_mode:

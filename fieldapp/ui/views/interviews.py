@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_list, format_number, ngettext
 from fieldapp.services import records, registry, ui_support
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import choices, label
 from fieldapp.ui.models.codebook import CodebookModel
@@ -114,7 +116,7 @@ class InterviewsView(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(split)
         self.setTabOrder(self.table, self.new_button)
         self.setTabOrder(self.new_button, self.delete_button)
@@ -140,6 +142,17 @@ class InterviewsView(QWidget):
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
         self._filling = False
+        self.new_button.setIcon(style.icon("add"))
+        self.delete_button.setIcon(style.icon("delete"))
+        style.fit_header(self.table)
+        self.empty = EmptyState(
+            ctx, self.table, "interviews", icon="add",
+            message=lambda: _("No interviews yet. Start one here, or from a participant's "
+                              "page."),
+            action=lambda: _("New interview"), on_action=self.new_interview,
+            filtered=lambda: self.model.rowCount() > 0,
+            filtered_message=lambda: _("No interview matches these filters."),
+            filtered_action=lambda: _("Show all"), on_filtered_action=self.reset_filters)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:

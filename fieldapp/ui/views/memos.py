@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import _, current_language, format_number, ngettext
 from fieldapp.services import memos
 from fieldapp.store.errors import StorageUnavailable
+from fieldapp.ui import style
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.export.widgets import refill
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.views.note_editor import PlainTextEdit
@@ -68,8 +70,12 @@ class MemoEditor(QWidget):
         self._readonly_author = ""
         self.title = QLineEdit()
         self.title.setObjectName("memo_title")
+        title_font = style.reading_font()
+        title_font.setBold(True)
+        self.title.setFont(title_font)  # the memo's heading, in the type of its text
         self.body = PlainTextEdit()
         self.body.setObjectName("memo_body")
+        style.make_reading(self.body)
         self.body.setTabChangesFocus(True)
         self.info = QLabel()
         self.info.setObjectName("memo_info")
@@ -231,6 +237,7 @@ class MemoPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("memo_list")
         self.list.setWordWrap(True)
+        self.list.setSpacing(style.SPACING // 2)  # memos of two lines each, told apart
         self.count = QLabel()
         self.count.setObjectName("memo_count")
         self.new_button = QPushButton()
@@ -261,7 +268,7 @@ class MemoPanel(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        margin = 4 if scope == "all" else 0
+        margin = style.MARGIN if scope == "all" else 0
         layout.setContentsMargins(margin, margin, margin, margin)
         layout.addWidget(split)
         self.list.currentItemChanged.connect(lambda item, _prev: self._chosen(item))
@@ -273,6 +280,18 @@ class MemoPanel(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
+        self.new_button.setIcon(style.icon("add"))
+        self.delete_button.setIcon(style.icon("delete"))
+        self.empty = EmptyState(
+            ctx, self.list, f"memos_{scope}", icon="add",
+            message=lambda: _("No memos yet. A memo holds your thinking about the project, a "
+                              "code or an interview."),
+            action=lambda: _("New memo"), on_action=self.new_memo,
+            filtered=lambda: bool(self.search.text().strip()),
+            filtered_message=lambda: _("No memo contains these words."),
+            filtered_action=lambda: _("Clear the search"),
+            on_filtered_action=self.search.clear,
+            shown=lambda: self.subject is not None)
         self.retranslate_ui()
         self._update_buttons()
 
@@ -359,8 +378,7 @@ class MemoPanel(QWidget):
         n = len(self._memos)
         self.count.setText(ngettext("{n} memo", "{n} memos", n).format(n=format_number(n))
                            if self.subject is not None else "")
-        if self.subject is not None and not n:
-            self.count.setText(_("No memos yet. Click “New memo” and start writing."))
+        self.empty.refresh()
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QV
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import records
 from fieldapp.store.errors import StorageUnavailable
-from fieldapp.ui import notedoc
+from fieldapp.ui import notedoc, style
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
@@ -195,6 +195,7 @@ class NoteEditor(QWidget):
         self.edit = PlainTextEdit()
         self.edit.setObjectName(f"note_edit_{kind}")
         self.edit.setTabChangesFocus(True)
+        style.make_reading(self.edit)
         self.edit.setEnabled(False)
         self.status = QLabel()
         self.status.setObjectName("save_status")

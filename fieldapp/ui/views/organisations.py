@@ -18,9 +18,11 @@ from PySide6.QtWidgets import (
 from fieldapp.i18n import N_, _, format_number, ngettext
 from fieldapp.services import records, registry
 from fieldapp.services.collation import sort_key
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.organisation import OrganisationDialog
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import SORT_ROLE, RecordColumn, RecordTableModel
@@ -72,7 +74,7 @@ class OrganisationsView(QWidget):
         buttons.addStretch(1)
         self.attributes = CaseAttributesBox(ctx, "organisation", self)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
         layout.addLayout(buttons)
@@ -86,6 +88,15 @@ class OrganisationsView(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
+        self.new_button.setIcon(style.icon("add"))
+        self.edit_button.setIcon(style.icon("edit"))
+        self.delete_button.setIcon(style.icon("delete"))
+        style.fit_header(self.table)
+        self.empty = EmptyState(
+            ctx, self.table, "organisations", icon="add",
+            message=lambda: _("No organisations yet. Add the agencies, NGOs and groups your "
+                              "participants work for."),
+            action=lambda: _("New organisation…"), on_action=self.new_organisation)
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:

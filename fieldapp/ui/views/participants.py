@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import N_, _, format_date, format_list, format_number, ngettext, pick
 from fieldapp.services import records, registry, ui_support
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import close_dialog, show_dialog
 from fieldapp.ui.dialogs.consent import ConsentDialog
 from fieldapp.ui.dialogs.participant import IDENTITY_FIELDS, ParticipantDialog
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.labels import label
 from fieldapp.ui.models.records import ID_ROLE, RecordColumn, RecordTableModel
@@ -90,6 +92,7 @@ class ParticipantsView(QWidget):
 
         self.heading = QLabel()
         self.heading.setObjectName("participant_heading")
+        style.header(self.heading, level=2)
         self.identity_box = QGroupBox()
         self.identity_box.setObjectName("identity_box")
         self.identity_form = QFormLayout(self.identity_box)
@@ -151,7 +154,7 @@ class ParticipantsView(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(split)
 
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -171,6 +174,15 @@ class ParticipantsView(QWidget):
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
         self._detail: dict[str, Any] = {}
+        self.new_button.setIcon(style.icon("add"))
+        self.edit_button.setIcon(style.icon("edit"))
+        self.delete_button.setIcon(style.icon("delete"))
+        style.fit_header(self.table)
+        self.empty = EmptyState(
+            ctx, self.table, "participants", icon="add",
+            message=lambda: _("No participants yet. Add each person you interview under a "
+                              "pseudonymous code; their real name is kept apart."),
+            action=lambda: _("New participant…"), on_action=self.new_participant)
         self.retranslate_ui()
         self._show_detail()
 

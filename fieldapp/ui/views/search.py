@@ -34,7 +34,9 @@ from fieldapp.i18n import _, format_number, ngettext, pick
 from fieldapp.services import search as search_service
 from fieldapp.services import ui_support
 from fieldapp.services.search import SearchFilters, SearchPage, SearchResult
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.empty_state import EmptyState
 from fieldapp.ui.labels import choices
 from fieldapp.ui.models.search import HTML_ROLE, RESULT_ROLE, SearchResultModel, ShownResult, find_spans
 from fieldapp.ui.views.memos import MemoSearchResults
@@ -61,12 +63,12 @@ class HtmlDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         self.initStyleOption(option, index)
-        style = option.widget.style() if option.widget else None
+        qstyle = option.widget.style() if option.widget else None
         text_backup = option.text
         option.text = ""
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
-                              option.widget)
+        if qstyle is not None:
+            qstyle.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
+                               option.widget)
         option.text = text_backup
         doc = self._document(option, index)
         painter.save()
@@ -136,7 +138,7 @@ class SearchView(QWidget):
         self.results.setWordWrap(True)
         self.results.setUniformItemSizes(False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(style.MARGIN, style.MARGIN, style.MARGIN, style.MARGIN)
         layout.addWidget(self.query)
         layout.addLayout(filters)
         status_row = QHBoxLayout()
@@ -158,6 +160,15 @@ class SearchView(QWidget):
         ctx.language.changed.connect(self.retranslate_ui)
         ctx.data.changed.connect(self._data_changed)
         ctx.data.cleared.connect(self.clear)
+        self.empty = EmptyState(
+            ctx, self.results, "search",
+            message=lambda: _("Nothing found in the notes. Try fewer words, or another "
+                              "spelling."),
+            action=lambda: _("Clear the search"), on_action=self.clear_query,
+            filtered=self.filtering,
+            filtered_message=lambda: _("Nothing found with these filters."),
+            filtered_action=lambda: _("Clear the filters"), on_filtered_action=self.clear_filters,
+            shown=lambda: bool(self._last_query))
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
@@ -229,6 +240,25 @@ class SearchView(QWidget):
                              site=str(self.site_filter.currentData() or ""),
                              date_from=day(self.date_from), date_to=day(self.date_to))
 
+    def filtering(self) -> bool:
+        f = self.filters()
+        return bool(f.code_id or f.site or f.date_from or f.date_to)
+
+    def clear_filters(self) -> None:
+        """Every filter back to "all", and the search run again."""
+        self._filling = True
+        for combo in (self.code_filter, self.site_filter):
+            combo.setCurrentIndex(0)
+        for edit in (self.date_from, self.date_to):
+            edit.setDate(NO_DATE)
+        self._filling = False
+        self.run_search()
+
+    def clear_query(self) -> None:
+        self.query.clear()
+        self.run_search()
+        self.focus()
+
     def _filters_changed(self) -> None:
         if not self._filling and self._last_query:
             self.run_search()
@@ -272,6 +302,7 @@ class SearchView(QWidget):
         total = max(total, shown)
         self.more.setVisible(bool(self._last_query) and (total > shown or (
             not exact and shown >= self._limit)))
+        self.empty.refresh()
         if not self._last_query:
             self.status.setText(_("Type to search; results appear as you type."))
             return

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from fieldapp.i18n import _
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 
 DEMO_PASSPHRASE = "fieldapp-demo"  # noqa: S105 - the made-up demo's, printed on screen
@@ -25,6 +26,7 @@ class WelcomePage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.title.setFont(font)
+        self.title.setProperty("role", "header1")
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         self.create_button = QPushButton()
@@ -33,21 +35,28 @@ class WelcomePage(QWidget):
         self.open_button.setObjectName("open_workspace")
         self.demo_button = QPushButton()
         self.demo_button.setObjectName("explore_demo")
-        self.demo_hint = QLabel()
+        self.demo_hint = style.muted(QLabel())
         self.demo_hint.setWordWrap(True)
         box = QWidget()
         box.setFixedWidth(560)  # a fixed width lets wrapped labels take their full height
         inner = QVBoxLayout(box)
+        inner.setSpacing(style.SPACING)
         inner.addWidget(self.title)
         inner.addWidget(self.intro)
-        inner.addSpacing(12)
+        inner.addSpacing(style.SECTION)
         for button in (self.create_button, self.open_button, self.demo_button):
             button.setMinimumHeight(36)
             inner.addWidget(button)
         inner.addWidget(self.demo_hint)
+        # Centred by stretches, not by an alignment flag: an aligned widget gets only its
+        # size hint, which is too short for wrapped text (the last line was cut off).
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(box)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(2)
         self.create_button.clicked.connect(self.create_requested)
         self.open_button.clicked.connect(self.open_requested)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from fieldapp.domain.vocabulary import Term
 from fieldapp.i18n import _
 from fieldapp.services import registry, ui_support
+from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.labels import clear_study_terms, set_study_terms
 from fieldapp.ui.models.codebook import CodebookModel
@@ -52,6 +53,8 @@ class WorkspaceView(QWidget):
         self.tabs.addTab(self.surveys, "")
         self.team = TeamArea(ctx)
         self.tabs.addTab(self.team, "")
+        for i, name in enumerate(style.TAB_ICONS):
+            self.tabs.setTabIcon(i, style.icon(name))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
