@@ -330,7 +330,9 @@ class FormRunner(QWidget):
         repeat = self.form.repeats.get(head)
         if sep and repeat is not None:
             name = self.state.text(repeat.node.labels) or repeat.node.name
-            label += " (" + _("{label} {n}").format(label=name, n=rest.split("]")[0]) + ")"
+            # TRANSLATORS: a question in one instance of a repeat, e.g. "Age (Member 2)"
+            label = _("{question} ({repeat} {n})").format(question=label, repeat=name,
+                                                         n=rest.split("]")[0])
         return label
 
     def _issue_chosen(self, item: QListWidgetItem) -> None:

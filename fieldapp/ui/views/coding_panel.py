@@ -119,8 +119,10 @@ class CodingPanel(QWidget):
             passage = text[c["start_offset"]:c["end_offset"]].replace("\n", " ")
             if len(passage) > 40:
                 passage = passage[:40] + "…"
-            quote = f" ({_('may quote')})" if c.get("may_quote") else ""
-            item = QListWidgetItem(f"{self.codebook.name(c['code_id'])}{quote}: {passage}")
+            name = self.codebook.name(c["code_id"])
+            item = QListWidgetItem(
+                _("{code} (may quote): {passage}").format(code=name, passage=passage)
+                if c.get("may_quote") else _("{code}: {passage}").format(code=name, passage=passage))
             item.setData(Qt.ItemDataRole.UserRole, c)
             item.setData(Qt.ItemDataRole.DecorationRole, swatch(colours.get(c["code_id"], "")))
             self.codings.addItem(item)
