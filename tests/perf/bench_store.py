@@ -15,10 +15,12 @@ Figures, each beside a baseline from the same run:
   synchronous=FULL): p50 and p95 (goal p95 ≤ 20 ms). The index catches up in idle time
   (``Workspace.index_pending``, after each save here, outside the timed save): its time per
   note, with the WAL fold that takes edited-out text out of every page, is reported beside
-  it, and so is the save that indexes at once (the command line's path). The edits are what autosave sees: half of them type a sentence into the note,
-  half delete a sentence from it (which must leave no page holding the deleted words). The
-  baseline is the floor any save keeping that promise pays: a raw UPDATE + commit of the same
-  row in a plain SQLCipher table, plus the WAL fold when the edit took text out;
+  it, and so is the save that indexes at once (the command line's path). The edits are what
+  autosave sees: half of them type a sentence into the note, half delete a sentence from it
+  (which must leave no page holding the deleted words — in the desktop once the index has
+  caught up). The baseline is unchanged: a raw UPDATE + commit of the same row in a plain
+  SQLCipher table, plus the WAL fold when the edit took text out (the deferred save leaves
+  that fold to the catch-up);
 - search over those 100,000 notes: a two-character Chinese word, a personal name, an English
   word (p50/p95; goal p95 ≤ 30 ms), against a LIKE scan of the same notes;
 - the search index's size against the raw text's size.
