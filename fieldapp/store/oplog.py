@@ -421,18 +421,15 @@ class OpApplier:
         :attr:`defer_index`, record that the note's entries are stale (what the index holds
         stays ``before`` until the idle indexer runs, see ``Workspace.index_pending``)."""
         after = self._index_state(entity, entity_id, current=True)
+        state = before if before is not None else after
         if self.defer_index and self.has_pending:
-            if before != after and (before is not None or after is not None):
-                rowid = before[0] if before is not None else after[0]  # type: ignore[index]
-                search.mark_stale(self.conn, rowid, before[1] if before is not None else "")
+            if before != after and state is not None:
+                search.mark_stale(self.conn, state[0], before[1] if before is not None else "")
             return
-        if self.has_pending:
+        if self.has_pending and state is not None:
             # Whatever was pending for the note is done here (a merge touching a note edited
             # since the last idle pass).
-            rowid_now = before[0] if before is not None else (
-                after[0] if after is not None else None)
-            if rowid_now is not None:
-                search.clear_stale(self.conn, rowid_now)
+            search.clear_stale(self.conn, state[0])
         if before == after:
             return
         if before is not None and after is not None and before[0] == after[0]:
