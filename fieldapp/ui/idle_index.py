@@ -14,9 +14,10 @@ Lock, quit and closing the workspace index whatever is left before the key is dr
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from fieldapp.services import search as search_service
 from fieldapp.ui.tasks import DbWorker
 
 #: Index this long after the last change in any editor.
@@ -61,8 +62,14 @@ class IdleIndexer(QObject):
         if self._running or not self._due:
             return
         self._running = True
-        self._tasks.run(lambda ws: search_service.index_pending(ws, 1), self._stepped,
-                        self._failed)
+
+        def step(ws: Any) -> int:
+            # Imported here: the unlock dialog shows before the store is loaded.
+            from fieldapp.services.search import index_pending
+
+            return index_pending(ws, 1)
+
+        self._tasks.run(step, self._stepped, self._failed)
 
     def _stepped(self, left: int) -> None:
         self._running = False
