@@ -126,3 +126,22 @@ def fold_for_search(text: str) -> str:
 def highlight_terms(query: str) -> list[str]:
     """The folded terms of ``query`` to highlight in a snippet."""
     return list(parse_query(query).highlight_terms)
+
+
+# -- idle-time indexing (see fieldapp.store.search: search stays exact meanwhile) --------------
+
+def defer_indexing(ws: Workspace, defer: bool = True) -> None:
+    """Let note saves leave re-indexing to :func:`index_pending` (the desktop, which runs it
+    when the researcher pauses). The workspace finishes it before it closes."""
+    ws.defer_index = defer
+
+
+def index_pending(ws: Workspace, notes: int | None = 1) -> int:
+    """Index up to ``notes`` notes saved since they were last indexed (all with None);
+    returns how many are still waiting."""
+    return ws.index_pending(notes)
+
+
+def pending_index(ws: Workspace) -> int:
+    """How many notes are saved but not yet indexed."""
+    return ws.pending_index()

@@ -106,6 +106,14 @@ class OpApplier:
         #: Whether :func:`merge_ops` may merge a batch set-wise (tests turn it off to get the
         #: reference path, one operation at a time).
         self.set_wise = True
+        #: Whether the workspace has the table of notes whose index entries are stale
+        #: (``search_pending``, migration 0012; absent only in tests of older schemas).
+        self.has_pending = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_pending'"
+        ).fetchone() is not None
+        #: Whether re-indexing an edited note is left to the idle indexer: the change is then
+        #: recorded in ``search_pending`` (see ``Workspace.write``); otherwise it is done here.
+        self.defer_index = False
 
     # -- queries used by writers ---------------------------------------------------------
 
@@ -254,8 +262,13 @@ class OpApplier:
             args)
         indexed = INDEXED.get(op.entity, ())
         if indexed and not op.values.get(DELETED):
-            search.index(conn, int(cur.lastrowid or 0), self._indexed_text(
-                op.entity, [op.values.get(f) for f in indexed]))
+            rowid = int(cur.lastrowid or 0)
+            text = self._indexed_text(op.entity, [op.values.get(f) for f in indexed])
+            if self.defer_index and self.has_pending:
+                if text:
+                    search.mark_stale(conn, rowid, "")
+            else:
+                search.index(conn, rowid, text)
 
     def apply_fresh_many(self, ops: list[Op]) -> None:
         """:meth:`apply` with ``fresh`` for many local creates of one record type, as one
@@ -434,12 +447,24 @@ class OpApplier:
     def _indexed_text(self, entity: str, texts: list[Any]) -> str:
         return "\n".join(str(t) for t in texts if t)
 
-    def _index_state(self, entity: str, entity_id: str) -> tuple[int, str] | None:
-        """(rowid, the text the index holds for the record), or None when it holds nothing."""
+    def _index_state(self, entity: str, entity_id: str, *,
+                     current: bool = False) -> tuple[int, str] | None:
+        """(rowid, the text the index holds for the record), or None when it holds nothing.
+        For a note whose entries are stale (``search_pending``) that is the text it was last
+        indexed with; with ``current``, the record's text as it is now."""
         fields = INDEXED[entity]
         cols = ", ".join(f'"{f}"' for f in fields)
-        row = self.conn.execute(
-            f"SELECT rowid, deleted, {cols} FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+        if self.has_pending and not current:
+            row = self.conn.execute(
+                f"SELECT e.rowid, e.deleted, p.held, {cols} FROM {entity} e LEFT JOIN "
+                f"search_pending p ON p.note_rowid = e.rowid WHERE e.id = ?",
+                (entity_id,)).fetchone()
+            if row is not None and row[2] is not None:
+                return (int(row[0]), str(row[2])) if row[2] else None
+            row = None if row is None else (row[0], row[1], *row[3:])
+        else:
+            row = self.conn.execute(f"SELECT rowid, deleted, {cols} FROM {entity} WHERE id = ?",
+                                    (entity_id,)).fetchone()
         if row is None or row[1]:
             return None
         text = self._indexed_text(entity, list(row[2:]))
@@ -448,8 +473,19 @@ class OpApplier:
     def reindex(self, entity: str, entity_id: str,
                 before: tuple[int, str] | None) -> None:
         """Bring the index up to date with the record, which held ``before`` in the index
-        (from :meth:`_index_state`, read before the record changed)."""
-        after = self._index_state(entity, entity_id)
+        (from :meth:`_index_state`, read before the record changed) — or, with
+        :attr:`defer_index`, record that the note's entries are stale (what the index holds
+        stays ``before`` until the idle indexer runs, see ``Workspace.index_pending``)."""
+        after = self._index_state(entity, entity_id, current=True)
+        state = before if before is not None else after
+        if self.defer_index and self.has_pending:
+            if before != after and state is not None:
+                search.mark_stale(self.conn, state[0], before[1] if before is not None else "")
+            return
+        if self.has_pending and state is not None:
+            # Whatever was pending for the note is done here (a merge touching a note edited
+            # since the last idle pass).
+            search.clear_stale(self.conn, state[0])
         if before == after:
             return
         if before is not None and after is not None and before[0] == after[0]:
@@ -518,6 +554,11 @@ class OpApplier:
                 state = self._index_state(ent_name, rid)
                 if state is not None:
                     search.unindex(conn, state[0], state[1])
+                if self.has_pending:
+                    # A save not yet indexed: its record (with the text the index held)
+                    # goes in this transaction too.
+                    conn.execute("DELETE FROM search_pending WHERE note_rowid = "
+                                 f"(SELECT rowid FROM {ent_name} WHERE id = ?)", (rid,))
             if ent_name == "attachment" and self._erase_attachment is not None:
                 self._erase_attachment(rid)
             conn.execute(f"DELETE FROM {ent_name} WHERE id = ?", (rid,))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import itertools
 import re
 import unicodedata
@@ -263,6 +264,111 @@ def reindex(conn: Any, rowid: int, old: str, new: str) -> None:
     conn.executemany(_INSERT, [(r, t) for r, t in after.items() if before.get(r) != t])
 
 
+# -- idle-time indexing ------------------------------------------------------------------------
+#
+# On the desktop a note save does not re-index the note inside its transaction: it records in
+# ``search_pending`` (same transaction) that the note's entries are stale, with the text the
+# index holds for it (``held``), and :func:`catch_up` brings the entries up to date later, when
+# the researcher pauses, and always before the key is dropped. In between, searches read the
+# index for every other note and answer for the stale ones from an in-memory index of their
+# current text (:func:`_fresh_overlay`): built by the same code, queried by the same MATCH
+# expressions, so results equal those of a fully indexed workspace.
+
+#: The tokenizer the index is declared with (migration 0003); the in-memory overlay of stale
+#: notes is declared with the same.
+INDEX_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+def has_pending_table(conn: Any) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                        "AND name = 'search_pending'").fetchone() is not None
+
+
+def mark_stale(conn: Any, rowid: int, held: str) -> None:
+    """Record that note ``rowid``'s entries are stale; the index holds those of ``held``.
+    A note already recorded keeps its first ``held``: the index has not changed since."""
+    conn.execute("INSERT OR IGNORE INTO search_pending (note_rowid, held) VALUES (?, ?)",
+                 (rowid, held))
+
+
+def clear_stale(conn: Any, rowid: int) -> None:
+    conn.execute("DELETE FROM search_pending WHERE note_rowid = ?", (rowid,))
+
+
+def _current_text(deleted: Any, title: str | None, body: str | None) -> str:
+    return "" if deleted is None or deleted else indexed_text(title, body)
+
+
+def stale_notes(conn: Any, limit: int | None = None) -> list[int]:
+    """Rowids of the notes whose entries are stale (oldest rowid first)."""
+    if not has_pending_table(conn):
+        return []
+    sql = "SELECT note_rowid FROM search_pending ORDER BY note_rowid"
+    if limit is not None:
+        return [int(r[0]) for r in conn.execute(sql + " LIMIT ?", (limit,))]
+    return [int(r[0]) for r in conn.execute(sql)]
+
+
+def catch_up(conn: Any, rowids: Iterable[int]) -> int:
+    """Bring the entries of the stale notes ``rowids`` up to date (in the caller's
+    transaction): the chunks of the held text that changed are removed (secure-delete: out of
+    the index pages), those of the current text added, and the pending record — which holds
+    the old text — deleted. Returns how many notes were caught up."""
+    done = 0
+    for rowid in rowids:
+        row = conn.execute(
+            "SELECT p.held, n.deleted, n.title, n.body FROM search_pending p LEFT JOIN note n "
+            "ON n.rowid = p.note_rowid WHERE p.note_rowid = ?", (rowid,)).fetchone()
+        if row is None:
+            continue
+        held, current = str(row[0]), _current_text(row[1], row[2], row[3])
+        if held != current:
+            reindex(conn, rowid, held, current)
+        clear_stale(conn, rowid)
+        done += 1
+    return done
+
+
+_FRESH = "search_fresh"
+
+
+def _fresh_overlay(conn: Any) -> set[int]:
+    """The stale notes, with ``temp.search_fresh`` (in memory: ``temp_store = MEMORY``)
+    holding the entries of their current text. Kept between searches on the connection and
+    updated only for notes whose text changed since (a digest per note)."""
+    if not has_pending_table(conn):
+        return set()
+    rows = conn.execute(
+        "SELECT p.note_rowid, n.deleted, n.title, n.body FROM search_pending p "
+        "LEFT JOIN note n ON n.rowid = p.note_rowid").fetchall()
+    if not rows and conn.execute("SELECT 1 FROM temp.sqlite_master WHERE name = ?",
+                                 (_FRESH,)).fetchone() is None:
+        return set()
+    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_FRESH} USING fts5(tokens, "
+                 f"tokenize='{INDEX_TOKENIZE}')")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS temp.{_FRESH}_notes "
+                 "(note_rowid INTEGER PRIMARY KEY, digest BLOB)")
+    have = {int(r): bytes(d) for r, d in conn.execute(
+        f"SELECT note_rowid, digest FROM temp.{_FRESH}_notes")}
+    want: dict[int, tuple[bytes, str]] = {}
+    for rowid, deleted, title, body in rows:
+        text = _current_text(deleted, title, body)
+        want[int(rowid)] = (hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest(),
+                            text)
+    for rowid, digest in have.items():
+        if want.get(rowid, (b"",))[0] != digest:
+            conn.execute(f"DELETE FROM temp.{_FRESH} WHERE rowid BETWEEN ? AND ?",
+                         (rowid << CHUNK_BITS, (rowid << CHUNK_BITS) | _CHUNK_MASK))
+            conn.execute(f"DELETE FROM temp.{_FRESH}_notes WHERE note_rowid = ?", (rowid,))
+    for rowid, (digest, text) in want.items():
+        if have.get(rowid) != digest:
+            conn.executemany(f"INSERT INTO temp.{_FRESH} (rowid, tokens) VALUES (?, ?)",
+                             entries(rowid, text).items() if text else ())
+            conn.execute(f"INSERT INTO temp.{_FRESH}_notes (note_rowid, digest) VALUES (?, ?)",
+                         (rowid, digest))
+    return set(want)
+
+
 def indexed_notes(conn: Any) -> set[int]:
     """The rowids of the notes the index holds entries for."""
     return {note_rowid(r[0]) for r in conn.execute("SELECT rowid FROM search_index")}
@@ -291,6 +397,8 @@ def rebuild(conn: Any) -> int:
     Returns how many notes were indexed."""
     conn.execute("INSERT INTO search_index (search_index) VALUES ('delete-all')")
     configure(conn)
+    if has_pending_table(conn):
+        conn.execute("DELETE FROM search_pending")
     rows = conn.execute("SELECT rowid, title, body FROM note WHERE deleted = 0").fetchall()
     items = [(rowid, indexed_text(title, body)) for rowid, title, body in rows]
     index_many(conn, items)
@@ -427,12 +535,13 @@ def _expand_prefix(conn: Any, term: str) -> str:
     return " OR ".join(f'"{w}"' for w in [word, *longer])
 
 
-def _notes_matching(conn: Any, terms: list[str]) -> Iterator[int]:
-    """Rowids of the notes that match every term (each in any of the note's chunks), from
-    the newest note down, read lazily."""
+def _matching(conn: Any, terms: list[str], table: str = "search_index",
+              schema: str = "main") -> Iterator[int]:
+    """Rowids of the notes that match every term (each in any of the note's chunks) in
+    ``table``, from the newest note down, read lazily."""
     if len(terms) == 1:
         last = -1
-        for (rowid,) in conn.execute("SELECT rowid FROM search_index WHERE search_index "
+        for (rowid,) in conn.execute(f"SELECT rowid FROM {schema}.{table} WHERE {table} "
                                      "MATCH ? ORDER BY rowid DESC", (terms[0],)):
             note = note_rowid(rowid)
             if note != last:
@@ -442,7 +551,7 @@ def _notes_matching(conn: Any, terms: list[str]) -> Iterator[int]:
 
     def seek(term: str, upto: int) -> int | None:
         """The newest note at or below ``upto`` that matches ``term``."""
-        row = conn.execute("SELECT rowid FROM search_index WHERE search_index MATCH ? "
+        row = conn.execute(f"SELECT rowid FROM {schema}.{table} WHERE {table} MATCH ? "
                            "AND rowid <= ? ORDER BY rowid DESC LIMIT 1",
                            (term, (upto << CHUNK_BITS) | _CHUNK_MASK)).fetchone()
         return None if row is None else note_rowid(row[0])
@@ -461,6 +570,21 @@ def _notes_matching(conn: Any, terms: list[str]) -> Iterator[int]:
             candidate = seek(terms[0], candidate - 1) if candidate > 0 else None
 
 
+def _notes_matching(conn: Any, terms: list[str]) -> Iterator[int]:
+    """Rowids of the notes that match every term, newest first: from the index for every
+    note whose entries are up to date, from the overlay of their current text for the stale
+    ones (see :func:`_fresh_overlay`)."""
+    stale = _fresh_overlay(conn)
+    indexed = _matching(conn, [_expand_prefix(conn, t) for t in terms])
+    if not stale:
+        yield from indexed
+        return
+    # A prefix term is not expanded for the overlay: its words are not in the index's
+    # vocabulary, and the prefix query means the same.
+    yield from heapq.merge((r for r in indexed if r not in stale),
+                           _matching(conn, terms, _FRESH, "temp"), reverse=True)
+
+
 #: Which notes a search keeps: called with a note's id and its interview's id.
 NoteFilter = Callable[[str, str], bool]
 
@@ -473,7 +597,7 @@ def count_matches(conn: Any, text: str, keep: NoteFilter | None = None,
     q = parse_query(text)
     if not q.terms or q.scan_terms:
         return 0, False
-    notes = _notes_matching(conn, [_expand_prefix(conn, t) for t in q.terms])
+    notes = _notes_matching(conn, list(q.terms))
     counted = 0
     while counted < cap:
         batch = list(itertools.islice(notes, 500))
@@ -504,7 +628,7 @@ def run_query(conn: Any, text: str, limit: int = 50,
     if q.terms:
         # Read only the notes shown: reading every matching note's text would cost a page
         # decryption per match.
-        notes = _notes_matching(conn, [_expand_prefix(conn, t) for t in q.terms])
+        notes = _notes_matching(conn, list(q.terms))
         while len(rows) < limit:
             batch = list(itertools.islice(notes, limit if not q.scan_terms else 200))
             if not batch:

@@ -180,6 +180,10 @@ class Workspace:
         self._seq = int(self.meta("seq", "0"))
         self.clock = Clock(HLC.decode(self.meta("hlc", HLC(0, 0).encode())))
         self.applier = OpApplier(conn, lambda: self.clock.last.encode(), self._shred_attachment)
+        #: Whether local note saves leave re-indexing to :meth:`index_pending` (idle time on
+        #: the desktop) instead of doing it in the save's transaction. Off by default: the
+        #: command line and every batch path index at once (the reference path).
+        self.defer_index = False
         private.restrict(path)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -261,8 +265,13 @@ class Workspace:
         return cls._open(path, "recovery", recovery_key)[0]
 
     def close(self) -> None:
-        """Checkpoint, close the connection, drop the key and release the lock."""
+        """Finish deferred indexing, checkpoint, close the connection, drop the key and
+        release the lock."""
         if self.conn is not None:
+            with contextlib.suppress(FieldappError, sqlite.DatabaseError):
+                # Before the key goes: the index must not keep text edited out of a note
+                # (a failure here is finished by the next open).
+                self.index_pending()
             with contextlib.suppress(sqlite.DatabaseError):
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.conn.close()
@@ -396,7 +405,11 @@ class Workspace:
         fields = None if DELETED in values else list(values)
         op = self._next_op(entity, entity_id, values, fields, create=create)
         report = ApplyReport()
-        self.applier.apply(op, report, fresh=create)
+        self.applier.defer_index = self.defer_index
+        try:
+            self.applier.apply(op, report, fresh=create)
+        finally:
+            self.applier.defer_index = False
         if report.rejected:
             raise NotOwner(entity)
         return op
@@ -746,12 +759,33 @@ class Workspace:
             self.db.execute("DELETE FROM meta WHERE key = ?", (ERASURE_CLEANUP,))
         self._fold_wal()
 
+    # -- idle-time indexing --------------------------------------------------------------
+
+    def pending_index(self) -> int:
+        """How many notes' index entries are stale (saved with :attr:`defer_index`)."""
+        return len(search.stale_notes(self.db))
+
+    def index_pending(self, notes: int | None = None) -> int:
+        """Bring the index up to date for up to ``notes`` stale notes (all by default), in
+        one transaction, then fold the WAL back: the edited-out text that the index and the
+        pending records held leaves every page. Returns how many notes are still stale."""
+        if not self.applier.has_pending:
+            return 0
+        todo = search.stale_notes(self.db, notes)
+        if not todo:
+            return 0
+        with self.transaction():
+            search.catch_up(self.db, todo)
+        self._fold_wal()
+        return len(search.stale_notes(self.db)) if notes is not None else 0
+
     # -- after opening -------------------------------------------------------------------
 
     def _after_open(self) -> None:
         """Work an open owes the workspace before anyone uses it: fill or rebuild the search
-        index if it is new or the tokenizer changed, finish an erasure's cleanup that a
-        crash interrupted, and remove backup copies once the workspace has passed its check."""
+        index if it is new or the tokenizer changed, index the notes saved but not yet indexed,
+        finish an erasure's cleanup that a crash interrupted, and remove backup copies once
+        the workspace has passed its check."""
         fingerprint = search.tokenizer_fingerprint()
         if self.meta("search.rebuild") or self.meta("search.tokenizer") != fingerprint:
             with self.transaction():
@@ -760,6 +794,9 @@ class Workspace:
                 self.db.execute("DELETE FROM meta WHERE key = 'search.rebuild'")
             self._fold_wal()
             self.audit("search.rebuild", {"notes": notes})
+        # Saves that a crash (or a kill) left unindexed are indexed now, and the text edited
+        # out of them leaves the index and the pending records.
+        self.index_pending()
         if self.meta(ERASURE_CLEANUP):
             self.compact_after_erasure()
             self.audit("erasure.cleanup_finished", {})

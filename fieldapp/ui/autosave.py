@@ -16,7 +16,8 @@ last flush: using the helper registers it, and a test refuses a view that deboun
 saves with a timer of its own.
 
 Saves run on the database worker. It is one thread that takes work in order, so a save queued
-by a flush runs before the workspace closes, which is queued after it.
+by a flush runs before the workspace closes, which is queued after it. A save leaves the
+search index to idle time (``fieldapp.ui.idle_index``): each keystroke postpones it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Autosaver(QObject):
         super().__init__(parent)
         self.setObjectName(f"autosave_{parent.objectName()}")
         self._tasks = ctx.tasks
+        self._indexer = ctx.indexer
         self._prepare = prepare
         self._pause = self._timer(pause_ms)
         self._deadline = self._timer(max_wait_ms)
@@ -87,6 +89,7 @@ class Autosaver(QObject):
 
     def changed(self) -> None:
         """An edit: save after a pause, and no later than the maximum wait."""
+        self._indexer.changed()
         self._pause.start()
         if not self._deadline.isActive():
             self._deadline.start()
@@ -139,6 +142,7 @@ class Autosaver(QObject):
 
     def _done(self, job: SaveJob, result: Any) -> None:
         self._outstanding -= 1
+        self._indexer.saved()
         job.done(result)
         self._next()
 

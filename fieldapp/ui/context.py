@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 
 from fieldapp.ui.autosave import EditorRegistry
 from fieldapp.ui.clipboard import SecretClipboard
+from fieldapp.ui.idle_index import IdleIndexer
 from fieldapp.ui.interaction import Interaction
 from fieldapp.ui.language import LanguageBus
 from fieldapp.ui.settings import Settings
@@ -33,6 +34,11 @@ class AppContext:
     clipboard: SecretClipboard
     #: every editor that saves by itself; flushed before the workspace locks or the app exits
     editors: EditorRegistry = field(default_factory=EditorRegistry)
+    #: brings the search index up to date with saves when the researcher pauses
+    indexer: IdleIndexer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.indexer = IdleIndexer(self.tasks)
 
 
 def build_context(*, synchronous: bool = False, settings: Settings | None = None,

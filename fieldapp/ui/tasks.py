@@ -99,11 +99,16 @@ class DbWorker(QObject):
         worker and keep the workspace there. The callback gets what ``opener`` returned."""
 
         def open_and_keep() -> Any:
+            from fieldapp.services.search import defer_indexing
+
             if self._ws is not None:
                 self._ws.close()
                 self._ws = None
             result = opener()
-            self._ws = result[0] if isinstance(result, tuple) else result
+            ws = result[0] if isinstance(result, tuple) else result
+            # Saves in the desktop leave re-indexing to idle time (fieldapp.ui.idle_index).
+            defer_indexing(ws)
+            self._ws = ws
             return result
 
         return self.submit(open_and_keep, on_done, on_error, label=label)

@@ -10,12 +10,17 @@ Figures, each beside a baseline from the same run:
   position of a Chinese run, so that a word inside the run can be found — as our bigram
   stream does. ``unicode61`` would index a whole run of Han characters as one token, which is
   far less work and finds no word inside the run: not the same index;
-- saving a note edit on a workspace of 100,000 notes (operation + table + index, committed
-  with synchronous=FULL, and when text was taken out, the WAL folded back): p50 and p95 (goal
-  p95 ≤ 20 ms). The edits are what autosave sees: half of them type a sentence into the note,
-  half delete a sentence from it (which must leave no page holding the deleted words). The
-  baseline is the floor any save keeping that promise pays: a raw UPDATE + commit of the same
-  row in a plain SQLCipher table, plus the WAL fold when the edit took text out;
+- saving a note edit on a workspace of 100,000 notes as the desktop saves it (operation +
+  table + the record that the note's index entries are stale, committed with
+  synchronous=FULL): p50 and p95 (goal p95 ≤ 20 ms). The index catches up in idle time
+  (``Workspace.index_pending``, after each save here, outside the timed save): its time per
+  note, with the WAL fold that takes edited-out text out of every page, is reported beside
+  it, and so is the save that indexes at once (the command line's path). The edits are what
+  autosave sees: half of them type a sentence into the note, half delete a sentence from it
+  (which must leave no page holding the deleted words — in the desktop once the index has
+  caught up). The baseline is unchanged: a raw UPDATE + commit of the same row in a plain
+  SQLCipher table, plus the WAL fold when the edit took text out (the deferred save leaves
+  that fold to the catch-up);
 - search over those 100,000 notes: a two-character Chinese word, a personal name, an English
   word (p50/p95; goal p95 ≤ 30 ms), against a LIKE scan of the same notes;
 - the search index's size against the raw text's size.
@@ -33,7 +38,7 @@ from pathlib import Path
 import sqlcipher3
 
 from fieldapp.services import records
-from fieldapp.services.search import search
+from fieldapp.services.search import defer_indexing, index_pending, search
 from fieldapp.store.keys import KDF_FLOOR, KdfParams
 from fieldapp.store.search import removes_text
 from fieldapp.store.workspace import Workspace
@@ -137,15 +142,24 @@ def run(scale: float) -> None:
             bodies += more
         note_ids = [r["id"] for r in records.list_records(ws, "note")]
         # -- saving an edit ----------------------------------------------------------------
-        samples, base_ms = [], []
+        samples, base_ms, idle_ms, now_ms = [], [], [], []
         reps = scaled(200, scale, minimum=10)
         for i in range(reps):
             k = rng.randrange(len(note_ids))
             old = records.get(ws, "note", note_ids[k])["body"]
             text = _edit(rng, old, i)
+            # Every other edit is saved as the command line saves it (indexed at once): the
+            # reference. The rest as the desktop does, indexed when the researcher pauses.
+            immediate = i % 4 >= 2
+            defer_indexing(ws, not immediate)
             t = time.perf_counter()
             records.save_note_body(ws, note_ids[k], text)
-            samples.append((time.perf_counter() - t) * 1000)
+            (now_ms if immediate else samples).append((time.perf_counter() - t) * 1000)
+            if not immediate:
+                t = time.perf_counter()
+                left = index_pending(ws, None)
+                idle_ms.append((time.perf_counter() - t) * 1000)
+                assert left == 0
             # The floor: the same row written and committed, and when the edit took text out,
             # the WAL folded back as the erasure promise requires.
             t = time.perf_counter()
@@ -153,14 +167,22 @@ def run(scale: float) -> None:
             if removes_text(old, text):
                 plain.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             base_ms.append((time.perf_counter() - t) * 1000)
+        # The floor's samples of the deferred saves (i % 4 < 2: typing, deleting).
+        base_deferred = [b for i, b in enumerate(base_ms) if i % 4 < 2]
+        base_now = [b for i, b in enumerate(base_ms) if i % 4 >= 2]
         for label, parity in (("typing", 0), ("deleting", 1)):
             report(f"save_note_{label}_p95", percentile(samples[parity::2], 95), "ms",
-                   percentile(base_ms[parity::2], 95), "the same floor, these edits only")
+                   percentile(base_deferred[parity::2], 95), "the same floor, these edits only")
         floor = "raw UPDATE + commit (+ WAL fold when text was removed), plain table"
-        report("save_note_edit_p50", percentile(samples, 50), "ms", percentile(base_ms, 50),
-               floor, runs=reps)
-        report("save_note_edit_p95", percentile(samples, 95), "ms", percentile(base_ms, 95),
-               floor, goal="value <= 20 ms", runs=reps, max_value=20)
+        report("save_note_edit_p50", percentile(samples, 50), "ms",
+               percentile(base_deferred, 50), floor, runs=len(samples))
+        report("save_note_edit_p95", percentile(samples, 95), "ms",
+               percentile(base_deferred, 95), floor, goal="value <= 20 ms",
+               runs=len(samples), max_value=20)
+        report("index_catch_up_per_note_p95 (idle time)", percentile(idle_ms, 95), "ms",
+               percentile(base_deferred, 95), floor, runs=len(idle_ms))
+        report("save_note_indexed_at_once_p95 (command line)", percentile(now_ms, 95), "ms",
+               percentile(base_now, 95), floor, runs=len(now_ms))
         # -- search ------------------------------------------------------------------------
         for label, query, like in (("zh2", "艾滋", "%艾滋%"), ("name", "欧阳娜娜", "%欧阳娜娜%"),
                                    ("en", "evaluation", "%evaluation%")):
