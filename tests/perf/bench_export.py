@@ -150,7 +150,8 @@ def _store_build(n: int, folder: Path) -> None:
         ws.close()
 
 
-_FORMATS = {"xlsx": "out.xlsx", "csv-zip": "out.zip", "stata": "stata", "qdpx": "out.qdpx"}
+_FORMATS = {"xlsx": "out.xlsx", "csv-zip": "out.zip", "stata": "stata", "spss": "spss",
+            "qdpx": "out.qdpx"}
 
 
 def _peak_kb() -> int:
