@@ -155,6 +155,7 @@ class _Variable:
         #: numbers, dates and date-times as 8-byte floats (NaN: blank) in an array rather
         #: than a list of Python objects, which would take several times the memory while a
         #: table is collected; dates and date-times as the package's own numbers, with a format
+        #: (a datetime64 column would also make pyreadstat copy the whole frame)
         self.floats = (self.numeric and not (self.missing and not spss)) or kind in (
             "date", "datetime")
         self.format = _FORMATS[spss].get(kind) if self.floats else None

@@ -46,7 +46,7 @@ RESPONSES = 12_000
 PER_RESPONSE = 900
 #: open answers as researchers type them: the same words in many responses
 ANSWERS = ["机构承接政府购买服务项目，合同每年续签，评估由第三方负责。" * 4,
-           "Contract renewed yearly; the evaluation is done by a third party. " * 3,
+           ("Contract renewed yearly; the evaluation is done by a third party. " * 3).strip(),
            "经费拨付常常延迟三到六个月，机构只能先垫付。" * 5, "不知道"]
 FUNDERS = ["民政局", "区残联 (District Disabled Persons' Federation)", "街道办事处"]
 
