@@ -27,11 +27,12 @@
   before the next table: the bound is the largest table, not the workspace. The table is held
   compactly, once: numbers, dates and date-times as 8-byte floats in arrays (dates as the
   package's own day/millisecond/second counts with a date format, the numbers pyreadstat
-  would compute), text as one pointer per cell to a string kept once per distinct value
-  (the database returns a fresh string for every cell), each column made from its values
-  and let go before the next, and no copy into pandas' 2-D blocks. pyreadstat then reads the
-  frame row by row without copying it. What is left is ~8 bytes per cell plus each distinct
-  string (ids are unique): ~40 MiB for 100,000 responses to a 28-column form.
+  would compute), text as one pointer per cell — straight into the object array pandas
+  holds, sized by the table's count — to a string kept once per distinct value (the
+  database returns a fresh string for every cell), and no copy into pandas' 2-D blocks.
+  pyreadstat then reads the frame row by row without copying it. What is left is ~8 bytes
+  per cell plus each distinct string (ids are unique): ~40 MiB for 100,000 responses to a
+  28-column form.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ def _columns(planned: Planned) -> list[tuple[Column, int]]:
 class _Variable:
     """One variable being collected: its values, type and labels."""
 
-    def __init__(self, column: Column, part: int, spss: bool, tr: Translator) -> None:
+    def __init__(self, column: Column, part: int, spss: bool, tr: Translator,
+                 size: int = 0) -> None:
         self.column, self.spss = column, spss
         kind = column.kind
         self.coded = column.choices is not None and part == 1
@@ -162,8 +164,11 @@ class _Variable:
         self.numbers: array[float] = array("d")
         #: text (and Stata's numbers with extended missing values) as Python objects, each
         #: distinct value held once (:attr:`_seen`): the database returns a new string for
-        #: every cell, and most columns repeat a few values (sites, statuses, codes)
-        self.values: list[Any] = []
+        #: every cell, and most columns repeat a few values (sites, statuses, codes); straight
+        #: into the object array pandas will hold (sized by the table's count), not a list
+        #: copied into it at the end
+        self.values: Any = None if self.floats else _objects(size)
+        self.filled = 0
         self._seen: dict[Any, Any] = {}
 
     def add(self, value: Any) -> None:
@@ -216,7 +221,11 @@ class _Variable:
             kept = value
             if len(seen) < _DISTINCT:
                 seen[value] = value
-        self.values.append(kept)
+        values, n = self.values, self.filled
+        if n == len(values):  # more rows than counted: grow by half
+            values = self.values = _grown(values, n // 2 + 1024)
+        values[n] = kept
+        self.filled = n + 1
 
     def series(self) -> Any:
         """The collected values as one pandas column; the variable lets go of them."""
@@ -226,11 +235,22 @@ class _Variable:
         if self.floats:
             numbers, self.numbers = self.numbers, array("d")
             return pd.Series(np.frombuffer(numbers, dtype="float64"), copy=False)
-        values, self.values, self._seen = self.values, [], {}
-        column = np.empty(len(values), dtype=object)
-        column[:] = values
-        del values
-        return pd.Series(column, dtype=object, copy=False)
+        values, self.values, self._seen = self.values, None, {}
+        if self.filled < len(values):  # fewer rows than counted
+            values = values[: self.filled].copy()
+        return pd.Series(values, dtype=object, copy=False)
+
+
+def _objects(size: int) -> Any:
+    import numpy as np
+
+    return np.empty(size, dtype=object)
+
+
+def _grown(values: Any, more: int) -> Any:
+    import numpy as np
+
+    return np.concatenate([values, np.empty(more, dtype=object)])
 
 
 #: how many distinct values of a column are kept to share (see :meth:`_Variable.add`)
@@ -262,7 +282,8 @@ def _frame(planned: Planned, names: list[str], spss: bool, tr: Translator,
            ticker: Ticker) -> tuple[Any, list[_Variable]]:
     import pandas as pd
 
-    variables = [_Variable(c, part, spss, tr) for c, part in _columns(planned)]
+    size = planned.count
+    variables = [_Variable(c, part, spss, tr, size) for c, part in _columns(planned)]
     for row in planned.rows():
         for var, value in zip(variables, row, strict=True):
             var.add(value)

@@ -29,7 +29,16 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from fieldapp.export.stats import SPSS_NOT_ANSWERED, STATA_NOT_ANSWERED, _date_number
+from fieldapp.export.atomic import Ticker
+from fieldapp.export.labels import Translator
+from fieldapp.export.layout import plan
+from fieldapp.export.stats import (
+    SPSS_NOT_ANSWERED,
+    STATA_NOT_ANSWERED,
+    _date_number,
+    write_table,
+)
+from fieldapp.export.table import Column, Table
 from fieldapp.services import records, surveys
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
@@ -158,3 +167,25 @@ def test_dates_are_the_numbers_pyreadstat_writes(tmp_path: Path, spss: bool) -> 
         str(path), disable_datetime_conversion=True)
     assert raw["t"].tolist() == [_date_number(s, "datetime", spss) for s in stamps]
     assert raw["d"].tolist() == [_date_number(d, "date", spss) for d in days]
+
+
+@pytest.mark.parametrize("counted", [0, 2, 5_000])
+@pytest.mark.parametrize("spss", [False, True])
+def test_a_count_that_is_off_loses_and_adds_nothing(tmp_path: Path, spss: bool,
+                                                    counted: int) -> None:
+    """Text is collected into arrays sized by the table's count: rows beyond the count (a
+    count of 0, of 2) still all arrive, and a count too high adds no blank rows."""
+    columns = [Column("name", "Name", "text"), Column("n", "N", "int", question=True),
+               Column("when", "When", "datetime")]
+    values = [[f"受访者 {k % 7}" if k % 5 else f"unique {k}", k % 11 if k % 4 else None,
+               datetime(2026, 1, 1, k % 24, k % 60)] for k in range(3_000)]
+    table = Table("t", "T", columns, lambda: iter(values), counted)
+    planned = plan(table, names=True)
+    path = tmp_path / ("t.sav" if spss else "t.dta")
+    write_table(planned, path, spss, Translator("en"), Ticker(0))
+    frame, _meta = (pyreadstat.read_sav if spss else pyreadstat.read_dta)(
+        str(path), user_missing=True)
+    assert frame["name"].tolist() == [v[0] for v in values]
+    blank = SPSS_NOT_ANSWERED if spss else STATA_NOT_ANSWERED
+    assert frame["n"].tolist() == [blank if v[1] is None else v[1] for v in values]
+    assert frame["when"].tolist() == [v[2] for v in values]
