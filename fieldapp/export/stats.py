@@ -23,9 +23,16 @@
   so longer text continues in numbered variables, as in the spreadsheet (a part never ends
   with a space; SPSS pads text with spaces, so a value's own trailing spaces are lost there).
 - **Memory**: pyreadstat writes a file from one pandas DataFrame and cannot append to it, so a
-  table's values are collected while its rows stream from the database (numbers as 8-byte
-  floats, text as strings), written, and dropped before the next table: the bound is the
-  largest table, not the workspace.
+  table's values are collected while its rows stream from the database, written, and dropped
+  before the next table: the bound is the largest table, not the workspace. The table is held
+  compactly, once: numbers, dates and date-times as 8-byte floats in arrays (dates as the
+  package's own day/millisecond/second counts with a date format, the numbers pyreadstat
+  would compute), text as one pointer per cell — straight into the object array pandas
+  holds, sized by the table's count — to a string kept once per distinct value (the
+  database returns a fresh string for every cell), and no copy into pandas' 2-D blocks.
+  pyreadstat then reads the frame row by row without copying it. What is left is ~8 bytes
+  per cell plus each distinct string (ids are unique): ~40 MiB for 100,000 responses to a
+  28-column form.
 """
 
 from __future__ import annotations
@@ -122,7 +129,8 @@ def _columns(planned: Planned) -> list[tuple[Column, int]]:
 class _Variable:
     """One variable being collected: its values, type and labels."""
 
-    def __init__(self, column: Column, part: int, spss: bool, tr: Translator) -> None:
+    def __init__(self, column: Column, part: int, spss: bool, tr: Translator,
+                 size: int = 0) -> None:
         self.column, self.spss = column, spss
         kind = column.kind
         self.coded = column.choices is not None and part == 1
@@ -146,11 +154,22 @@ class _Variable:
             else:
                 self.value_labels[STATA_NOT_ASKED] = tr(NOT_ASKED_LABEL)
                 self.value_labels[STATA_NOT_ANSWERED] = tr(NOT_ANSWERED_LABEL)
-        #: numbers as 8-byte floats (NaN: blank) rather than a list of Python objects, which
-        #: would take several times the memory while a table is collected
-        self.floats = self.numeric and not (self.missing and not spss)
+        #: numbers, dates and date-times as 8-byte floats (NaN: blank) in an array rather
+        #: than a list of Python objects, which would take several times the memory while a
+        #: table is collected; dates and date-times as the package's own numbers, with a format
+        #: (a datetime64 column would also make pyreadstat copy the whole frame)
+        self.floats = (self.numeric and not (self.missing and not spss)) or kind in (
+            "date", "datetime")
+        self.format = _FORMATS[spss].get(kind) if self.floats else None
         self.numbers: array[float] = array("d")
-        self.values: list[Any] = []
+        #: text (and Stata's numbers with extended missing values) as Python objects, each
+        #: distinct value held once (:attr:`_seen`): the database returns a new string for
+        #: every cell, and most columns repeat a few values (sites, statuses, codes); straight
+        #: into the object array pandas will hold (sized by the table's count), not a list
+        #: copied into it at the end
+        self.values: Any = None if self.floats else _objects(size)
+        self.filled = 0
+        self._seen: dict[Any, Any] = {}
 
     def add(self, value: Any) -> None:
         if self.numeric and not self.coded and isinstance(value, str):
@@ -186,30 +205,95 @@ class _Variable:
         elif self.kind in ("date", "datetime") and not isinstance(value, date):
             value = None  # an answer that was not a valid date (kept as text in the sheet)
         if self.floats:
-            self.numbers.append(math.nan if value is None else float(value))
-        else:
-            self.values.append(value)
+            if value is None:
+                self.numbers.append(math.nan)
+            elif self.format is not None:
+                self.numbers.append(_date_number(value, self.kind, self.spss))
+            else:
+                self.numbers.append(float(value))
+            return
+        # One object per distinct value (a column's values are all of one type, so 1 and
+        # 1.0 never meet); past _DISTINCT values the column is mostly unique (ids, open
+        # answers) and the rest are kept as they come.
+        seen = self._seen
+        kept = seen.get(value)
+        if kept is None:
+            kept = value
+            if len(seen) < _DISTINCT:
+                seen[value] = value
+        values, n = self.values, self.filled
+        if n == len(values):  # more rows than counted: grow by half
+            values = self.values = _grown(values, n // 2 + 1024)
+        values[n] = kept
+        self.filled = n + 1
+
+    def series(self) -> Any:
+        """The collected values as one pandas column; the variable lets go of them."""
+        import numpy as np
+        import pandas as pd
+
+        if self.floats:
+            numbers, self.numbers = self.numbers, array("d")
+            return pd.Series(np.frombuffer(numbers, dtype="float64"), copy=False)
+        values, self.values, self._seen = self.values, None, {}
+        if self.filled < len(values):  # fewer rows than counted
+            values = values[: self.filled].copy()
+        return pd.Series(values, dtype=object, copy=False)
+
+
+def _objects(size: int) -> Any:
+    import numpy as np
+
+    return np.empty(size, dtype=object)
+
+
+def _grown(values: Any, more: int) -> Any:
+    import numpy as np
+
+    return np.concatenate([values, np.empty(more, dtype=object)])
+
+
+#: how many distinct values of a column are kept to share (see :meth:`_Variable.add`)
+_DISTINCT = 5_000
+#: days from 1960-01-01 (Stata) and from 1582-10-14 (SPSS) to 1970-01-01
+_STATA_DAYS, _SPSS_DAYS = 3_653, 141_428
+_EPOCH = date(1970, 1, 1)
+#: the display formats pyreadstat itself gives dates and date-times (by Python type)
+_FORMATS = {False: {"date": "%td", "datetime": "%tc"}, True: {"date": "DATE", "datetime": "DATETIME"}}
+
+
+def _date_number(value: date, kind: str, spss: bool) -> float:
+    """A date or date-time as the number each package stores: Stata days (``%td``) or
+    milliseconds (``%tc``) since 1960-01-01, SPSS seconds since 1582-10-14 — the arithmetic
+    pyreadstat does for Python dates, done here so the column is an array of floats."""
+    if kind == "date":
+        days = ((value.date() if isinstance(value, datetime) else value) - _EPOCH).days
+        return float((days + _SPSS_DAYS) * 86_400) if spss else float(days + _STATA_DAYS)
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    # as datetime.timestamp() does for UTC, which pyreadstat uses: the same float
+    seconds = (value.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds()
+    if spss:
+        return seconds + _SPSS_DAYS * 86_400
+    return (seconds + _STATA_DAYS * 86_400) * 1000
 
 
 def _frame(planned: Planned, names: list[str], spss: bool, tr: Translator,
            ticker: Ticker) -> tuple[Any, list[_Variable]]:
-    import numpy as np
     import pandas as pd
 
-    variables = [_Variable(c, part, spss, tr) for c, part in _columns(planned)]
+    size = planned.count
+    variables = [_Variable(c, part, spss, tr, size) for c, part in _columns(planned)]
     for row in planned.rows():
         for var, value in zip(variables, row, strict=True):
             var.add(value)
         ticker.tick()
-    data: dict[str, Any] = {}
-    for name, var in zip(names, variables, strict=True):
-        if var.floats:
-            data[name] = pd.Series(np.frombuffer(var.numbers, dtype="float64"), copy=False)
-        elif var.kind == "datetime":
-            data[name] = pd.to_datetime(pd.Series(var.values, dtype="object"))
-        else:
-            data[name] = pd.Series(var.values, dtype="object")
-    return pd.DataFrame(data, columns=names), variables
+    # Column by column, each variable letting go of its values as its column is made, and
+    # no copy into 2-D blocks: the table is held once.
+    frame = pd.DataFrame({name: var.series() for name, var in zip(names, variables,
+                                                                  strict=True)},
+                         columns=names, copy=False)
+    return frame, variables
 
 
 def write_table(planned: Planned, path: Path, spss: bool, tr: Translator,
@@ -223,17 +307,21 @@ def write_table(planned: Planned, path: Path, spss: bool, tr: Translator,
     value_labels = {n: v.value_labels for n, v in zip(names, variables, strict=True)
                     if v.value_labels}
     title = planned.title[:80]
+    formats = {n: v.format for n, v in zip(names, variables, strict=True)
+               if v.format is not None}
     if spss:
         missing: dict[str, list[Any]] = {n: [SPSS_NOT_ASKED, SPSS_NOT_ANSWERED]
                    for n, v in zip(names, variables, strict=True) if v.missing}
         pyreadstat.write_sav(frame, str(path), file_label=title, column_labels=labels,
-                             variable_value_labels=value_labels, missing_ranges=missing)
+                             variable_value_labels=value_labels, missing_ranges=missing,
+                             variable_format=formats)
     else:
         missing_user = {n: [STATA_NOT_ASKED, STATA_NOT_ANSWERED]
                         for n, v in zip(names, variables, strict=True) if v.missing}
         pyreadstat.write_dta(frame, str(path), file_label=title, column_labels=labels,
                              version=14, variable_value_labels=value_labels,
-                             missing_user_values=missing_user)
+                             missing_user_values=missing_user,
+                             variable_format=formats)
     return names
 
 
