@@ -157,7 +157,10 @@ def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", 
 
 #: One question in rank order: path, repeat chain, parent path, parent depth, whether
 #: validate_all() looks at it (not a group), whether it has no expressions, its memo spec.
-_Step = tuple[str, tuple[str, ...], str, int, bool, bool, "_MemoSpec | None"]
+#: How :meth:`FormPlan._recompute` treats a question (see :meth:`FormPlan._make_steps`).
+_PLAIN, _EVAL, _CONST, _MEMO = "plain", "evaluate", "constant", "memo"
+_Step = tuple[str, tuple[str, ...], str, int, bool, str,
+              tuple[tuple[str, int, bool], ...], bool, bool, bool]
 
 class _Fallback(Exception):
     """This response needs the reference path."""
@@ -353,15 +356,28 @@ class FormPlan:
         return out
 
     def _make_steps(self) -> list[_Step]:
-        """The questions in the program's rank order, with what :meth:`_recompute` needs."""
+        """The questions in the program's rank order, with what :meth:`_recompute` needs,
+        decided once: how it is recomputed (``_PLAIN``: nothing to compute; ``_EVAL``:
+        evaluated every time; ``_CONST``: memoised, its evaluation decided by its instance
+        and its group's relevance alone; ``_MEMO``: memoised on the answers it reads too)."""
         program = self.program
         order = sorted(program.nodes, key=program.rank.__getitem__)
         steps: list[_Step] = []
         for path in order:
             compiled = program.nodes[path]
+            spec = self._specs.get(path)
+            if not compiled.fns:
+                mode = _PLAIN
+            elif spec is None:
+                mode = _EVAL
+            elif not (spec.deps or spec.own or spec.today):
+                mode = _CONST
+            else:
+                mode = _MEMO
             steps.append((path, compiled.chain, compiled.parent, compiled.parent_depth,
-                          not compiled.node.is_container, not compiled.fns,
-                          self._specs.get(path)))
+                          not compiled.node.is_container, mode,
+                          tuple(spec.deps) if spec else (), bool(spec and spec.own),
+                          bool(spec and spec.keep), bool(spec and spec.today)))
         return steps
 
     def _recompute(self, state: FormState) -> bool:
@@ -377,17 +393,17 @@ class FormPlan:
             steps = self._steps = self._make_steps()
         memo = self._memo.get(state.form_language)
         if memo is None:
-            memo = self._memo[state.form_language] = {path: {} for path, *_r in steps}
+            memo = self._memo[state.form_language] = {step[0]: {} for step in steps}
         values, relevant, allowed = state.values, state.relevant, state.allowed
         required, read_only, valid = state.required, state.read_only, state.valid
         listed: dict[tuple[str, ...], list[Idx]] = {(): [()]}
         clean = True
         today: date | None = None  # read from the clock once, when a question needs it
-        for path, chain, parent, depth, checked, plain, spec in steps:
+        for path, chain, parent, depth, checked, mode, deps, own_key, keep, uses_today in steps:
             found = listed.get(chain)
             if found is None:
                 found = listed[chain] = list(state._expand(chain, (), ()))
-            if plain:  # as FormState._evaluate: shown with its group, kept
+            if mode is _PLAIN:  # as FormState._evaluate: shown with its group, kept
                 for idx in found:
                     slot = (path, idx)
                     shown = relevant.get((parent, idx[:depth]), True) if parent else True
@@ -400,54 +416,67 @@ class FormPlan:
             table = memo[path]
             for idx in found:
                 slot = (path, idx)
-                if spec is None:
+                if mode is _EVAL:
                     state._evaluate(path, idx)
+                    if checked and relevant[slot] and (
+                            (required[slot] and values.get(slot) is None) or not valid[slot]):
+                        clean = False
+                    continue
+                own = values.get(slot)
+                shown = relevant.get((parent, idx[:depth]), True) if parent else True
+                if mode is _CONST:
+                    frozen: Any = (idx, shown)
                 else:
-                    own = values.get(slot)
-                    key: list[Any] = [idx, relevant.get((parent, idx[:depth]), True)
-                                      if parent else True]
-                    if spec.own:
+                    key: list[Any] = [idx, shown]
+                    if own_key:
                         key.append(own if own is None or own.__class__ is str else _tag(own))
-                    for dep, shared, single in spec.deps:
+                    for dep, shared, single in deps:
                         if single:
                             v = values.get((dep, idx[:shared]))
                             key.append(v if v is None or v.__class__ is str else _tag(v))
                         else:
                             key.append(tuple(_tag(values.get((dep, i)))
                                              for i in state.instances(dep, idx[:shared])))
-                    if spec.today:
+                    if uses_today:
                         if today is None:
                             today = state.clock().date()
                         key.append(today)
                     frozen = tuple(key)
-                    result = table.get(frozen)
-                    if result is None:
-                        before = allowed.get(slot)
-                        state._evaluate(path, idx)
-                        after = allowed.get(slot)
-                        if len(table) < MEMO_SIZE:
-                            value = values.get(slot)
-                            table[frozen] = (
-                                relevant[slot], _KEEP if spec.keep else (
-                                    tuple(value) if isinstance(value, list) else value),
-                                required[slot], read_only[slot], valid[slot],
-                                _SAME if after is before else tuple(after or ()))
+                result = table.get(frozen)
+                if result is None:
+                    before = allowed.get(slot)
+                    state._evaluate(path, idx)
+                    after = allowed.get(slot)
+                    if len(table) < MEMO_SIZE:
+                        value = values.get(slot)
+                        table[frozen] = (
+                            relevant[slot], _KEEP if keep else (
+                                tuple(value) if isinstance(value, list) else value),
+                            required[slot], read_only[slot], valid[slot],
+                            _SAME if after is before else tuple(after or ()))
+                    if checked and relevant[slot] and (
+                            (required[slot] and values.get(slot) is None) or not valid[slot]):
+                        clean = False
+                    continue
+                shown, value, needed, read_only[slot], ok, choices = result
+                relevant[slot] = shown
+                required[slot] = needed
+                valid[slot] = ok
+                if value is _KEEP:
+                    if shown:
+                        value = own
                     else:
-                        shown, value, required[slot], read_only[slot], valid[slot], choices = \
-                            result
-                        relevant[slot] = shown
-                        if value is _KEEP:
-                            value = own if shown else None
-                        elif value.__class__ is tuple:
-                            value = list(value)
-                        if value is None:
-                            values.pop(slot, None)
-                        else:
-                            values[slot] = value
-                        if choices is not _SAME:
-                            allowed[slot] = list(choices)
-                if checked and relevant[slot] and (
-                        (required[slot] and values.get(slot) is None) or not valid[slot]):
+                        values.pop(slot, None)
+                else:
+                    if value.__class__ is tuple:
+                        value = list(value)
+                    if value is None:
+                        values.pop(slot, None)
+                    else:
+                        values[slot] = value
+                if choices is not _SAME:
+                    allowed[slot] = list(choices)
+                if checked and shown and ((needed and value is None) or not ok):
                     clean = False
         return clean
 
