@@ -159,6 +159,8 @@ def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", 
 #: validate_all() looks at it (not a group), whether it has no expressions, its memo spec.
 #: How :meth:`FormPlan._recompute` treats a question (see :meth:`FormPlan._make_steps`).
 _PLAIN, _EVAL, _CONST, _MEMO = "plain", "evaluate", "constant", "memo"
+#: What :meth:`FormPlan._walk` and :meth:`FormPlan.to_dict` do with a node.
+_INPUT, _GROUP, _REPEAT, _OTHER = "input", "group", "repeat", "other"
 _Step = tuple[str, tuple[str, ...], str, int, bool, str,
               tuple[tuple[str, int, bool], ...], bool, bool, bool]
 
@@ -183,7 +185,9 @@ class FormPlan:
         self._coerced: dict[tuple[str, Any], Any] = {}
         #: how many responses took the compiled path, and how many the reference one
         self.compiled = self.reference = 0
-        self._by_name: dict[int, dict[str, Node]] = {}  # id(list of sibling nodes) -> by name
+        #: id(list of sibling nodes) -> name -> (kind, node)
+        self._by_name: dict[int, dict[str, tuple[str, Node]]] = {}
+        self._shape: list[tuple[str, str, str, Any]] | None = None  # see :meth:`to_dict`
 
     # -- static part ----------------------------------------------------------------------------
 
@@ -521,13 +525,11 @@ class FormPlan:
 
     def _fill(self, answers: dict[str, Any], fresh: FormState) -> tuple[FormState, bool]:
         state = fresh.copy()
-        given: list[tuple[Slot, Any]] = []
+        given: list[tuple[Slot, Any, Node]] = []
         self._walk(state, self.instrument.children, answers, (), given)
         stored: dict[Slot, Any] = {}
-        nodes = self.program.nodes
         coerced = self._coerced
-        for slot, raw in given:
-            node = nodes[slot[0]].node
+        for slot, raw, node in given:
             if node.calculation:
                 raise _Fallback  # read-only: the reference refuses it
             state.allowed.pop(slot, None)  # the filter's choices are checked after the recompute
@@ -566,24 +568,27 @@ class FormPlan:
         return state, clean
 
     def _walk(self, state: FormState, nodes: list[Node], data: Any, idx: Idx,
-              given: list[tuple[Slot, Any]]) -> None:
-        """Collect the answers (slot, raw value) and make the repeat instances they need. The
-        order does not matter here: everything is recomputed once afterwards."""
-        if not isinstance(data, dict):
+              given: list[tuple[Slot, Any, Node]]) -> None:
+        """Collect the answers (slot, raw value, question) and make the repeat instances they
+        need. The order does not matter here: everything is recomputed once afterwards."""
+        if data.__class__ is not dict and not isinstance(data, dict):
             raise _Fallback
         by_name = self._by_name.get(id(nodes))
         if by_name is None:
-            by_name = self._by_name[id(nodes)] = {n.name: n for n in nodes}
+            by_name = self._by_name[id(nodes)] = {
+                n.name: (_INPUT if n.type in INPUT_TYPES else _GROUP if n.type == "group"
+                         else _REPEAT if n.type == "repeat" else _OTHER, n)
+                for n in nodes}
         for name, raw in data.items():
-            node = by_name.get(name)
-            if node is None:
+            found = by_name.get(name)
+            if found is None:
                 raise _Fallback
-            kind = node.type
-            if kind in INPUT_TYPES:
-                given.append(((node.path, idx), raw))
-            elif kind == "group":
+            kind, node = found
+            if kind is _INPUT:
+                given.append(((node.path, idx), raw, node))
+            elif kind is _GROUP:
                 self._walk(state, node.children, raw, idx, given)
-            elif kind == "repeat":
+            elif kind is _REPEAT:
                 if not isinstance(raw, list):
                     raise _Fallback
                 key = (node.path, idx)
@@ -593,3 +598,39 @@ class FormPlan:
                     state._shrink(node.path, idx, state.counts[key])
                 for i, item in enumerate(raw):
                     self._walk(state, node.children, item, (*idx, i), given)
+
+    def to_dict(self, state: FormState) -> dict[str, Any]:
+        """``state.to_dict()`` for a form of this plan's instrument, with the form's shape
+        read once per instrument version (which questions are groups, repeats, notes)."""
+        shape = self._shape
+        if shape is None:
+            shape = self._shape = self._make_shape(self.instrument.children)
+        return self._dump(shape, (), state.values, state.counts)
+
+    def _make_shape(self, nodes: list[Node]) -> list[tuple[str, str, str, Any]]:
+        out: list[tuple[str, str, str, Any]] = []
+        for node in nodes:
+            if node.type == "repeat":
+                out.append((node.name, _REPEAT, node.path, self._make_shape(node.children)))
+            elif node.type == "group":
+                out.append((node.name, _GROUP, node.path, self._make_shape(node.children)))
+            elif node.type != "note":
+                out.append((node.name, _INPUT, node.path, None))
+        return out
+
+    def _dump(self, shape: list[tuple[str, str, str, Any]], idx: Idx, values: dict[Slot, Any],
+              counts: dict[Slot, int]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind, path, inner in shape:
+            if kind is _INPUT:
+                value = values.get((path, idx))
+                if value is not None:
+                    out[name] = list(value) if isinstance(value, list) else value
+            elif kind is _REPEAT:
+                out[name] = [self._dump(inner, (*idx, i), values, counts)
+                             for i in range(counts.get((path, idx), 0))]
+            else:
+                group = self._dump(inner, idx, values, counts)
+                if group:
+                    out[name] = group
+        return out
