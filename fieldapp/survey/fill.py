@@ -162,7 +162,8 @@ _PLAIN, _EVAL, _CONST, _MEMO = "plain", "evaluate", "constant", "memo"
 #: What :meth:`FormPlan._walk` and :meth:`FormPlan.to_dict` do with a node.
 _INPUT, _GROUP, _REPEAT, _OTHER = "input", "group", "repeat", "other"
 _Step = tuple[str, tuple[str, ...], str, int, bool, str,
-              tuple[tuple[str, int, bool], ...], bool, bool, bool]
+              tuple[tuple[str, int, bool], ...], bool, bool, bool,
+              "list[tuple[Idx, Slot, Slot | None]] | None"]
 
 class _Fallback(Exception):
     """This response needs the reference path."""
@@ -381,7 +382,11 @@ class FormPlan:
             steps.append((path, compiled.chain, compiled.parent, compiled.parent_depth,
                           not compiled.node.is_container, mode,
                           tuple(spec.deps) if spec else (), bool(spec and spec.own),
-                          bool(spec and spec.keep), bool(spec and spec.today)))
+                          bool(spec and spec.keep), bool(spec and spec.today),
+                          # outside repeats: its one slot and its group's, made once
+                          None if compiled.chain else [
+                              ((), (path, ()), (compiled.parent, ()) if compiled.parent
+                               else None)]))
         return steps
 
     def _recompute(self, state: FormState) -> bool:
@@ -403,14 +408,19 @@ class FormPlan:
         listed: dict[tuple[str, ...], list[Idx]] = {(): [()]}
         clean = True
         today: date | None = None  # read from the clock once, when a question needs it
-        for path, chain, parent, depth, checked, mode, deps, own_key, keep, uses_today in steps:
-            found = listed.get(chain)
-            if found is None:
-                found = listed[chain] = list(state._expand(chain, (), ()))
+        for (path, chain, parent, depth, checked, mode, deps, own_key, keep, uses_today,
+             top) in steps:
+            if top is None:
+                found = listed.get(chain)
+                if found is None:
+                    found = listed[chain] = list(state._expand(chain, (), ()))
+                slots = [(idx, (path, idx), (parent, idx[:depth]) if parent else None)
+                         for idx in found]
+            else:
+                slots = top
             if mode is _PLAIN:  # as FormState._evaluate: shown with its group, kept
-                for idx in found:
-                    slot = (path, idx)
-                    shown = relevant.get((parent, idx[:depth]), True) if parent else True
+                for _idx, slot, group in slots:
+                    shown = relevant.get(group, True) if group else True
                     relevant[slot] = shown
                     if not shown:
                         values.pop(slot, None)
@@ -418,8 +428,7 @@ class FormPlan:
                     valid[slot] = True
                 continue
             table = memo[path]
-            for idx in found:
-                slot = (path, idx)
+            for idx, slot, group in slots:
                 if mode is _EVAL:
                     state._evaluate(path, idx)
                     if checked and relevant[slot] and (
@@ -427,9 +436,9 @@ class FormPlan:
                         clean = False
                     continue
                 own = values.get(slot)
-                shown = relevant.get((parent, idx[:depth]), True) if parent else True
+                shown = relevant.get(group, True) if group else True
                 if mode is _CONST:
-                    frozen: Any = (idx, shown)
+                    frozen: Any = shown if top else (idx, shown)
                 else:
                     key: list[Any] = [idx, shown]
                     if own_key:
