@@ -161,6 +161,7 @@ def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", 
 _PLAIN, _EVAL, _CONST, _MEMO = "plain", "evaluate", "constant", "memo"
 #: What :meth:`FormPlan._walk` and :meth:`FormPlan.to_dict` do with a node.
 _INPUT, _GROUP, _REPEAT, _OTHER = "input", "group", "repeat", "other"
+_FILTERED, _CALCULATED = "filtered input", "calculated input"
 _Step = tuple[str, tuple[str, ...], str, int, bool, str,
               tuple[tuple[str, int, bool], ...], bool, bool, bool,
               "list[tuple[Idx, Slot, Slot | None]] | None"]
@@ -534,14 +535,14 @@ class FormPlan:
 
     def _fill(self, answers: dict[str, Any], fresh: FormState) -> tuple[FormState, bool]:
         state = fresh.copy()
-        given: list[tuple[Slot, Any, Node]] = []
+        given: list[tuple[Slot, Any, Node, bool]] = []
         self._walk(state, self.instrument.children, answers, (), given)
         stored: dict[Slot, Any] = {}
         coerced = self._coerced
-        for slot, raw, node in given:
-            if node.calculation:
-                raise _Fallback  # read-only: the reference refuses it
-            state.allowed.pop(slot, None)  # the filter's choices are checked after the recompute
+        values = state.values
+        for slot, raw, node, filtered in given:
+            if filtered:  # the filter's choices are checked after the recompute
+                state.allowed.pop(slot, None)
             # With the filter's choices set aside, an answer's stored value depends on the
             # question and the raw answer alone: remembered per instrument version.
             try:
@@ -562,39 +563,43 @@ class FormPlan:
             if value is _REFUSED:
                 raise _Fallback
             if value is None:
-                state.values.pop(slot, None)
+                values.pop(slot, None)
             else:
-                state.values[slot] = value
+                values[slot] = value
             stored[slot] = value
         if self._guarded and any(slot[0] in self._guarded and slot not in stored
-                                 for slot, value in state.values.items() if value is not None):
+                                 for slot, value in values.items() if value is not None):
             raise _Fallback  # a default the answers may hide on the way: the reference clears it
         clean = self._recompute(state)
+        relevant, read_only = state.relevant, state.read_only
         for slot, value in stored.items():
-            if (not state.relevant.get(slot, False) or state.read_only.get(slot, False)
-                    or state.values.get(slot) != value):
+            if (not relevant.get(slot, False) or read_only.get(slot, False)
+                    or values.get(slot) != value):
                 raise _Fallback
         return state, clean
 
     def _walk(self, state: FormState, nodes: list[Node], data: Any, idx: Idx,
-              given: list[tuple[Slot, Any, Node]]) -> None:
-        """Collect the answers (slot, raw value, question) and make the repeat instances they
-        need. The order does not matter here: everything is recomputed once afterwards."""
+              given: list[tuple[Slot, Any, Node, bool]]) -> None:
+        """Collect the answers (slot, raw value, question, whether a choice filter applies)
+        and make the repeat instances they need. The order does not matter here: everything
+        is recomputed once afterwards. An answer to a calculated question is refused by the
+        reference (it is read-only): the plan leaves it to the reference."""
         if data.__class__ is not dict and not isinstance(data, dict):
             raise _Fallback
         by_name = self._by_name.get(id(nodes))
         if by_name is None:
-            by_name = self._by_name[id(nodes)] = {
-                n.name: (_INPUT if n.type in INPUT_TYPES else _GROUP if n.type == "group"
-                         else _REPEAT if n.type == "repeat" else _OTHER, n)
-                for n in nodes}
+            by_name = self._by_name[id(nodes)] = {n.name: (self._kind(n), n) for n in nodes}
         for name, raw in data.items():
             found = by_name.get(name)
             if found is None:
                 raise _Fallback
             kind, node = found
             if kind is _INPUT:
-                given.append(((node.path, idx), raw, node))
+                given.append(((node.path, idx), raw, node, False))
+            elif kind is _FILTERED:
+                given.append(((node.path, idx), raw, node, True))
+            elif kind is _CALCULATED:
+                raise _Fallback
             elif kind is _GROUP:
                 self._walk(state, node.children, raw, idx, given)
             elif kind is _REPEAT:
@@ -607,6 +612,14 @@ class FormPlan:
                     state._shrink(node.path, idx, state.counts[key])
                 for i, item in enumerate(raw):
                     self._walk(state, node.children, item, (*idx, i), given)
+
+    def _kind(self, node: Node) -> str:
+        if node.type in INPUT_TYPES:
+            if node.calculation:
+                return _CALCULATED
+            # only a choice filter puts a question's choices in FormState.allowed
+            return _FILTERED if "choice_filter" in self.program.nodes[node.path].fns else _INPUT
+        return _GROUP if node.type == "group" else _REPEAT if node.type == "repeat" else _OTHER
 
     def to_dict(self, state: FormState) -> dict[str, Any]:
         """``state.to_dict()`` for a form of this plan's instrument, with the form's shape
