@@ -436,13 +436,13 @@ class FormPlan:
                             (required[slot] and values.get(slot) is None) or not valid[slot]):
                         clean = False
                     continue
-                own = values.get(slot)
                 shown = relevant.get(group, True) if group else True
                 if mode is _CONST:
                     frozen: Any = shown if top else (idx, shown)
                 else:
                     key: list[Any] = [idx, shown]
                     if own_key:
+                        own = values.get(slot)
                         key.append(own if own is None or own.__class__ is str else _tag(own))
                     for dep, shared, single in deps:
                         if single:
@@ -476,11 +476,11 @@ class FormPlan:
                 relevant[slot] = shown
                 required[slot] = needed
                 valid[slot] = ok
-                if value is _KEEP:
-                    if shown:
-                        value = own
-                    else:
+                if value is _KEEP:  # the answer stays (read only when it matters), or goes
+                    if not shown:
                         values.pop(slot, None)
+                    elif checked and needed:
+                        value = values.get(slot)
                 else:
                     if value.__class__ is tuple:
                         value = list(value)
