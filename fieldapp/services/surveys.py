@@ -376,7 +376,7 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
             if issues:
                 problems += [Issue(f"#{n}/{i.address}", i.message, i.kind) for i in issues]
             elif not problems:
-                prepared.append(state.to_dict())
+                prepared.append(state.to_dict() if reference else plan.to_dict(state))
     finally:
         plan.forget()  # the plan stays compiled; the answers it remembered go
     if problems:

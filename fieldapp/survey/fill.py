@@ -157,7 +157,14 @@ def fill_state(inst: Instrument, answers: dict[str, Any], language: str = "en", 
 
 #: One question in rank order: path, repeat chain, parent path, parent depth, whether
 #: validate_all() looks at it (not a group), whether it has no expressions, its memo spec.
-_Step = tuple[str, tuple[str, ...], str, int, bool, bool, "_MemoSpec | None"]
+#: How :meth:`FormPlan._recompute` treats a question (see :meth:`FormPlan._make_steps`).
+_PLAIN, _EVAL, _CONST, _MEMO = "plain", "evaluate", "constant", "memo"
+#: What :meth:`FormPlan._walk` and :meth:`FormPlan.to_dict` do with a node.
+_INPUT, _GROUP, _REPEAT, _OTHER = "input", "group", "repeat", "other"
+_FILTERED, _CALCULATED = "filtered input", "calculated input"
+_Step = tuple[str, tuple[str, ...], str, int, bool, str,
+              tuple[tuple[str, int, bool], ...], bool, bool, bool,
+              "list[tuple[Idx, Slot, Slot | None]] | None"]
 
 class _Fallback(Exception):
     """This response needs the reference path."""
@@ -180,7 +187,9 @@ class FormPlan:
         self._coerced: dict[tuple[str, Any], Any] = {}
         #: how many responses took the compiled path, and how many the reference one
         self.compiled = self.reference = 0
-        self._by_name: dict[int, dict[str, Node]] = {}  # id(list of sibling nodes) -> by name
+        #: id(list of sibling nodes) -> name -> (kind, node)
+        self._by_name: dict[int, dict[str, tuple[str, Node]]] = {}
+        self._shape: list[tuple[str, str, str, Any]] | None = None  # see :meth:`to_dict`
 
     # -- static part ----------------------------------------------------------------------------
 
@@ -353,15 +362,32 @@ class FormPlan:
         return out
 
     def _make_steps(self) -> list[_Step]:
-        """The questions in the program's rank order, with what :meth:`_recompute` needs."""
+        """The questions in the program's rank order, with what :meth:`_recompute` needs,
+        decided once: how it is recomputed (``_PLAIN``: nothing to compute; ``_EVAL``:
+        evaluated every time; ``_CONST``: memoised, its evaluation decided by its instance
+        and its group's relevance alone; ``_MEMO``: memoised on the answers it reads too)."""
         program = self.program
         order = sorted(program.nodes, key=program.rank.__getitem__)
         steps: list[_Step] = []
         for path in order:
             compiled = program.nodes[path]
+            spec = self._specs.get(path)
+            if not compiled.fns:
+                mode = _PLAIN
+            elif spec is None:
+                mode = _EVAL
+            elif not (spec.deps or spec.own or spec.today):
+                mode = _CONST
+            else:
+                mode = _MEMO
             steps.append((path, compiled.chain, compiled.parent, compiled.parent_depth,
-                          not compiled.node.is_container, not compiled.fns,
-                          self._specs.get(path)))
+                          not compiled.node.is_container, mode,
+                          tuple(spec.deps) if spec else (), bool(spec and spec.own),
+                          bool(spec and spec.keep), bool(spec and spec.today),
+                          # outside repeats: its one slot and its group's, made once
+                          None if compiled.chain else [
+                              ((), (path, ()), (compiled.parent, ()) if compiled.parent
+                               else None)]))
         return steps
 
     def _recompute(self, state: FormState) -> bool:
@@ -377,20 +403,25 @@ class FormPlan:
             steps = self._steps = self._make_steps()
         memo = self._memo.get(state.form_language)
         if memo is None:
-            memo = self._memo[state.form_language] = {path: {} for path, *_r in steps}
+            memo = self._memo[state.form_language] = {step[0]: {} for step in steps}
         values, relevant, allowed = state.values, state.relevant, state.allowed
         required, read_only, valid = state.required, state.read_only, state.valid
         listed: dict[tuple[str, ...], list[Idx]] = {(): [()]}
         clean = True
         today: date | None = None  # read from the clock once, when a question needs it
-        for path, chain, parent, depth, checked, plain, spec in steps:
-            found = listed.get(chain)
-            if found is None:
-                found = listed[chain] = list(state._expand(chain, (), ()))
-            if plain:  # as FormState._evaluate: shown with its group, kept
-                for idx in found:
-                    slot = (path, idx)
-                    shown = relevant.get((parent, idx[:depth]), True) if parent else True
+        for (path, chain, parent, depth, checked, mode, deps, own_key, keep, uses_today,
+             top) in steps:
+            if top is None:
+                found = listed.get(chain)
+                if found is None:
+                    found = listed[chain] = list(state._expand(chain, (), ()))
+                slots = [(idx, (path, idx), (parent, idx[:depth]) if parent else None)
+                         for idx in found]
+            else:
+                slots = top
+            if mode is _PLAIN:  # as FormState._evaluate: shown with its group, kept
+                for _idx, slot, group in slots:
+                    shown = relevant.get(group, True) if group else True
                     relevant[slot] = shown
                     if not shown:
                         values.pop(slot, None)
@@ -398,56 +429,68 @@ class FormPlan:
                     valid[slot] = True
                 continue
             table = memo[path]
-            for idx in found:
-                slot = (path, idx)
-                if spec is None:
+            for idx, slot, group in slots:
+                if mode is _EVAL:
                     state._evaluate(path, idx)
+                    if checked and relevant[slot] and (
+                            (required[slot] and values.get(slot) is None) or not valid[slot]):
+                        clean = False
+                    continue
+                shown = relevant.get(group, True) if group else True
+                if mode is _CONST:
+                    frozen: Any = shown if top else (idx, shown)
                 else:
-                    own = values.get(slot)
-                    key: list[Any] = [idx, relevant.get((parent, idx[:depth]), True)
-                                      if parent else True]
-                    if spec.own:
+                    key: list[Any] = [idx, shown]
+                    if own_key:
+                        own = values.get(slot)
                         key.append(own if own is None or own.__class__ is str else _tag(own))
-                    for dep, shared, single in spec.deps:
+                    for dep, shared, single in deps:
                         if single:
                             v = values.get((dep, idx[:shared]))
                             key.append(v if v is None or v.__class__ is str else _tag(v))
                         else:
                             key.append(tuple(_tag(values.get((dep, i)))
                                              for i in state.instances(dep, idx[:shared])))
-                    if spec.today:
+                    if uses_today:
                         if today is None:
                             today = state.clock().date()
                         key.append(today)
                     frozen = tuple(key)
-                    result = table.get(frozen)
-                    if result is None:
-                        before = allowed.get(slot)
-                        state._evaluate(path, idx)
-                        after = allowed.get(slot)
-                        if len(table) < MEMO_SIZE:
-                            value = values.get(slot)
-                            table[frozen] = (
-                                relevant[slot], _KEEP if spec.keep else (
-                                    tuple(value) if isinstance(value, list) else value),
-                                required[slot], read_only[slot], valid[slot],
-                                _SAME if after is before else tuple(after or ()))
+                result = table.get(frozen)
+                if result is None:
+                    before = allowed.get(slot)
+                    state._evaluate(path, idx)
+                    after = allowed.get(slot)
+                    if len(table) < MEMO_SIZE:
+                        value = values.get(slot)
+                        table[frozen] = (
+                            relevant[slot], _KEEP if keep else (
+                                tuple(value) if isinstance(value, list) else value),
+                            required[slot], read_only[slot], valid[slot],
+                            _SAME if after is before else tuple(after or ()))
+                    if checked and relevant[slot] and (
+                            (required[slot] and values.get(slot) is None) or not valid[slot]):
+                        clean = False
+                    continue
+                shown, value, needed, read_only[slot], ok, choices = result
+                relevant[slot] = shown
+                required[slot] = needed
+                valid[slot] = ok
+                if value is _KEEP:  # the answer stays (read only when it matters), or goes
+                    if not shown:
+                        values.pop(slot, None)
+                    elif checked and needed:
+                        value = values.get(slot)
+                else:
+                    if value.__class__ is tuple:
+                        value = list(value)
+                    if value is None:
+                        values.pop(slot, None)
                     else:
-                        shown, value, required[slot], read_only[slot], valid[slot], choices = \
-                            result
-                        relevant[slot] = shown
-                        if value is _KEEP:
-                            value = own if shown else None
-                        elif value.__class__ is tuple:
-                            value = list(value)
-                        if value is None:
-                            values.pop(slot, None)
-                        else:
-                            values[slot] = value
-                        if choices is not _SAME:
-                            allowed[slot] = list(choices)
-                if checked and relevant[slot] and (
-                        (required[slot] and values.get(slot) is None) or not valid[slot]):
+                        values[slot] = value
+                if choices is not _SAME:
+                    allowed[slot] = list(choices)
+                if checked and shown and ((needed and value is None) or not ok):
                     clean = False
         return clean
 
@@ -492,16 +535,14 @@ class FormPlan:
 
     def _fill(self, answers: dict[str, Any], fresh: FormState) -> tuple[FormState, bool]:
         state = fresh.copy()
-        given: list[tuple[Slot, Any]] = []
+        given: list[tuple[Slot, Any, Node, bool]] = []
         self._walk(state, self.instrument.children, answers, (), given)
         stored: dict[Slot, Any] = {}
-        nodes = self.program.nodes
         coerced = self._coerced
-        for slot, raw in given:
-            node = nodes[slot[0]].node
-            if node.calculation:
-                raise _Fallback  # read-only: the reference refuses it
-            state.allowed.pop(slot, None)  # the filter's choices are checked after the recompute
+        values = state.values
+        for slot, raw, node, filtered in given:
+            if filtered:  # the filter's choices are checked after the recompute
+                state.allowed.pop(slot, None)
             # With the filter's choices set aside, an answer's stored value depends on the
             # question and the raw answer alone: remembered per instrument version.
             try:
@@ -522,39 +563,46 @@ class FormPlan:
             if value is _REFUSED:
                 raise _Fallback
             if value is None:
-                state.values.pop(slot, None)
+                values.pop(slot, None)
             else:
-                state.values[slot] = value
+                values[slot] = value
             stored[slot] = value
         if self._guarded and any(slot[0] in self._guarded and slot not in stored
-                                 for slot, value in state.values.items() if value is not None):
+                                 for slot, value in values.items() if value is not None):
             raise _Fallback  # a default the answers may hide on the way: the reference clears it
         clean = self._recompute(state)
+        relevant, read_only = state.relevant, state.read_only
         for slot, value in stored.items():
-            if (not state.relevant.get(slot, False) or state.read_only.get(slot, False)
-                    or state.values.get(slot) != value):
+            if (not relevant.get(slot, False) or read_only.get(slot, False)
+                    or values.get(slot) != value):
                 raise _Fallback
         return state, clean
 
     def _walk(self, state: FormState, nodes: list[Node], data: Any, idx: Idx,
-              given: list[tuple[Slot, Any]]) -> None:
-        """Collect the answers (slot, raw value) and make the repeat instances they need. The
-        order does not matter here: everything is recomputed once afterwards."""
-        if not isinstance(data, dict):
+              given: list[tuple[Slot, Any, Node, bool]]) -> None:
+        """Collect the answers (slot, raw value, question, whether a choice filter applies)
+        and make the repeat instances they need. The order does not matter here: everything
+        is recomputed once afterwards. An answer to a calculated question is refused by the
+        reference (it is read-only): the plan leaves it to the reference."""
+        if data.__class__ is not dict and not isinstance(data, dict):
             raise _Fallback
         by_name = self._by_name.get(id(nodes))
         if by_name is None:
-            by_name = self._by_name[id(nodes)] = {n.name: n for n in nodes}
+            by_name = self._by_name[id(nodes)] = {n.name: (self._kind(n), n) for n in nodes}
         for name, raw in data.items():
-            node = by_name.get(name)
-            if node is None:
+            found = by_name.get(name)
+            if found is None:
                 raise _Fallback
-            kind = node.type
-            if kind in INPUT_TYPES:
-                given.append(((node.path, idx), raw))
-            elif kind == "group":
+            kind, node = found
+            if kind is _INPUT:
+                given.append(((node.path, idx), raw, node, False))
+            elif kind is _FILTERED:
+                given.append(((node.path, idx), raw, node, True))
+            elif kind is _CALCULATED:
+                raise _Fallback
+            elif kind is _GROUP:
                 self._walk(state, node.children, raw, idx, given)
-            elif kind == "repeat":
+            elif kind is _REPEAT:
                 if not isinstance(raw, list):
                     raise _Fallback
                 key = (node.path, idx)
@@ -564,3 +612,47 @@ class FormPlan:
                     state._shrink(node.path, idx, state.counts[key])
                 for i, item in enumerate(raw):
                     self._walk(state, node.children, item, (*idx, i), given)
+
+    def _kind(self, node: Node) -> str:
+        if node.type in INPUT_TYPES:
+            if node.calculation:
+                return _CALCULATED
+            # only a choice filter puts a question's choices in FormState.allowed
+            return _FILTERED if "choice_filter" in self.program.nodes[node.path].fns else _INPUT
+        return _GROUP if node.type == "group" else _REPEAT if node.type == "repeat" else _OTHER
+
+    def to_dict(self, state: FormState) -> dict[str, Any]:
+        """``state.to_dict()`` for a form of this plan's instrument, with the form's shape
+        read once per instrument version (which questions are groups, repeats, notes)."""
+        shape = self._shape
+        if shape is None:
+            shape = self._shape = self._make_shape(self.instrument.children)
+        return self._dump(shape, (), state.values, state.counts)
+
+    def _make_shape(self, nodes: list[Node]) -> list[tuple[str, str, str, Any]]:
+        out: list[tuple[str, str, str, Any]] = []
+        for node in nodes:
+            if node.type == "repeat":
+                out.append((node.name, _REPEAT, node.path, self._make_shape(node.children)))
+            elif node.type == "group":
+                out.append((node.name, _GROUP, node.path, self._make_shape(node.children)))
+            elif node.type != "note":
+                out.append((node.name, _INPUT, node.path, None))
+        return out
+
+    def _dump(self, shape: list[tuple[str, str, str, Any]], idx: Idx, values: dict[Slot, Any],
+              counts: dict[Slot, int]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind, path, inner in shape:
+            if kind is _INPUT:
+                value = values.get((path, idx))
+                if value is not None:
+                    out[name] = list(value) if isinstance(value, list) else value
+            elif kind is _REPEAT:
+                out[name] = [self._dump(inner, (*idx, i), values, counts)
+                             for i in range(counts.get((path, idx), 0))]
+            else:
+                group = self._dump(inner, idx, values, counts)
+                if group:
+                    out[name] = group
+        return out
