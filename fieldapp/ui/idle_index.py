@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from fieldapp.ui import heap
 from fieldapp.ui.tasks import DbWorker
 
 #: Index this long after the last change in any editor.
@@ -79,6 +80,7 @@ class IdleIndexer(QObject):
             return
         self._due = False
         self.caught_up.emit()
+        heap.settle()  # a pause in typing: what the saves left behind is collected now
 
     def _failed(self, _exc: BaseException) -> None:
         # Locked or unreachable: closing or the next open indexes what is left.

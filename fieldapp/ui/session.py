@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from fieldapp.i18n import _
-from fieldapp.ui import paths
+from fieldapp.ui import heap, paths
 from fieldapp.ui import settings as keys
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
@@ -127,6 +127,7 @@ class SessionController(QObject):
         self.ctx.tasks.close_workspace()
         self.ctx.clipboard.clear()
         self.ctx.data.cleared.emit()
+        heap.release()
         self._set_state(State.LOCKED)
         self.request_unlock()
 
@@ -173,6 +174,7 @@ class SessionController(QObject):
         self.idle.set_minutes(self.ctx.settings.get(keys.IDLE_LOCK_MINUTES))
         self.idle.start()
         self.ctx.data.changed.emit("*")
+        heap.settle(collect=False)
 
     def _set_state(self, state: State) -> None:
         self.state = state

@@ -3,6 +3,7 @@ prompts replaced by a scripted double, and no real modal dialog ever allowed to 
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported
@@ -96,6 +97,14 @@ class ScriptedInteraction(Interaction):
 
     def texts(self, kind: str | None = None) -> list[str]:
         return [t for k, _title, t in self.shown if kind is None or k == kind]
+
+
+@pytest.fixture(autouse=True)
+def heap_given_back() -> Iterator[None]:
+    """Unlocking freezes the objects alive then (fieldapp/ui/heap.py); a test that ends
+    without locking hands them back, so one test's window is not kept for the whole run."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

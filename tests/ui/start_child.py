@@ -81,7 +81,17 @@ def script(passphrase: str) -> Iterator[Wait]:
                 return w
         return None
 
-    yield lambda: shown() is not None
+    def active() -> bool:
+        # Ctrl+L is a window shortcut: it works once the window has the keyboard, which
+        # the window system gives it a moment after it is shown (asked for again meanwhile).
+        w = shown()
+        if w is None:
+            return False
+        if not w.isActiveWindow():
+            w.activateWindow()
+        return w.isActiveWindow()
+
+    yield active
     window = shown()
     assert window is not None
     say("unlocked", window.windowTitle(), window.stack.currentWidget() is window.workspace)
