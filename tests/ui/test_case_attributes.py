@@ -82,7 +82,7 @@ def test_organisation_page_edits_typed_values(unlocked: MainWindow, ctx: Any, qt
     founded = box.findChild(QDateEdit, "attribute_founded")
     assert budget is not None and registration is not None and founded is not None
     labels = [box.labels[a.id].text() for a in box.attributes]
-    assert labels[0] == ("年度预算:" if language == "zh_CN" else "Annual budget:")
+    assert labels[0] == ("年度预算：" if language == "zh_CN" else "Annual budget:")
     expected = ["—", "已登记", "未登记"] if language == "zh_CN" else \
         ["—", "Registered", "Not registered"]
     assert [registration.itemText(i) for i in range(registration.count())] == expected
