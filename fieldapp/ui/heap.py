@@ -30,7 +30,3 @@ def release() -> None:
     """Hand every frozen object back to the collector and collect (on lock and close)."""
     gc.unfreeze()
     gc.collect()
-
-
-def frozen() -> int:
-    return gc.get_freeze_count()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import Q_ARG, QBuffer, QByteArray, QIODevice, QMetaObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -281,8 +281,6 @@ class AudioPlayer(QWidget):
         loop, which runs without the interpreter lock."""
         if self.player is None:
             return
-        from PySide6.QtCore import Q_ARG, QMetaObject
-
         QMetaObject.invokeMethod(self.player, slot, Qt.ConnectionType.QueuedConnection,
                                  *(Q_ARG(kind, value) for kind, value in args))
 
@@ -304,8 +302,6 @@ class AudioPlayer(QWidget):
         self._seek_target = max(0, min(int(ms), end) if end else max(0, int(ms)))
         self._seeks += 1
         self._call("setPosition", ("qint64", self._seek_target))
-        from PySide6.QtCore import QMetaObject
-
         # Posted after the seek to the same thread's queue, so it runs once the seek is done.
         QMetaObject.invokeMethod(self, "_seek_done", Qt.ConnectionType.QueuedConnection)
 
