@@ -12,6 +12,7 @@ re-lays out tens of thousands of characters. Ctrl+F opens the note's find bar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 
 #: Pastes longer than this are refused with a message rather than freezing the editor.
 MAX_PASTE_CHARS = 2_000_000
+
+
+#: A character beyond U+FFFF (two UTF-16 units in Qt's count, one character to a reader).
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 class PlainTextEdit(QPlainTextEdit):
@@ -459,7 +464,7 @@ class NoteEditor(QWidget):
             cur.setPosition(min(position, self.edit.document().characterCount() - 1))
             cur.setPosition(min(position + added, self.edit.document().characterCount() - 1),
                             QTextCursor.MoveMode.KeepAnchor)
-            if any(ord(c) > 0xFFFF for c in cur.selectedText()):
+            if _ASTRAL.search(cur.selectedText()):
                 self._astral_stale = True
 
     def _update_count(self) -> None:
