@@ -63,6 +63,14 @@ def _run(argv: list[str]) -> int:
     return subprocess.run(argv, cwd=ROOT).returncode
 
 
+def _parallel(args: list[str]) -> list[str]:
+    """Spread the tests over the machine's cores, a test file per worker at a time (files share
+    module fixtures), unless the caller chose otherwise with -n or -p no:xdist."""
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) or "no:xdist" in args:
+        return []
+    return ["-n", "auto", "--maxprocesses", "4", "--dist", "loadfile"]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args.pop(0) if args else "run"
@@ -83,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             if _run(step) != 0:
                 failed.append(name)
         _say("pytest …")
-        code = _run([str(python), "-m", "pytest", *args])
+        code = _run([str(python), "-m", "pytest", *_parallel(args), *args])
         if failed:
             _say("failed: " + ", ".join(failed))
             return code or 1
