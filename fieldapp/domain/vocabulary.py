@@ -9,9 +9,10 @@ Two kinds of vocabulary:
   :func:`study_terms` reads them, :func:`term_label` shows a code as its name in the language
   asked for.
 
-The desktop (``fieldapp.ui.labels``), the command line and the demo take labels from here.
-The export keeps its own lower-case forms of the fixed labels for its codebook and cells
-(``fieldapp.export.vocab.ENUMS``), whose codes must be these.
+The desktop (``fieldapp.ui.labels``), the command line, the demo and the export take labels
+from here, so a value reads the same on screen and in an exported cell or codebook. The export
+names its vocabularies by its own column kinds (``fieldapp.export.vocab.ENUMS``), but each one
+is a dictionary of this module, never a copy of its labels.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ FIXED: dict[str, dict[str, str]] = {
     "attachment_kind": {"audio": N_("Audio"), "consent_form": N_("Signed consent form"),
                         "photo": N_("Photo"), "document": N_("Document")},
     "language": {"zh": N_("Chinese"), "en": N_("English"), "mixed": N_("Chinese and English")},
+    # The codes are fieldapp.services.surveys.DRAFT / COMPLETE (the domain imports no services).
+    "response_status": {"draft": N_("Draft"), "complete": N_("Complete")},
 }
 
 #: Old codes still found in data from earlier versions → the code that replaced them.

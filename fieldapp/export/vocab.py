@@ -1,5 +1,11 @@
 """Labels for the study's categories in the export's language: sites, sectors, organisations,
-codes, and the fixed vocabularies (interview modes, statuses, note kinds, consent methods)."""
+codes, and the fixed vocabularies (interview modes, statuses, note kinds, consent methods).
+
+The fixed vocabularies are those of :mod:`fieldapp.domain.vocabulary` (``FIXED``), the same
+labels the desktop shows: the export only names them by its own column kinds (``"mode"`` is
+``FIXED["interview_mode"]``) and writes "no consent" under the code ``none`` where the record
+has none. It keeps no label of its own for a value.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +13,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fieldapp.domain.schema import CONSENT_SCOPES
+from fieldapp.domain.vocabulary import FIXED
 from fieldapp.export.labels import EN, ZH, Translator, both
 from fieldapp.export.table import Column, ColumnDoc, Kind
 from fieldapp.i18n import N_
 
-ENUMS: dict[str, dict[str, str]] = {
-    "mode": {"in_person": N_("in person"), "phone": N_("phone"), "video": N_("video"),
-             "group": N_("group")},
-    "interview_status": {"planned": N_("planned"), "done": N_("done"),
-                         "transcribed": N_("transcribed"), "coded": N_("coded")},
-    "note_kind": {"field_notes": N_("field notes"), "transcript": N_("transcript"),
-                  "summary": N_("summary"), "memo": N_("reflective note")},
-    "method": {"written": N_("written"), "oral": N_("oral"), "recorded": N_("recorded")},
-    "consent_status": {"given": N_("given"), "withdrawn": N_("withdrawn"),
-                       "none": N_("no consent recorded")},
-    "language": {"zh": N_("Chinese"), "en": N_("English"), "mixed": N_("Chinese and English")},
-    "response_status": {"draft": N_("draft"), "complete": N_("complete")},
+#: The export's kind of column -> the vocabulary of ``FIXED`` whose labels it shows.
+FIXED_FOR: dict[str, str] = {
+    "mode": "interview_mode", "interview_status": "interview_status", "note_kind": "note_kind",
+    "method": "consent_method", "consent_status": "consent_status", "language": "language",
+    "response_status": "response_status",
 }
+#: Codes the export writes differently from the record: a participant without a consent record
+#: is ``none`` in the consent sheet (an empty cell would read as "not exported").
+EXPORT_CODES: dict[str, dict[str, str]] = {"consent_status": {"": "none"}}
+
+ENUMS: dict[str, dict[str, str]] = {
+    kind: {EXPORT_CODES.get(kind, {}).get(code, code): text
+           for code, text in FIXED[vocabulary].items()}
+    for kind, vocabulary in FIXED_FOR.items()
+}
+# Column headings of the consent sheet's yes/no columns, one per scope ("Consents to archiving":
+# 0/1), not labels of a value: the values' labels are FIXED["consent_scope"], which the export
+# does not show, so these are not a second copy of them.
 SCOPE_LABELS = {
     "audio": N_("Consents to audio recording"),
     "verbatim_quotes": N_("Consents to verbatim quotes"),

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.i18n import _, current_language
-from fieldapp.services import surveys
 from fieldapp.services.export import Filters
 from fieldapp.ui.export.choices import Choice, FilterChoices
 from fieldapp.ui.export.widgets import ChoiceList
@@ -107,8 +106,7 @@ class FiltersBox(QGroupBox):
         self.lists["sectors"].set_items(labelled(self.choices.sectors))
         self.lists["researchers"].set_items(labelled(self.choices.researchers))
         self.lists["instruments"].set_items(labelled(self.choices.instruments))
-        self.lists["statuses"].set_items([(surveys.DRAFT, _("Draft")),
-                                          (surveys.COMPLETE, _("Complete"))])
+        self.lists["statuses"].set_items(vocabulary("response_status"))
         self.lists["interview_statuses"].set_items(vocabulary("interview_status"))
 
     def filters(self) -> Filters:

@@ -82,7 +82,7 @@ def _title(row: Row) -> str:
 
 
 def _status(row: Row) -> str:
-    return _("Complete") if row.get("status") == surveys.COMPLETE else _("Draft")
+    return label("response_status", row.get("status") or surveys.DRAFT)
 
 
 def _completed(row: Row) -> str:

@@ -33,6 +33,7 @@ from fieldapp.survey import AnswerError, FormState, Instrument, Issue
 from fieldapp.ui.autosave import Autosaver, SaveJob
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
+from fieldapp.ui.labels import label
 from fieldapp.ui.survey.pages import FormLayout
 from fieldapp.ui.survey.review import ReviewPanel
 from fieldapp.ui.survey.widgets import AttachRequest
@@ -458,11 +459,11 @@ class FormRunner(QWidget):
 
     def _update_status(self) -> None:
         self.save_status.setText({
-            "idle": _("Complete") if self.status == surveys.COMPLETE else _("Draft"),
+            "idle": label("response_status", self.status),
             "editing": _("Editing…"),
             "saving": _("Saving…"),
             "saved": _("Draft saved"),
-            "completed": _("Complete"),
+            "completed": label("response_status", surveys.COMPLETE),
             "error": (_("Not saved: {reason}").format(reason=error_text(self._error))
                       if self._error else ""),
         }[self._save_state])

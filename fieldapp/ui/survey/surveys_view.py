@@ -33,7 +33,7 @@ from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import alive, close_dialog, show_dialog
 from fieldapp.ui.empty_state import EmptyState
-from fieldapp.ui.labels import label
+from fieldapp.ui.labels import choices, label
 from fieldapp.ui.survey.new_response import NewResponseDialog
 from fieldapp.ui.survey.responses_model import (
     ID_ROLE,
@@ -200,7 +200,7 @@ class SurveysView(QWidget):
                 pick(i["title_zh"], i["title_en"]) or i["form_id"], i["version"] or "-"))
                 for i in self.data.get("instruments", [])],
             "site": [(s, label("site", s)) for s in sorted({r["site"] for r in rows if r["site"]})],
-            "status": [(surveys.DRAFT, _("Draft")), (surveys.COMPLETE, _("Complete"))],
+            "status": choices("response_status"),
             "researcher": [(s, s) for s in sorted({r["researcher"] for r in rows
                                                    if r["researcher"]})],
         }

@@ -212,7 +212,7 @@ def test_stata_and_spss_are_format_choices(
     read = pyreadstat.read_dta if fmt == "stata" else pyreadstat.read_sav
     frame, meta = read(str(target / f"Interviews{suffix}"))
     assert frame["interview_code"].tolist() == ["KM-HIV-I001", "KM-DIS-I002"]
-    assert meta.variable_value_labels["mode"][1] == "in person"
+    assert meta.variable_value_labels["mode"][1] == "In person"
     assert last_audit(ctx)["detail"]["format"] == fmt
 
 

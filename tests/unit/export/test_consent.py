@@ -50,7 +50,7 @@ def test_text_without_quote_consent_is_left_out(study: Study) -> None:
     assert NO_QUOTE_TEXT not in _csv_bytes(study).decode("utf-8-sig")
     book = sheets(path)
     notes = {r["Interview code"]: r for r in as_records(book["Notes"])
-             if r["Note type"] == "field notes"}
+             if r["Note type"] == "Field notes"}
     assert notes["KM-DIS-I002"]["Text"] is None
     assert notes["KM-DIS-I002"]["Text left out (no verbatim-quote consent)"] == 1
     assert notes["KM-HIV-I001"]["Text left out (no verbatim-quote consent)"] == 0

@@ -30,7 +30,7 @@ def test_long_note_continues_in_numbered_columns_without_loss(study: Study) -> N
     parts = [long["body"], long["body_2"], long["body_3"], long["body_4"]]
     assert "".join(p for p in parts if p) == LONG_NOTE
     assert all(len(p.encode("utf-16-le")) // 2 <= 32_767 for p in parts if p)
-    short = next(r for r in notes if r["kind"] == "field notes")
+    short = next(r for r in notes if r["kind"] == "Field notes")
     assert short["body_2"] is None
     [continued] = summary.continued
     assert (continued.sheet, continued.column, continued.last_column, continued.rows) == (

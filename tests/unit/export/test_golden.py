@@ -28,24 +28,24 @@ GOLDEN: dict[str, dict[str, Any]] = {
              "Notes"],
             [ID, "KM-HIV-I001", "红丝带访谈", "Kunming", "HIV/AIDS",
              "ORG-001", "KM-HIV-001", datetime(2026, 4, 2), "机构办公室",
-             "Chinese", "林晓", "in person", "coded", 8],
+             "Chinese", "林晓", "In person", "Coded", 8],
             [ID, "KM-DIS-I002", "康复中心访谈", "Kunming", "Children with disabilities", None,
-             "KM-DIS-002", datetime(2026, 4, 5), None, "Chinese and English", "Anna", "phone",
-             "done", 1],
+             "KM-DIS-002", datetime(2026, 4, 5), None, "Chinese and English", "Anna", "Phone",
+             "Done", 1],
         ],
         "survey": [
             ["_index", "Organisation name", "Staff", "Budget (10k yuan)", "Registered?",
              "Sectors", "Sectors: HIV/AIDS", "Sectors: Disability", "Sectors: Migrants",
              "Founded", "Participant code", "Response status", "Site"],
             [1, "红丝带", 12, 35.5, "Yes", "HIV/AIDS; Migrants", 1, 0, 1, datetime(2015, 6, 1),
-             "KM-HIV-001", "complete", "Kunming"],
-            [2, None, 5, None, "No", "Disability", 0, 1, 0, None, "KM-DIS-002", "complete",
+             "KM-HIV-001", "Complete", "Kunming"],
+            [2, None, 5, None, "No", "Disability", 0, 1, 0, None, "KM-DIS-002", "Complete",
              "Kunming"],
-            [3, "无答案", None, None, None, None, None, None, None, None, None, "complete",
+            [3, "无答案", None, None, None, None, None, None, None, None, None, "Complete",
              "Kunming"],
         ],
         "consent_head": ["Participant code", "Consent status", "Consents to verbatim quotes"],
-        "consent": [["KM-DIS-002", "given", 0], ["KM-HIV-001", "given", 1]],
+        "consent": [["KM-DIS-002", "Consent given", 0], ["KM-HIV-001", "Consent given", 1]],
     },
     "zh_CN": {
         "sheets": ["NGO survey", "NGO survey-contract", "访谈", "笔记", "编码",
@@ -148,7 +148,17 @@ def test_codebook_lists_every_column_in_both_languages(study: Study) -> None:
     assert sectors["Choices (English)"] == "hiv=HIV/AIDS; dis=Disability; mig=Migrants"
     assert sectors["Choices (Chinese)"] == "hiv=艾滋病; dis=残障; mig=流动人口"
     mode = by_var[("Interviews", "mode")]
-    assert mode["Text (Chinese)"] == "方式" and "in_person=面对面" in mode["Choices (Chinese)"]
+    assert mode["Text (Chinese)"] == "方式"
+    # the desktop's labels (fieldapp.domain.vocabulary), in both languages
+    assert mode["Choices (English)"] == "in_person=In person; phone=Phone; video=Video; group=Group"
+    assert mode["Choices (Chinese)"] == "in_person=面对面; phone=电话; video=视频; group=小组访谈"
+    consent = by_var[("Consent", "status")]
+    assert consent["Choices (English)"] == (
+        "given=Consent given; withdrawn=Withdrawn; none=No consent recorded")
+    assert consent["Choices (Chinese)"] == "given=已同意; withdrawn=已撤回; none=未记录知情同意"
+    status = by_var[("NGO survey", "_status")]
+    assert status["Choices (English)"] == "draft=Draft; complete=Complete"
+    assert status["Choices (Chinese)"] == "draft=草稿; complete=已完成"
     assert by_var[("Notes", "body_2")]["Text (English)"] == "Text (continued, part 2)"
 
 

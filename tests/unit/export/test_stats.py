@@ -179,7 +179,7 @@ def test_cli_writes_stata(study: Study, monkeypatch: pytest.MonkeyPatch,
     assert cli_main(["export", str(ws_path), str(out), "--format", "stata", "--lang", "en"]) == 0
     frame, meta = pyreadstat.read_dta(str(out / "Interviews.dta"))
     assert meta.column_labels[meta.column_names.index("interview_code")] == "Interview code"
-    assert meta.variable_value_labels["mode"][1] == "in person"
+    assert meta.variable_value_labels["mode"][1] == "In person"
     frame, meta = pyreadstat.read_dta(str(out / "NGO survey.dta"), user_missing=True)
     assert meta.variable_value_labels["sectors_hiv"] == {
         0: "no", 1: "yes", "a": "not asked (skipped by the form's logic)", "b": "not answered"}
