@@ -55,9 +55,8 @@ from fieldapp.store.oplog import (
     ApplyReport,
     OpApplier,
     _column,
-    merge_ops,
-    observe_clocks,
 )
+from fieldapp.store.setmerge import merge_ops, observe_clocks
 
 DB_NAME = "data.db"
 LOCK_NAME = ".lock"

@@ -1,4 +1,4 @@
-"""The set-wise merge (``fieldapp.store.oplog.merge_ops``) against the reference path (one
+"""The set-wise merge (``fieldapp.store.setmerge.merge_ops``) against the reference path (one
 operation at a time, ``OpApplier.apply``).
 
 Three devices work on shared and owned records (edits, conflicts, deletes, withdrawals, gossip

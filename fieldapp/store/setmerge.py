@@ -1,0 +1,454 @@
+"""The set-wise merge: a batch of other devices' operations applied as a handful of statements.
+
+A bundle brings thousands of operations at once. Applying them one at a time costs several
+statements each; :func:`merge_ops` loads them into a temporary table instead and derives the
+same log, heads, superseded pairs, hollowed values and rows with a handful of statements over
+the whole set. The result is defined as that of applying the operations one by one in the
+order given (``OpApplier.apply``, the reference): tests/unit/store/test_set_merge.py compares
+the two on random operation sets. Whatever the set-wise rules below do not cover exactly
+(erasures, a record whose owner the batch itself decides in an unusual way, an operation that
+names one of another record, an operation id twice in a batch) sends the whole batch through
+the reference path, before anything was written.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from fieldapp.domain.hlc import HLC, MAX_FUTURE_MS
+from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, dumps_pred, dumps_values
+from fieldapp.domain.schema import ENTITIES, INDEXED, Entity, cascade_refs, to_column
+from fieldapp.store.oplog import ApplyReport, OpApplier
+from fieldapp.store.sqlite import Connection
+
+_ALLOWED_KEYS = {name: frozenset((*ent.field_names, OWNER, DELETED, ERASE))
+                 for name, ent in ENTITIES.items()}
+_CASCADES = {name: cascade_refs(name) for name in ENTITIES}
+_OWNED = frozenset(name for name, ent in ENTITIES.items() if ent.owned)
+
+
+
+def _converters(ent: Entity) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+    """For each field of ``ent``: its column and how a value is stored there (as ``_column``)."""
+    out: dict[str, tuple[str, Callable[[Any], Any]]] = {
+        OWNER: ("owner", lambda v: v), DELETED: ("deleted", lambda v: 1 if v else 0)}
+    for fld in ent.fields:
+        out[fld.name] = (f'"{fld.name}"', functools.partial(to_column, fld))
+    return out
+
+
+_CONVERTERS = {name: _converters(ent) for name, ent in ENTITIES.items()}
+#: Fields whose column holds exactly what ``json_extract`` gives for their JSON value.
+_PLAIN = {name: frozenset([OWNER, *(f.name for f in ent.fields
+                                    if f.kind in ("text", "date", "ref", "int", "bool"))])
+          for name, ent in ENTITIES.items()}
+
+_TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_rec", "fm_own")
+
+
+class _Ineligible(Exception):
+    """The batch needs the reference path (raised before anything was written)."""
+
+
+def observe_clocks(clock: Any, ops: Sequence[Op], report: ApplyReport) -> None:
+    """Advance ``clock`` past every operation's timestamp, reporting clocks from the future.
+
+    Equal to calling ``clock.observe`` for each operation in turn (the clock only ever moves
+    to the greatest timestamp seen), with one call in the common case where none is from
+    the future."""
+    if not ops:
+        return
+    limit = f"{clock._now() + MAX_FUTURE_MS:015d}"
+    newest = max(op.hlc for op in ops)
+    if newest[:15] <= limit:
+        clock.observe(HLC.decode(newest))
+        return
+    for op in ops:
+        _recorded, clamped = clock.observe(HLC.decode(op.hlc))
+        if clamped:
+            report.future_clocks.append(op.id)
+
+
+def merge_ops(applier: OpApplier, ops: Sequence[Op], report: ApplyReport) -> None:
+    """Apply other devices' operations, as ``applier.apply`` would one by one in this order.
+
+    Set-wise when the batch allows it (see above), else through the reference path. Inside
+    the caller's transaction."""
+    if applier.set_wise and ops:
+        try:
+            _SetMerge(applier, ops, report).run()
+            report.set_wise = True
+            return
+        except _Ineligible:
+            pass
+    for op in ops:
+        before = report.applied
+        applier.apply(op, report)
+        if report.applied > before and ERASE in op.values:
+            report.erase_orders.append((op.id, op.entity_id))
+
+
+class _SetMerge:
+    def __init__(self, applier: OpApplier, ops: Sequence[Op], report: ApplyReport) -> None:
+        self.applier = applier
+        self.conn = applier.conn
+        self.ops = ops
+        self.report = report
+
+    def run(self) -> None:
+        conn = self.conn
+        try:
+            self._load()
+            self._check()
+            self._write()
+        finally:
+            for name in _TEMP_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+    # -- loading and the checks that may send the batch to the reference path ------------------
+
+    def _load(self) -> None:
+        conn = self.conn
+        self.static_rejects: list[tuple[int, Op, str]] = []
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            encode = dumps_values
+            for pos, op in enumerate(self.ops):
+                values = op.values
+                if ERASE in values:
+                    raise _Ineligible
+                allowed = _ALLOWED_KEYS.get(op.entity)
+                if allowed is None:
+                    self.static_rejects.append((pos, op, f"unknown record type {op.entity!r}"))
+                    continue
+                if not allowed.issuperset(values):
+                    unknown = [k for k in values if k not in allowed]
+                    self.static_rejects.append((pos, op, f"unknown fields {unknown}"))
+                    continue
+                yield (pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
+                       encode(values), dumps_pred(op.pred) if op.pred else "[]",
+                       1 if OWNER in values else 0, values.get(OWNER))
+
+        conn.execute("CREATE TEMP TABLE fm_inc (pos INTEGER PRIMARY KEY, device TEXT, "
+                     "seq INTEGER, hlc TEXT, entity TEXT, entity_id TEXT, vals TEXT, pred TEXT, "
+                     "has_owner INTEGER, owner TEXT, state INTEGER NOT NULL DEFAULT 0)")
+        conn.executemany("INSERT INTO fm_inc (pos, device, seq, hlc, entity, entity_id, vals, "
+                         "pred, has_owner, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+        conn.execute("CREATE INDEX temp.fm_inc_id ON fm_inc (device, seq)")
+        if conn.execute("SELECT 1 FROM fm_inc GROUP BY device, seq HAVING count(*) > 1 "
+                        "LIMIT 1").fetchone():
+            raise _Ineligible  # an operation id twice in the batch
+        # state: 0 applied, 1 duplicate, 2 rejected (not the owner)
+        conn.execute("UPDATE fm_inc SET state = 1 WHERE EXISTS (SELECT 1 FROM ops o "
+                     "WHERE o.device = fm_inc.device AND o.seq = fm_inc.seq)")
+
+    def _check(self) -> None:
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM erased LIMIT 1").fetchone() is not None:
+            ids = {op.entity_id for op in self.ops}
+            for op in self.ops:
+                for f in _CASCADES.get(op.entity, ()):
+                    target = op.values.get(f.name)
+                    if target is None:
+                        continue
+                    ids.update(target if isinstance(target, list) else [target])
+            ids_list = list(ids)
+            for start in range(0, len(ids_list), 500):
+                chunk = ids_list[start:start + 500]
+                if conn.execute(f"SELECT 1 FROM erased WHERE entity_id IN "
+                                f"({','.join('?' * len(chunk))}) LIMIT 1", chunk).fetchone():
+                    raise _Ineligible  # an erasure decides: the reference path carries it out
+        self._owners()
+        conn.execute(
+            "CREATE TEMP TABLE fm_nm AS SELECT i.pos AS qpos, i.device AS qdev, i.seq AS qseq, "
+            "i.entity_id AS qent, json_extract(p.value, '$[0]') AS pdev, "
+            "json_extract(p.value, '$[1]') AS pseq, f.key AS field "
+            "FROM fm_inc i, json_each(i.pred) p, json_each(i.vals) f "
+            "WHERE i.state = 0 AND i.pred != '[]'")
+        conn.execute("CREATE INDEX temp.fm_nm_p ON fm_nm (pdev, pseq, field)")
+        if conn.execute(
+                "SELECT 1 FROM fm_nm n WHERE (n.pdev = n.qdev AND n.pseq = n.qseq) "
+                "OR EXISTS (SELECT 1 FROM ops o WHERE o.device = n.pdev AND o.seq = n.pseq "
+                "AND o.entity_id != n.qent) "
+                "OR EXISTS (SELECT 1 FROM fm_inc i WHERE i.device = n.pdev AND i.seq = n.pseq "
+                "AND i.state = 0 AND i.entity_id != n.qent) LIMIT 1").fetchone():
+            raise _Ineligible  # an operation names itself or one on another record
+
+    def _owners(self) -> None:
+        """Reject operations on owned records from anyone but the owner. The owner is the
+        row's, or the one an operation in the log names, or -- for a record new here -- the
+        one its first operation in the batch names; a batch that sets ``_owner`` any other
+        way is left to the reference path."""
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE fm_own (entity_id TEXT PRIMARY KEY, entity TEXT, "
+                     "first INTEGER, held TEXT, owner TEXT)")
+        owned = sorted(_OWNED)
+        marks = ",".join("?" * len(owned))
+        conn.execute(
+            "INSERT INTO fm_own (entity_id, entity, first) SELECT entity_id, min(entity), "
+            f"min(pos) FROM fm_inc WHERE state = 0 AND entity IN ({marks}) GROUP BY entity_id",
+            owned)
+        if conn.execute("SELECT 1 FROM fm_own LIMIT 1").fetchone() is None:
+            return
+        for name in owned:
+            conn.execute(
+                f"UPDATE fm_own SET held = (SELECT e.owner FROM {name} e "
+                f"WHERE e.id = fm_own.entity_id) WHERE entity = ?", (name,))
+        conn.execute(
+            "UPDATE fm_own SET held = (SELECT json_extract(o.\"values\", '$._owner') FROM ops o "
+            "WHERE o.entity_id = fm_own.entity_id "
+            "AND json_extract(o.\"values\", '$._owner') IS NOT NULL LIMIT 1) WHERE held IS NULL")
+        if conn.execute(
+                "SELECT 1 FROM fm_inc i JOIN fm_own w ON w.entity_id = i.entity_id "
+                "WHERE i.state = 0 AND ((i.entity != w.entity) "
+                "OR (i.has_owner AND NOT (w.held IS NULL AND i.pos = w.first)) "
+                "OR (w.held IS NULL AND i.pos = w.first "
+                "    AND (i.owner IS NULL OR i.owner != i.device))) LIMIT 1").fetchone():
+            raise _Ineligible
+        conn.execute("UPDATE fm_own SET owner = coalesce(held, "
+                     "(SELECT i.owner FROM fm_inc i WHERE i.pos = fm_own.first))")
+        conn.execute("UPDATE fm_inc SET state = 2 WHERE state = 0 AND EXISTS (SELECT 1 FROM "
+                     "fm_own w WHERE w.entity_id = fm_inc.entity_id AND w.owner != fm_inc.device)")
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _write(self) -> None:
+        conn = self.conn
+        applier = self.applier
+        # For each incoming operation and field that another operation of the batch names:
+        # the first namer before it in the batch, the first after it.
+        conn.execute(
+            "CREATE TEMP TABLE fm_named AS SELECT i.pos AS pos, n.field AS field, i.device AS "
+            "device, min(CASE WHEN n.qpos < i.pos THEN n.qpos END) AS before_q, "
+            "min(CASE WHEN n.qpos > i.pos THEN n.qpos END) AS after_q "
+            "FROM fm_inc i JOIN fm_nm n ON n.pdev = i.device AND n.pseq = i.seq "
+            "WHERE i.state = 0 AND json_type(i.vals, '$.\"' || n.field || '\"') IS NOT NULL "
+            "GROUP BY i.pos, n.field")
+        # Fields that get no head: superseded before they arrive (by the log or an earlier
+        # operation of the batch) or by a later operation of the batch.
+        conn.execute(
+            "CREATE TEMP TABLE fm_nohead AS "
+            "SELECT i.pos AS pos, s.field AS field, 1 AS hollow FROM fm_inc i "
+            "JOIN superseded s ON s.device = i.device AND s.seq = i.seq "
+            "WHERE i.state = 0 AND json_type(i.vals, '$.\"' || s.field || '\"') IS NOT NULL "
+            "UNION SELECT n.pos, n.field, (n.before_q IS NOT NULL OR (SELECT q.device FROM "
+            "fm_inc q WHERE q.pos = n.after_q) = n.device) FROM fm_named n")
+        # Hollowed values: superseded on arrival, or -- in place -- by a later operation of the
+        # same device that removed them as heads (``_husk``).
+        hollow: dict[int, list[str]] = {}
+        for pos, f in conn.execute(
+                "SELECT pos, field FROM fm_nohead GROUP BY pos, field HAVING max(hollow) = 1"):
+            hollow.setdefault(int(pos), []).append(str(f))
+        if hollow:
+            updates = []
+            for pos, fields in hollow.items():
+                values = dict(self.ops[pos].values)
+                for f in fields:
+                    values[f] = None
+                updates.append((dumps_values(values), pos))
+            conn.executemany("UPDATE fm_inc SET vals = ? WHERE pos = ?", updates)
+        # Heads in the log that the batch supersedes; the first namer of the same device
+        # hollows the value in place.
+        husks = conn.execute(
+            "SELECT h.device, h.seq, h.field, h.entity FROM heads h JOIN (SELECT qent, pdev, "
+            "pseq, field, min(qpos) AS first FROM fm_nm GROUP BY qent, pdev, pseq, field) n "
+            "ON h.entity_id = n.qent AND h.field = n.field AND h.device = n.pdev "
+            "AND h.seq = n.pseq WHERE (SELECT q.device FROM fm_inc q WHERE q.pos = n.first) "
+            "= h.device").fetchall()
+        conn.execute("DELETE FROM heads WHERE (entity_id, field, device, seq) IN "
+                     "(SELECT qent, field, pdev, pseq FROM fm_nm)")
+        if husks:
+            conn.executemany(
+                'UPDATE ops SET "values" = json_set("values", ?, json(\'null\')) '
+                "WHERE device = ? AND seq = ?", [(f'$."{f}"', d, s) for d, s, f, _e in husks])
+            if any(e in INDEXED for *_x, e in husks):
+                applier.text_removed = True
+        conn.execute("INSERT OR IGNORE INTO superseded (device, seq, field) "
+                     "SELECT pdev, pseq, field FROM fm_nm")
+        conn.execute(
+            'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
+            "SELECT device, seq, hlc, entity, entity_id, vals, pred, ? FROM fm_inc "
+            "WHERE state = 0 ORDER BY pos", (applier._received_hlc(),))
+        conn.execute(
+            "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+            "SELECT i.entity, i.entity_id, f.key, i.device, i.seq, i.hlc "
+            "FROM fm_inc i, json_each(i.vals) f WHERE i.state = 0 AND NOT EXISTS "
+            "(SELECT 1 FROM fm_nohead x WHERE x.pos = i.pos AND x.field = f.key)")
+        self._materialise()
+        self._report()
+
+    def _materialise(self) -> None:
+        """Each record the batch touched gets, in every field the batch touched, the value of
+        that field's winning head (as the reference leaves it after the record's last
+        operation), and its first and last clock. Values are read from the log, where every
+        operation of the batch now is; rows are streamed into the tables."""
+        conn = self.conn
+        applier = self.applier
+        conn.execute(
+            "CREATE TEMP TABLE fm_touch (entity TEXT, entity_id TEXT, field TEXT, wdev TEXT, "
+            "wseq INTEGER, PRIMARY KEY (entity, entity_id, field)) WITHOUT ROWID")
+        conn.execute(
+            "INSERT OR IGNORE INTO fm_touch (entity, entity_id, field) "
+            "SELECT i.entity, i.entity_id, f.key FROM fm_inc i, json_each(i.vals) f "
+            "WHERE i.state = 0")
+        # The winning head of each touched field: the greatest (hlc, device, seq), as
+        # ``OpApplier._winners`` (none when every head is gone).
+        conn.execute(
+            "UPDATE fm_touch SET (wdev, wseq) = (SELECT h.device, h.seq FROM heads h "
+            "WHERE h.entity_id = fm_touch.entity_id AND h.field = fm_touch.field "
+            "ORDER BY h.hlc DESC, h.device DESC, h.seq DESC LIMIT 1)")
+        conn.execute(
+            "CREATE TEMP TABLE fm_rec (entity TEXT, entity_id TEXT, first INTEGER, "
+            "created TEXT, updated TEXT, held INTEGER, PRIMARY KEY (entity, entity_id)) "
+            "WITHOUT ROWID")
+        conn.execute(
+            "INSERT INTO fm_rec SELECT entity, entity_id, min(pos), min(hlc), max(hlc), 0 "
+            "FROM fm_inc WHERE state = 0 GROUP BY entity, entity_id")
+        conn.execute("CREATE INDEX temp.fm_rec_first ON fm_rec (entity, held, first)")
+        names = [str(n) for (n,) in conn.execute("SELECT DISTINCT entity FROM fm_rec")]
+        for name in names:
+            conn.execute(f"UPDATE fm_rec SET held = 1 WHERE entity = ? AND EXISTS "
+                         f"(SELECT 1 FROM {name} e WHERE e.id = fm_rec.entity_id)", (name,))
+        for name in sorted(names):
+            before: dict[str, tuple[int, str] | None] = {}
+            if name in INDEXED:
+                for (rid,) in conn.execute("SELECT entity_id FROM fm_rec WHERE entity = ? "
+                                           "AND held = 1", (name,)).fetchall():
+                    before[str(rid)] = applier._index_state(name, str(rid))
+            self._update_held(name)
+            self._insert_new(name)
+            if name in INDEXED:
+                for (rid,) in conn.execute("SELECT entity_id FROM fm_rec WHERE entity = ? "
+                                           "ORDER BY first", (name,)).fetchall():
+                    applier.reindex(name, str(rid), before.get(str(rid)))
+
+    def _winners(self, entity: str, held: int) -> Iterator[tuple[Any, ...]]:
+        """(id, created, updated, field, value, JSON type) for each touched field of the
+        records of ``entity`` (held here before, or new), in the order of their first
+        operation in the batch; value and type are None when the field has no head. The
+        winner is the head with the greatest (hlc, device, seq), as ``OpApplier._winners``."""
+        return self.conn.execute(
+            "SELECT r.entity_id, r.created, r.updated, t.field, "
+            "json_extract(o.\"values\", '$.\"' || t.field || '\"'), "
+            "json_type(o.\"values\", '$.\"' || t.field || '\"') "
+            "FROM fm_rec r LEFT JOIN fm_touch t ON t.entity = r.entity "
+            "AND t.entity_id = r.entity_id "
+            "LEFT JOIN ops o ON o.device = t.wdev AND o.seq = t.wseq "
+            "WHERE r.entity = ? AND r.held = ? ORDER BY r.first", (entity, held))
+
+    def _records(self, entity: str, held: int
+                 ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        """(id, created, updated, {field: column value}) per record, from :meth:`_winners`."""
+        conv = _CONVERTERS[entity]
+        plain = _PLAIN[entity]
+        current: tuple[str, str, str, dict[str, Any]] | None = None
+        row: dict[str, Any] = {}
+        for rid, created, updated, f, value, jtype in self._winners(entity, held):
+            if current is None or current[0] != rid:
+                if current is not None:
+                    yield current
+                row = {}
+                current = (rid, created, updated, row)
+            if f is None:
+                continue  # an operation that sets no field: the record is there, no more
+            if f in plain:
+                row[f] = value  # SQLite's value is the column's (text, integer, 1/0, null)
+                continue
+            if jtype in ("object", "array"):
+                value = json.loads(value)
+            elif jtype == "true":
+                value = True
+            elif jtype == "false":
+                value = False
+            row[f] = conv[f][1](value)
+        if current is not None:
+            yield current
+
+    def _update_held(self, entity: str) -> None:
+        conv = _CONVERTERS[entity]
+        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for rid, created, updated, fields in self._records(entity, 1):
+            updates.setdefault(tuple(fields), []).append(
+                (created, updated, *fields.values(), rid))
+        for fields_set, rows in updates.items():
+            sets = "".join(f", {conv[f][0]} = ?" for f in fields_set)
+            self.conn.executemany(
+                f"UPDATE {entity} SET created_hlc = min(created_hlc, ?), "
+                f"updated_hlc = max(updated_hlc, ?){sets} WHERE id = ?", rows)
+
+    def _insert_new(self, entity: str) -> None:
+        """Rows for records new here, in the order of their first operation (as the
+        reference creates them, so they get the same rowids)."""
+        conv = _CONVERTERS[entity]
+        if self.conn.execute("SELECT 1 FROM fm_rec WHERE entity = ? AND held = 0",
+                             (entity,)).fetchone() is None:
+            return
+        # Every field the batch touched on this record type (a record that did not touch one
+        # gets the column's default, as the reference leaves it).
+        names = [str(f) for (f,) in self.conn.execute(
+            "SELECT DISTINCT field FROM fm_touch WHERE entity = ? ORDER BY field", (entity,))]
+        defaults = _defaults(self.conn, entity)
+        plan = [(f, defaults.get(conv[f][0].strip('"'))) for f in names]
+        cols = ", ".join(["id", "created_hlc", "updated_hlc", *(conv[f][0] for f in names)])
+        if len(names) <= 30 and all(f in _PLAIN[entity] or f == DELETED for f in names):
+            # (two tables joined per field: SQLite joins at most 64)
+            # Every column holds what SQLite reads from the winning value's JSON: the rows are
+            # built in SQL, one join per field, without a Python object per record.
+            picks: list[str] = []
+            joins: list[str] = []
+            pick_args: list[Any] = []
+            join_args: list[Any] = []
+            for n, (f, default) in enumerate(plan):
+                path = f'$."{f}"'
+                if f == DELETED:  # a tombstone: 1 for true, else 0 (as ``_column``)
+                    value = f"(json_type(o{n}.\"values\", ?) IS 'true')"
+                else:
+                    value = f"json_extract(o{n}.\"values\", ?)"
+                picks.append(f"CASE WHEN t{n}.field IS NULL THEN ? ELSE {value} END")
+                pick_args += [default, path]
+                joins.append(
+                    f"LEFT JOIN fm_touch t{n} ON t{n}.entity = r.entity AND t{n}.entity_id = "
+                    f"r.entity_id AND t{n}.field = ? LEFT JOIN ops o{n} ON o{n}.device = "
+                    f"t{n}.wdev AND o{n}.seq = t{n}.wseq")
+                join_args.append(f)
+            self.conn.execute(
+                f"INSERT INTO {entity} ({cols}) SELECT r.entity_id, r.created, r.updated"
+                f"{''.join(', ' + p for p in picks)} FROM fm_rec r {' '.join(joins)} "
+                "WHERE r.entity = ? AND r.held = 0 ORDER BY r.first",
+                (*pick_args, *join_args, entity))
+            return
+
+        def rows() -> Iterator[list[Any]]:
+            for rid, created, updated, fields in self._records(entity, 0):
+                yield [rid, created, updated,
+                       *(fields[f] if f in fields else default for f, default in plan)]
+
+        self.conn.executemany(
+            f"INSERT INTO {entity} ({cols}) VALUES ({', '.join('?' * (3 + len(names)))})",
+            rows())
+
+    def _report(self) -> None:
+        report = self.report
+        counts = dict(self.conn.execute(
+            "SELECT state, count(*) FROM fm_inc GROUP BY state").fetchall())
+        report.applied += int(counts.get(0, 0))
+        report.duplicate += int(counts.get(1, 0))
+        rejected = list(self.static_rejects)
+        for (pos,) in self.conn.execute("SELECT pos FROM fm_inc WHERE state = 2"):
+            rejected.append((int(pos), self.ops[int(pos)], "not the owner of this record"))
+        for _pos, op, reason in sorted(rejected, key=lambda r: r[0]):
+            report.add("rejected", op, reason)
+
+
+def _defaults(conn: Connection, entity: str) -> dict[str, Any]:
+    """Each column's default value (what a record the reference creates holds in a column
+    no operation set)."""
+    out: dict[str, Any] = {}
+    for _cid, name, _type, _notnull, default, _pk in conn.execute(
+            f"PRAGMA table_info({entity})").fetchall():
+        out[str(name)] = (None if default is None
+                          else conn.execute(f"SELECT {default}").fetchone()[0])
+    return out
