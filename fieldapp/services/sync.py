@@ -669,7 +669,11 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
         ws.set_meta("sync.refused", json.dumps(refused_before, sort_keys=True,
                                                ensure_ascii=False))
     if latest_only:
-        names = names[-1:]
+        # Only the newest file counts (each holds all the earlier ones did). One refused
+        # before -- say planted under a higher range by someone who can write to the store --
+        # does not hide the genuine one behind it: once reported, it is passed over.
+        fresh = [n for n in names if f"{folder}/{n}" not in refused_before]
+        names = (fresh or names)[-1:]
     pending: list[tuple[str, Path, str]] = []
     with tempfile.TemporaryDirectory(dir=ws.path, prefix=".inbox-") as tmpdir:
         for i, name in enumerate(names):

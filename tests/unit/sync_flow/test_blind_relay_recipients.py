@@ -6,7 +6,8 @@ decrypted with dave's own device key by the real ``age`` program and the plainte
 note's text (and, after the release, the coders' codings) must be in none of them -- before,
 the team bundle, which every active device can decrypt, carried it. bob's key opens his relay
 bundle (``to/<bob>/<coordinator>/``), which holds the note; bob and carol receive it; dave's
-receive succeeds, refuses nothing and reads no other device's folder.
+receive succeeds, refuses nothing and reads no other device's folder. A second coordinator
+still gets the first one's adjudication (now only in the coders' relay bundles).
 
 Crafted files in bob's relay folder -- a relay bundle validly signed by a researcher's real key,
 a coordinator's relay bundle for carol re-encrypted to bob, the team bundle copied there -- are
@@ -34,6 +35,7 @@ from fieldapp.store.workspace import Workspace
 from fieldapp.sync import layout
 from fieldapp.sync.manifest import Audience, AuthorKind
 from tests.unit.sync.forge import Forge
+from tests.unit.sync_flow.test_hostile_bundles import Lab
 from tests.unit.sync_flow.test_team_sync import Team
 
 BODY = "社工站长说：街道办把购买服务的钱挪去修路了，这事不能让区里知道。"
@@ -205,7 +207,11 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
     assert records.get(bob, "note", note)["body"] == BODY
     coordinator_id = team.member_id(c)
     roster = team.roster(c)
-    before = {name: table_rows(bob.db, name) for name in ("note", "interview", "assignment")}
+
+    def tables() -> dict[str, object]:
+        return {name: table_rows(bob.db, name) for name in ("note", "interview", "assignment")}
+
+    before = tables()
 
     # 1. alice signs, with her real key, a relay bundle for bob carrying a note of her own
     #    making, encrypted exactly as a coordinator's would be, newest in bob's folder.
@@ -228,7 +234,18 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
     assert (got.status, got.code) == ("rejected", "signer_not_allowed")
     assert "Only a coordinator can address a bundle to one device" in got.reason
     assert records.find(bob, "note", "forged-note-1") is None
+    assert tables() == before
+    # Left there, it does not hide the coordinator's next relay bundle (named lower) from bob.
+    second = records.add_note(alice, interview, body="第二条笔记")
+    sync.send(alice)
+    sync.collect(c)
+    blind.assign(c, second, "bob", "carol")
+    sync.publish(c)
+    report = sync.receive(bob)
+    assert set(_statuses(report).values()) <= {"merged", "duplicate"}
+    assert records.get(bob, "note", second)["body"] == "第二条笔记"
     forged.unlink()
+    before = tables()
 
     # 2. The coordinator's (real key) relay bundle for carol, also encrypted to bob: its
     #    manifest names another device.
@@ -271,3 +288,40 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
     assert [b.status for b in sync.receive(bob).bundles] == ["merged"]
     assert records.find(bob, "code", code) is not None
 
+
+
+def test_a_second_coordinator_gets_the_adjudication_the_coders_receive(tmp_path: Path) -> None:
+    """The adjudicator's codings travel only in the coders' relay bundles now; the other
+    coordinators, recipients of every relay bundle, collect them from there."""
+    with ExitStack() as stack:
+        lab = Lab(tmp_path, stack)
+        alice, bob = lab.enrol("alice"), lab.enrol("bob")
+        c, c2 = lab.coordinator, lab.second_coordinator()
+        code = records.add_code(c, name_en="Diversion")
+        sync.publish(c)
+        for ws in (alice, bob):
+            sync.receive(ws)
+        interview = records.add_interview(alice, code=INTERVIEW)
+        note = records.add_note(alice, interview, body=BODY)
+        records.apply_code(alice, note, code, 0, 10)
+        sync.send(alice)
+        sync.collect(c)
+        aid = blind.assign(c, note, "alice", "bob")
+        sync.publish(c)
+        sync.receive(bob)
+        records.apply_code(bob, note, code, 5, 15)
+        sync.send(bob)
+        sync.collect(c)
+        blind.release(c, note)
+        (d,) = blind.disagreements(c, aid)
+        blind.adjudicate(c, aid, d.key, "both")
+        sync.publish(c)
+        report = sync.collect(c2)
+        assert set(_statuses(report).values()) <= {"merged", "duplicate"}
+        assert any(n.startswith(layout.RELAY_DIR + "/") for n, s in _statuses(report).items()
+                   if s == "merged")
+        kept = [x for x in records.codings_of_note(c2, note) if x["owner"] == c.device_id]
+        assert [(x["start_offset"], x["end_offset"]) for x in kept] == [(0, 15)]
+        sync.receive(alice)
+        kept = [x for x in records.codings_of_note(alice, note) if x["owner"] == c.device_id]
+        assert [(x["start_offset"], x["end_offset"]) for x in kept] == [(0, 15)]
