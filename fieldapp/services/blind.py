@@ -207,7 +207,8 @@ def assign_interview(ws: Workspace, interview_id: str, coder_a: str, coder_b: st
 
 def release(ws: Workspace, note_id: str | None = None) -> int:
     """Release one note's assignment (or all, ``note_id=None``): the next publish carries each
-    coder's codings on it to the other (in the coders' relay bundles). Returns how many were released."""
+    coder's codings on it to the other (in the coders' relay bundles). Returns how many were
+    released."""
     if not is_coordinator(ws):
         raise InvalidInput(_("Only a coordinator releases blind codings."))
     chosen = [a for a in assignments(ws) if note_id is None or a.note_id == note_id]
