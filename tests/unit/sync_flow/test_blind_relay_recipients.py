@@ -119,14 +119,14 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
     sync.publish(c)
 
     keys = {ws.device_id: _key_file(ws, tmp_path) for ws in (alice, bob, carol, dave)}
-    coordinator_id = team.member_id(c)
-    relay = {ws.device_id: layout.relay_folder(ws.device_id, coordinator_id)
-             for ws in (bob, carol)}
     # dave, with his own key and the age tool, reads the team bundle but no trace of the note.
     seen = _readable(t.store_dir, keys[dave.device_id])
     assert any(name.startswith(layout.TEAM_DIR + "/") for name in
                _decrypts(t.store_dir, keys[dave.device_id]))
     assert not [name for name, data in seen.items() if _traces(data, BODY, INTERVIEW)]
+    coordinator_id = team.member_id(c)
+    relay = {ws.device_id: layout.relay_folder(ws.device_id, coordinator_id)
+             for ws in (bob, carol)}
     # Nor alice's (she wrote it, but is not a coder: nothing is relayed to her).
     assert not [name for name, data in _readable(t.store_dir, keys[alice.device_id]).items()
                 if _traces(data, BODY)]
@@ -207,6 +207,12 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
     assert records.get(bob, "note", note)["body"] == BODY
     coordinator_id = team.member_id(c)
     roster = team.roster(c)
+    # The coordinator has a second note for bob that he has not received yet.
+    second = records.add_note(alice, interview, body="第二条笔记")
+    sync.send(alice)
+    sync.collect(c)
+    blind.assign(c, second, "bob", "carol")
+    sync.publish(c)
 
     def tables() -> dict[str, object]:
         return {name: table_rows(bob.db, name) for name in ("note", "interview", "assignment")}
@@ -230,20 +236,19 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
                                                "seq_first": TOP, "seq_last": TOP}),
                     bob.device_id, coordinator_id, (TOP, TOP))
     report = sync.receive(bob)
-    (got,) = [b for b in report.bundles if b.name.endswith(forged.name)]
-    assert (got.status, got.code) == ("rejected", "signer_not_allowed")
+    (got,) = [b for b in report.bundles if b.name.startswith(layout.RELAY_DIR + "/")]
+    assert (got.name.rsplit("/", 1)[-1], got.status, got.code) == (
+        forged.name, "rejected", "signer_not_allowed")
     assert "Only a coordinator can address a bundle to one device" in got.reason
     assert records.find(bob, "note", "forged-note-1") is None
-    assert tables() == before
-    # Left there, it does not hide the coordinator's next relay bundle (named lower) from bob.
-    second = records.add_note(alice, interview, body="第二条笔记")
-    sync.send(alice)
-    sync.collect(c)
-    blind.assign(c, second, "bob", "carol")
-    sync.publish(c)
+    assert {k: v for k, v in tables().items() if k != "assignment"} == {
+        k: v for k, v in before.items() if k != "assignment"}  # the team bundle's came
+    assert records.find(bob, "note", second) is None
+    # Left there, it does not hide the coordinator's relay bundle (named lower) behind it.
     report = sync.receive(bob)
     assert set(_statuses(report).values()) <= {"merged", "duplicate"}
     assert records.get(bob, "note", second)["body"] == "第二条笔记"
+    assert records.find(bob, "note", "forged-note-1") is None
     forged.unlink()
     before = tables()
 
