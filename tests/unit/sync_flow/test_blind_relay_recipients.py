@@ -6,7 +6,8 @@ decrypted with dave's own device key by the real ``age`` program and the plainte
 note's text (and, after the release, the coders' codings) must be in none of them -- before,
 the team bundle, which every active device can decrypt, carried it. bob's key opens his relay
 bundle (``to/<bob>/<coordinator>/``), which holds the note; bob and carol receive it; dave's
-receive succeeds, refuses nothing and reads no other device's folder. A second coordinator
+receive succeeds, refuses nothing and reads no other device's folder; a revoked coder's relay
+bundles leave the store. A second coordinator
 still gets the first one's adjudication (now only in the coders' relay bundles).
 
 Crafted files in bob's relay folder -- a relay bundle validly signed by a researcher's real key,
@@ -181,6 +182,12 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
                             str(t.store_dir / only)], capture_output=True, check=True,
                            timeout=60).stdout
     assert {str(op["entity_id"]) for op in _ops_in(plain) if op["entity"] == "coding"} == coded
+
+    # A coder revoked from the team has the relay bundles addressed to her removed from the
+    # store (the roster change republishes); the other coder's stay.
+    team.revoke(c, carol.device_id, after_seq=None)
+    assert not list((t.store_dir / relay[carol.device_id]).glob("*.fab"))
+    assert len(list((t.store_dir / relay[bob.device_id]).glob("*.fab"))) == 1
 
 
 def _place(t: Team, forge: Forge, device_id: str, coordinator_id: str,
