@@ -5,12 +5,17 @@ device holds is what the bundles bring it, and that is where the hiding happens:
 
 * a researcher's bundle is encrypted to the coordinators only, so a coder's codings reach
   the coordinator and no other researcher;
-* the coordinator's team bundle (:func:`fieldapp.services.sync.publish`) carries, besides the
-  shared records, each assigned note with its interview record (so a coder who did not write
-  it can code it), and the coders' codings on a note **only once a coordinator released its
-  assignment** (:func:`relayed_ops`);
-* a researcher's device keeps from a team bundle only the notes assigned to it and, after the
-  release, the codings on them (:func:`keep_received`); everything else in it is dropped.
+* the coordinator's team bundle (:func:`fieldapp.services.sync.publish`), which every active
+  device can decrypt, carries the shared records (assignments among them) and nothing of the
+  assigned notes;
+* beside it, the coordinator writes for each coder's device a *relay bundle*
+  (``to/<device-id>/<coordinator-id>/`` in the store), encrypted to that device, the
+  coordinators and the escrow key only: the notes assigned to that device with their interview
+  records (so a coder who did not write a note can code it), and the coders' codings on a note
+  **only once a coordinator released its assignment** (:func:`relayed_ops`);
+* a researcher's device reads the team bundles and the relay bundles addressed to it, and keeps
+  of them only the notes assigned to it and, after the release, the codings on them
+  (:func:`keep_received`); everything else is dropped.
 
 Assignments and releases are operations on the shared ``assignment`` record, signed in the
 coordinator's bundle. Only operations written by a coordinator's device count
@@ -41,7 +46,7 @@ from fieldapp.store.errors import InvalidInput, NotFound
 from fieldapp.store.workspace import Workspace
 
 DECISIONS = ("a", "b", "both", "neither")
-#: Records a team bundle may relay from other devices for blind coding.
+#: Records a relay bundle may carry from other devices for blind coding.
 RELAYED = ("note", "interview", "coding")
 
 Interval = tuple[int, int]
@@ -201,8 +206,9 @@ def assign_interview(ws: Workspace, interview_id: str, coder_a: str, coder_b: st
 
 
 def release(ws: Workspace, note_id: str | None = None) -> int:
-    """Release one note's assignment (or all, ``note_id=None``): the next team bundle
-    carries each coder's codings on it to the other. Returns how many were released."""
+    """Release one note's assignment (or all, ``note_id=None``): the next publish carries each
+    coder's codings on it to the other (in the coders' relay bundles). Returns how many were
+    released."""
     if not is_coordinator(ws):
         raise InvalidInput(_("Only a coordinator releases blind codings."))
     chosen = [a for a in assignments(ws) if note_id is None or a.note_id == note_id]
@@ -220,32 +226,40 @@ def release(ws: Workspace, note_id: str | None = None) -> int:
 
 # -- what travels -----------------------------------------------------------------------------
 
-def relayed_ops(ws: Workspace) -> list[Op]:
-    """The operations a coordinator's team bundle relays for blind coding: assigned notes and
-    their interviews; the coders' (and adjudicators') codings on released notes only."""
+def relayed_ops(ws: Workspace) -> dict[str, list[Op]]:
+    """What a coordinator relays for blind coding, by coder's device: the notes assigned to
+    that device with their interviews, and the coders' (and adjudicators') codings on those of
+    them that were released. Each device's share travels in a bundle encrypted to that device
+    (and the coordinators) alone, never in the team bundle: a researcher who is not a coder of
+    a note cannot decrypt it, not even with their own device key and the age tool."""
     current = assignments(ws)
     if not current:
-        return []
-    notes = {a.note_id for a in current}
-    released = {a.note_id: set(a.coders()) for a in current if a.released}
-    interviews = set()
-    for note_id in notes:
-        note = records.find(ws, "note", note_id)
-        if note and note.get("interview_id"):
-            interviews.add(str(note["interview_id"]))
+        return {}
     trusted = coordinator_devices(ws)
-    codings = {c["id"] for note_id, coders in released.items()
-               for c in records.list_records(ws, "coding", where={"note_id": note_id},
-                                             include_deleted=True)
-               if c.get("owner") in coders or c.get("owner") in trusted}
-    wanted = notes | interviews | codings
-    return ws.ops(entities=RELAYED, entity_ids=frozenset(wanted))
+    wanted: dict[str, set[str]] = {}
+    for a in current:
+        # The assignment itself too, so that each relay bundle says why its notes are there
+        # even when it is read before the team bundle that carries the assignment.
+        ids = {a.id, a.note_id}
+        note = records.find(ws, "note", a.note_id)
+        if note and note.get("interview_id"):
+            ids.add(str(note["interview_id"]))
+        if a.released:
+            coders = set(a.coders())
+            ids |= {c["id"] for c in records.list_records(ws, "coding",
+                                                          where={"note_id": a.note_id},
+                                                          include_deleted=True)
+                    if c.get("owner") in coders or c.get("owner") in trusted}
+        for coder in a.coders():
+            wanted.setdefault(coder, set()).update(ids)
+    return {coder: ws.ops(entities=(*RELAYED, "assignment"), entity_ids=frozenset(ids))
+            for coder, ids in sorted(wanted.items())}
 
 
 def keep_received(ws: Workspace, ops: list[Op], author_device: str) -> list[Op]:
-    """What a researcher's device keeps of a coordinator's team bundle: everything but other
-    devices' notes, interviews and codings, which it keeps only for its own assignments (and
-    codings only once released)."""
+    """What a researcher's device keeps of a coordinator's team or relay bundle: everything but
+    other devices' notes, interviews and codings, which it keeps only for its own assignments
+    (and codings only once released)."""
     me = {ws.device_id, team.member_id(ws)}
     trusted = coordinator_devices(ws) | {author_device}
     local = ws.ops(entities=("assignment",))

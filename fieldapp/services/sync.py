@@ -6,7 +6,9 @@
   against the roster, dry-run to catch a bundle that would delete most of the data, merged
   through the store's one code path, acknowledged in the store, and written to the audit log.
 * A coordinator **publishes** a team bundle (shared records: study, codebook, organisations,
-  participant profiles, instruments, and erase orders), which researchers **receive**.
+  participant profiles, instruments, and erase orders), and for each blind coder a relay bundle
+  of the notes assigned to that device alone; researchers **receive** the team bundles and
+  their own relay bundles.
 
 Every step is safe to repeat: a bundle already merged is skipped; a bundle that fails verification
 changes nothing and is reported with its reason.
@@ -183,11 +185,25 @@ def _attachments_for(ws: Workspace, ops: list[Op]) -> list[Attachment]:
     return list(out.values())
 
 
+def _relay_state(ws: Workspace) -> dict[str, dict[str, Any]]:
+    """Per device this coordinator relays to: ``prev`` (the hash of its last relay bundle for
+    that device: each device's relay bundles form their own chain) and ``live`` (whether its
+    folder may still hold one)."""
+    raw = _meta_json(ws, "sync.relay", {})
+    return {str(k): v for k, v in raw.items() if isinstance(v, dict)} \
+        if isinstance(raw, dict) else {}
+
+
 def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                       attachments: list[Attachment], seq_range: tuple[int, int],
-                      audience: Audience) -> str:
+                      audience: Audience, to: str | None = None) -> str:
     keys = team.device_keys(ws)
-    prev = ws.meta("sync.last_bundle_hash") or None
+    relays = _relay_state(ws)
+    prev: str | None
+    if to is None:
+        prev = ws.meta("sync.last_bundle_hash") or None
+    else:
+        prev = str(relays.get(to, {}).get("prev") or "") or None
     with tempfile.TemporaryDirectory(dir=ws.path, prefix=".outbox-") as tmp:
         # The bundle is encrypted before it touches the disk; it is kept inside the workspace
         # folder only until the upload finishes.
@@ -195,10 +211,14 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                              device_id=team.member_id(ws), signing_key=keys.signing,
                              seq_range=seq_range, prev_hash=prev,
                              ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
-                             audience=audience, ops_device=ws.device_id)
+                             audience=audience, ops_device=ws.device_id, to=to)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)
-    ws.set_meta("sync.last_bundle_hash", info.bundle_hash)
+    if to is None:
+        ws.set_meta("sync.last_bundle_hash", info.bundle_hash)
+    else:
+        relays[to] = {"prev": info.bundle_hash, "live": True}
+        ws.set_meta("sync.relay", json.dumps(relays, sort_keys=True))
     return info.store_path
 
 
@@ -239,7 +259,8 @@ def _tidy_own_bundles(ws: Workspace, store: SharedStore, acked: int) -> None:
 
 
 def publish(ws: Workspace, *, progress: Progress | None = None) -> SendResult:
-    """Coordinator: a team bundle of every shared record and erase order, for every device."""
+    """Coordinator: a team bundle of every shared record and erase order, for every device;
+    and for each blind coder's device a relay bundle only it (and the coordinators) can read."""
     if team.role(ws) != team.ROLE_COORDINATOR:
         raise team.NotCoordinator()
     with team.connected(ws) as store:
@@ -249,21 +270,52 @@ def publish(ws: Workspace, *, progress: Progress | None = None) -> SendResult:
 def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> SendResult:
     # Shared records from everyone, and this coordinator's own receipts: the other
     # coordinators count an erasure as done here only from a bundle this coordinator signed.
+    # Notes assigned for blind coding never go in here (every active device can decrypt it):
+    # they travel in the coders' relay bundles (_publish_relays).
     ops = [op for op in ws.ops(entities=(*SHARED_ENTITIES, "receipt"))
            if op.entity != "receipt" or op.device == ws.device_id]
-    # Blind double coding: assigned notes, and the coders' codings once released.
-    ops += blind.relayed_ops(ws)
     if not ops:
         return SendResult()
     _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
     path = _write_and_upload(ws, store, ops=ops, attachments=[], seq_range=(1, max(ws.last_seq, 1)),
                              audience=Audience.TEAM)
-    folder = f"{layout.TEAM_DIR}/{team.member_id(ws)}"
-    for entry in store.list(folder):
-        if f"{folder}/{entry.name}" != path and layout.parse_bundle_file_name(entry.name):
-            store.delete(f"{folder}/{entry.name}")  # team bundles are cumulative
-    ws.audit("sync.publish", {"bundle": path, "ops": len(ops)})
+    _keep_only(store, f"{layout.TEAM_DIR}/{team.member_id(ws)}", path)  # cumulative
+    relayed = _publish_relays(ws, store, progress)
+    ws.audit("sync.publish", {"bundle": path, "ops": len(ops), "relay_bundles": relayed})
     return SendResult(path, len(ops), 0, (1, ws.last_seq))
+
+
+def _keep_only(store: SharedStore, folder: str, keep: str | None) -> None:
+    """Remove this coordinator's bundles in ``folder`` but ``keep``: each new one holds all
+    the earlier ones did (team and relay bundles are cumulative)."""
+    for entry in store.list(folder):
+        if f"{folder}/{entry.name}" != keep and layout.parse_bundle_file_name(entry.name):
+            store.delete(f"{folder}/{entry.name}")
+
+
+def _publish_relays(ws: Workspace, store: SharedStore, progress: Progress | None) -> int:
+    """Blind double coding: for each coder's device, one cumulative bundle of the notes
+    assigned to it (with their interviews and assignments, and the codings once released),
+    encrypted to that device, the coordinators and the escrow key only, in
+    ``to/<device>/<this coordinator>/``. A device no longer assigned anything (or no longer
+    active) has this coordinator's relay bundles removed. Returns how many were written."""
+    me = team.member_id(ws)
+    current = team.roster(ws)
+    shares = {device: ops for device, ops in blind.relayed_ops(ws).items()
+              if ops and current.relay_recipients(device) is not None}
+    for device, ops in shares.items():
+        _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
+        path = _write_and_upload(ws, store, ops=ops, attachments=[],
+                                 seq_range=(1, max(ws.last_seq, 1)), audience=Audience.RELAY,
+                                 to=device)
+        _keep_only(store, layout.relay_folder(device, me), path)
+    relays = _relay_state(ws)
+    for device, state in relays.items():
+        if device not in shares and state.get("live"):
+            _keep_only(store, layout.relay_folder(device, me), None)
+            state["live"] = False
+    ws.set_meta("sync.relay", json.dumps(relays, sort_keys=True))
+    return len(shares)
 
 
 # -- merging -------------------------------------------------------------------------------
@@ -498,7 +550,8 @@ def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
                 and op.seq <= trusted.covered):
             continue  # held already, as the trusted history has it (checked above)
         ops.append(op)
-    if bundle.manifest.audience is Audience.TEAM and team.role(ws) != team.ROLE_COORDINATOR:
+    if bundle.manifest.audience in (Audience.TEAM, Audience.RELAY) \
+            and team.role(ws) != team.ROLE_COORDINATOR:
         # Another researcher's notes and codings are kept only for this device's blind-coding
         # assignments (and codings only once released): see fieldapp.services.blind.
         ops = blind.keep_received(ws, ops, m.own_device)
@@ -596,10 +649,12 @@ def _remember_refused(ws: Workspace, path: str, sha256: str, status: str, code: 
 
 def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: CollectReport,
                     confirm_mass_delete: bool, latest_only: bool,
-                    progress: Progress | None) -> None:
+                    progress: Progress | None, relay_to: str | None = None) -> None:
     """Merge every new bundle of one folder. A bundle that is refused is reported once, with
     its reason, and remembered by name and content hash: later collects list it as
-    ``ignored`` until the file changes, and go on with every other bundle."""
+    ``ignored`` until the file changes, and go on with every other bundle. ``relay_to``: the
+    folder holds a coordinator's relay bundles for that device (``to/<device>/<coordinator>``);
+    anything else in it is refused."""
     applied = set(_meta_json(ws, "sync.applied", []))
     names = sorted((n for n in (layout.parse_bundle_file_name(e.name) and e.name
                                 for e in store.list(folder)) if n),
@@ -614,7 +669,11 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
         ws.set_meta("sync.refused", json.dumps(refused_before, sort_keys=True,
                                                ensure_ascii=False))
     if latest_only:
-        names = names[-1:]
+        # Only the newest file counts (each holds all the earlier ones did). One refused
+        # before -- say planted under a higher range by someone who can write to the store --
+        # does not hide the genuine one behind it: once reported, it is passed over.
+        fresh = [n for n in names if f"{folder}/{n}" not in refused_before]
+        names = (fresh or names)[-1:]
     pending: list[tuple[str, Path, str]] = []
     with tempfile.TemporaryDirectory(dir=ws.path, prefix=".inbox-") as tmpdir:
         for i, name in enumerate(names):
@@ -650,7 +709,7 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
             # bundles of that chain before any other.
             for path, local, _h in pending:
                 try:
-                    vb = _open_stored(ws, local, path)
+                    vb = _open_stored(ws, local, path, relay_to)
                 except SyncError as exc:
                     opened[path] = exc
                     continue
@@ -666,7 +725,7 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
         for path, local, file_hash in pending:
             _say(progress, _("Verifying {name}…").format(name=path.rsplit("/", 1)[-1]))
             try:
-                got = opened.get(path) or _open_stored(ws, local, path)
+                got = opened.get(path) or _open_stored(ws, local, path, relay_to)
                 if isinstance(got, SyncError):
                     raise got
                 result = merge_bundle(ws, got, path, confirm_mass_delete=confirm_mass_delete,
@@ -687,10 +746,18 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
             report.bundles[index] = _refusal(ws, path, file_hash, error, device_id)
 
 
-def _open_stored(ws: Workspace, local: Path, path: str) -> VerifiedBundle:
+def _open_stored(ws: Workspace, local: Path, path: str,
+                 relay_to: str | None = None) -> VerifiedBundle:
     """Open a file fetched from the store; its name must carry its manifest's hash (a file
-    renamed or put in another's place is refused, not taken for the bundle it names)."""
+    renamed or put in another's place is refused, not taken for the bundle it names). From a
+    relay folder (``relay_to``), only a coordinator's relay bundle for that device is taken."""
     bundle = open_verified(ws, local)
+    m = bundle.manifest
+    if relay_to is not None and (m.audience is not Audience.RELAY or m.to != relay_to
+                                 or m.author_kind.value != "coordinator"):
+        raise _refuse(Reason.READDRESSED, _(
+            "This file lies among a coordinator's bundles for one device, but it is not a "
+            "coordinator's bundle addressed to that device. It is refused."))
     parsed = layout.parse_bundle_file_name(path.rsplit("/", 1)[-1])
     if parsed is None or not bundle.bundle_hash.startswith(parsed.short_hash) \
             or bundle.seq_range != (parsed.first, parsed.last):
@@ -746,15 +813,26 @@ def _collect(ws: Workspace, store: SharedStore, confirm_mass_delete: bool,
     for device in current.devices:
         _collect_folder(ws, store, f"{layout.BUNDLES_DIR}/{device.device_id}", report,
                         confirm_mass_delete, False, progress)
-    for coordinator in current.coordinators:
-        if coordinator.coordinator_id != team.member_id(ws):
-            _collect_folder(ws, store, f"{layout.TEAM_DIR}/{coordinator.coordinator_id}",
-                            report, confirm_mass_delete, True, progress)
+    others = [c.coordinator_id for c in current.coordinators
+              if c.coordinator_id != team.member_id(ws)]
+    for coordinator_id in others:
+        _collect_folder(ws, store, f"{layout.TEAM_DIR}/{coordinator_id}",
+                        report, confirm_mass_delete, True, progress)
+    # What other coordinators relay to blind coders (their adjudications among it): relay
+    # bundles are encrypted to every coordinator too.
+    relayed_to = {e.name for e in store.list(layout.RELAY_DIR) if e.is_dir} if others else set()
+    for coordinator_id in others:
+        for device in current.devices:
+            if device.device_id in relayed_to and device.status.value == "active":
+                _collect_folder(ws, store, layout.relay_folder(device.device_id, coordinator_id),
+                                report, confirm_mass_delete, True, progress,
+                                relay_to=device.device_id)
     return report
 
 
 def receive(ws: Workspace, *, progress: Progress | None = None) -> CollectReport:
-    """Researcher: the newest roster and every coordinator's latest team bundle."""
+    """Researcher: the newest roster, every coordinator's latest team bundle, and the latest
+    relay bundle each coordinator addressed to this device (never another device's)."""
     with team.connected(ws) as store:
         return _receive(ws, store, progress)
 
@@ -764,9 +842,14 @@ def _receive(ws: Workspace, store: SharedStore, progress: Progress | None) -> Co
     report = CollectReport()
     if not team.is_enrolled(ws):
         return report
-    for coordinator in team.roster(ws).coordinators:
-        _collect_folder(ws, store, f"{layout.TEAM_DIR}/{coordinator.coordinator_id}", report,
+    coordinators = [c.coordinator_id for c in team.roster(ws).coordinators]
+    for coordinator_id in coordinators:
+        _collect_folder(ws, store, f"{layout.TEAM_DIR}/{coordinator_id}", report,
                         False, True, progress)
+    me = team.member_id(ws)
+    for coordinator_id in coordinators:  # after the team bundles, which carry the assignments
+        _collect_folder(ws, store, layout.relay_folder(me, coordinator_id), report, False, True,
+                        progress, relay_to=me)
     return report
 
 

@@ -1,7 +1,8 @@
 """Bundles: a device's operations and attachments, signed, archived and age-encrypted.
 
-A bundle file (``.fab``) is the age encryption, to every coordinator and the escrow key, of a ustar
-archive holding, in this order::
+A bundle file (``.fab``) is the age encryption, to every coordinator and the escrow key (and, for
+a coordinator's bundle, every active device or the one device it is for), of a ustar archive
+holding, in this order::
 
     manifest.json            canonical JSON (see manifest.py), signed:
     manifest.json.minisig    minisign signature by the author's Ed25519 key
@@ -246,7 +247,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                  ops: Iterable[Mapping[str, Any] | bytes],
                  attachments: Iterable[AttachmentSource] = (),
                  now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
-                 limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None) -> BundleInfo:
+                 limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None,
+                 to: str | None = None) -> BundleInfo:
     """Write a signed, encrypted bundle to ``out_path`` (atomically: temp name, then rename).
 
     ``device_id`` is the author's id in the roster (a device, or a coordinator writing a bundle
@@ -254,7 +256,9 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     against their declared hash and size; a mismatch aborts and leaves nothing behind.
     ``ops_device`` names the device id the author's own operations carry when it differs from
     ``device_id`` (a coordinator's workspace); ``prev_hash`` is the manifest hash of the
-    author's previous bundle, which makes the bundles of one author a hash chain."""
+    author's previous bundle, which makes the bundles of one author a hash chain. A relay
+    bundle (``audience=Audience.RELAY``, a coordinator's) is for the one active device ``to``:
+    it is encrypted to that device, the coordinators and the escrow key only."""
     kind, entry = _author(roster, device_id)
     if entry.signing_key != signing_key.public_key:
         raise BundleError(Reason.KEY_MISMATCH,
@@ -262,6 +266,15 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     if audience is Audience.TEAM and kind is not AuthorKind.COORDINATOR:
         raise BundleError(Reason.SIGNER_NOT_ALLOWED,
                           _("Only a coordinator can send a bundle to the whole team."))
+    if audience is Audience.RELAY and kind is not AuthorKind.COORDINATOR:
+        raise BundleError(Reason.SIGNER_NOT_ALLOWED,
+                          _("Only a coordinator can address a bundle to one device."))
+    relay_readers = roster.relay_recipients(to or "") if audience is Audience.RELAY else None
+    if audience is Audience.RELAY and relay_readers is None:
+        raise _bad_input(_("A bundle for one device must name an active device of the team "
+                           "roster."))
+    if audience is not Audience.RELAY and to is not None:
+        raise _bad_input(_("Only a bundle for one device names a device it is for."))
     first, last = seq_range
     if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last):
         raise _bad_input(_("The sequence range is not valid."))
@@ -270,8 +283,11 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     moment = now or datetime.now(UTC)
     ops_buf, ops_hash, op_count = _serialise_ops(ops, limits)
     atts = _collect(attachments, limits)
-    recipients = sorted(roster.coordinator_recipients() if audience is Audience.COORDINATORS
-                        else roster.team_recipients())
+    if relay_readers is not None:
+        recipients = sorted(relay_readers)
+    else:
+        recipients = sorted(roster.coordinator_recipients()
+                            if audience is Audience.COORDINATORS else roster.team_recipients())
     members = (MemberEntry(OPS_NAME, ops_hash, len(ops_buf)),
                *(MemberEntry(attachment_path(a.sha256), a.sha256, a.size) for a in atts))
     manifest = Manifest(team_id=roster.team_id, author_kind=kind, author_id=device_id,
@@ -279,7 +295,7 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                         recipients=tuple(recipients), created_at=moment,
                         roster_version=roster.version, op_count=op_count,
                         attachment_count=len(atts), members=members,
-                        ops_device=ops_device if ops_device != device_id else None)
+                        ops_device=ops_device if ops_device != device_id else None, to=to)
     check_members(manifest, limits)
     manifest_bytes = manifest.to_bytes()
     signature = signing_key.sign(manifest_bytes, trusted_comment=(
@@ -307,8 +323,11 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
         tmp.unlink(missing_ok=True)
         raise
     bundle_hash = hashlib.sha256(manifest_bytes).hexdigest()
-    store = (layout.bundle_path if audience is Audience.COORDINATORS
-             else layout.team_bundle_path)(device_id, first, last, bundle_hash)
+    if audience is Audience.RELAY:
+        store = layout.relay_bundle_path(to or "", device_id, first, last, bundle_hash)
+    else:
+        store = (layout.bundle_path if audience is Audience.COORDINATORS
+                 else layout.team_bundle_path)(device_id, first, last, bundle_hash)
     return BundleInfo(out, bundle_hash, writer.digest.hexdigest(), writer.size, manifest, store)
 
 

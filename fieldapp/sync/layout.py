@@ -15,6 +15,7 @@ BUNDLES_DIR = "bundles"
 ACKS_DIR = "acks"
 RECEIPTS_DIR = "receipts"
 TEAM_DIR = "team"  # coordinator bundles for the whole team
+RELAY_DIR = "to"  # coordinator bundles for one device (notes relayed for blind coding)
 _BUNDLE_RE = re.compile(r"(\d{12})-(\d{12})-([0-9a-f]{16})\.fab")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -50,6 +51,18 @@ def bundle_path(author_id: str, first: int, last: int, bundle_hash: str) -> str:
 
 def team_bundle_path(coordinator_id: str, first: int, last: int, bundle_hash: str) -> str:
     return f"{TEAM_DIR}/{_id(coordinator_id)}/{bundle_file_name(first, last, bundle_hash)}"
+
+
+def relay_folder(device_id: str, coordinator_id: str) -> str:
+    """``to/<device-id>/<coordinator-id>``: the bundles a coordinator addressed to one device
+    alone; that device reads this folder and no other device's."""
+    return f"{RELAY_DIR}/{_id(device_id)}/{_id(coordinator_id)}"
+
+
+def relay_bundle_path(device_id: str, coordinator_id: str, first: int, last: int,
+                      bundle_hash: str) -> str:
+    name = bundle_file_name(first, last, bundle_hash)
+    return f"{relay_folder(device_id, coordinator_id)}/{name}"
 
 
 def roster_version_path(version: int) -> str:

@@ -49,6 +49,9 @@ DEFAULT_LIMITS = Limits()
 class Audience(StrEnum):
     COORDINATORS = "coordinators"  # a researcher's bundle: coordinators and escrow read it
     TEAM = "team"  # a coordinator's bundle for everyone (instruments, roster, withdrawals)
+    # a coordinator's bundle for one device (``to``) and the coordinators: notes relayed for
+    # blind coding, which only their two coders may read
+    RELAY = "relay"
 
 
 class AuthorKind(StrEnum):
@@ -91,6 +94,8 @@ class Manifest:
     # coordinator's workspace records its changes under its own device id): signed here, it
     # binds those operations -- and the receipts among them -- to the signer.
     ops_device: str | None = None
+    # The one device a relay bundle (``Audience.RELAY``) is for; ``None`` for other bundles.
+    to: str | None = None
 
     @property
     def own_device(self) -> str:
@@ -124,6 +129,7 @@ class Manifest:
             "members": [{"path": m.path, "sha256": m.sha256, "size": m.size}
                         for m in self.members],
             **({"ops_device": self.ops_device} if self.ops_device else {}),
+            **({"to": self.to} if self.to else {}),
         }
 
     def to_bytes(self) -> bytes:
@@ -188,12 +194,16 @@ def parse_manifest(data: bytes, limits: Limits) -> Manifest:
     ops_device = obj.get("ops_device")
     if ops_device is not None:
         ops_device = _str(obj, "ops_device", _ID)
+    # A relay bundle names the one device it is for; no other bundle names one.
+    to = _str(obj, "to", _ID) if audience is Audience.RELAY else None
+    if audience is not Audience.RELAY and "to" in obj:
+        _bad("to")
     manifest = Manifest(
         team_id=_str(obj, "team_id", _ID), author_kind=author_kind, ops_device=ops_device,
         author_id=_str(author, "id", _ID), audience=audience, seq_first=first, seq_last=last,
         prev_hash=prev, recipients=tuple(recipients), created_at=created,
         roster_version=_int(obj, "roster_version"), op_count=_int(counts, "ops"),
-        attachment_count=_int(counts, "attachments"), members=members, format=fmt)
+        attachment_count=_int(counts, "attachments"), members=members, format=fmt, to=to)
     check_members(manifest, limits)
     return manifest
 

@@ -214,6 +214,10 @@ class BundleReader:
         if manifest.audience is Audience.TEAM and kind is not AuthorKind.COORDINATOR:
             raise BundleError(Reason.SIGNER_NOT_ALLOWED,
                               _("Only a coordinator can send a bundle to the whole team."))
+        if manifest.audience is Audience.RELAY and kind is not AuthorKind.COORDINATOR:
+            raise BundleError(Reason.SIGNER_NOT_ALLOWED, _(
+                "Only a coordinator can address a bundle to one device; this one is signed by "
+                "a researcher's device and is refused."))
         if isinstance(signer, Device) and signer.status is DeviceStatus.REVOKED:
             self.trusted_through_seq = signer.revoked_after_seq
             if not signer.trusts_seq(manifest.seq_last):
@@ -224,6 +228,9 @@ class BundleReader:
         # made under when this device accepted that version and the author was enrolled in it
         # with the same key (its standing now -- revoked, trusted through -- is _check_author's).
         def readers(roster: Roster) -> frozenset[str]:
+            if manifest.audience is Audience.RELAY:
+                # that one device (active in the roster) and the coordinators, nobody else
+                return roster.relay_recipients(manifest.to or "") or frozenset()
             return (roster.coordinator_recipients() if manifest.audience is Audience.COORDINATORS
                     else roster.team_recipients())
 

@@ -136,6 +136,15 @@ class Roster:
         active = {d.recipient for d in self.devices if d.status is DeviceStatus.ACTIVE}
         return self.coordinator_recipients() | active
 
+    def relay_recipients(self, device_id: str) -> frozenset[str] | None:
+        """Who can read a coordinator's bundle for one device (blind-coding relay): that
+        device, every coordinator and the escrow key; ``None`` when the device is not an active
+        device of this roster (nothing may be addressed to it)."""
+        device = self.device(device_id)
+        if device is None or device.status is not DeviceStatus.ACTIVE:
+            return None
+        return self.coordinator_recipients() | {device.recipient}
+
     def root_fingerprint(self) -> str:
         return root_key_fingerprint(self.root_key)
 

@@ -464,7 +464,7 @@ class BlindCodingView(QWidget):
 
     def _adjudicated(self, _d: blind.Disagreement) -> None:
         set_message(self.status, lambda: _(
-            "Decision recorded; the kept passages are coded by you and travel with the next "
-            "team bundle."))
+            "Decision recorded; the kept passages are coded by you and reach the two coders "
+            "at the next publish."))
         self.ctx.data.changed.emit("coding")
         self.load_details()

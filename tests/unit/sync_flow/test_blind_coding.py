@@ -2,9 +2,10 @@
 researchers (alice writes the interview and codes it, bob codes it too, carol is not assigned).
 
 Before the release, bob's codings are in no read path of alice's workspace (coding panel,
-query, co-occurrence, export, the change log itself) nor in the team bundle she can decrypt
-with her own key; carol holds neither the note nor any coding. After the release both coders
-see each other's work; the coordinator computes agreement on the pair and adjudicates."""
+query, co-occurrence, export, the change log itself) nor in the team and relay bundles she can
+decrypt with her own key; carol holds neither the note nor any coding (that she cannot decrypt
+them either is test_blind_relay_recipients.py's). After the release both coders see each
+other's work; the coordinator computes agreement on the pair and adjudicates."""
 
 from __future__ import annotations
 
@@ -39,15 +40,18 @@ def t(tmp_path: Path) -> Iterator[Team]:
         yield Team(tmp_path, stack)
 
 
-def _team_bundle_ops(t: Team, reader: Workspace) -> list[dict[str, object]]:
-    """Every operation of the coordinator's team bundle, decrypted with ``reader``'s own key:
-    what a coder could see with the age tool and a hex editor."""
+def _readable_ops(t: Team, reader: Workspace) -> list[dict[str, object]]:
+    """Every operation of the coordinator's team bundle and of its relay bundle for
+    ``reader``, decrypted with ``reader``'s own key: what a coder could see with the age tool
+    and a hex editor (other devices' relay bundles are not encrypted to it)."""
     coordinator_id = team.member_id(t.coordinator)
-    folder = t.store_dir / layout.TEAM_DIR / coordinator_id
-    (path,) = [p for p in folder.iterdir() if p.suffix == ".fab"]
-    bundle = open_bundle(path, identity=team.device_keys(reader).identity,
-                         roster=team.roster(reader))
-    return [dict(op) for op in bundle.iter_ops()]
+    (path,) = [p for p in (t.store_dir / layout.TEAM_DIR / coordinator_id).iterdir()
+               if p.suffix == ".fab"]
+    relay = t.store_dir / layout.relay_folder(reader.device_id, coordinator_id)
+    paths = [path, *(relay.glob("*.fab") if relay.exists() else ())]
+    return [dict(op) for p in paths
+            for op in open_bundle(p, identity=team.device_keys(reader).identity,
+                                  roster=team.roster(reader)).iter_ops()]
 
 
 def _coders_in_export(ws: Workspace, out: Path) -> set[str]:
@@ -124,9 +128,11 @@ def test_codings_stay_apart_until_release_then_agreement_and_adjudication(
     assert b_reads["panel"] == b_reads["log"] == {bob.device_id}
     assert b_reads["query"] == {(0, 4), (5, 15)}
     assert b_reads["export"] == {"bob"}
-    # Nor in the team bundle alice can decrypt with her own key.
-    relayed = [op for op in _team_bundle_ops(t, alice) if op["entity"] == "coding"]
-    assert relayed == []
+    # Nor in the team bundle and her relay bundle, which alice can decrypt with her own key;
+    # the relay bundle holds the note she was assigned.
+    readable = _readable_ops(t, alice)
+    assert [op for op in readable if op["entity"] == "coding"] == []
+    assert note in {op["entity_id"] for op in readable if op["entity"] == "note"}
     assert records.list_records(carol, "coding") == []
 
     # The coordinator has both and computes agreement on the pair.
@@ -211,7 +217,7 @@ def test_a_forged_assignment_or_release_from_a_researcher_relays_nothing(t: Team
     assert {x["owner"] for x in records.codings_of_note(alice, note)} == {alice.device_id}
     assert {x["owner"] for x in records.codings_of_note(bob, note)} == {bob.device_id}
     assert records.find(bob, "note", other) is None
-    ops = _team_bundle_ops(t, bob)
+    ops = _readable_ops(t, bob)
     assert not [op for op in ops if op["entity"] == "coding"]
     assert not [op for op in ops if op["entity_id"] == other]
 
