@@ -1,11 +1,15 @@
 """Analysis: code queries, co-occurrence and coder agreement, computed on the database worker.
 
 A passage found by a query opens at its place in the interview; a cell of the co-occurrence
-matrix runs the query behind it ("A AND B" in the matrix's scope) and shows its passages.
+matrix runs the query behind it ("A AND B" in the matrix's scope and with its case filter) and
+shows its passages. Each of the three tabs has its own case filter ("Only cases where…
+budget>=1000000", see :class:`CaseFilter`); a condition the service refuses is said in the tab,
+and the tab's results stay as they were.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +59,33 @@ def _table(model: Any, name: str) -> QTableView:
     return view
 
 
+class CaseFilter(QLineEdit):
+    """The line "Only cases where… budget>=1000000" of one Analysis tab: conditions on case
+    attributes that the tab's analysis reads (see :mod:`fieldapp.services.case_attributes`);
+    Enter runs the tab. The service checks the conditions, so a bad one comes back as its
+    message to the tab that ran it."""
+
+    def __init__(self, name: str, run: Callable[[], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.returnPressed.connect(run)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setPlaceholderText(_(
+            "Only cases where… e.g. budget>=1000000; registration=未登记 (case attributes: "
+            "= != < <= > >=)"))
+        self.setAccessibleName(_("Case attribute filter"))
+
+    def conditions(self) -> tuple[str, ...]:
+        text = self.text().strip()
+        return (text,) if text else ()
+
+    def filters(self) -> analysis.Filters:
+        return analysis.Filters(where=self.conditions())
+
+
 def _quoted(name: str, code_id: str) -> str:
     return f'"{name}"' if '"' not in name and name else f'"{code_id}"'
 
@@ -76,8 +107,7 @@ class AnalysisView(QWidget):
         self.expression.setObjectName("query_expression")
         self.query_scope = QComboBox()
         self.query_scope.setObjectName("query_scope")
-        self.query_where = QLineEdit()
-        self.query_where.setObjectName("query_where")
+        self.query_where = CaseFilter("query_where", self.run_query)
         self.run_button = QPushButton()
         self.run_button.setObjectName("run_query")
         self.export_button = QPushButton()
@@ -104,7 +134,6 @@ class AnalysisView(QWidget):
         ql.addWidget(self.query_status)
         ql.addWidget(self.passage_table, 1)
         self.expression.returnPressed.connect(self.run_query)
-        self.query_where.returnPressed.connect(self.run_query)
         self.run_button.clicked.connect(self.run_query)
         self.export_button.clicked.connect(self.export_query)
 
@@ -113,8 +142,15 @@ class AnalysisView(QWidget):
         self.matrix_scope.setObjectName("matrix_scope")
         self.matrix_button = QPushButton()
         self.matrix_button.setObjectName("run_matrix")
+        self.matrix_where = CaseFilter("matrix_where", self.run_matrix)
         self.matrix_hint = QLabel()
         self.matrix_hint.setWordWrap(True)
+        self.matrix_status = QLabel()
+        self.matrix_status.setObjectName("matrix_status")
+        self.matrix_status.setWordWrap(True)
+        #: the scope and conditions the matrix on screen was counted under (a cell's query
+        #: uses them, so its passages are the ones the number counts)
+        self.matrix_basis: tuple[str, tuple[str, ...]] = ("passage", ())
         self.matrix = CooccurrenceModel(self)
         self.matrix_table = QTableView()
         self.matrix_table.setObjectName("cooccurrence_matrix")
@@ -129,7 +165,9 @@ class AnalysisView(QWidget):
         matrix_page = QWidget()
         ml = QVBoxLayout(matrix_page)
         ml.addLayout(top)
+        ml.addWidget(self.matrix_where)
         ml.addWidget(self.matrix_hint)
+        ml.addWidget(self.matrix_status)
         ml.addWidget(self.matrix_table, 1)
         self.matrix_button.clicked.connect(self.run_matrix)
         self.matrix_scope.currentIndexChanged.connect(lambda _i: self.run_matrix())
@@ -143,6 +181,7 @@ class AnalysisView(QWidget):
         self.agreement_scope.setObjectName("agreement_scope")
         self.agreement_button = QPushButton()
         self.agreement_button.setObjectName("run_agreement")
+        self.agreement_where = CaseFilter("agreement_where", self.run_agreement)
         self.agreement_status = QLabel()
         self.agreement_status.setObjectName("agreement_status")
         self.agreement_status.setWordWrap(True)
@@ -157,6 +196,7 @@ class AnalysisView(QWidget):
         agreement_page = QWidget()
         al = QVBoxLayout(agreement_page)
         al.addLayout(form)
+        al.addWidget(self.agreement_where)
         al.addWidget(self.agreement_button)
         al.addWidget(self.agreement_status)
         al.addWidget(self.agreement_table, 1)
@@ -182,10 +222,8 @@ class AnalysisView(QWidget):
         self.expression.setPlaceholderText(_("e.g. 政府购买 AND 资金困难, or \"Service "
                                              "contracting\" NOT Registration"))
         self.expression.setAccessibleName(_("Query"))
-        self.query_where.setPlaceholderText(_(
-            "Only cases where… e.g. budget>=1000000; registration=未登记 (case attributes: "
-            "= != < <= > >=)"))
-        self.query_where.setAccessibleName(_("Case attribute filter"))
+        for case_filter in (self.query_where, self.matrix_where, self.agreement_where):
+            case_filter.retranslate()
         self.run_button.setText(_("&Run"))
         self.export_button.setText(_("&Export passages…"))
         self.matrix_button.setText(_("&Refresh"))
@@ -202,17 +240,19 @@ class AnalysisView(QWidget):
                                       ("all", _("all text of the notes"))])
         self.passages.retranslate()
         self.agreement.retranslate()
-        for label in (self.query_status, self.agreement_status):
+        for label in (self.query_status, self.matrix_status, self.agreement_status):
             refresh_message(label)
 
     def clear(self) -> None:
         self.result = None
         self.passages.clear()
         self.matrix.clear()
+        self.matrix_basis = ("passage", ())
         self.agreement.clear()
         self.first_coder.clear()
         self.second_coder.clear()
         set_message(self.query_status, "")
+        set_message(self.matrix_status, "")
         set_message(self.agreement_status, "")
         self.export_button.setEnabled(False)
 
@@ -225,11 +265,10 @@ class AnalysisView(QWidget):
     def run_query(self) -> None:
         text = self.expression.text().strip()
         scope = str(self.query_scope.currentData() or "passage")
-        where = (self.query_where.text(),)
+        filters = self.query_where.filters()
 
         def work(ws: Workspace) -> analysis.QueryResult:
-            return analysis.run_query(ws, text, scope=scope,
-                                      filters=analysis.Filters(where=where))
+            return analysis.run_query(ws, text, scope=scope, filters=filters)
 
         self.ctx.tasks.run(work, self._queried, self._query_failed)
 
@@ -287,13 +326,24 @@ class AnalysisView(QWidget):
 
     def run_matrix(self) -> None:
         scope = str(self.matrix_scope.currentData() or "passage")
+        conditions = self.matrix_where.conditions()
+        filters = self.matrix_where.filters()
 
         def work(ws: Workspace) -> tuple[list[str], list[str], dict[tuple[str, str], int]]:
-            corpus, matrix = analysis.cooccurrence(ws, scope=scope)
+            corpus, matrix = analysis.cooccurrence(ws, scope=scope, filters=filters)
             return (list(matrix.codes), [corpus.code_name(c) for c in matrix.codes],
                     dict(matrix.counts))
 
-        self.ctx.tasks.run(work, lambda r: self.matrix.set_matrix(*r))
+        def done(result: tuple[list[str], list[str], dict[tuple[str, str], int]]) -> None:
+            self.matrix_basis = (scope, conditions)
+            self.matrix.set_matrix(*result)
+            set_message(self.matrix_status, "")
+
+        self.ctx.tasks.run(work, done, self._matrix_failed)
+
+    def _matrix_failed(self, exc: BaseException) -> None:
+        # The matrix on screen stays, with what it was counted under (matrix_basis).
+        set_message(self.matrix_status, lambda: error_text(exc))
 
     def _open_cell(self, index: QModelIndex) -> None:
         if not self.matrix.count(index.row(), index.column()):
@@ -302,9 +352,10 @@ class AnalysisView(QWidget):
         names, codes = self.matrix.names, self.matrix.codes
         first = _quoted(names[a], codes[a])
         expression = first if a == b else f"{first} AND {_quoted(names[b], codes[b])}"
+        scope, conditions = self.matrix_basis
         self.expression.setText(expression)
-        self.query_scope.setCurrentIndex(self.query_scope.findData(
-            self.matrix_scope.currentData()))
+        self.query_scope.setCurrentIndex(self.query_scope.findData(scope))
+        self.query_where.setText("; ".join(conditions))
         self.tabs.setCurrentIndex(0)
         self.run_query()
 
@@ -335,12 +386,16 @@ class AnalysisView(QWidget):
     def run_agreement(self) -> None:
         first, second = self.first_coder.currentData(), self.second_coder.currentData()
         scope = str(self.agreement_scope.currentData() or "coded")
+        if not self.agreement_button.isEnabled():
+            return  # fewer than two coders: the tab already says what is needed
         if not first or not second or first == second:
             set_message(self.agreement_status, lambda: _("Choose two different coders."))
             return
+        filters = self.agreement_where.filters()
 
         def work(ws: Workspace) -> tuple[list[dict[str, Any]], int]:
-            corpus, result = analysis.agreement(ws, first, second, scope=scope)
+            corpus, result = analysis.agreement(ws, first, second, scope=scope,
+                                                filters=filters)
             per_code: dict[str, dict[str, Any]] = {}
             for row in result.per_code:
                 per_code.setdefault(row.code_id, {})[row.unit] = row.table
@@ -358,5 +413,5 @@ class AnalysisView(QWidget):
             notes).format(n=format_number(notes)))
 
     def _agreement_failed(self, exc: BaseException) -> None:
-        self.agreement.clear()
+        # The figures on screen stay; the status says why this comparison was not made.
         set_message(self.agreement_status, lambda: error_text(exc))
