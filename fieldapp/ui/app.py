@@ -135,10 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     """Show the unlock dialog (or the welcome page) as early as possible.
 
     Only what that first screen needs is imported before it is shown: Qt's core and widgets,
-    the session and the unlock dialog. The main window, its menus and pages and the workspace
-    views are imported and built when the researcher presses Unlock, while the worker derives
-    the key (fieldapp/ui/start.py); the store, cryptography and services are imported on the
-    worker, and warmed up there while the researcher types the passphrase."""
+    the session, the unlock dialog and the look (fieldapp/ui/theme.py). The main window, its
+    menus and pages and the workspace views are imported and built when the researcher presses
+    Unlock, while the worker derives the key (fieldapp/ui/start.py); the store, cryptography
+    and services are imported on the worker, and warmed up there while the researcher types
+    the passphrase."""
     parser = argparse.ArgumentParser(prog="fieldapp gui")
     parser.add_argument("workspace", nargs="?", type=Path, help="workspace folder to open")
     parser.add_argument("--language", choices=i18n.LANGUAGES)
@@ -150,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     crashguard.install()
     from PySide6.QtCore import QTimer
 
-    from fieldapp.ui import fonts
+    from fieldapp.ui import theme
     from fieldapp.ui.context import build_context
     from fieldapp.ui.start import Startup
 
     app = ensure_app()
-    fonts.apply(app)
+    theme.apply(app)  # the fonts and the style sheet, the unlock dialog's as the window's
     ctx = build_context()
     i18n.set_language(args.language or initial_language(ctx))
     route_errors(ctx)

@@ -10,6 +10,9 @@ window with its locked page, as a later lock does.
 With no workspace to unlock (a first run), the window is built at once: its welcome page is the
 first screen.
 
+The look (fonts and the style sheet, fieldapp/ui/theme.py) is applied to the application before
+either screen, so the dialog shown alone looks as it will over the window.
+
 From then on the window owns the session: Ctrl+L and the idle lock show the unlock dialog over
 it, and every other dialog is its child.
 """
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from fieldapp.ui import theme
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs.unlock import UnlockDialog
 from fieldapp.ui.session import SessionController, State
@@ -37,6 +41,10 @@ class Startup(QObject):
         super().__init__()
         self.ctx = ctx
         self.app = app
+        # The look (fonts, style sheet, following the palette) is the application's: set now,
+        # it is the unlock dialog's as it will be the window's (fieldapp/ui/theme.py; light,
+        # it loads neither QtSvg nor the window).
+        theme.apply(app)
         self.window: MainWindow | None = None
         self.session = SessionController(ctx)
         self.session.unlock_started.connect(self._prepare)

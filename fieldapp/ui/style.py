@@ -5,7 +5,9 @@ Choices (see docs/DESIGN-UI.md):
 * **Colours come from the system palette.** Nothing here names a colour: headers, hints and
   empty states use palette roles (``WindowText``, ``PlaceholderText``), so a dark desktop theme
   gives a dark fieldapp and a high-contrast theme stays high-contrast. Icons are drawn in the
-  palette's text colour (see :func:`icon`).
+  palette's text colour when they are painted (see :func:`icon`), and the style sheet is
+  re-applied when the palette changes (fieldapp/ui/theme.py), so a switch between a light and
+  a dark scheme while the app runs redraws both.
 * **One spacing scale**: :data:`SPACING` between controls, :data:`MARGIN` around a page,
   :data:`SECTION` between groups of controls; push buttons share one padding, so a row of
   buttons reads as a row whatever their text (heights stay the platform's).
@@ -19,11 +21,12 @@ Choices (see docs/DESIGN-UI.md):
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
+import shiboken6
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.ui import fonts
+from fieldapp.ui import fonts, theme
 
 #: Pixels between controls in a row or column.
 SPACING = 8
@@ -53,19 +56,11 @@ COLUMN_EMS = 42
 
 ICON_DIR = Path(__file__).with_name("icons")
 
-#: The application-wide style sheet: sizes only, never a colour (colours are the palette's).
-STYLE_SHEET = """
-QPushButton { padding: 3px 12px; }
-QPlainTextEdit[reading="true"] { background: palette(base); }
-"""
-
-
-def apply(app: QApplication) -> None:
-    """Fonts and the style sheet for the whole application (idempotent)."""
-    fonts.apply(app)
-    if app.property("fieldapp_style") != STYLE_SHEET:
-        app.setStyleSheet(STYLE_SHEET)
-        app.setProperty("fieldapp_style", STYLE_SHEET)
+# The fonts and the application style sheet live in fieldapp/ui/theme.py, light enough to be
+# applied before the unlock dialog (the first screen); re-exported here for the main window.
+STYLE_SHEET = theme.STYLE_SHEET
+style_sheet = theme.style_sheet
+apply = theme.apply
 
 
 # -- type -----------------------------------------------------------------------------------
@@ -160,28 +155,75 @@ def icon_names() -> list[str]:
 
 
 def icon(name: str, colour: QColor | None = None) -> QIcon:
-    """The bundled icon ``name`` (fieldapp/ui/icons/NAME.svg), drawn in ``colour`` (by
-    default the palette's text colour, so it follows a light or dark theme); its disabled
-    form in the palette's disabled text colour."""
-    palette = QApplication.palette()
-    normal = colour or palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText)
-    disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
-    return QIcon(_icon(name, normal.name(), disabled.name()))
+    """The bundled icon ``name`` (fieldapp/ui/icons/NAME.svg), drawn in ``colour``, by default
+    in the palette's text colour, and disabled in its disabled text colour. The colours are
+    taken when the icon is painted, not when it is made: an icon set on a tab, an action or a
+    button follows the palette when the system switches between light and dark while the app
+    runs (fieldapp/ui/theme.py), with nothing set again."""
+    return QIcon(_TintedIcon(name, colour.name() if colour is not None else None))
 
 
-@cache
-def _icon(name: str, normal: str, disabled: str) -> QIcon:
-    result = QIcon()
-    for size in (16, 24, 32):  # Qt scales these for other sizes
-        for mode, tint in ((QIcon.Mode.Normal, normal), (QIcon.Mode.Disabled, disabled)):
-            result.addPixmap(_render(name, tint, size), mode)
-    return result
+class _TintedIcon(QIconEngine):
+    """Draws a bundled SVG icon in the palette's colours at paint time, at the size asked."""
+
+    def __init__(self, name: str, colour: str | None) -> None:
+        super().__init__()
+        self.name = name
+        self.colour = colour
+
+    def _tint(self, mode: QIcon.Mode) -> str:
+        palette = QApplication.palette()
+        if mode == QIcon.Mode.Disabled:
+            return palette.color(QPalette.ColorGroup.Disabled,
+                                 QPalette.ColorRole.WindowText).name()
+        if self.colour is not None:
+            return self.colour
+        return palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText).name()
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return _render(self.name, self._tint(mode), size.width(), size.height())
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode,
+              state: QIcon.State) -> None:
+        scale = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        pixmap = _render(self.name, self._tint(mode), round(rect.width() * scale),
+                         round(rect.height() * scale))
+        painter.drawPixmap(rect, pixmap)
+
+    def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:
+        side = min(size.width(), size.height())  # the drawings are square
+        return QSize(side, side)
+
+    def availableSizes(self, mode: QIcon.Mode = QIcon.Mode.Normal,
+                       state: QIcon.State = QIcon.State.Off) -> list[QSize]:
+        return [QSize(s, s) for s in (16, 24, 32, 48)]  # drawn at any size; these are hints
+
+    def isNull(self) -> bool:
+        return False
+
+    def key(self) -> str:
+        return "fieldapp-tinted"
+
+    def clone(self) -> QIconEngine:
+        # Qt clones an engine only when a shared icon made here is changed (addPixmap on a
+        # copy). The icon owns the clone in C++ and deletes it with itself, but PySide would
+        # free it as soon as Python's last reference went (a crash): keep one until then.
+        _CLONES[:] = [e for e in _CLONES if shiboken6.isValid(e)]
+        engine = _TintedIcon(self.name, self.colour)
+        _CLONES.append(engine)
+        return engine
 
 
-def _render(name: str, colour: str, size: int) -> QPixmap:
+#: Clones handed to Qt and still alive there (see :meth:`_TintedIcon.clone`).
+_CLONES: list[_TintedIcon] = []
+
+
+@lru_cache(maxsize=1024)
+def _render(name: str, colour: str, width: int, height: int) -> QPixmap:
     svg = _svg(name).replace("currentColor", colour)
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    pixmap = QPixmap(QSize(size, size))
+    side = max(1, min(width, height))
+    pixmap = QPixmap(QSize(side, side))
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
