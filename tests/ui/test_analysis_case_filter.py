@@ -265,7 +265,7 @@ def test_the_filters_speak_chinese(unlocked: MainWindow, ctx: Any, qtbot: QtBot)
     view = _analysis(unlocked, 1)
     for line in (view.query_where, view.matrix_where, view.agreement_where):
         assert line.placeholderText() == (
-            "只看满足条件的个案… 例如 年度预算>=1000000; 登记状态=未登记（个案属性：= != < <= > >=）")
+            "只看满足条件的个案……例如 年度预算>=1000000；登记状态=未登记（个案属性：= != < <= > >=）")
         assert line.accessibleName() == "个案属性筛选"
     _enter(qtbot, view.matrix_where, "budget>=lots")
     message = _refusal(ctx, "budget>=lots")
