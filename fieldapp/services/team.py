@@ -405,9 +405,9 @@ def renew(ws: Workspace) -> Roster:
 
 
 def revoke(ws: Workspace, device_id: str, after_seq: int | None) -> Roster:
-    from fieldapp.services import sync  # sync builds on this module
+    from fieldapp.services import merging  # merging builds on this module
 
-    history = sync.trusted_history(ws, device_id, after_seq) if after_seq else None
+    history = merging.trusted_history(ws, device_id, after_seq) if after_seq else None
     signed = revoke_device(roster(ws), _root_key(ws), device_id, after_seq=after_seq, now=_now(),
                            trusted_history=history)
     publish_roster(ws, signed)

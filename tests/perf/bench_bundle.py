@@ -6,7 +6,7 @@ attachments.
   ``write_bundle`` them -- beside reading the same rows from SQLCipher plus the real ``age -r``
   encrypting the same ops.jsonl. Goal: at most 2x.
 - ``bundle.open_20k_notes``: what collecting does before the merge -- ``open_bundle`` with every
-  operation checked against the schema as ``services.sync.open_verified`` checks it (each line
+  operation checked against the schema as ``services.merging.open_verified`` checks it (each line
   decoded and typed in C by ``parse_op_line``; ``parse_op`` words a refusal) -- beside the real
   ``age -d`` plus reading the same rows from SQLCipher. Goal: at most 2x.
 - ``bundle.write_500mb_attachments.peak_rss``: peak resident memory of a fresh process writing a

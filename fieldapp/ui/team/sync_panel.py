@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.i18n import _, format_number, ngettext
 from fieldapp.services import sync
+from fieldapp.services.merging import BundleResult
 from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
@@ -71,7 +72,7 @@ def _item(text: str, colour: str = "") -> QTableWidgetItem:
     return item
 
 
-def bundle_details(b: sync.BundleResult) -> str:
+def bundle_details(b: BundleResult) -> str:
     parts = []
     if b.applied:
         parts.append(ngettext("{n} change applied", "{n} changes applied", b.applied).format(

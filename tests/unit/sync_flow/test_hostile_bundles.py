@@ -43,7 +43,7 @@ from typing import Any
 import pytest
 
 from fieldapp.domain.ids import new_id
-from fieldapp.services import records, sync, team
+from fieldapp.services import merging, records, sync, team
 from fieldapp.services.attachments import add_attachment
 from fieldapp.store.check import table_rows
 from fieldapp.store.workspace import Workspace
@@ -99,11 +99,11 @@ def line(op: dict[str, Any]) -> bytes:
     return json.dumps(op, ensure_ascii=False).encode("utf-8")
 
 
-def fresh(report: sync.CollectReport) -> list[sync.BundleResult]:
+def fresh(report: sync.CollectReport) -> list[merging.BundleResult]:
     return [b for b in report.bundles if b.status != "duplicate"]
 
 
-def by_name(report: sync.CollectReport) -> dict[str, sync.BundleResult]:
+def by_name(report: sync.CollectReport) -> dict[str, merging.BundleResult]:
     return {b.name.rsplit("/", 1)[-1]: b for b in report.bundles}
 
 
