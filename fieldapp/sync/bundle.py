@@ -57,7 +57,7 @@ from fieldapp.sync.manifest import (
     check_members,
     is_sha256,
 )
-from fieldapp.sync.reader import BundleReader, Outcome
+from fieldapp.sync.reader import BundleReader, Outcome, audience_readers
 from fieldapp.sync.roster import Coordinator, Device, DeviceStatus, Roster
 
 __all__ = [
@@ -269,8 +269,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     if audience is Audience.RELAY and kind is not AuthorKind.COORDINATOR:
         raise BundleError(Reason.SIGNER_NOT_ALLOWED,
                           _("Only a coordinator can address a bundle to one device."))
-    relay_readers = roster.relay_recipients(to or "") if audience is Audience.RELAY else None
-    if audience is Audience.RELAY and relay_readers is None:
+    readers = audience_readers(roster, audience, to)
+    if readers is None:
         raise _bad_input(_("A bundle for one device must name an active device of the team "
                            "roster."))
     if audience is not Audience.RELAY and to is not None:
@@ -283,11 +283,7 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     moment = now or datetime.now(UTC)
     ops_buf, ops_hash, op_count = _serialise_ops(ops, limits)
     atts = _collect(attachments, limits)
-    if relay_readers is not None:
-        recipients = sorted(relay_readers)
-    else:
-        recipients = sorted(roster.coordinator_recipients()
-                            if audience is Audience.COORDINATORS else roster.team_recipients())
+    recipients = sorted(readers)
     members = (MemberEntry(OPS_NAME, ops_hash, len(ops_buf)),
                *(MemberEntry(attachment_path(a.sha256), a.sha256, a.size) for a in atts))
     manifest = Manifest(team_id=roster.team_id, author_kind=kind, author_id=device_id,

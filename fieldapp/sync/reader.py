@@ -40,6 +40,19 @@ class Outcome(StrEnum):
     QUARANTINE = "quarantine"  # signed by a device revoked before the end of this range
 
 
+def audience_readers(roster: Roster, audience: Audience, to: str | None = None
+                     ) -> frozenset[str] | None:
+    """The age recipients of a bundle for ``audience`` under ``roster``: the coordinators and
+    the escrow key; for the whole team every active device too; for a relay bundle the one
+    active device ``to`` too (``None`` when ``to`` is not one). The writer encrypts to exactly
+    these and the reader accepts exactly these."""
+    if audience is Audience.RELAY:
+        return roster.relay_recipients(to or "")
+    if audience is Audience.TEAM:
+        return roster.team_recipients()
+    return roster.coordinator_recipients()
+
+
 class BundleReader:
     """A ``write(chunk)`` sink for ``pyrage.decrypt_io`` that checks the bundle as it streams."""
 
@@ -228,11 +241,7 @@ class BundleReader:
         # made under when this device accepted that version and the author was enrolled in it
         # with the same key (its standing now -- revoked, trusted through -- is _check_author's).
         def readers(roster: Roster) -> frozenset[str]:
-            if manifest.audience is Audience.RELAY:
-                # that one device (active in the roster) and the coordinators, nobody else
-                return roster.relay_recipients(manifest.to or "") or frozenset()
-            return (roster.coordinator_recipients() if manifest.audience is Audience.COORDINATORS
-                    else roster.team_recipients())
+            return audience_readers(roster, manifest.audience, manifest.to) or frozenset()
 
         allowed = [readers(self._roster)]
         then = self._roster.at_version(manifest.roster_version)
