@@ -151,12 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     crashguard.install()
     from PySide6.QtCore import QTimer
 
-    from fieldapp.ui import theme
     from fieldapp.ui.context import build_context
     from fieldapp.ui.start import Startup
 
-    app = ensure_app()
-    theme.apply(app)  # the fonts and the style sheet, the unlock dialog's as the window's
+    app = ensure_app()  # Startup applies the look (fonts, style sheet) before the first screen
     ctx = build_context()
     i18n.set_language(args.language or initial_language(ctx))
     route_errors(ctx)
