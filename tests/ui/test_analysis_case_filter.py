@@ -8,6 +8,7 @@ service refuses shows its message in the tab and leaves the results on screen as
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from itertools import combinations, pairwise
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,18 @@ def _enter(qtbot: QtBot, line: Any, text: str) -> None:
 
 # -- co-occurrence -----------------------------------------------------------------------------
 
+def _refusals_keep(qtbot: QtBot, ctx: Any, line: Any, status: Any,
+                   on_screen: Callable[[], Any], kept: Any) -> None:
+    """Each refused condition of :data:`BAD`, entered in ``line``, shows the service's message
+    (naming what is wrong) in ``status`` and leaves the results on screen as they were."""
+    for condition, word in BAD:
+        _enter(qtbot, line, condition)
+        message = _refusal(ctx, condition)
+        assert word in message
+        assert status.text() == message
+        assert on_screen() == kept
+
+
 def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
@@ -164,12 +177,8 @@ def test_the_matrix_counts_only_the_cases_the_filter_keeps(unlocked: MainWindow,
     assert _matrix_on_screen(view) == kept
 
     # A refused condition says why in the tab; the matrix and what a cell opens stay.
-    for condition, word in BAD:
-        _enter(qtbot, view.matrix_where, condition)
-        message = _refusal(ctx, condition)
-        assert word in message
-        assert view.matrix_status.text() == message
-        assert _matrix_on_screen(view) == kept
+    _refusals_keep(qtbot, ctx, view.matrix_where, view.matrix_status,
+                   lambda: _matrix_on_screen(view), kept)
     view._open_cell(_cell(view, NAMES["A"], NAMES["B"]))
     assert view.query_where.text() == "years<5"
     assert [view.passages.record(r)["text"] for r in range(view.passages.rowCount())] == \
@@ -251,12 +260,8 @@ def test_agreement_compares_only_the_cases_the_filter_keeps(unlocked: MainWindow
     assert _agreement_on_screen(view) == kept
     assert view.agreement_status.text() == "Compared on 1 note both coded."
 
-    for condition, word in BAD:
-        _enter(qtbot, view.agreement_where, condition)
-        message = _refusal(ctx, condition)
-        assert word in message
-        assert view.agreement_status.text() == message
-        assert _agreement_on_screen(view) == kept
+    _refusals_keep(qtbot, ctx, view.agreement_where, view.agreement_status,
+                   lambda: _agreement_on_screen(view), kept)
 
 
 def test_the_filters_speak_chinese(unlocked: MainWindow, ctx: Any, qtbot: QtBot) -> None:

@@ -70,21 +70,40 @@ def _readable(store: Path, key: Path) -> dict[str, bytes]:
     ``age`` program when it can be, else as it lies (rosters, requests, acknowledgements)."""
     out: dict[str, bytes] = {}
     for path in sorted(p for p in store.rglob("*") if p.is_file()):
-        done = subprocess.run([_age(), "-d", "-i", str(key), str(path)], capture_output=True,
-                              timeout=60)
-        name = path.relative_to(store).as_posix()
-        out[name] = done.stdout if done.returncode == 0 else path.read_bytes()
+        plain = _age_decrypt(key, path)
+        out[path.relative_to(store).as_posix()] = plain if plain is not None else \
+            path.read_bytes()
     return out
 
 
 def _decrypts(store: Path, key: Path) -> set[str]:
-    found = set()
-    for path in store.rglob("*.fab"):
-        done = subprocess.run([_age(), "-d", "-i", str(key), str(path)], capture_output=True,
-                              timeout=60)
-        if done.returncode == 0:
-            found.add(path.relative_to(store).as_posix())
-    return found
+    return {path.relative_to(store).as_posix() for path in store.rglob("*.fab")
+            if _age_decrypt(key, path) is not None}
+
+
+def _age_decrypt(key: Path, path: Path) -> bytes | None:
+    """``path`` decrypted by the real ``age`` program with ``key``, or None if it cannot."""
+    done = subprocess.run([_age(), "-d", "-i", str(key), str(path)], capture_output=True,
+                          timeout=60)
+    return done.stdout if done.returncode == 0 else None
+
+
+def _note_assigned(t: Team, writer: Workspace, readers: tuple[Workspace, ...],
+                   coders: tuple[str, str]) -> tuple[str, str]:
+    """Everyone has received the team; ``writer`` writes a note (with the interview
+    :data:`INTERVIEW`) that the coordinator collects, assigns to ``coders`` and publishes.
+    Returns (interview id, note id)."""
+    c = t.coordinator
+    sync.publish(c)
+    for ws in (writer, *readers):
+        sync.receive(ws)
+    interview = records.add_interview(writer, code=INTERVIEW)
+    note = records.add_note(writer, interview, body=BODY)
+    sync.send(writer)
+    sync.collect(c)
+    blind.assign(c, note, *coders)
+    sync.publish(c)
+    return interview, note
 
 
 def _ops_in(plain: bytes) -> list[dict[str, object]]:
@@ -109,15 +128,7 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
     alice, bob, carol, dave = (t.enrol(n) for n in ("alice", "bob", "carol", "dave"))
     c = t.coordinator
     code = records.add_code(c, name_zh="资金挪用", name_en="Diversion")
-    sync.publish(c)
-    for ws in (alice, bob, carol, dave):
-        sync.receive(ws)
-    interview = records.add_interview(alice, code=INTERVIEW)
-    note = records.add_note(alice, interview, body=BODY)
-    sync.send(alice)
-    sync.collect(c)
-    blind.assign(c, note, "bob", "carol")
-    sync.publish(c)
+    interview, note = _note_assigned(t, alice, (bob, carol, dave), ("bob", "carol"))
 
     keys = {ws.device_id: _key_file(ws, tmp_path) for ws in (alice, bob, carol, dave)}
     # dave, with his own key and the age tool, reads the team bundle but no trace of the note.
@@ -136,10 +147,8 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
         opened = _decrypts(t.store_dir, keys[coder.device_id])
         (mine,) = [n for n in opened if n.startswith(layout.RELAY_DIR + "/")]
         assert mine.startswith(relay[coder.device_id] + "/")
-        plain = subprocess.run([_age(), "-d", "-i", str(keys[coder.device_id]),
-                                str(t.store_dir / mine)], capture_output=True, check=True,
-                               timeout=60).stdout
-        assert BODY.encode() in plain
+        plain = _age_decrypt(keys[coder.device_id], t.store_dir / mine)
+        assert plain is not None and BODY.encode() in plain
         manifest = json.loads(tarfile.open(fileobj=io.BytesIO(plain)).extractfile(
             "manifest.json").read())  # type: ignore[union-attr]
         assert (manifest["audience"], manifest["to"]) == ("relay", coder.device_id)
@@ -178,9 +187,8 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
     bob_relay = [n for n in _decrypts(t.store_dir, keys[bob.device_id])
                  if n.startswith(layout.RELAY_DIR + "/")]
     (only,) = bob_relay  # cumulative: one file per coder and coordinator
-    plain = subprocess.run([_age(), "-d", "-i", str(keys[bob.device_id]),
-                            str(t.store_dir / only)], capture_output=True, check=True,
-                           timeout=60).stdout
+    plain = _age_decrypt(keys[bob.device_id], t.store_dir / only)
+    assert plain is not None
     assert {str(op["entity_id"]) for op in _ops_in(plain) if op["entity"] == "coding"} == coded
 
     # A coder revoked from the team has the relay bundles addressed to her removed from the
@@ -201,15 +209,7 @@ def _place(t: Team, forge: Forge, device_id: str, coordinator_id: str,
 def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> None:
     alice, bob, carol = (t.enrol(n) for n in ("alice", "bob", "carol"))
     c = t.coordinator
-    sync.publish(c)
-    for ws in (alice, bob, carol):
-        sync.receive(ws)
-    interview = records.add_interview(alice, code=INTERVIEW)
-    note = records.add_note(alice, interview, body=BODY)
-    sync.send(alice)
-    sync.collect(c)
-    blind.assign(c, note, "bob", "carol")
-    sync.publish(c)
+    interview, note = _note_assigned(t, alice, (bob, carol), ("bob", "carol"))
     sync.receive(bob)
     assert records.get(bob, "note", note)["body"] == BODY
     coordinator_id = team.member_id(c)
