@@ -18,10 +18,9 @@ import sqlcipher3
 from fieldapp.domain.ops import Op
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.store import search, sqlite
+from fieldapp.store.folder import DB_NAME, MIGRATIONS
 from fieldapp.store.oplog import OpApplier
 from fieldapp.store.workspace import (
-    DB_NAME,
-    MIGRATIONS,
     Workspace,
     _storage_errors,
     unlock_key,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fieldapp.services import search as search_service
-from fieldapp.store.workspace import DB_NAME
+from fieldapp.store.folder import DB_NAME
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.session import State

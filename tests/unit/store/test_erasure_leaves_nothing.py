@@ -17,7 +17,7 @@ import pytest
 
 from fieldapp.services import memos, records
 from fieldapp.services.search import search
-from fieldapp.store import workspace as wsmod
+from fieldapp.store import folder as foldermod
 from fieldapp.store.workspace import DB_NAME, Workspace
 from tests.conftest import PASSPHRASE
 from tests.unit.store.pagescan import decrypted_pages, encodings, found_in
@@ -76,8 +76,8 @@ def _survivors(ws_path: Path, key: bytes) -> list[tuple[str, str]]:
 
 def _old_schema(monkeypatch: pytest.MonkeyPatch, version: int) -> None:
     """Make this process create workspaces as a version of fieldapp with schema ``version``."""
-    monkeypatch.setattr(wsmod, "MIGRATIONS", [m for m in wsmod.MIGRATIONS if m[0] <= version])
-    monkeypatch.setattr(wsmod, "SCHEMA_VERSION", version)
+    monkeypatch.setattr(foldermod, "MIGRATIONS", [m for m in foldermod.MIGRATIONS if m[0] <= version])
+    monkeypatch.setattr(foldermod, "SCHEMA_VERSION", version)
 
 
 def _nothing_comes_back(ws_path: Path, tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def _nothing_comes_back(ws_path: Path, tmp_path: Path) -> None:
 
 def test_a_migration_backup_does_not_outlive_the_verified_open(
         ws_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _old_schema(monkeypatch, wsmod.SCHEMA_VERSION - 1)
+    _old_schema(monkeypatch, foldermod.SCHEMA_VERSION - 1)
     ws, _ = Workspace.initialise(ws_path, PASSPHRASE)
     pid = _populate(ws)
     key = ws.data_key
@@ -108,7 +108,7 @@ def test_a_migration_backup_does_not_outlive_the_verified_open(
 
     ws = Workspace.open(ws_path, PASSPHRASE)  # migrates, with a backup taken first
     try:
-        assert ws.db.execute("PRAGMA user_version").fetchone()[0] == wsmod.SCHEMA_VERSION
+        assert ws.db.execute("PRAGMA user_version").fetchone()[0] == foldermod.SCHEMA_VERSION
         (iv,) = records.list_records(ws, "interview", where={"code": "KM-HIV-I007"})
         memos.add_memo(ws, about="interview", interview_id=iv["id"], body=MEMO_WORD)
         assert found_in(ws_path / DB_NAME, key, MEMO_WORD)

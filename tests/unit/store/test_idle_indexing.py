@@ -23,7 +23,8 @@ from fieldapp.services import records
 from fieldapp.services.search import search
 from fieldapp.store import search as index
 from fieldapp.store.check import check
-from fieldapp.store.workspace import DB_NAME, Workspace
+from fieldapp.store.folder import DB_NAME
+from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
 from tests.unit.store.pagescan import found_in
 

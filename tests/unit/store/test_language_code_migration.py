@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp.services import records
-from fieldapp.store import workspace as wsmod
+from fieldapp.store import folder as foldermod
 from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
@@ -21,8 +21,8 @@ def test_zh_plus_en_becomes_mixed_in_table_and_log(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "old"
     with monkeypatch.context() as old:
-        old.setattr(wsmod, "MIGRATIONS", [m for m in wsmod.MIGRATIONS if m[0] < 11])
-        old.setattr(wsmod, "SCHEMA_VERSION", max(m[0] for m in wsmod.MIGRATIONS if m[0] < 11))
+        old.setattr(foldermod, "MIGRATIONS", [m for m in foldermod.MIGRATIONS if m[0] < 11])
+        old.setattr(foldermod, "SCHEMA_VERSION", max(m[0] for m in foldermod.MIGRATIONS if m[0] < 11))
         ws, _ = Workspace.initialise(path, PASSPHRASE, kdf=TEST_KDF)
         both = records.add_interview(ws, code="I-1", language="zh+en")
         chinese = records.add_interview(ws, code="I-2", language="zh")

@@ -18,8 +18,9 @@ from fieldapp.store.errors import (
     WrongPassphrase,
     WrongRecoveryKey,
 )
+from fieldapp.store.folder import DB_NAME, SCHEMA_VERSION
 from fieldapp.store.keys import KEYFILE_NAME, KdfParams, parse_recovery_key
-from fieldapp.store.workspace import DB_NAME, SCHEMA_VERSION, Workspace
+from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
 
 
@@ -176,7 +177,7 @@ def test_key_file_from_a_newer_version_is_refused(ws_path: Path) -> None:
 
 
 def test_pending_migration_backs_up_first(ws_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fieldapp.store import workspace as wsmod
+    from fieldapp.store import folder as foldermod
 
     ws, _ = Workspace.initialise(ws_path, PASSPHRASE)
     records.add_participant(ws, code="KM-DIS-001")
@@ -185,12 +186,12 @@ def test_pending_migration_backs_up_first(ws_path: Path, monkeypatch: pytest.Mon
 
     extra = (SCHEMA_VERSION + 1, "test_column",
              "ALTER TABLE participant ADD COLUMN test_extra TEXT;")
-    monkeypatch.setattr(wsmod, "MIGRATIONS", [*wsmod.MIGRATIONS, extra])
-    monkeypatch.setattr(check_mod, "MIGRATIONS", [*wsmod.MIGRATIONS])
-    monkeypatch.setattr(wsmod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(foldermod, "MIGRATIONS", [*foldermod.MIGRATIONS, extra])
+    monkeypatch.setattr(check_mod, "MIGRATIONS", [*foldermod.MIGRATIONS])
+    monkeypatch.setattr(foldermod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     taken: list[bytes] = []
-    real_shred = wsmod.shred
-    monkeypatch.setattr(wsmod, "shred", lambda f: (taken.append(f.read_bytes()), real_shred(f)))
+    real_shred = foldermod.shred
+    monkeypatch.setattr(foldermod, "shred", lambda f: (taken.append(f.read_bytes()), real_shred(f)))
     with Workspace.open(ws_path, PASSPHRASE) as again:
         assert again.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
         (removed,) = [e for e in again.audit_log() if e["action"] == "backup.remove"]
@@ -202,13 +203,13 @@ def test_pending_migration_backs_up_first(ws_path: Path, monkeypatch: pytest.Mon
 
 
 def test_failed_migration_rolls_back(ws_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fieldapp.store import workspace as wsmod
+    from fieldapp.store import folder as foldermod
 
     ws, _ = Workspace.initialise(ws_path, PASSPHRASE)
     ws.close()
     broken = (SCHEMA_VERSION + 1, "broken", "CREATE TABLE half (x);\nTHIS IS NOT SQL;")
-    monkeypatch.setattr(wsmod, "MIGRATIONS", [*wsmod.MIGRATIONS, broken])
-    monkeypatch.setattr(wsmod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(foldermod, "MIGRATIONS", [*foldermod.MIGRATIONS, broken])
+    monkeypatch.setattr(foldermod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(Exception):  # noqa: B017 - any error; what matters is below
         Workspace.open(ws_path, PASSPHRASE)
     monkeypatch.undo()
