@@ -200,7 +200,7 @@ class ExportDialog(QDialog):
                               ("spss", _("SPSS files in a folder (.sav)")),
                               ("qdpx", _("REFI-QDA project for NVivo, ATLAS.ti, MAXQDA, "
                                          "QualCoder (.qdpx)"))])
-        refill(self.values_as, [("labels", _("Labels")), ("codes", _("Codes"))])
+        refill(self.values_as, [("labels", _("Labels")), ("codes", _("Value codes"))])
         refill(self.headers_as, [("labels", _("Labels")),
                                   ("names", _("Variable names (for SPSS, Stata, R)"))])
         self.target.setPlaceholderText(_("Choose where to save the export"))

@@ -34,7 +34,7 @@ ENTITY_LABELS = {
 FIELD_LABELS = {
     "name_zh": N_("Chinese name"), "name_en": N_("English name"), "kind": N_("Type"),
     "registration": N_("Registration"), "credit_code": N_("Credit code"), "site": N_("Site"),
-    "sector": N_("Sector"), "notes": N_("Notes"), "code": N_("Code"), "role": N_("Role"),
+    "sector": N_("Sector"), "notes": N_("Notes"), "code": N_("Record code"), "role": N_("Role"),
     "organisation_id": N_("Organisation"), "definition_zh": N_("Chinese definition"),
     "definition_en": N_("English definition"), "colour": N_("Colour"),
     "parent_id": N_("Parent code"), "title_zh": N_("Chinese title"),
