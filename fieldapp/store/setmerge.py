@@ -276,54 +276,82 @@ class _SetMerge:
             "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
             "SELECT i.entity, i.entity_id, f.key, i.device, i.seq, i.hlc "
             "FROM fm_inc i, json_each(i.vals) f WHERE i.state = 0 AND NOT EXISTS "
-            "(SELECT 1 FROM fm_nohead x WHERE x.pos = i.pos AND x.field = f.key)")
+            "(SELECT 1 FROM fm_nohead x WHERE x.pos = i.pos AND x.field = f.key) "
+            "ORDER BY i.entity_id, f.key, i.device, i.seq")
         self._materialise()
         self._report()
 
     def _materialise(self) -> None:
         """Each record the batch touched gets, in every field the batch touched, the value of
         that field's winning head (as the reference leaves it after the record's last
-        operation), and its first and last clock. Values are read from the log, where every
-        operation of the batch now is; rows are streamed into the tables."""
+        operation), and its first and last clock.
+
+        Records held here before may have heads in the log: theirs are found in SQL, from the
+        heads table. A record new here has no operation in the log but the batch's (each
+        operation the reference applies leaves a row), so its heads are the batch's own
+        operations less those superseded (``fm_nohead``), and its row is folded in Python from
+        the operations already in memory -- a third of the cost of reading them back."""
         conn = self.conn
         applier = self.applier
-        conn.execute(
-            "CREATE TEMP TABLE fm_touch (entity TEXT, entity_id TEXT, field TEXT, wdev TEXT, "
-            "wseq INTEGER, PRIMARY KEY (entity, entity_id, field)) WITHOUT ROWID")
-        conn.execute(
-            "INSERT OR IGNORE INTO fm_touch (entity, entity_id, field) "
-            "SELECT i.entity, i.entity_id, f.key FROM fm_inc i, json_each(i.vals) f "
-            "WHERE i.state = 0")
-        # The winning head of each touched field: the greatest (hlc, device, seq), as
-        # ``OpApplier._winners`` (none when every head is gone).
-        conn.execute(
-            "UPDATE fm_touch SET (wdev, wseq) = (SELECT h.device, h.seq FROM heads h "
-            "WHERE h.entity_id = fm_touch.entity_id AND h.field = fm_touch.field "
-            "ORDER BY h.hlc DESC, h.device DESC, h.seq DESC LIMIT 1)")
+        skip = {int(pos) for (pos,) in conn.execute("SELECT pos FROM fm_inc WHERE state != 0")}
+        skip.update(pos for pos, _op, _reason in self.static_rejects)
+        # (entity, id) -> [first position, created, updated], in the order of first positions
+        recs: dict[tuple[str, str], list[Any]] = {}
+        for pos, op in enumerate(self.ops):
+            if pos in skip:
+                continue
+            key = (op.entity, op.entity_id)
+            rec = recs.get(key)
+            if rec is None:
+                recs[key] = [pos, op.hlc, op.hlc]
+            elif op.hlc < rec[1]:
+                rec[1] = op.hlc
+            elif op.hlc > rec[2]:
+                rec[2] = op.hlc
         conn.execute(
             "CREATE TEMP TABLE fm_rec (entity TEXT, entity_id TEXT, first INTEGER, "
             "created TEXT, updated TEXT, held INTEGER, PRIMARY KEY (entity, entity_id)) "
             "WITHOUT ROWID")
-        conn.execute(
-            "INSERT INTO fm_rec SELECT entity, entity_id, min(pos), min(hlc), max(hlc), 0 "
-            "FROM fm_inc WHERE state = 0 GROUP BY entity, entity_id")
-        conn.execute("CREATE INDEX temp.fm_rec_first ON fm_rec (entity, held, first)")
-        names = [str(n) for (n,) in conn.execute("SELECT DISTINCT entity FROM fm_rec")]
+        conn.executemany("INSERT INTO fm_rec VALUES (?, ?, ?, ?, ?, 0)",
+                         [(e, rid, *rec) for (e, rid), rec in recs.items()])
+        names = sorted({e for e, _rid in recs})
+        held: set[tuple[str, str]] = set()
         for name in names:
             conn.execute(f"UPDATE fm_rec SET held = 1 WHERE entity = ? AND EXISTS "
                          f"(SELECT 1 FROM {name} e WHERE e.id = fm_rec.entity_id)", (name,))
-        for name in sorted(names):
+        held.update((str(e), str(rid)) for e, rid in conn.execute(
+            "SELECT entity, entity_id FROM fm_rec WHERE held = 1"))
+        conn.execute(
+            "CREATE TEMP TABLE fm_touch (entity TEXT, entity_id TEXT, field TEXT, wdev TEXT, "
+            "wseq INTEGER, PRIMARY KEY (entity, entity_id, field)) WITHOUT ROWID")
+        if held:
+            conn.execute(
+                "INSERT OR IGNORE INTO fm_touch (entity, entity_id, field) "
+                "SELECT i.entity, i.entity_id, f.key FROM fm_inc i JOIN fm_rec r "
+                "ON r.entity = i.entity AND r.entity_id = i.entity_id AND r.held = 1, "
+                "json_each(i.vals) f WHERE i.state = 0")
+            # The winning head of each touched field: the greatest (hlc, device, seq), as
+            # ``OpApplier._winners`` (none when every head is gone).
+            conn.execute(
+                "UPDATE fm_touch SET (wdev, wseq) = (SELECT h.device, h.seq FROM heads h "
+                "WHERE h.entity_id = fm_touch.entity_id AND h.field = fm_touch.field "
+                "ORDER BY h.hlc DESC, h.device DESC, h.seq DESC LIMIT 1)")
+        nohead = {(int(pos), str(f)) for pos, f in conn.execute(
+            "SELECT DISTINCT pos, field FROM fm_nohead")}
+        values = self._fold_new({key for key in recs if key not in held}, skip, nohead)
+        for name in names:
             before: dict[str, tuple[int, str] | None] = {}
             if name in INDEXED:
-                for (rid,) in conn.execute("SELECT entity_id FROM fm_rec WHERE entity = ? "
-                                           "AND held = 1", (name,)).fetchall():
-                    before[str(rid)] = applier._index_state(name, str(rid))
+                for rid in sorted((rid for e, rid in held if e == name),
+                                  key=lambda r: recs[(name, r)][0]):
+                    before[rid] = applier._index_state(name, rid)
             self._update_held(name)
-            self._insert_new(name)
+            self._insert_new(name, [(rid, rec) for (e, rid), rec in recs.items()
+                                    if e == name and (e, rid) not in held], values)
             if name in INDEXED:
-                for (rid,) in conn.execute("SELECT entity_id FROM fm_rec WHERE entity = ? "
-                                           "ORDER BY first", (name,)).fetchall():
-                    applier.reindex(name, str(rid), before.get(str(rid)))
+                for (e, rid) in recs:
+                    if e == name:
+                        applier.reindex(name, rid, before.get(rid))
 
     def _winners(self, entity: str, held: int) -> Iterator[tuple[Any, ...]]:
         """(id, created, updated, field, value, JSON type) for each touched field of the
@@ -379,52 +407,55 @@ class _SetMerge:
                 f"UPDATE {entity} SET created_hlc = min(created_hlc, ?), "
                 f"updated_hlc = max(updated_hlc, ?){sets} WHERE id = ?", rows)
 
-    def _insert_new(self, entity: str) -> None:
+    def _fold_new(self, new: set[tuple[str, str]], skip: set[int],
+                  nohead: set[tuple[int, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """For each record new here: each field the batch touched, with its winning head's
+        value -- the greatest (hlc, device, seq) among the batch's operations that set the
+        field and were not superseded, as ``OpApplier._winners`` -- or None when none is left
+        (a field every head of which is gone reads null, as the reference leaves it)."""
+        best: dict[tuple[str, str], dict[str, tuple[str, str, int, Any] | None]] = {}
+        for pos, op in enumerate(self.ops):
+            if pos in skip:
+                continue
+            key = (op.entity, op.entity_id)
+            if key not in new:
+                continue
+            fields = best.get(key)
+            if fields is None:
+                fields = best[key] = {}
+            for f, value in op.values.items():
+                if nohead and (pos, f) in nohead:
+                    fields.setdefault(f, None)
+                    continue
+                held = fields.get(f)
+                if held is None or (op.hlc, op.device, op.seq) > held[:3]:
+                    fields[f] = (op.hlc, op.device, op.seq, value)
+        return {key: {f: (None if w is None else w[3]) for f, w in fields.items()}
+                for key, fields in best.items()}
+
+    def _insert_new(self, entity: str, new: list[tuple[str, list[Any]]],
+                    values: dict[tuple[str, str], dict[str, Any]]) -> None:
         """Rows for records new here, in the order of their first operation (as the
         reference creates them, so they get the same rowids)."""
-        conv = _CONVERTERS[entity]
-        if self.conn.execute("SELECT 1 FROM fm_rec WHERE entity = ? AND held = 0",
-                             (entity,)).fetchone() is None:
+        if not new:
             return
+        conv = _CONVERTERS[entity]
         # Every field the batch touched on this record type (a record that did not touch one
         # gets the column's default, as the reference leaves it).
-        names = [str(f) for (f,) in self.conn.execute(
-            "SELECT DISTINCT field FROM fm_touch WHERE entity = ? ORDER BY field", (entity,))]
+        names = sorted({f for rid, _rec in new for f in values[(entity, rid)]})
         defaults = _defaults(self.conn, entity)
-        plan = [(f, defaults.get(conv[f][0].strip('"'))) for f in names]
+        plan = [(f, conv[f][1], defaults.get(conv[f][0].strip('"'))) for f in names]
         cols = ", ".join(["id", "created_hlc", "updated_hlc", *(conv[f][0] for f in names)])
-        if len(names) <= 30 and all(f in _PLAIN[entity] or f == DELETED for f in names):
-            # (two tables joined per field: SQLite joins at most 64)
-            # Every column holds what SQLite reads from the winning value's JSON: the rows are
-            # built in SQL, one join per field, without a Python object per record.
-            picks: list[str] = []
-            joins: list[str] = []
-            pick_args: list[Any] = []
-            join_args: list[Any] = []
-            for n, (f, default) in enumerate(plan):
-                path = f'$."{f}"'
-                if f == DELETED:  # a tombstone: 1 for true, else 0 (as ``_column``)
-                    value = f"(json_type(o{n}.\"values\", ?) IS 'true')"
-                else:
-                    value = f"json_extract(o{n}.\"values\", ?)"
-                picks.append(f"CASE WHEN t{n}.field IS NULL THEN ? ELSE {value} END")
-                pick_args += [default, path]
-                joins.append(
-                    f"LEFT JOIN fm_touch t{n} ON t{n}.entity = r.entity AND t{n}.entity_id = "
-                    f"r.entity_id AND t{n}.field = ? LEFT JOIN ops o{n} ON o{n}.device = "
-                    f"t{n}.wdev AND o{n}.seq = t{n}.wseq")
-                join_args.append(f)
-            self.conn.execute(
-                f"INSERT INTO {entity} ({cols}) SELECT r.entity_id, r.created, r.updated"
-                f"{''.join(', ' + p for p in picks)} FROM fm_rec r {' '.join(joins)} "
-                "WHERE r.entity = ? AND r.held = 0 ORDER BY r.first",
-                (*pick_args, *join_args, entity))
-            return
+        missing = object()
 
         def rows() -> Iterator[list[Any]]:
-            for rid, created, updated, fields in self._records(entity, 0):
-                yield [rid, created, updated,
-                       *(fields[f] if f in fields else default for f, default in plan)]
+            for rid, (_first, created, updated) in new:
+                fields = values[(entity, rid)]
+                row = [rid, created, updated]
+                for f, convert, default in plan:
+                    value = fields.get(f, missing)
+                    row.append(default if value is missing else convert(value))
+                yield row
 
         self.conn.executemany(
             f"INSERT INTO {entity} ({cols}) VALUES ({', '.join('?' * (3 + len(names)))})",
