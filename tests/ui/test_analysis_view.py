@@ -63,6 +63,20 @@ def test_a_bad_query_says_why_in_place(unlocked: MainWindow, ctx: Any, qtbot: Qt
     assert view.query_status.text() == "There is no code named “不存在” in the codebook."
     assert view.passages.rowCount() == 0
     assert not view.export_button.isEnabled()
+    # After a query that found something, a refused one leaves its passages (and their
+    # export) on screen, as the co-occurrence and agreement tabs leave theirs.
+    view.expression.clear()
+    type_text(qtbot, view.expression, "政府购买 AND 资金困难")
+    qtbot.keyClick(view.expression, Qt.Key.Key_Return)
+    found = [view.passages.record(r)["text"] for r in range(view.passages.rowCount())]
+    assert found == ["资金常常到得很晚。"]
+    view.expression.clear()
+    type_text(qtbot, view.expression, "政府购买 OR 不存在")
+    qtbot.keyClick(view.expression, Qt.Key.Key_Return)
+    assert view.query_status.text() == "There is no code named “不存在” in the codebook."
+    assert [view.passages.record(r)["text"] for r in range(view.passages.rowCount())] == found
+    assert view.export_button.isEnabled()
+    assert view.result is not None and view.result.expression == "政府购买 AND 资金困难"
 
 
 def test_a_matrix_cell_opens_its_passages(unlocked: MainWindow, ctx: Any, qtbot: QtBot,
@@ -104,4 +118,4 @@ def test_the_query_export_goes_where_the_researcher_chose(unlocked: MainWindow, 
     interaction.files.append(target)
     qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
     rows = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(values_only=True))
-    assert rows[2][0] == "KM-HIV-I001" and rows[2][5] == "资金常常到得很晚。"
+    assert rows[3][0] == "KM-HIV-I001" and rows[3][5] == "资金常常到得很晚。"

@@ -292,9 +292,9 @@ class AnalysisView(QWidget):
         self.export_button.setEnabled(bool(result.passages))
 
     def _query_failed(self, exc: BaseException) -> None:
-        self.result = None
-        self.passages.clear()
-        self.export_button.setEnabled(False)
+        # As on the other two tabs: the passages on screen stay, with the result they came
+        # from (what an export writes, its expression and filter included); the status says
+        # why the new query was refused.
         set_message(self.query_status, lambda: error_text(exc))
 
     def _open_passage(self, index: QModelIndex) -> None:

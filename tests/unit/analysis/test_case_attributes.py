@@ -3,9 +3,11 @@ written), conditions that filter queries, removal, and erasure with the particip
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from fieldapp.analysis.attributes import Choice
 from fieldapp.services import analysis, case_attributes, records
@@ -115,6 +117,19 @@ def test_conditions_filter_the_interviews_a_query_reads(ws: Any) -> None:
     assert interviews("joined>=2023-01-01", "budget<1000000") == set()
 
 
+def test_an_exported_query_names_the_filter_it_ran_under(ws: Any, tmp_path: Path) -> None:
+    ids = _study(ws)
+    case_attributes.set_value(ws, "budget", ids["big"], 1_200_000)
+    case_attributes.set_value(ws, "budget", ids["small"], 80_000)
+    result = analysis.run_query(ws, "资金", filters=analysis.Filters(
+        where=("budget>=1000000", "年度预算 < 2000000")))
+    out = tmp_path / "passages.xlsx"
+    assert analysis.export_query(ws, result, out) == len(result.passages) > 0
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[1][:2] == ("Case attribute filter", "budget>=1000000; 年度预算 < 2000000")
+    assert {r[0] for r in rows[3:]} == {records.get(ws, "interview", ids["i_lin"])["code"]}
+
+
 @pytest.mark.parametrize(("where", "words"), [
     ("budget>=lots", ("lots", "number")),
     ("registration>registered", ("only = and !=",)),
@@ -122,6 +137,9 @@ def test_conditions_filter_the_interviews_a_query_reads(ws: Any) -> None:
     ("budget", ("not a condition",)),
     ("joined>2023-13-01", ("2023-13-01", "YYYY-MM-DD")),
 ])
+
+
+
 def test_a_bad_condition_says_what_is_wrong(ws: Any, where: str, words: tuple[str, ...]) -> None:
     _study(ws)
     with pytest.raises(InvalidInput) as err:
