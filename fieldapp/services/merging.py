@@ -24,6 +24,7 @@ from fieldapp.domain.ops import (
     loads_pred,
     parse_op,
     parse_op_line,
+    parse_op_lines,
     same_history,
 )
 from fieldapp.i18n import _
@@ -81,7 +82,8 @@ def _check_op(data: dict[str, Any]) -> object:
 def open_verified(ws: Workspace, path: Path) -> VerifiedBundle:
     """Decrypt and verify a bundle, every operation checked against the schema."""
     return _open_bundle(path, identity=team.device_keys(ws).identity, roster=team.roster(ws),
-                        check_op=_check_op, check_line=parse_op_line)
+                        check_op=_check_op, check_line=parse_op_line,
+                        check_lines=parse_op_lines)
 
 
 def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]

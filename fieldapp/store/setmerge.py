@@ -295,28 +295,47 @@ class _SetMerge:
         applier = self.applier
         skip = {int(pos) for (pos,) in conn.execute("SELECT pos FROM fm_inc WHERE state != 0")}
         skip.update(pos for pos, _op, _reason in self.static_rejects)
-        # (entity, id) -> [first position, created, updated], in the order of first positions
+        nohead = {(int(pos), str(f)) for pos, f in conn.execute(
+            "SELECT DISTINCT pos, field FROM fm_nohead")}
+        # (entity, id) -> [first position, created, updated, {field: winning head}], in the
+        # order of first positions. A field's winning head is the greatest (hlc, device, seq)
+        # among the operations that set it and were not superseded, with its value, as
+        # ``OpApplier._winners``; None when every head is gone (the field then reads null).
+        # Folded for every record in one pass; only those new here use it.
         recs: dict[tuple[str, str], list[Any]] = {}
         for pos, op in enumerate(self.ops):
             if pos in skip:
                 continue
             key = (op.entity, op.entity_id)
+            hlc = op.hlc
             rec = recs.get(key)
             if rec is None:
-                recs[key] = [pos, op.hlc, op.hlc]
-            elif op.hlc < rec[1]:
-                rec[1] = op.hlc
-            elif op.hlc > rec[2]:
-                rec[2] = op.hlc
+                heads: dict[str, tuple[str, str, int, Any] | None] = {}
+                recs[key] = [pos, hlc, hlc, heads]
+            else:
+                heads = rec[3]
+                if hlc < rec[1]:
+                    rec[1] = hlc
+                elif hlc > rec[2]:
+                    rec[2] = hlc
+            for f, value in op.values.items():
+                if nohead and (pos, f) in nohead:
+                    heads.setdefault(f, None)
+                    continue
+                best = heads.get(f)
+                if best is None or (hlc, op.device, op.seq) > best[:3]:
+                    heads[f] = (hlc, op.device, op.seq, value)
         conn.execute(
             "CREATE TEMP TABLE fm_rec (entity TEXT, entity_id TEXT, first INTEGER, "
             "created TEXT, updated TEXT, held INTEGER, PRIMARY KEY (entity, entity_id)) "
             "WITHOUT ROWID")
         conn.executemany("INSERT INTO fm_rec VALUES (?, ?, ?, ?, ?, 0)",
-                         [(e, rid, *rec) for (e, rid), rec in recs.items()])
-        names = sorted({e for e, _rid in recs})
+                         [(e, rid, rec[0], rec[1], rec[2]) for (e, rid), rec in recs.items()])
+        by_type: dict[str, list[tuple[str, list[Any]]]] = {}
+        for (e, rid), rec in recs.items():
+            by_type.setdefault(e, []).append((rid, rec))
         held: set[tuple[str, str]] = set()
-        for name in names:
+        for name in by_type:
             conn.execute(f"UPDATE fm_rec SET held = 1 WHERE entity = ? AND EXISTS "
                          f"(SELECT 1 FROM {name} e WHERE e.id = fm_rec.entity_id)", (name,))
         held.update((str(e), str(rid)) for e, rid in conn.execute(
@@ -336,22 +355,19 @@ class _SetMerge:
                 "UPDATE fm_touch SET (wdev, wseq) = (SELECT h.device, h.seq FROM heads h "
                 "WHERE h.entity_id = fm_touch.entity_id AND h.field = fm_touch.field "
                 "ORDER BY h.hlc DESC, h.device DESC, h.seq DESC LIMIT 1)")
-        nohead = {(int(pos), str(f)) for pos, f in conn.execute(
-            "SELECT DISTINCT pos, field FROM fm_nohead")}
-        values = self._fold_new({key for key in recs if key not in held}, skip, nohead)
-        for name in names:
+        for name in sorted(by_type):
+            group = by_type[name]
             before: dict[str, tuple[int, str] | None] = {}
             if name in INDEXED:
-                for rid in sorted((rid for e, rid in held if e == name),
-                                  key=lambda r: recs[(name, r)][0]):
-                    before[rid] = applier._index_state(name, rid)
+                for rid, _rec in group:
+                    if (name, rid) in held:
+                        before[rid] = applier._index_state(name, rid)
             self._update_held(name)
-            self._insert_new(name, [(rid, rec) for (e, rid), rec in recs.items()
-                                    if e == name and (e, rid) not in held], values)
+            self._insert_new(name, [(rid, rec) for rid, rec in group
+                                    if (name, rid) not in held])
             if name in INDEXED:
-                for (e, rid) in recs:
-                    if e == name:
-                        applier.reindex(name, rid, before.get(rid))
+                for rid, _rec in group:
+                    applier.reindex(name, rid, before.get(rid))
 
     def _winners(self, entity: str, held: int) -> Iterator[tuple[Any, ...]]:
         """(id, created, updated, field, value, JSON type) for each touched field of the
@@ -407,54 +423,28 @@ class _SetMerge:
                 f"UPDATE {entity} SET created_hlc = min(created_hlc, ?), "
                 f"updated_hlc = max(updated_hlc, ?){sets} WHERE id = ?", rows)
 
-    def _fold_new(self, new: set[tuple[str, str]], skip: set[int],
-                  nohead: set[tuple[int, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """For each record new here: each field the batch touched, with its winning head's
-        value -- the greatest (hlc, device, seq) among the batch's operations that set the
-        field and were not superseded, as ``OpApplier._winners`` -- or None when none is left
-        (a field every head of which is gone reads null, as the reference leaves it)."""
-        best: dict[tuple[str, str], dict[str, tuple[str, str, int, Any] | None]] = {}
-        for pos, op in enumerate(self.ops):
-            if pos in skip:
-                continue
-            key = (op.entity, op.entity_id)
-            if key not in new:
-                continue
-            fields = best.get(key)
-            if fields is None:
-                fields = best[key] = {}
-            for f, value in op.values.items():
-                if nohead and (pos, f) in nohead:
-                    fields.setdefault(f, None)
-                    continue
-                held = fields.get(f)
-                if held is None or (op.hlc, op.device, op.seq) > held[:3]:
-                    fields[f] = (op.hlc, op.device, op.seq, value)
-        return {key: {f: (None if w is None else w[3]) for f, w in fields.items()}
-                for key, fields in best.items()}
-
-    def _insert_new(self, entity: str, new: list[tuple[str, list[Any]]],
-                    values: dict[tuple[str, str], dict[str, Any]]) -> None:
-        """Rows for records new here, in the order of their first operation (as the
+    def _insert_new(self, entity: str, new: list[tuple[str, list[Any]]]) -> None:
+        """Rows for records new here (``[first, created, updated, heads]`` each, as
+        :meth:`_materialise` folds them), in the order of their first operation (as the
         reference creates them, so they get the same rowids)."""
         if not new:
             return
         conv = _CONVERTERS[entity]
         # Every field the batch touched on this record type (a record that did not touch one
         # gets the column's default, as the reference leaves it).
-        names = sorted({f for rid, _rec in new for f in values[(entity, rid)]})
+        names = sorted({f for _rid, rec in new for f in rec[3]})
         defaults = _defaults(self.conn, entity)
         plan = [(f, conv[f][1], defaults.get(conv[f][0].strip('"'))) for f in names]
         cols = ", ".join(["id", "created_hlc", "updated_hlc", *(conv[f][0] for f in names)])
         missing = object()
 
         def rows() -> Iterator[list[Any]]:
-            for rid, (_first, created, updated) in new:
-                fields = values[(entity, rid)]
+            for rid, (_first, created, updated, heads) in new:
                 row = [rid, created, updated]
                 for f, convert, default in plan:
-                    value = fields.get(f, missing)
-                    row.append(default if value is missing else convert(value))
+                    head = heads.get(f, missing)
+                    row.append(default if head is missing
+                               else convert(None if head is None else head[3]))
                 yield row
 
         self.conn.executemany(

@@ -31,7 +31,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -444,7 +444,9 @@ class _BoundedReader:
 def open_bundle(path: str | os.PathLike[str], *, identity: AgeIdentity, roster: Roster,
                 limits: Limits = DEFAULT_LIMITS,
                 check_op: Callable[[dict[str, Any]], object] | None = None,
-                check_line: Callable[[bytes], object | None] | None = None) -> VerifiedBundle:
+                check_line: Callable[[bytes], object | None] | None = None,
+                check_lines: Callable[[bytes], Sequence[object] | None] | None = None
+                ) -> VerifiedBundle:
     """Decrypt and verify a bundle (see the module docstring for the order of checks).
 
     ``identity`` is an :class:`~fieldapp.sync.keys.AgeIdentity` (a coordinator's, the escrow's,
@@ -456,9 +458,11 @@ def open_bundle(path: str | os.PathLike[str], *, identity: AgeIdentity, roster: 
     ``Reason.MALFORMED_OPS`` and the line's number. Without it operations are opaque JSON
     objects to this layer. ``check_line`` (for example :func:`fieldapp.domain.ops.parse_op_line`)
     is a faster ``check_op`` of a line's bytes that may decline a line (None); declined lines
-    go through ``check_op``, which words the fault."""
+    go through ``check_op``, which words the fault. ``check_lines`` (for example
+    :func:`fieldapp.domain.ops.parse_op_lines`) does the same for a block of whole lines, or
+    declines the block, which is then read line by line."""
     reader = BundleReader(roster, identity.recipient, limits, keep_ops=True, check_op=check_op,
-                          check_line=check_line)
+                          check_line=check_line, check_lines=check_lines)
     p = Path(path)
     _decrypt(p, identity.pyrage_identity, reader, limits)
     return VerifiedBundle(p, reader, identity, roster, limits)

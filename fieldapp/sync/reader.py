@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any, BinaryIO, NoReturn
 
@@ -60,7 +60,9 @@ class BundleReader:
                  keep_ops: bool = False, expect_manifest_hash: str | None = None,
                  dest_for: Callable[[MemberEntry], BinaryIO | None] | None = None,
                  check_op: Callable[[dict[str, Any]], object] | None = None,
-                 check_line: Callable[[bytes], object | None] | None = None) -> None:
+                 check_line: Callable[[bytes], object | None] | None = None,
+                 check_lines: Callable[[bytes], Sequence[object] | None] | None = None
+                 ) -> None:
         self._roster = roster
         self._recipient = recipient
         self._limits = limits
@@ -72,6 +74,9 @@ class BundleReader:
         # is kept; None sends the line through the JSON decoder and ``check_op``, which word
         # any fault. It must accept only lines ``check_op`` accepts, and return the same.
         self._check_line_fast = check_line if check_op is not None else None
+        # The same for a block of whole lines at once (None: some line needs a closer look,
+        # and the block is read line by line).
+        self._check_lines_fast = check_lines if check_line is not None else None
         self._tar = TarReader(self)
         self._index = 0
         self._name = ""
@@ -270,6 +275,19 @@ class BundleReader:
         pending = self._pending
         limit = self._limits.max_op_line_bytes
         start = 0
+        last = chunk.rfind(b"\n")
+        if (last >= 0 and self._check_lines_fast is not None and self._ops_error is None
+                and not self._oversize and len(pending) + last + 1 <= limit):
+            # Every whole line of the chunk (no one of which can be over the limit) at once.
+            block = bytes(pending) + chunk[:last + 1] if pending else chunk[:last + 1]
+            checked = self._check_lines_fast(block)
+            if checked is not None:
+                pending.clear()
+                self.op_lines += len(checked)
+                if self.checked_ops is None:
+                    self.checked_ops = []
+                self.checked_ops.extend(checked)
+                start = last + 1
         while True:
             end = chunk.find(b"\n", start)
             if end < 0:

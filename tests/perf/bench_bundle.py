@@ -6,9 +6,9 @@ attachments.
   ``write_bundle`` them -- beside reading the same rows from SQLCipher plus the real ``age -r``
   encrypting the same ops.jsonl. Goal: at most 2x.
 - ``bundle.open_20k_notes``: what collecting does before the merge -- ``open_bundle`` with every
-  operation checked against the schema as ``services.merging.open_verified`` checks it (each line
-  decoded and typed in C by ``parse_op_line``; ``parse_op`` words a refusal) -- beside the real
-  ``age -d`` plus reading the same rows from SQLCipher. Goal: at most 2x.
+  operation checked against the schema as ``services.merging.open_verified`` checks it (lines
+  decoded and typed in C by ``parse_op_lines``, a block of lines per call; ``parse_op`` words
+  a refusal) -- beside the real ``age -d`` plus reading the same rows from SQLCipher. Goal: at most 2x.
 - ``bundle.write_500mb_attachments.peak_rss``: peak resident memory of a fresh process writing a
   bundle with ~500 MB of attachments generated on the fly (goal: under 200 MB), beside the same
   process's footprint before writing. ``bundle.open_500mb_attachments.peak_rss`` likewise for
@@ -129,7 +129,7 @@ def _log_db(path: Path, ops: list[dict[str, object]]) -> Any:
 
 
 def _bench_notes(scale: float, tmp: Path) -> None:
-    from fieldapp.domain.ops import parse_op, parse_op_line
+    from fieldapp.domain.ops import parse_op, parse_op_line, parse_op_lines
     from fieldapp.store.oplog import encoded_ops
     from fieldapp.sync.bundle import open_bundle, write_bundle
 
@@ -160,7 +160,8 @@ def _bench_notes(scale: float, tmp: Path) -> None:
 
     def opened() -> None:
         vb = open_bundle(tmp / "notes.fab", identity=new.coordinator_keys.identity,
-                         roster=roster, check_op=parse_op, check_line=parse_op_line)
+                         roster=roster, check_op=parse_op, check_line=parse_op_line,
+                         check_lines=parse_op_lines)
         assert vb.op_count == n
 
     ours_o = measure(opened)

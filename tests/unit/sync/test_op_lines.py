@@ -28,6 +28,7 @@ from fieldapp.domain.ops import (
     is_id,
     parse_op,
     parse_op_line,
+    parse_op_lines,
 )
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.sync.reader import OP_DECODER
@@ -161,6 +162,44 @@ def test_damaged_lines_are_never_accepted_by_the_fast_check_alone(
         else:
             line[at:at + len(chunk)] = chunk  # overwritten
     assert_agrees(bytes(line))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(op_dicts(), st.integers(0, 3)), min_size=1, max_size=6),
+       st.lists(st.sampled_from([b"", b" ", b"\r", b"{}", b"null", b"\xff"]), max_size=1),
+       st.integers(0, 6))
+def test_a_block_of_lines_is_checked_as_each_line_is(
+        ops: list[tuple[dict[str, Any], int]], odd: list[bytes], at: int) -> None:
+    """``parse_op_lines`` (one decoder call for a block, as the bundle reader reads them) gives
+    exactly the operations of ``parse_op_line`` line by line, or declines the whole block --
+    always when any line is declined, blank lines included (the decoder of a block would
+    skip them, and the reader must refuse them with their number)."""
+    lines = [spell(data, how) for data, how in ops]
+    for extra in odd:
+        lines.insert(at % (len(lines) + 1), extra)
+    lines = [line for line in lines if b"\n" not in line]
+    block = b"".join(line + b"\n" for line in lines)
+    one_by_one = [parse_op_line(line) for line in lines]
+    got = parse_op_lines(block)
+    if got is None:
+        assert any(op is None for op in one_by_one) or not lines
+        return
+    assert all(op is not None for op in one_by_one)
+    assert [exact(op) for op in got] == [exact(op) for op in one_by_one if op is not None]
+    for line in lines:
+        assert_agrees(line)
+
+
+def test_a_block_declines_what_a_line_would() -> None:
+    good = ('{"device":"dev1","entity":"organisation","entity_id":"org1",'
+            '"hlc":"001795479441459.000000","pred":[],"seq":1,"values":{"name_en":"A"}}').encode()
+    two = parse_op_lines(good + b"\n" + good.replace(b'"seq":1', b'"seq":2') + b"\n")
+    assert two is not None and [op.seq for op in two] == [1, 2]
+    assert parse_op_lines(good + b"\n\n" + good + b"\n") is None  # a blank line
+    assert parse_op_lines(good + b"\n \n" + good + b"\n") is None
+    assert parse_op_lines(good + good + b"\n") is None  # two objects on a line
+    assert parse_op_lines(good + b"\n" + good) is None  # not ended by a newline
+    assert parse_op_lines(good + b"\n" + good.replace(b"dev1", b"../x") + b"\n") is None
 
 
 def test_awkward_lines() -> None:

@@ -83,3 +83,49 @@ def test_an_unterminated_last_line_is_incomplete(team, tmp_path: Path) -> None: 
     with pytest.raises(BundleError) as err:
         open_forged(team, tmp_path, ops)
     assert "(the last line is incomplete)" in str(err.value)
+
+
+# -- with the schema check the merge uses (blocks of lines decoded at once) -------------------
+
+def op_lines(n: int = N) -> list[bytes]:
+    """Operations as fieldapp writes them, of odd lengths with three-byte characters."""
+    return [json.dumps({"device": "dev1", "entity": "organisation", "entity_id": f"org{i}",
+                        "hlc": f"{1795479441459 + i:015d}.000000", "pred": [], "seq": i,
+                        "values": {"name_zh": "访谈记录" * (i % 37) + "x" * (i % 11)}},
+                       ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+            for i in range(1, n + 1)]
+
+
+def open_checked(team, tmp_path: Path, ops: bytes):  # type: ignore[no-untyped-def]
+    from fieldapp.domain.ops import parse_op, parse_op_line, parse_op_lines
+
+    path = Forge(team, ops=ops).build(tmp_path / "b.fab")
+    return open_bundle(path, identity=team.new.coordinator_keys.identity, roster=team.roster,
+                       check_op=parse_op, check_line=parse_op_line, check_lines=parse_op_lines)
+
+
+def test_checked_operations_read_back_whole(team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fieldapp.domain.ops import parse_op
+
+    raw = op_lines()
+    vb = open_checked(team, tmp_path, b"".join(line + b"\n" for line in raw))
+    assert vb.op_count == N
+    assert vb.checked_ops == [parse_op(json.loads(line)) for line in raw]
+
+
+@pytest.mark.parametrize(("bad", "how", "says"), [
+    (1, "cut", "it is not JSON"), (1234, "blank", "it is not JSON"),
+    (2999, "device", "device"), (N, "seq", "seq")])
+def test_a_checked_bad_line_is_named_wherever_it_falls(team, tmp_path: Path, bad: int,  # type: ignore[no-untyped-def]
+                                                       how: str, says: str) -> None:
+    raw = op_lines()
+    line = raw[bad - 1]
+    raw[bad - 1] = {"cut": line[:-1], "blank": b"",
+                    "device": line.replace(b'"dev1"', b'"../dev1"'),
+                    "seq": line.replace(f'"seq":{bad}'.encode(), b'"seq":0')}[how]
+    assert raw[bad - 1] != line
+    with pytest.raises(BundleError) as err:
+        open_checked(team, tmp_path, b"".join(line + b"\n" for line in raw))
+    assert err.value.reason is Reason.MALFORMED_OPS
+    assert f"Line {bad} of the bundle's operations is malformed" in str(err.value)
+    assert says in str(err.value)
