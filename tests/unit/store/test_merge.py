@@ -20,6 +20,7 @@ from fieldapp.services import records
 from fieldapp.store.check import check, table_rows
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
+from tests.unit.store.test_set_merge import maker
 
 COMPARED = [name for name in ENTITIES if name != "receipt"]
 
@@ -170,10 +171,7 @@ ACTIONS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
 def test_replicas_converge_whatever_the_order(actions: list[tuple[int, str, int]],
                                               rnd: random.Random) -> None:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        def make(name: str) -> Workspace:
-            ws, _ = Workspace.initialise(Path(tmp) / name, PASSPHRASE)
-            stack.callback(ws.close)
-            return ws
+        make = maker(tmp, stack)
 
         devices = [make(f"d{i}") for i in range(3)]
         coordinators = [make("c1"), make("c2")]

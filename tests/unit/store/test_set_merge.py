@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,17 @@ def derived_state(ws: Workspace) -> dict[str, Any]:
     return state
 
 
+def maker(tmp: str, stack: ExitStack) -> Callable[[str], Workspace]:
+    """Makes workspaces in ``tmp``, each closed when ``stack`` closes."""
+
+    def make(name: str) -> Workspace:
+        ws, _ = Workspace.initialise(Path(tmp) / name, PASSPHRASE)
+        stack.callback(ws.close)
+        return ws
+
+    return make
+
+
 def summary(report: ApplyReport) -> tuple[Any, ...]:
     return (report.applied, report.duplicate, report.erased, report.rejected,
             sorted(report.erased_records), report.future_clocks, report.erase_orders)
@@ -74,10 +86,7 @@ ACTIONS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
 def test_set_wise_merge_equals_the_reference(actions: list[tuple[int, str, int]],
                                              rnd: random.Random, with_erasure: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        def make(name: str) -> Workspace:
-            ws, _ = Workspace.initialise(Path(tmp) / name, PASSPHRASE)
-            stack.callback(ws.close)
-            return ws
+        make = maker(tmp, stack)
 
         devices = [make(f"d{i}") for i in range(3)]
         base = devices[0]
@@ -168,10 +177,7 @@ def test_concurrent_heads_of_records_new_here(seed: int) -> None:
     random test above seldom brings concurrent heads of a record new to the receiver.)"""
     rnd = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        def make(name: str) -> Workspace:
-            ws, _ = Workspace.initialise(Path(tmp) / name, PASSPHRASE)
-            stack.callback(ws.close)
-            return ws
+        make = maker(tmp, stack)
 
         devices = [make(f"d{i}") for i in range(3)]
         base = devices[0]
