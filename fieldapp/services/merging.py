@@ -31,6 +31,7 @@ from fieldapp.i18n import _
 from fieldapp.services import blind, team
 from fieldapp.store import bundle_history
 from fieldapp.store.attachments import EncryptingWriter
+from fieldapp.store.folder import SCHEMA_VERSION
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync.bundle import Audience, MemberEntry, Outcome, VerifiedBundle
 from fieldapp.sync.bundle import open_bundle as _open_bundle
@@ -83,7 +84,7 @@ def open_verified(ws: Workspace, path: Path) -> VerifiedBundle:
     """Decrypt and verify a bundle, every operation checked against the schema."""
     return _open_bundle(path, identity=team.device_keys(ws).identity, roster=team.roster(ws),
                         check_op=_check_op, check_line=parse_op_line,
-                        check_lines=parse_op_lines)
+                        check_lines=parse_op_lines, schema=SCHEMA_VERSION)
 
 
 def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from fieldapp import __version__
 from fieldapp.domain.ops import (
     ERASE,
     Op,
@@ -44,6 +45,7 @@ from fieldapp.services.merging import (
     trusted_of,
 )
 from fieldapp.store.attachments import DecryptingReader
+from fieldapp.store.folder import SCHEMA_VERSION
 from fieldapp.store.oplog import encoded_ops
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
@@ -51,6 +53,7 @@ from fieldapp.sync.backends.base import SharedStore
 from fieldapp.sync.bundle import Attachment, Audience, VerifiedBundle
 from fieldapp.sync.bundle import write_bundle as _write_bundle
 from fieldapp.sync.errors import Reason, SignatureError, SyncError
+from fieldapp.sync.manifest import FORMAT_VERSION
 
 SHARED_ENTITIES = tuple(name for name, e in ENTITIES.items() if not e.owned)
 Progress = Callable[[str], None]
@@ -187,7 +190,8 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                              device_id=team.member_id(ws), signing_key=keys.signing,
                              seq_range=seq_range, prev_hash=prev,
                              ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
-                             audience=audience, ops_device=ws.device_id, to=to)
+                             audience=audience, ops_device=ws.device_id, to=to,
+                             schema=SCHEMA_VERSION)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)
     if to is None:
@@ -314,11 +318,17 @@ def _refused(ws: Workspace) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
+#: Which fieldapp refused a file: a refusal is remembered only until the file changes or
+#: fieldapp is updated (the update may read what this version could not: a bundle from a newer
+#: version, refused with ``format_too_new``, is read again once this device has caught up).
+READER = f"{__version__}/{FORMAT_VERSION}/{SCHEMA_VERSION}"
+
+
 def _remember_refused(ws: Workspace, path: str, sha256: str, status: str, code: str,
                       reason: str) -> None:
     refused = _refused(ws)
     refused[path] = {"sha256": sha256, "status": status, "code": code, "reason": reason,
-                     "at": canonical.utc_text(_now())}
+                     "at": canonical.utc_text(_now()), "reader": READER}
     ws.set_meta("sync.refused", json.dumps(refused, sort_keys=True, ensure_ascii=False))
 
 
@@ -365,7 +375,8 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
                                                    reason=exc.message, code=exc.reason.value))
                 continue
             known = _refused(ws).get(path)
-            if isinstance(known, dict) and known.get("sha256") == file_hash:
+            if (isinstance(known, dict) and known.get("sha256") == file_hash
+                    and known.get("reader") == READER):
                 local.unlink()
                 report.bundles.append(BundleResult(
                     name=path, author=device_id, status="ignored",
@@ -566,7 +577,8 @@ def export_bundle_file(ws: Workspace, out_dir: Path | str) -> Path:
     info = _write_bundle(tmp_name, roster=team.roster(ws), device_id=team.member_id(ws),
                          signing_key=keys.signing, seq_range=(acked + 1, ws.last_seq),
                          prev_hash=ws.meta("sync.last_bundle_hash") or None,
-                         ops=[o.to_dict() for o in ops], attachments=_attachments_for(ws, ops))
+                         ops=[o.to_dict() for o in ops], attachments=_attachments_for(ws, ops),
+                         schema=SCHEMA_VERSION)
     final = out / bundle_file_name(acked + 1, ws.last_seq, info.bundle_hash)
     tmp_name.replace(final)
     ws.set_meta("sync.last_bundle_hash", info.bundle_hash)  # the device's history goes on here

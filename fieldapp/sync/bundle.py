@@ -248,7 +248,7 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                  attachments: Iterable[AttachmentSource] = (),
                  now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
                  limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None,
-                 to: str | None = None) -> BundleInfo:
+                 to: str | None = None, schema: int | None = None) -> BundleInfo:
     """Write a signed, encrypted bundle to ``out_path`` (atomically: temp name, then rename).
 
     ``device_id`` is the author's id in the roster (a device, or a coordinator writing a bundle
@@ -258,7 +258,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     ``device_id`` (a coordinator's workspace); ``prev_hash`` is the manifest hash of the
     author's previous bundle, which makes the bundles of one author a hash chain. A relay
     bundle (``audience=Audience.RELAY``, a coordinator's) is for the one active device ``to``:
-    it is encrypted to that device, the coordinators and the escrow key only."""
+    it is encrypted to that device, the coordinators and the escrow key only. ``schema``: the
+    record schema the operations follow (see :class:`Manifest`)."""
     kind, entry = _author(roster, device_id)
     if entry.signing_key != signing_key.public_key:
         raise BundleError(Reason.KEY_MISMATCH,
@@ -291,7 +292,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                         recipients=tuple(recipients), created_at=moment,
                         roster_version=roster.version, op_count=op_count,
                         attachment_count=len(atts), members=members,
-                        ops_device=ops_device if ops_device != device_id else None, to=to)
+                        ops_device=ops_device if ops_device != device_id else None, to=to,
+                        schema=schema)
     check_members(manifest, limits)
     manifest_bytes = manifest.to_bytes()
     signature = signing_key.sign(manifest_bytes, trusted_comment=(
@@ -445,8 +447,8 @@ def open_bundle(path: str | os.PathLike[str], *, identity: AgeIdentity, roster: 
                 limits: Limits = DEFAULT_LIMITS,
                 check_op: Callable[[dict[str, Any]], object] | None = None,
                 check_line: Callable[[bytes], object | None] | None = None,
-                check_lines: Callable[[bytes], Sequence[object] | None] | None = None
-                ) -> VerifiedBundle:
+                check_lines: Callable[[bytes], Sequence[object] | None] | None = None,
+                schema: int | None = None) -> VerifiedBundle:
     """Decrypt and verify a bundle (see the module docstring for the order of checks).
 
     ``identity`` is an :class:`~fieldapp.sync.keys.AgeIdentity` (a coordinator's, the escrow's,
@@ -460,9 +462,12 @@ def open_bundle(path: str | os.PathLike[str], *, identity: AgeIdentity, roster: 
     is a faster ``check_op`` of a line's bytes that may decline a line (None); declined lines
     go through ``check_op``, which words the fault. ``check_lines`` (for example
     :func:`fieldapp.domain.ops.parse_op_lines`) does the same for a block of whole lines, or
-    declines the block, which is then read line by line."""
+    declines the block, which is then read line by line. ``schema``: the record schema this
+    reader knows; an operation ``check_op`` refuses in a bundle whose manifest names a newer
+    one refuses the bundle as ``Reason.FORMAT_TOO_NEW`` (update to read it), not as
+    malformed."""
     reader = BundleReader(roster, identity.recipient, limits, keep_ops=True, check_op=check_op,
-                          check_line=check_line, check_lines=check_lines)
+                          check_line=check_line, check_lines=check_lines, schema=schema)
     p = Path(path)
     _decrypt(p, identity.pyrage_identity, reader, limits)
     return VerifiedBundle(p, reader, identity, roster, limits)

@@ -96,6 +96,11 @@ class Manifest:
     ops_device: str | None = None
     # The one device a relay bundle (``Audience.RELAY``) is for; ``None`` for other bundles.
     to: str | None = None
+    # The record schema the author's fieldapp writes (its last migration's number; None from
+    # versions before it was written). A reader that knows an older schema and finds a record
+    # type, field or value it does not know says the bundle is from a newer version, to update
+    # -- not that it is malformed -- and reads it again once updated.
+    schema: int | None = None
 
     @property
     def own_device(self) -> str:
@@ -130,6 +135,7 @@ class Manifest:
                         for m in self.members],
             **({"ops_device": self.ops_device} if self.ops_device else {}),
             **({"to": self.to} if self.to else {}),
+            **({"schema": self.schema} if self.schema is not None else {}),
         }
 
     def to_bytes(self) -> bytes:
@@ -203,7 +209,8 @@ def parse_manifest(data: bytes, limits: Limits) -> Manifest:
         author_id=_str(author, "id", _ID), audience=audience, seq_first=first, seq_last=last,
         prev_hash=prev, recipients=tuple(recipients), created_at=created,
         roster_version=_int(obj, "roster_version"), op_count=_int(counts, "ops"),
-        attachment_count=_int(counts, "attachments"), members=members, format=fmt, to=to)
+        attachment_count=_int(counts, "attachments"), members=members, format=fmt, to=to,
+        schema=_int(obj, "schema") if "schema" in obj else None)
     check_members(manifest, limits)
     return manifest
 

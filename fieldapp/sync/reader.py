@@ -61,8 +61,8 @@ class BundleReader:
                  dest_for: Callable[[MemberEntry], BinaryIO | None] | None = None,
                  check_op: Callable[[dict[str, Any]], object] | None = None,
                  check_line: Callable[[bytes], object | None] | None = None,
-                 check_lines: Callable[[bytes], Sequence[object] | None] | None = None
-                 ) -> None:
+                 check_lines: Callable[[bytes], Sequence[object] | None] | None = None,
+                 schema: int | None = None) -> None:
         self._roster = roster
         self._recipient = recipient
         self._limits = limits
@@ -77,6 +77,8 @@ class BundleReader:
         # The same for a block of whole lines at once (None: some line needs a closer look,
         # and the block is read line by line).
         self._check_lines_fast = check_lines if check_line is not None else None
+        self._schema = schema  # the record schema this reader knows (see Manifest.schema)
+        self._schema_fault = False  # the first fault is the schema's (check_op refused it)
         self._tar = TarReader(self)
         self._index = 0
         self._name = ""
@@ -339,6 +341,7 @@ class BundleReader:
             checked = self._check_op(op)
         except OpFormatError as exc:
             self._ops_error = (count, describe_op_problem(exc))
+            self._schema_fault = True
             return
         if self.checked_ops is None:
             self.checked_ops = []
@@ -350,6 +353,16 @@ class BundleReader:
             self._bad_ops(_("the last line is incomplete"))
         if self._ops_error is not None:
             self.ops, self.checked_ops = [], None
+            theirs = self.manifest.schema
+            if (self._schema_fault and self._schema is not None and theirs is not None
+                    and theirs > self._schema):
+                line, detail = self._ops_error
+                raise BundleError(Reason.FORMAT_TOO_NEW, _(
+                    "This bundle was made by a newer version of fieldapp (record schema "
+                    "{theirs}; this version knows up to {ours}): line {line} of its operations "
+                    "holds what this version does not know ({detail}). Nothing in it was "
+                    "applied. Update fieldapp on this device, then collect again.").format(
+                        theirs=theirs, ours=self._schema, line=line, detail=detail))
             self._bad_line(*self._ops_error)
         if self.op_lines != self.manifest.op_count:
             self._bad_ops(_("the number of operations differs from the manifest"))

@@ -191,8 +191,8 @@ def test_a_block_of_lines_is_checked_as_each_line_is(
 
 
 def test_a_block_declines_what_a_line_would() -> None:
-    good = ('{"device":"dev1","entity":"organisation","entity_id":"org1",'
-            '"hlc":"001795479441459.000000","pred":[],"seq":1,"values":{"name_en":"A"}}').encode()
+    good = (b'{"device":"dev1","entity":"organisation","entity_id":"org1",'
+            b'"hlc":"001795479441459.000000","pred":[],"seq":1,"values":{"name_en":"A"}}')
     two = parse_op_lines(good + b"\n" + good.replace(b'"seq":1', b'"seq":2') + b"\n")
     assert two is not None and [op.seq for op in two] == [1, 2]
     assert parse_op_lines(good + b"\n\n" + good + b"\n") is None  # a blank line

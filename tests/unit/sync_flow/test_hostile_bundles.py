@@ -70,15 +70,16 @@ class Lab(Team):
         return ws
 
     def craft(self, ws: Workspace, lines: list[bytes], *, seq: tuple[int, int] | None = None,
-              prev: str | None = None) -> Path:
+              prev: str | None = None, manifest: dict[str, Any] | None = None) -> Path:
         """A bundle of exactly these JSON lines, signed with ``ws``'s real device key and
-        encrypted to the roster's coordinators, put where the device's bundles go."""
+        encrypted to the roster's coordinators, put where the device's bundles go
+        (``manifest``: other manifest fields to sign, e.g. ``schema``)."""
         device = SimpleNamespace(roster=team.roster(ws), device_id=ws.device_id,
                                  device_keys=team.device_keys(ws))
         ops = b"".join(line + b"\n" for line in lines)
         first, last = seq or (1, max(len(lines), 1))
         forge = Forge(device, ops=ops, manifest_changes={"seq_first": first, "seq_last": last,
-                                                         "prev_hash": prev})
+                                                         "prev_hash": prev, **(manifest or {})})
         bundle_hash = hashlib.sha256(forge.manifest_bytes()).hexdigest()
         path = self.store_dir / layout.bundle_path(ws.device_id, first, last, bundle_hash)
         path.parent.mkdir(parents=True, exist_ok=True)
