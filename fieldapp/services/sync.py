@@ -381,8 +381,8 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
                 report.bundles.append(BundleResult(
                     name=path, author=device_id, status="ignored",
                     code=str(known.get("code", "")),
-                    reason=_("Refused before; ignored until the file changes or fieldapp is updated: {reason}").format(
-                        reason=known.get("reason", ""))))
+                    reason=_("Refused before; ignored until the file changes or fieldapp is "
+                             "updated: {reason}").format(reason=known.get("reason", ""))))
                 continue
             pending.append((path, local, file_hash))
         seen: dict[str, tuple[str | None, int, int]] = {}
