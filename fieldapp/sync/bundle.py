@@ -248,7 +248,7 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                  attachments: Iterable[AttachmentSource] = (),
                  now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
                  limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None,
-                 to: str | None = None) -> BundleInfo:
+                 to: str | None = None, relay_tag: str | None = None) -> BundleInfo:
     """Write a signed, encrypted bundle to ``out_path`` (atomically: temp name, then rename).
 
     ``device_id`` is the author's id in the roster (a device, or a coordinator writing a bundle
@@ -258,7 +258,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     ``device_id`` (a coordinator's workspace); ``prev_hash`` is the manifest hash of the
     author's previous bundle, which makes the bundles of one author a hash chain. A relay
     bundle (``audience=Audience.RELAY``, a coordinator's) is for the one active device ``to``:
-    it is encrypted to that device, the coordinators and the escrow key only."""
+    it is encrypted to that device, the coordinators and the escrow key only, and goes in the
+    store folder named by ``relay_tag`` (:func:`fieldapp.sync.keys.relay_tag`)."""
     kind, entry = _author(roster, device_id)
     if entry.signing_key != signing_key.public_key:
         raise BundleError(Reason.KEY_MISMATCH,
@@ -275,6 +276,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                            "roster."))
     if audience is not Audience.RELAY and to is not None:
         raise _bad_input(_("Only a bundle for one device names a device it is for."))
+    if audience is Audience.RELAY and not layout.is_relay_tag(relay_tag or ""):
+        raise ValueError("a relay bundle needs its folder's tag (keys.relay_tag)")
     first, last = seq_range
     if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last):
         raise _bad_input(_("The sequence range is not valid."))
@@ -320,7 +323,7 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
         raise
     bundle_hash = hashlib.sha256(manifest_bytes).hexdigest()
     if audience is Audience.RELAY:
-        store = layout.relay_bundle_path(to or "", device_id, first, last, bundle_hash)
+        store = layout.relay_bundle_path(device_id, relay_tag or "", first, last, bundle_hash)
     else:
         store = (layout.bundle_path if audience is Audience.COORDINATORS
                  else layout.team_bundle_path)(device_id, first, last, bundle_hash)
