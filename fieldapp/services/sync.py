@@ -49,7 +49,7 @@ from fieldapp.store.oplog import encoded_ops
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
 from fieldapp.sync.backends.base import SharedStore
-from fieldapp.sync.bundle import Attachment, Audience, VerifiedBundle
+from fieldapp.sync.bundle import RELAY_PAD, Attachment, Audience, VerifiedBundle
 from fieldapp.sync.bundle import write_bundle as _write_bundle
 from fieldapp.sync.errors import Reason, SignatureError, SyncError
 from fieldapp.sync.keys import relay_tag
@@ -192,7 +192,7 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                              seq_range=seq_range, prev_hash=prev,
                              ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
                              audience=audience, ops_device=ws.device_id, to=to,
-                             relay_tag=tag)
+                             relay_tag=tag, pad_quantum=RELAY_PAD if to is not None else 0)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)
     if to is None:

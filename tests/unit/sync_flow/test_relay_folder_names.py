@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -59,6 +60,14 @@ def _shape(paths: list[str], device_id: str, coordinators: list[str]) -> list[st
         out.add("/".join("<bundle>" if BUNDLE_NAME.fullmatch(part) else part
                          for part in path.split("/")))
     return sorted(out)
+
+
+def _age_payload(path: Path) -> bytes:
+    """The encrypted payload of an age file, after its header (``--- <mac>`` line)."""
+    data = path.read_bytes()
+    assert data.startswith(b"age-encryption.org/v1\n")
+    end = data.index(b"\n", data.index(b"\n--- ") + 1)
+    return data[end + 1:]
 
 
 def _relay_files(store: Path) -> dict[str, list[str]]:
@@ -111,6 +120,11 @@ def test_the_store_does_not_show_who_codes_blind(lab: Lab) -> None:
         assert len(mine) == len(researchers)
         assert all(re.fullmatch(r"[0-9a-f]{32}", f.rsplit("/", 1)[1]) for f in mine)
     assert all(len(files) == 1 and BUNDLE_NAME.fullmatch(files[0]) for files in folders.values())
+    # And one size: a relay bundle is padded (zeros inside the encryption) to a multiple of
+    # 100 KiB, so the coders' (a note each) weigh what the empty ones do. The age header
+    # alone varies (the age implementation adds a random "grease" stanza to every file).
+    payloads = {len(_age_payload(lab.store_dir / f / files[0])) for f, files in folders.items()}
+    assert len(payloads) == 1, payloads
 
     # A change that concerns the coders only (their codings, released) rewrites every
     # researcher's relay bundle, not only theirs: the moments of change single nobody out.
@@ -270,3 +284,35 @@ def test_a_revoked_coders_folder_goes_and_blind_coding_ended_leaves_no_folder(la
     records.delete(c, "assignment", aid)
     sync.publish(c)
     assert not (lab.store_dir / layout.RELAY_DIR).exists()
+
+
+@pytest.mark.interop
+def test_a_padded_relay_bundle_opens_with_age_and_tar_alone(lab: Lab, tmp_path: Path) -> None:
+    """The padding is zero blocks after the archive's end, as tar writers leave them: the
+    real ``age`` and ``tar`` programs unpack a relay bundle as they do any other."""
+    age, tar = shutil.which("age"), shutil.which("tar")
+    if age is None or tar is None:
+        pytest.skip("age or tar is not installed")
+    bob, carol = lab.enrol("bob"), lab.enrol("carol")
+    c = lab.coordinator
+    sync.publish(c)
+    interview = records.add_interview(bob, code="KM-WEL-I051")
+    note = records.add_note(bob, interview, body=BODY)
+    sync.send(bob)
+    sync.collect(c)
+    blind.assign(c, note, "bob", "carol")
+    sync.publish(c)
+    (path,) = (lab.store_dir / _tag_folder(carol, team.member_id(c))).glob("*.fab")
+    key = tmp_path / "carol.key"
+    key.write_text(team.export_identity(carol) + "\n", encoding="ascii")
+    plain = subprocess.run([age, "-d", "-i", str(key), str(path)], capture_output=True,
+                           check=True, timeout=60).stdout
+    assert len(plain) % (100 * 1024) == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run([tar, "-x", "-v", "-C", str(out)], input=plain, capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "manifest.json.minisig",
+                                                     "ops.jsonl"]
+    assert BODY.encode() in (out / "ops.jsonl").read_bytes()
