@@ -307,7 +307,8 @@ def _publish_relays(ws: Workspace, store: SharedStore, progress: Progress | None
     in_use = any(relayed.get(device) for device in active)
     shares = {device: relayed.get(device, []) for device in active} if in_use else {}
     for device, ops in shares.items():
-        _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
+        if ops:
+            _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
         tag = relay_tag_of(ws, current, me, device)
         path = _write_and_upload(ws, store, ops=ops, attachments=[],
                                  seq_range=(1, max(ws.last_seq, 1)), audience=Audience.RELAY,
