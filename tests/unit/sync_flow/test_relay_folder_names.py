@@ -316,3 +316,52 @@ def test_a_padded_relay_bundle_opens_with_age_and_tar_alone(lab: Lab, tmp_path: 
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "manifest.json.minisig",
                                                      "ops.jsonl"]
     assert BODY.encode() in (out / "ops.jsonl").read_bytes()
+
+
+def test_a_coordinator_takes_only_the_other_coordinators_relay_bundles_from_its_folders(
+        lab: Lab) -> None:
+    """Another coordinator cannot compute the tags: it reads every relay folder of the first,
+    and there takes only that coordinator's relay bundles (for any active device)."""
+    bob, carol = lab.enrol("bob"), lab.enrol("carol")
+    c, c2 = lab.coordinator, lab.second_coordinator()
+    cid, cid2 = team.member_id(c), team.member_id(c2)
+    sync.publish(c)
+    for ws in (bob, carol):
+        sync.receive(ws)
+    interview = records.add_interview(bob, code="KM-WEL-I052")
+    note = records.add_note(bob, interview, body=BODY)
+    sync.send(bob)
+    sync.collect(c)
+    blind.assign(c, note, "bob", "carol")
+    sync.publish(c)
+    sync.collect(c2)
+    sync.publish(c2)  # c2 relays too, into relay/<c2>/...
+    records.add_code(c, name_en="Diversion")
+    sync.publish(c)  # new bundles of c's, not yet collected by c2
+    folder = lab.store_dir / _tag_folder(carol, cid)
+    # Each planted file lies under c's folder as the newest, in place of c's own.
+    (own,) = folder.glob("*.fab")
+    own.unlink()
+    # c2's relay bundle for carol, moved into c's folder for her: c2's own, not c's.
+    (c2_relay,) = (lab.store_dir / _tag_folder(carol, cid2)).glob("*.fab")
+    moved = folder / c2_relay.name
+    shutil.copy(c2_relay, moved)
+    report = sync.collect(c2)
+    (got,) = [b for b in report.bundles if b.name.endswith(moved.name)
+              and b.name.startswith(f"{layout.RELAY_DIR}/{cid}/")]
+    assert (got.status, got.code) == ("rejected", "readdressed")
+    moved.unlink()
+    # c's next team bundle (c2 has not taken it yet) moved there.
+    records.add_code(c, name_en="Funding")
+    sync.publish(c)
+    for f in folder.glob("*.fab"):
+        f.unlink()
+    (team_file,) = (lab.store_dir / layout.TEAM_DIR / cid).glob("*.fab")
+    team_file.rename(folder / team_file.name)
+    report = sync.collect(c2)
+    (got,) = [b for b in report.bundles if b.name.startswith(f"{layout.RELAY_DIR}/{cid}/")
+              and b.name.endswith(team_file.name)]
+    assert (got.status, got.code) == ("rejected", "readdressed")
+    # Everything else c relayed (bob's folder) was taken.
+    assert {b.status for b in report.bundles if b.name != got.name} <= {
+        "merged", "duplicate", "ignored"}
