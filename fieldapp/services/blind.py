@@ -9,10 +9,11 @@ device holds is what the bundles bring it, and that is where the hiding happens:
   device can decrypt, carries the shared records (assignments among them) and nothing of the
   assigned notes;
 * beside it, the coordinator writes for each coder's device a *relay bundle*
-  (``to/<device-id>/<coordinator-id>/`` in the store), encrypted to that device, the
-  coordinators and the escrow key only: the notes assigned to that device with their interview
-  records (so a coder who did not write a note can code it), and the coders' codings on a note
-  **only once a coordinator released its assignment** (:func:`relayed_ops`);
+  (``relay/<coordinator-id>/<tag>/`` in the store, the tag known to the two ends only),
+  encrypted to that device, the coordinators and the escrow key only: the notes assigned to
+  that device with their interview records (so a coder who did not write a note can code it),
+  and the coders' codings on a note **only once a coordinator released its assignment**
+  (:func:`relayed_ops`);
 * a researcher's device reads the team bundles and the relay bundles addressed to it, and keeps
   of them only the notes assigned to it and, after the release, the codings on them
   (:func:`keep_received`); everything else is dropped.

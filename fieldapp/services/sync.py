@@ -7,8 +7,9 @@
   through the store's one code path, acknowledged in the store, and written to the audit log.
 * A coordinator **publishes** a team bundle (shared records: study, codebook, organisations,
   participant profiles, instruments, and erase orders), and for each blind coder a relay bundle
-  of the notes assigned to that device alone; researchers **receive** the team bundles and
-  their own relay bundles.
+  of the notes assigned to that device alone (an empty one for every other active device, in
+  folders only the two ends can name); researchers **receive** the team bundles and their own
+  relay bundles.
 
 Every step is safe to repeat: a bundle already merged is skipped; a bundle that fails verification
 changes nothing and is reported with its reason.
@@ -50,10 +51,12 @@ from fieldapp.store.oplog import encoded_ops
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
 from fieldapp.sync.backends.base import SharedStore
-from fieldapp.sync.bundle import Attachment, Audience, VerifiedBundle
+from fieldapp.sync.bundle import RELAY_PAD, Attachment, Audience, VerifiedBundle
 from fieldapp.sync.bundle import write_bundle as _write_bundle
 from fieldapp.sync.errors import Reason, SignatureError, SyncError
+from fieldapp.sync.keys import relay_tag
 from fieldapp.sync.manifest import FORMAT_VERSION
+from fieldapp.sync.roster import Roster
 
 SHARED_ENTITIES = tuple(name for name, e in ENTITIES.items() if not e.owned)
 Progress = Callable[[str], None]
@@ -175,7 +178,8 @@ def _relay_state(ws: Workspace) -> dict[str, dict[str, Any]]:
 
 def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                       attachments: list[Attachment], seq_range: tuple[int, int],
-                      audience: Audience, to: str | None = None) -> str:
+                      audience: Audience, to: str | None = None,
+                      tag: str | None = None) -> str:
     keys = team.device_keys(ws)
     relays = _relay_state(ws)
     prev: str | None
@@ -191,13 +195,14 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                              seq_range=seq_range, prev_hash=prev,
                              ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
                              audience=audience, ops_device=ws.device_id, to=to,
+                             relay_tag=tag, pad_quantum=RELAY_PAD if to is not None else 0,
                              schema=SCHEMA_VERSION)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)
     if to is None:
         ws.set_meta("sync.last_bundle_hash", info.bundle_hash)
     else:
-        relays[to] = {"prev": info.bundle_hash, "live": True}
+        relays[to] = {"prev": info.bundle_hash, "live": True, "tag": tag}
         ws.set_meta("sync.relay", json.dumps(relays, sort_keys=True))
     return info.store_path
 
@@ -273,29 +278,75 @@ def _keep_only(store: SharedStore, folder: str, keep: str | None) -> None:
             store.delete(f"{folder}/{entry.name}")
 
 
+def relay_tag_of(ws: Workspace, roster: Roster, coordinator_id: str, device_id: str) -> str:
+    """The folder tag of coordinator ``coordinator_id``'s relay bundles for ``device_id``,
+    computed with this member's own key (it must be one of the two)."""
+    peer = device_id if team.member_id(ws) == coordinator_id else coordinator_id
+    member = roster.member(peer)
+    if member is None:
+        raise team.NotInTeam()
+    return relay_tag(team.device_keys(ws).identity, member.recipient, team_id=roster.team_id,
+                     coordinator_id=coordinator_id, device_id=device_id)
+
+
 def _publish_relays(ws: Workspace, store: SharedStore, progress: Progress | None) -> int:
     """Blind double coding: for each coder's device, one cumulative bundle of the notes
     assigned to it (with their interviews and assignments, and the codings once released),
     encrypted to that device, the coordinators and the escrow key only, in
-    ``to/<device>/<this coordinator>/``. A device no longer assigned anything (or no longer
-    active) has this coordinator's relay bundles removed. Returns how many were written."""
+    ``relay/<this coordinator>/<tag>/``, where the tag is what only this coordinator and that
+    device can compute (:func:`fieldapp.sync.keys.relay_tag`).
+
+    So that the store does not single out the coders by the number of folders or by which
+    change when, while blind coding is in use every active device gets one -- an empty bundle
+    when nothing is assigned to it -- and every one is rewritten at each publish. A device no
+    longer active (or every device, once nothing is assigned to anyone) has this coordinator's
+    relay bundles and folder removed, as have the folders of the old layout
+    (``to/<device>/<this coordinator>/``, which named the coders). Returns how many relay
+    bundles carry notes."""
     me = team.member_id(ws)
     current = team.roster(ws)
-    shares = {device: ops for device, ops in blind.relayed_ops(ws).items()
-              if ops and current.relay_recipients(device) is not None}
+    relayed = blind.relayed_ops(ws)
+    active = [d.device_id for d in current.devices
+              if current.relay_recipients(d.device_id) is not None]
+    in_use = any(relayed.get(device) for device in active)
+    shares = {device: relayed.get(device, []) for device in active} if in_use else {}
     for device, ops in shares.items():
-        _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
+        if ops:
+            _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
+        tag = relay_tag_of(ws, current, me, device)
         path = _write_and_upload(ws, store, ops=ops, attachments=[],
                                  seq_range=(1, max(ws.last_seq, 1)), audience=Audience.RELAY,
-                                 to=device)
-        _keep_only(store, layout.relay_folder(device, me), path)
+                                 to=device, tag=tag)
+        _keep_only(store, layout.relay_folder(me, tag), path)
     relays = _relay_state(ws)
     for device, state in relays.items():
-        if device not in shares and state.get("live"):
-            _keep_only(store, layout.relay_folder(device, me), None)
-            state["live"] = False
+        if device in shares or not state.get("live"):
+            continue
+        tag = str(state.get("tag") or "")
+        if layout.is_relay_tag(tag):
+            folder = layout.relay_folder(me, tag)
+            _keep_only(store, folder, None)
+            store.remove_empty_folder(folder)
+        state["live"] = False  # (without a tag: a folder of the old layout, removed below)
     ws.set_meta("sync.relay", json.dumps(relays, sort_keys=True))
-    return len(shares)
+    store.remove_empty_folder(f"{layout.RELAY_DIR}/{me}")
+    store.remove_empty_folder(layout.RELAY_DIR)
+    _remove_legacy_relays(store, me)
+    return sum(1 for ops in shares.values() if ops)
+
+
+def _remove_legacy_relays(store: SharedStore, me: str) -> None:
+    """Empty and remove this coordinator's folders of the old layout (``to/<device>/<me>/``),
+    whose names told anyone who could list the store which devices code blind; the device
+    folders go too once no coordinator's folder is left in them."""
+    for entry in store.list(layout.LEGACY_RELAY_DIR):
+        if not entry.is_dir:
+            continue
+        device_folder = f"{layout.LEGACY_RELAY_DIR}/{entry.name}"
+        _keep_only(store, f"{device_folder}/{me}", None)
+        store.remove_empty_folder(f"{device_folder}/{me}")
+        store.remove_empty_folder(device_folder)
+    store.remove_empty_folder(layout.LEGACY_RELAY_DIR)
 
 
 def _download(store: SharedStore, path: str, local: Path) -> str:
@@ -334,12 +385,12 @@ def _remember_refused(ws: Workspace, path: str, sha256: str, status: str, code: 
 
 def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: CollectReport,
                     confirm_mass_delete: bool, latest_only: bool,
-                    progress: Progress | None, relay_to: str | None = None) -> None:
+                    progress: Progress | None, relay: RelaySpot | None = None) -> None:
     """Merge every new bundle of one folder. A bundle that is refused is reported once, with
     its reason, and remembered by name and content hash: later collects list it as
-    ``ignored`` until the file changes, and go on with every other bundle. ``relay_to``: the
-    folder holds a coordinator's relay bundles for that device (``to/<device>/<coordinator>``);
-    anything else in it is refused."""
+    ``ignored`` until the file changes, and go on with every other bundle. ``relay``: the
+    folder holds a coordinator's relay bundles (``relay/<coordinator>/<tag>``); anything else
+    in it is refused."""
     applied = set(meta_json(ws, "sync.applied", []))
     names = sorted((n for n in (layout.parse_bundle_file_name(e.name) and e.name
                                 for e in store.list(folder)) if n),
@@ -395,7 +446,7 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
             # bundles of that chain before any other.
             for path, local, _h in pending:
                 try:
-                    vb = _open_stored(ws, local, path, relay_to)
+                    vb = _open_stored(ws, local, path, relay)
                 except SyncError as exc:
                     opened[path] = exc
                     continue
@@ -411,7 +462,7 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
         for path, local, file_hash in pending:
             _say(progress, _("Verifying {name}…").format(name=path.rsplit("/", 1)[-1]))
             try:
-                got = opened.get(path) or _open_stored(ws, local, path, relay_to)
+                got = opened.get(path) or _open_stored(ws, local, path, relay)
                 if isinstance(got, SyncError):
                     raise got
                 result = merge_bundle(ws, got, path, confirm_mass_delete=confirm_mass_delete,
@@ -432,15 +483,29 @@ def _collect_folder(ws: Workspace, store: SharedStore, folder: str, report: Coll
             report.bundles[index] = _refusal(ws, path, file_hash, error, device_id)
 
 
+@dataclass(frozen=True)
+class RelaySpot:
+    """A relay folder being read: whose it is, and (read by the device it is for) which
+    device its bundles must name. A coordinator reading another's relay folders cannot tell
+    which device a tag stands for (only the two ends can compute it) and takes a relay bundle
+    of that coordinator for any active device: it is a reader of every one of them."""
+
+    coordinator_id: str
+    to: str | None
+
+
 def _open_stored(ws: Workspace, local: Path, path: str,
-                 relay_to: str | None = None) -> VerifiedBundle:
+                 relay: RelaySpot | None = None) -> VerifiedBundle:
     """Open a file fetched from the store; its name must carry its manifest's hash (a file
     renamed or put in another's place is refused, not taken for the bundle it names). From a
-    relay folder (``relay_to``), only a coordinator's relay bundle for that device is taken."""
+    relay folder (``relay``), only that coordinator's relay bundle (for that device, when the
+    reader is the device) is taken."""
     bundle = open_verified(ws, local)
     m = bundle.manifest
-    if relay_to is not None and (m.audience is not Audience.RELAY or m.to != relay_to
-                                 or m.author_kind.value != "coordinator"):
+    if relay is not None and (m.audience is not Audience.RELAY
+                              or m.author_kind.value != "coordinator"
+                              or m.author_id != relay.coordinator_id
+                              or (relay.to is not None and m.to != relay.to)):
         raise refuse(Reason.READDRESSED, _(
             "This file lies among a coordinator's bundles for one device, but it is not a "
             "coordinator's bundle addressed to that device. It is refused."))
@@ -505,14 +570,14 @@ def _collect(ws: Workspace, store: SharedStore, confirm_mass_delete: bool,
         _collect_folder(ws, store, f"{layout.TEAM_DIR}/{coordinator_id}",
                         report, confirm_mass_delete, True, progress)
     # What other coordinators relay to blind coders (their adjudications among it): relay
-    # bundles are encrypted to every coordinator too.
-    relayed_to = {e.name for e in store.list(layout.RELAY_DIR) if e.is_dir} if others else set()
+    # bundles are encrypted to every coordinator too. Which device a folder is for only its
+    # two ends can tell, so every folder of the other coordinator is read.
     for coordinator_id in others:
-        for device in current.devices:
-            if device.device_id in relayed_to and device.status.value == "active":
-                _collect_folder(ws, store, layout.relay_folder(device.device_id, coordinator_id),
+        for entry in store.list(f"{layout.RELAY_DIR}/{coordinator_id}"):
+            if entry.is_dir and layout.is_relay_tag(entry.name):
+                _collect_folder(ws, store, layout.relay_folder(coordinator_id, entry.name),
                                 report, confirm_mass_delete, True, progress,
-                                relay_to=device.device_id)
+                                relay=RelaySpot(coordinator_id, None))
     return report
 
 
@@ -528,14 +593,19 @@ def _receive(ws: Workspace, store: SharedStore, progress: Progress | None) -> Co
     report = CollectReport()
     if not team.is_enrolled(ws):
         return report
-    coordinators = [c.coordinator_id for c in team.roster(ws).coordinators]
+    current = team.roster(ws)
+    coordinators = [c.coordinator_id for c in current.coordinators]
     for coordinator_id in coordinators:
         _collect_folder(ws, store, f"{layout.TEAM_DIR}/{coordinator_id}", report,
                         False, True, progress)
     me = team.member_id(ws)
     for coordinator_id in coordinators:  # after the team bundles, which carry the assignments
-        _collect_folder(ws, store, layout.relay_folder(me, coordinator_id), report, False, True,
-                        progress, relay_to=me)
+        # Only this device's folder: its name is computed from this device's own key and the
+        # coordinator's public key, and no other device's could be.
+        _collect_folder(ws, store,
+                        layout.relay_folder(coordinator_id,
+                                            relay_tag_of(ws, current, coordinator_id, me)),
+                        report, False, True, progress, relay=RelaySpot(coordinator_id, me))
     return report
 
 

@@ -186,19 +186,34 @@ def _attachment_chunks(att: Attachment) -> Iterator[bytes]:
 
 
 def _archive_chunks(manifest: bytes, signature: bytes, ops: bytearray,
-                    attachments: list[Attachment], mtime: int) -> Iterator[bytes]:
+                    attachments: list[Attachment], mtime: int,
+                    pad_quantum: int = 0) -> Iterator[bytes]:
+    size = 0
     for name, data in ((MANIFEST_NAME, manifest), (SIGNATURE_NAME, signature)):
-        yield archive.header(name, len(data), mtime) + data + archive.padding(len(data))
+        chunk = archive.header(name, len(data), mtime) + data + archive.padding(len(data))
+        size += len(chunk)
+        yield chunk
     yield archive.header(OPS_NAME, len(ops), mtime)
     view = memoryview(ops)
     for i in range(0, len(ops), CHUNK):
         yield view[i:i + CHUNK].tobytes()
     yield archive.padding(len(ops))
+    size += archive.BLOCK + len(ops) + len(archive.padding(len(ops)))
     for att in attachments:
         yield archive.header(attachment_path(att.sha256), att.size, mtime)
         yield from _attachment_chunks(att)
         yield archive.padding(att.size)
+        size += archive.BLOCK + att.size + len(archive.padding(att.size))
     yield archive.END_OF_ARCHIVE
+    size += len(archive.END_OF_ARCHIVE)
+    if pad_quantum:  # zero blocks after the end marker, as tar writers leave them
+        yield b"\0" * (-size % pad_quantum)
+
+
+#: What relay bundles are padded to a multiple of (with zeros after the archive's end, which
+#: every reader takes up to this much): a relay bundle of a few notes and an empty one are
+#: then the same size in the store.
+RELAY_PAD = archive.MAX_TRAILING_ZEROS
 
 
 class _ChunkReader:
@@ -248,7 +263,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                  attachments: Iterable[AttachmentSource] = (),
                  now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
                  limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None,
-                 to: str | None = None, schema: int | None = None) -> BundleInfo:
+                 to: str | None = None, relay_tag: str | None = None,
+                 pad_quantum: int = 0, schema: int | None = None) -> BundleInfo:
     """Write a signed, encrypted bundle to ``out_path`` (atomically: temp name, then rename).
 
     ``device_id`` is the author's id in the roster (a device, or a coordinator writing a bundle
@@ -258,8 +274,13 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     ``device_id`` (a coordinator's workspace); ``prev_hash`` is the manifest hash of the
     author's previous bundle, which makes the bundles of one author a hash chain. A relay
     bundle (``audience=Audience.RELAY``, a coordinator's) is for the one active device ``to``:
-    it is encrypted to that device, the coordinators and the escrow key only. ``schema``: the
-    record schema the operations follow (see :class:`Manifest`)."""
+    it is encrypted to that device, the coordinators and the escrow key only, and goes in the
+    store folder named by ``relay_tag`` (:func:`fieldapp.sync.keys.relay_tag`).
+    ``pad_quantum`` (at most :data:`RELAY_PAD`, a multiple of 512): the archive is padded
+    with zeros to a multiple of it, so bundles of different contents can have one size.
+    ``schema``: the record schema the operations follow (see :class:`Manifest`)."""
+    if pad_quantum < 0 or pad_quantum % archive.BLOCK or pad_quantum > RELAY_PAD:
+        raise ValueError("pad_quantum must be a multiple of 512 up to RELAY_PAD")
     kind, entry = _author(roster, device_id)
     if entry.signing_key != signing_key.public_key:
         raise BundleError(Reason.KEY_MISMATCH,
@@ -276,6 +297,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                            "roster."))
     if audience is not Audience.RELAY and to is not None:
         raise _bad_input(_("Only a bundle for one device names a device it is for."))
+    if audience is Audience.RELAY and not layout.is_relay_tag(relay_tag or ""):
+        raise ValueError("a relay bundle needs its folder's tag (keys.relay_tag)")
     first, last = seq_range
     if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last):
         raise _bad_input(_("The sequence range is not valid."))
@@ -300,7 +323,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
         f"timestamp:{int(moment.timestamp())}\tfile:{MANIFEST_NAME}\t"
         f"fieldapp bundle {device_id} {first}-{last}"))
     mtime = int(moment.timestamp())
-    reader = _ChunkReader(_archive_chunks(manifest_bytes, signature, ops_buf, atts, mtime))
+    reader = _ChunkReader(_archive_chunks(manifest_bytes, signature, ops_buf, atts, mtime,
+                                          pad_quantum))
     pyrage_recipients = [pyrage.x25519.Recipient.from_str(r) for r in recipients]
 
     out = Path(out_path)
@@ -322,7 +346,7 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
         raise
     bundle_hash = hashlib.sha256(manifest_bytes).hexdigest()
     if audience is Audience.RELAY:
-        store = layout.relay_bundle_path(to or "", device_id, first, last, bundle_hash)
+        store = layout.relay_bundle_path(device_id, relay_tag or "", first, last, bundle_hash)
     else:
         store = (layout.bundle_path if audience is Audience.COORDINATORS
                  else layout.team_bundle_path)(device_id, first, last, bundle_hash)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -139,8 +140,86 @@ class AgeIdentity:
     def pyrage_identity(self) -> pyrage.x25519.Identity:
         return self._identity
 
+    def shared_secret(self, recipient: str) -> bytes:
+        """The X25519 shared secret of this identity and another member's recipient: the same
+        32 bytes on both sides (``a.shared_secret(b.recipient) == b.shared_secret(a.recipient)``)
+        and unknown to anyone holding neither secret key."""
+        scalar = _bech32_payload(str(self._identity), "age-secret-key-")
+        private = X25519PrivateKey.from_private_bytes(scalar)
+        own = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        if own != _bech32_payload(self._recipient, "age"):  # the age key is what we decoded
+            raise SignatureError(Reason.MALFORMED_KEY, _("This is not an age identity."))
+        try:
+            peer = X25519PublicKey.from_public_bytes(
+                _bech32_payload(parse_recipient(recipient), "age"))
+            return private.exchange(peer)
+        except ValueError as exc:  # a low-order point: no secret to share with it
+            raise SignatureError(Reason.MALFORMED_KEY, _(
+                "This is not an age recipient: {value}").format(value=recipient[:80])) from exc
+
     def __repr__(self) -> str:
         return f"AgeIdentity(recipient={self._recipient!r})"
+
+
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i, g in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
+            chk ^= g if (top >> i) & 1 else 0
+    return chk
+
+
+def _bech32_payload(text: str, hrp: str) -> bytes:
+    """The 32 key bytes of an age key in bech32 (``age1...``, ``AGE-SECRET-KEY-1...``), its
+    human-readable part and checksum checked (BIP 173, which age uses without a length cap)."""
+    low = text.strip().lower()
+    head, sep, data = low.rpartition("1")
+    try:
+        if not sep or head != hrp or len(data) < 6:
+            raise ValueError("not this kind of key")
+        values = [_BECH32.index(c) for c in data]
+        expanded = [ord(c) >> 5 for c in head] + [0] + [ord(c) & 31 for c in head]
+        if _bech32_polymod(expanded + values) != 1:
+            raise ValueError("bad checksum")
+    except ValueError as exc:
+        raise SignatureError(Reason.MALFORMED_KEY, _("This is not an age recipient: {value}")
+                             .format(value=text[:80] if hrp == "age" else "…")) from exc
+    acc = bits = 0
+    out = bytearray()
+    for v in values[:-6]:
+        acc = acc << 5 | v
+        bits += 5
+        if bits >= 8:
+            bits -= 8
+            out.append(acc >> bits & 0xFF)
+    if len(out) != 32:
+        raise SignatureError(Reason.MALFORMED_KEY, _("This is not an age recipient: {value}")
+                             .format(value=text[:80] if hrp == "age" else "…"))
+    return bytes(out)
+
+
+def relay_tag(identity: AgeIdentity, peer_recipient: str, *, team_id: str,
+              coordinator_id: str, device_id: str) -> str:
+    """The name of the store folder where coordinator ``coordinator_id`` leaves relay bundles
+    for device ``device_id``: 32 hex digits of HMAC-SHA256 keyed with the X25519 secret the
+    two share (``identity`` is one side's, ``peer_recipient`` the other's public key).
+
+    Both can compute it, nobody else can: the shared store never shows which device a relay
+    folder is for. The label, the team and both ids are under the MAC so a tag means one
+    folder of one team only."""
+    secret = identity.shared_secret(peer_recipient)
+    message = b"\0".join((_RELAY_LABEL, team_id.encode("utf-8"),
+                          coordinator_id.encode("utf-8"), device_id.encode("utf-8")))
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:RELAY_TAG_HEX]
+
+
+_RELAY_LABEL = b"fieldapp relay folder v1"
+RELAY_TAG_HEX = 32
 
 
 def parse_recipient(text: str) -> str:

@@ -15,9 +15,13 @@ BUNDLES_DIR = "bundles"
 ACKS_DIR = "acks"
 RECEIPTS_DIR = "receipts"
 TEAM_DIR = "team"  # coordinator bundles for the whole team
-RELAY_DIR = "to"  # coordinator bundles for one device (notes relayed for blind coding)
+RELAY_DIR = "relay"  # coordinator bundles for one device (notes relayed for blind coding)
+#: Where relay bundles lay before their folders were named by tags (``to/<device>/<coordinator>``,
+#: which showed who held blind-coding assignments): never read; a coordinator empties its own.
+LEGACY_RELAY_DIR = "to"
 _BUNDLE_RE = re.compile(r"(\d{12})-(\d{12})-([0-9a-f]{16})\.fab")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_TAG_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def _id(value: str) -> str:
@@ -53,16 +57,24 @@ def team_bundle_path(coordinator_id: str, first: int, last: int, bundle_hash: st
     return f"{TEAM_DIR}/{_id(coordinator_id)}/{bundle_file_name(first, last, bundle_hash)}"
 
 
-def relay_folder(device_id: str, coordinator_id: str) -> str:
-    """``to/<device-id>/<coordinator-id>``: the bundles a coordinator addressed to one device
-    alone; that device reads this folder and no other device's."""
-    return f"{RELAY_DIR}/{_id(device_id)}/{_id(coordinator_id)}"
+def is_relay_tag(value: str) -> bool:
+    return _TAG_RE.fullmatch(value) is not None
 
 
-def relay_bundle_path(device_id: str, coordinator_id: str, first: int, last: int,
+def relay_folder(coordinator_id: str, tag: str) -> str:
+    """``relay/<coordinator-id>/<tag>``: the bundles a coordinator addressed to one device
+    alone. ``tag`` (:func:`fieldapp.sync.keys.relay_tag`) is computed by that coordinator and
+    that device from the secret their keys share, so the store does not say which device it
+    is; the device reads this folder and no other device's."""
+    if not is_relay_tag(tag):
+        raise ValueError("not a relay folder tag")
+    return f"{RELAY_DIR}/{_id(coordinator_id)}/{tag}"
+
+
+def relay_bundle_path(coordinator_id: str, tag: str, first: int, last: int,
                       bundle_hash: str) -> str:
     name = bundle_file_name(first, last, bundle_hash)
-    return f"{relay_folder(device_id, coordinator_id)}/{name}"
+    return f"{relay_folder(coordinator_id, tag)}/{name}"
 
 
 def roster_version_path(version: int) -> str:

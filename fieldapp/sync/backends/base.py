@@ -81,6 +81,11 @@ class SharedStore(ABC):
         """Remove a file; a missing file is not an error."""
 
     @abstractmethod
+    def remove_empty_folder(self, path: str) -> None:
+        """Remove a folder that holds nothing (a folder's name can say something too); a
+        missing folder, or one with anything in it, is left as it is."""
+
+    @abstractmethod
     def exists(self, path: str) -> bool: ...
 
     @abstractmethod

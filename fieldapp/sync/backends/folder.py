@@ -112,6 +112,15 @@ class FolderStore(SharedStore):
         except OSError as exc:
             raise _os_error(exc, path) from exc
 
+    def remove_empty_folder(self, path: str) -> None:
+        try:
+            self._path(path).rmdir()
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise _os_error(exc, path) from exc
+
     def exists(self, path: str) -> bool:
         return self._path(path).exists()
 

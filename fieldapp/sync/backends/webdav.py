@@ -148,6 +148,18 @@ class WebDavStore(SharedStore):
             if exc.reason is not Reason.STORE_NOT_FOUND:
                 raise
 
+    def remove_empty_folder(self, path: str) -> None:
+        rel = "/".join(split_path(path))
+        try:
+            items: list[Any] = self._call(path, lambda: self._client.ls(rel))
+        except StoreError as exc:
+            if exc.reason is Reason.STORE_NOT_FOUND:
+                return
+            raise
+        if any(posixpath.basename(str(i.get("name", "")).rstrip("/")) for i in items):
+            return  # anything in it (a DELETE of a collection would take it all)
+        self.delete(path)
+
     def exists(self, path: str) -> bool:
         rel = "/".join(split_path(path))
         return bool(self._call(path, lambda: self._client.exists(rel)))

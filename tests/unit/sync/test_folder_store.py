@@ -168,3 +168,18 @@ def test_os_errors_become_clear_reasons(tmp_path, monkeypatch, err, reason) -> N
         store.write_atomic("bundles/dev/x.fab", b"x" * 1000)
     assert info.value.reason is reason
     assert _all_files(tmp_path) == []  # the temp file is gone too
+
+
+def test_an_empty_folder_is_removed_and_one_with_anything_in_it_kept(tmp_path) -> None:
+    store = FolderStore(tmp_path)
+    path = "relay/c-1/0123456789abcdef0123456789abcdef/000000000001-000000000009-0123456789abcdef.fab"
+    store.write_atomic(path, b"x")
+    (tmp_path / "relay/c-1/other (conflicted copy).fab").write_bytes(b"y")
+    store.remove_empty_folder(path.rsplit("/", 1)[0])
+    assert (tmp_path / path).read_bytes() == b"x"
+    store.delete(path)
+    store.remove_empty_folder(path.rsplit("/", 1)[0])
+    store.remove_empty_folder("relay/c-1")  # a sync client's copy is in it: kept
+    store.remove_empty_folder("relay/no-such-folder")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "relay", "relay/c-1", "relay/c-1/other (conflicted copy).fab"]

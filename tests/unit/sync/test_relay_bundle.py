@@ -11,7 +11,7 @@ import pytest
 from fieldapp.sync import layout
 from fieldapp.sync.bundle import Limits, open_bundle, write_bundle
 from fieldapp.sync.errors import BundleError, Reason
-from fieldapp.sync.keys import DeviceKeys
+from fieldapp.sync.keys import DeviceKeys, relay_tag
 from fieldapp.sync.manifest import Audience, AuthorKind
 from tests.unit.sync.conftest import NOW
 from tests.unit.sync.forge import Forge
@@ -22,11 +22,17 @@ def _coordinator(team):
                            device_keys=team.new.coordinator_keys)
 
 
+def _tag(team) -> str:
+    return relay_tag(team.new.coordinator_keys.identity, team.device_keys.identity.recipient,
+                     team_id=team.roster.team_id, coordinator_id=team.new.coordinator_id,
+                     device_id=team.device_id)
+
+
 def _relay(team, tmp_path, to, **kw):
     return write_bundle(tmp_path / "r.fab", roster=team.roster, device_id=team.new.coordinator_id,
                         signing_key=team.new.coordinator_keys.signing, seq_range=(1, 2),
                         prev_hash=None, ops=[{"n": 1, "text": "分配的笔记"}], now=NOW,
-                        audience=Audience.RELAY, to=to, **kw)
+                        audience=Audience.RELAY, to=to, relay_tag=_tag(team), **kw)
 
 
 def _reason(team, path, identity) -> Reason:
@@ -39,7 +45,8 @@ def _reason(team, path, identity) -> Reason:
 def test_a_relay_bundle_is_for_its_device_and_the_coordinators_only(team, tmp_path) -> None:
     info = _relay(team, tmp_path, team.device_id)
     assert info.store_path.startswith(
-        f"{layout.RELAY_DIR}/{team.device_id}/{team.new.coordinator_id}/")
+        f"{layout.RELAY_DIR}/{team.new.coordinator_id}/{_tag(team)}/")
+    assert team.device_id not in info.store_path
     assert set(info.manifest.recipients) == team.roster.coordinator_recipients() | {
         team.device_keys.identity.recipient}
     for identity in (team.device_keys.identity, team.new.coordinator_keys.identity):
@@ -109,11 +116,13 @@ def test_to_is_named_by_relay_bundles_and_by_no_other(team, tmp_path, changes) -
 
 def test_relay_paths() -> None:
     h = "0123456789abcdef" * 4
-    assert layout.relay_folder("dev-1", "c-1") == "to/dev-1/c-1"
-    assert layout.relay_bundle_path("dev-1", "c-1", 1, 99, h) == \
-        "to/dev-1/c-1/000000000001-000000000099-0123456789abcdef.fab"
+    tag = "0123456789abcdef" * 2
+    assert layout.relay_folder("c-1", tag) == f"relay/c-1/{tag}"
+    assert layout.relay_bundle_path("c-1", tag, 1, 99, h) == \
+        f"relay/c-1/{tag}/000000000001-000000000099-0123456789abcdef.fab"
     for bad in ("../x", "a/b", ""):
         with pytest.raises(ValueError):
-            layout.relay_folder(bad, "c-1")
+            layout.relay_folder(bad, tag)
+    for bad in ("../x", "dev-1", tag.upper(), tag[:-1], tag + "0", ""):
         with pytest.raises(ValueError):
-            layout.relay_folder("dev-1", bad)
+            layout.relay_folder("c-1", bad)

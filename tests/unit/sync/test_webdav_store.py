@@ -141,3 +141,17 @@ def test_bad_paths_never_reach_the_server(store) -> None:
     with pytest.raises(StoreError) as info:
         store.write_atomic("../escape", b"x")
     assert info.value.reason is Reason.STORE_BAD_PATH
+
+
+def test_an_empty_folder_is_removed_and_one_with_anything_in_it_kept(store, dav) -> None:
+    """A relay folder's name is all that would be left of it: empty ones go, on a real server."""
+    store.write_atomic(BUNDLE, b"x")
+    store.remove_empty_folder("bundles/dev-1")
+    store.remove_empty_folder("bundles")
+    assert _files(dav.root) == [BUNDLE]
+    store.delete(BUNDLE)
+    store.remove_empty_folder("bundles/dev-1")
+    assert (dav.root / "bundles").is_dir() and not (dav.root / "bundles/dev-1").exists()
+    store.remove_empty_folder("bundles")
+    store.remove_empty_folder("bundles")  # gone already: not an error
+    assert not (dav.root / "bundles").exists()

@@ -47,7 +47,8 @@ def _readable_ops(t: Team, reader: Workspace) -> list[dict[str, object]]:
     coordinator_id = team.member_id(t.coordinator)
     (path,) = [p for p in (t.store_dir / layout.TEAM_DIR / coordinator_id).iterdir()
                if p.suffix == ".fab"]
-    relay = t.store_dir / layout.relay_folder(reader.device_id, coordinator_id)
+    relay = t.store_dir / layout.relay_folder(coordinator_id, sync.relay_tag_of(
+        reader, team.roster(reader), coordinator_id, reader.device_id))
     paths = [path, *(relay.glob("*.fab") if relay.exists() else ())]
     return [dict(op) for p in paths
             for op in open_bundle(p, identity=team.device_keys(reader).identity,

@@ -5,9 +5,9 @@ assigns it to bob and carol; dave is not assigned. Every file of the shared stor
 decrypted with dave's own device key by the real ``age`` program and the plaintext scanned: the
 note's text (and, after the release, the coders' codings) must be in none of them -- before,
 the team bundle, which every active device can decrypt, carried it. bob's key opens his relay
-bundle (``to/<bob>/<coordinator>/``), which holds the note; bob and carol receive it; dave's
-receive succeeds, refuses nothing and reads no other device's folder; a revoked coder's relay
-bundles leave the store. A second coordinator
+bundle (``relay/<coordinator>/<tag of bob>/``), which holds the note; bob and carol receive it;
+dave's receive succeeds, refuses nothing and reads no other device's folder (only his own, whose
+relay bundle is empty); a revoked coder's relay bundles leave the store. A second coordinator
 still gets the first one's adjudication (now only in the coders' relay bundles).
 
 Crafted files in bob's relay folder -- a relay bundle validly signed by a researcher's real key,
@@ -119,6 +119,12 @@ def _traces(data: bytes, *texts: str) -> bool:
                for text in texts)
 
 
+def _folder(ws: Workspace, coordinator_id: str) -> str:
+    """The relay folder of ``coordinator_id`` for device ``ws``, as the device computes it."""
+    return layout.relay_folder(coordinator_id, sync.relay_tag_of(
+        ws, team.roster(ws), coordinator_id, team.member_id(ws)))
+
+
 def _statuses(report: sync.CollectReport) -> dict[str, str]:
     return {b.name: b.status for b in report.bundles}
 
@@ -137,8 +143,7 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
                _decrypts(t.store_dir, keys[dave.device_id]))
     assert not [name for name, data in seen.items() if _traces(data, BODY, INTERVIEW)]
     coordinator_id = team.member_id(c)
-    relay = {ws.device_id: layout.relay_folder(ws.device_id, coordinator_id)
-             for ws in (bob, carol)}
+    relay = {ws.device_id: _folder(ws, coordinator_id) for ws in (bob, carol, dave)}
     # Nor alice's (she wrote it, but is not a coder: nothing is relayed to her).
     assert not [name for name, data in _readable(t.store_dir, keys[alice.device_id]).items()
                 if _traces(data, BODY)]
@@ -154,8 +159,13 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
         assert (manifest["audience"], manifest["to"]) == ("relay", coder.device_id)
         assert sorted(manifest["recipients"]) == sorted(
             team.roster(c).relay_recipients(coder.device_id) or ())
-    assert not [n for n in _decrypts(t.store_dir, keys[dave.device_id])
-                if n.startswith(layout.RELAY_DIR + "/")]
+    # dave's key opens one relay bundle: the empty one in his own folder (every active device
+    # gets one while blind coding is in use, so the store does not single out the coders).
+    (his,) = [n for n in _decrypts(t.store_dir, keys[dave.device_id])
+              if n.startswith(layout.RELAY_DIR + "/")]
+    assert his.startswith(relay[dave.device_id] + "/")
+    plain = _age_decrypt(keys[dave.device_id], t.store_dir / his)
+    assert plain is not None and _ops_in(plain) == []
 
     # Through fieldapp: both coders get the note, dave gets nothing and no refusal, and never
     # reads another device's folder.
@@ -166,7 +176,8 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
         assert records.get(coder, "interview", interview)["code"] == INTERVIEW
     report = sync.receive(dave)
     assert report.bundles and set(_statuses(report).values()) <= {"merged", "duplicate"}
-    assert not [n for n in _statuses(report) if n.startswith(layout.RELAY_DIR + "/")]
+    assert all(n.startswith(relay[dave.device_id] + "/") for n in _statuses(report)
+               if n.startswith(layout.RELAY_DIR + "/"))
     assert records.find(dave, "note", note) is None
     assert records.find(dave, "interview", interview) is None
 
@@ -194,14 +205,13 @@ def test_only_the_two_coders_can_decrypt_an_assigned_note(t: Team, tmp_path: Pat
     # A coder revoked from the team has the relay bundles addressed to her removed from the
     # store (the roster change republishes); the other coder's stay.
     team.revoke(c, carol.device_id, after_seq=None)
-    assert not list((t.store_dir / relay[carol.device_id]).glob("*.fab"))
+    assert not (t.store_dir / relay[carol.device_id]).exists()
     assert len(list((t.store_dir / relay[bob.device_id]).glob("*.fab"))) == 1
 
 
-def _place(t: Team, forge: Forge, device_id: str, coordinator_id: str,
-           seq: tuple[int, int]) -> Path:
+def _place(t: Team, forge: Forge, folder: str, seq: tuple[int, int]) -> Path:
     bundle_hash = hashlib.sha256(forge.manifest_bytes()).hexdigest()
-    path = t.store_dir / layout.relay_bundle_path(device_id, coordinator_id, *seq, bundle_hash)
+    path = t.store_dir / folder / layout.bundle_file_name(*seq, bundle_hash)
     path.parent.mkdir(parents=True, exist_ok=True)
     return forge.build(path)
 
@@ -241,7 +251,7 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
                              manifest_changes={"audience": Audience.RELAY, "to": bob.device_id,
                                                "recipients": tuple(readers),
                                                "seq_first": TOP, "seq_last": TOP}),
-                    bob.device_id, coordinator_id, (TOP, TOP))
+                    _folder(bob, coordinator_id), (TOP, TOP))
     report = sync.receive(bob)
     (got,) = [b for b in report.bundles if b.name.startswith(layout.RELAY_DIR + "/")]
     assert (got.name.rsplit("/", 1)[-1], got.status, got.code) == (
@@ -270,7 +280,7 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
                                                "author_kind": AuthorKind.COORDINATOR,
                                                "recipients": tuple(for_carol),
                                                "seq_first": TOP, "seq_last": TOP}),
-                    bob.device_id, coordinator_id, (TOP, TOP))
+                    _folder(bob, coordinator_id), (TOP, TOP))
     report = sync.receive(bob)
     (got,) = [b for b in report.bundles if b.name.endswith(forged.name)]
     assert (got.status, got.code) == ("rejected", "readdressed")
@@ -281,7 +291,7 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
     #    folder, in place of his relay bundle.
     code = records.add_code(c, name_en="Diversion")
     sync.publish(c)
-    relay = t.store_dir / layout.relay_folder(bob.device_id, coordinator_id)
+    relay = t.store_dir / _folder(bob, coordinator_id)
     for old in relay.glob("*.fab"):
         old.unlink()
     (team_file,) = (t.store_dir / layout.TEAM_DIR / coordinator_id).glob("*.fab")
@@ -289,7 +299,7 @@ def test_a_file_in_a_coders_relay_folder_not_made_for_it_is_refused(t: Team) -> 
     report = sync.receive(bob)
     (got,) = report.bundles
     assert (got.name, got.status, got.code) == (
-        f"{layout.relay_folder(bob.device_id, coordinator_id)}/{moved.name}", "rejected",
+        f"{_folder(bob, coordinator_id)}/{moved.name}", "rejected",
         "readdressed")
     assert "not a coordinator's bundle addressed to that device" in got.reason
     assert records.find(bob, "code", code) is None

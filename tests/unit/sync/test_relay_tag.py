@@ -1,0 +1,95 @@
+"""The name of a relay folder: computed by its coordinator and its device from their keys, by
+nobody else. Checked with keys made by the real ``age-keygen`` (its bech32 text is what the
+derivation decodes) and with the ends' secrets swapped for anyone else's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pyrage
+import pytest
+
+from fieldapp.sync.errors import Reason, SignatureError
+from fieldapp.sync.keys import AgeIdentity, relay_tag
+
+IDS = {"team_id": "team-1", "coordinator_id": "coord-1", "device_id": "dev-1"}
+
+
+def _age_keygen() -> AgeIdentity:
+    path = shutil.which("age-keygen")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("age-keygen is not installed; .ci/run installs it")
+        pytest.skip("age-keygen is not installed")
+    out = subprocess.run([path], capture_output=True, text=True, check=True, timeout=30).stdout
+    (secret,) = [x for x in out.splitlines() if x.startswith("AGE-SECRET-KEY-1")]
+    public = subprocess.run([path, "-y"], input=secret, capture_output=True, text=True,
+                            check=True, timeout=30).stdout.strip()
+    identity = AgeIdentity.from_bytes(secret.encode())
+    assert identity.recipient == public
+    return identity
+
+
+@pytest.mark.interop
+def test_both_ends_and_only_they_compute_the_tag() -> None:
+    coordinator, device = _age_keygen(), _age_keygen()
+    tag = relay_tag(coordinator, device.recipient, **IDS)
+    assert tag == relay_tag(device, coordinator.recipient, **IDS)
+    assert len(tag) == 32 and int(tag, 16) >= 0
+    # The secret is the X25519 one of the two keys, as anyone holding a scalar computes it.
+    assert coordinator.shared_secret(device.recipient) == device.shared_secret(
+        coordinator.recipient)
+    # Anyone else -- another coordinator, another device of the team, the store's host with
+    # a key of their own -- holds the public keys and the ids, and gets another name.
+    for other in (_age_keygen(), AgeIdentity.generate()):
+        assert relay_tag(other, device.recipient, **IDS) != tag
+        assert relay_tag(other, coordinator.recipient, **IDS) != tag
+    # The label binds the team and both ids: no tag of one folder names another.
+    for changed in ({"team_id": "team-2"}, {"coordinator_id": "dev-1", "device_id": "coord-1"},
+                    {"device_id": "dev-2"}):
+        assert relay_tag(coordinator, device.recipient, **{**IDS, **changed}) != tag
+
+
+def test_a_damaged_or_degenerate_recipient_gives_no_tag() -> None:
+    me = AgeIdentity.generate()
+    good = AgeIdentity.generate().recipient
+    flipped = good[:-1] + ("q" if good[-1] != "q" else "p")  # breaks the bech32 checksum
+    for bad in (flipped, "age1", "not a key", good.replace("age1", "age2", 1)):
+        with pytest.raises(SignatureError) as info:
+            relay_tag(me, bad, **IDS)
+        assert info.value.reason is Reason.MALFORMED_KEY
+    # A key of order 1 (all zeros) would give the all-zero secret anyone can compute.
+    zero = str(pyrage.x25519.Recipient.from_str(_bech32_of(bytes(32))))
+    with pytest.raises(SignatureError) as info:
+        relay_tag(me, zero, **IDS)
+    assert info.value.reason is Reason.MALFORMED_KEY
+
+
+def _bech32_of(data: bytes) -> str:
+    """``data`` as an age recipient (BIP 173 encoding, written out here independently)."""
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    values, acc, bits = [], 0, 0
+    for b in data:
+        acc, bits = acc << 8 | b, bits + 8
+        while bits >= 5:
+            bits -= 5
+            values.append(acc >> bits & 31)
+    if bits:
+        values.append(acc << (5 - bits) & 31)
+    hrp = "age"
+
+    def polymod(vs: list[int]) -> int:
+        chk = 1
+        for v in vs:
+            top = chk >> 25
+            chk = (chk & 0x1FFFFFF) << 5 ^ v
+            for i, g in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
+                chk ^= g if (top >> i) & 1 else 0
+        return chk
+
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    pm = polymod(expanded + values + [0] * 6) ^ 1
+    checksum = [(pm >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(charset[v] for v in values + checksum)
