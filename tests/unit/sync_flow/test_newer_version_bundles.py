@@ -95,3 +95,29 @@ def test_a_newer_versions_bundle_that_uses_nothing_new_is_merged(lab: Lab) -> No
                         manifest={"schema": SCHEMA_VERSION + 5})
     assert by_name(sync.collect(lab.coordinator))[crafted.name].status == "merged"
     assert records.get(lab.coordinator, "organisation", org)["name_zh"] == "红丝带之家"
+
+
+def test_reading_and_merging_leave_the_cycle_collector_as_they_found_it(lab: Lab) -> None:
+    """The collector is paused while a bundle is read and merged (``merging``); a refusal
+    halfway must not leave it paused for the rest of the session, nor start one the caller
+    had paused."""
+    import gc
+
+    alice = lab.enrol("alice")
+    records.add_organisation(alice, name_zh="红丝带之家")
+    ops = own_ops(alice)
+    ops[0]["values"]["sentiment"] = "negative"
+    lab.craft(alice, [line(op) for op in ops], seq=(1, alice.last_seq))  # refused
+    sync.send(alice)  # and a good one
+    assert gc.isenabled()
+    statuses = sorted(b.status for b in sync.collect(lab.coordinator).bundles)
+    assert statuses == ["merged", "rejected"]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        records.add_organisation(alice, name_zh="同心社工")
+        sync.send(alice)
+        sync.collect(lab.coordinator)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
