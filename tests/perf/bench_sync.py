@@ -10,7 +10,8 @@ into a plain SQLCipher table. Run: python -m tests.perf sync
   what any merge into this workspace must do at the least, with no check at all -- decrypt
   the bundle with age, decode each line of its operations (msgspec, to plain objects), and
   ``executemany`` the rows the merge leaves: the log, a head per field, the records (each
-  record's fields folded in Python), in one transaction on a copy of the same workspace.
+  record's fields folded in Python), in one transaction on a copy of the same workspace, with
+  Python's cycle collector paused as the merge pauses it.
   No goal: it says how far from 5x the schema itself is.
 - ``sync.collect_100k_ops.peak_mib``: in a fresh process, the peak resident memory of that
   collect beyond what the process held once the workspace was open (the peak is reset after
@@ -21,6 +22,7 @@ The bundle's writing and opening are measured at the bundle layer (bench_bundle.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import secrets
@@ -146,6 +148,7 @@ def run(scale: float) -> None:
 def _floor(arg: tuple[Workspace, Path]) -> None:
     """The least a merge of the bundle must do (see the module docstring)."""
     ws, root = arg
+    gc.disable()  # as the merge itself reads and merges (services.merging)
     try:
         path = next((root / "store" / "bundles").glob("*/*.fab"))
         identity = team.device_keys(ws).identity.pyrage_identity
@@ -185,6 +188,7 @@ def _floor(arg: tuple[Workspace, Path]) -> None:
                 db.executemany(f"INSERT INTO {entity} ({names}) "
                                f"VALUES ({', '.join('?' * (len(cols) + 1))})", rows)
     finally:
+        gc.enable()
         ws.close()
         shutil.rmtree(ws.path, ignore_errors=True)
 
