@@ -9,15 +9,11 @@ publishes and acknowledges; both sides of a collect meet in :func:`merge_bundle`
 from __future__ import annotations
 
 import base64
-import contextlib
-import functools
-import gc
 import json
 import sys
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, ParamSpec, TypeVar
+from typing import Any, BinaryIO
 
 from fieldapp.domain.ops import (
     ERASE,
@@ -33,6 +29,7 @@ from fieldapp.domain.ops import (
 )
 from fieldapp.i18n import _
 from fieldapp.services import blind, team
+from fieldapp.services.collector import without_collector
 from fieldapp.store import bundle_history
 from fieldapp.store.attachments import EncryptingWriter
 from fieldapp.store.folder import SCHEMA_VERSION
@@ -84,36 +81,7 @@ def _check_op(data: dict[str, Any]) -> object:
     return parse_op(data)
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a bundle is read or merged (then as it was).
-
-    A bundle of 100,000 operations makes several objects per operation, and every 700
-    allocations the collector walks the young ones: some 1,200 runs for such a bundle,
-    0.1-0.7 s of a 3.5 s collect (measured with ``gc.callbacks``), finding nothing --
-    operations hold no reference cycles. Reference counting frees everything as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _without_collector(fn: Callable[_P, _R]) -> Callable[_P, _R]:
-    @functools.wraps(fn)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with _collector_paused():
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-@_without_collector
+@without_collector
 def open_verified(ws: Workspace, path: Path) -> VerifiedBundle:
     """Decrypt and verify a bundle, every operation checked against the schema."""
     return _open_bundle(path, identity=team.device_keys(ws).identity, roster=team.roster(ws),
@@ -294,7 +262,7 @@ def parse_ops(ws: Workspace, bundle: VerifiedBundle) -> list[Op]:
     return ops
 
 
-@_without_collector
+@without_collector
 def merge_bundle(ws: Workspace, bundle: VerifiedBundle, name: str, *,
                  confirm_mass_delete: bool = False,
                  seen: dict[str, tuple[str | None, int, int]] | None = None) -> BundleResult:

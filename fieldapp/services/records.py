@@ -23,6 +23,7 @@ from fieldapp.domain.schema import (
     validate,
 )
 from fieldapp.i18n import _
+from fieldapp.services.collector import without_collector
 from fieldapp.services.organisation_names import organisation_keys
 from fieldapp.store.errors import InvalidInput, NotFound, RecordMissing
 from fieldapp.store.workspace import Workspace
@@ -369,6 +370,7 @@ def passages_of_code(ws: Workspace, code_id: str) -> list[Record]:
 ENTITY_NAMES = tuple(ENTITIES)
 
 
+@without_collector
 def add_notes(ws: Workspace, interview_id: str, bodies: list[str], *,
               kind: str = "transcript") -> list[str]:
     """Add many notes to an interview in one transaction (importing transcripts)."""
