@@ -364,6 +364,14 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     problems: list[Issue] = []
     try:
         for n, data in enumerate(answers, start=1):
+            if not reference:
+                # The generated validator: the answers to store when the response is plainly
+                # accepted; None sends it through the plan, which says why.
+                stored = plan.stored(data, fresh, complete_them)
+                if stored is not None:
+                    if not problems:
+                        prepared.append(stored)
+                    continue
             if reference:
                 state, issues = fill_state(plan.instrument, data, program=plan.program,
                                            meta=meta, clock=clock)
