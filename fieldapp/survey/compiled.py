@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.survey.engine import AnswerError, FormState, Idx, Slot
 from fieldapp.survey.model import Node
+from fieldapp.survey.xpath import Call, Parent, Path, walk
 
 if TYPE_CHECKING:
     from fieldapp.survey.fill import FormPlan
@@ -41,14 +42,6 @@ _TEXT_TYPES = frozenset({"text", "select_one", "date", "time", "datetime", "calc
                          "start", "end", "today", "barcode", "acknowledge", "deviceid",
                          "username", "email"})
 _META_IN_REPEAT = frozenset({"start", "end", "today", "deviceid", "username", "email"})
-
-
-def _dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {name: value for name, value in items if value is not None}
-
-
-def _copy(value: Any) -> Any:
-    return list(value) if isinstance(value, list) else value
 
 
 class CompiledForm:
@@ -66,6 +59,9 @@ class CompiledForm:
         self._templates: dict[str, tuple[list[tuple[str, Any]], list[str]]] = {}
         self._shim: FormState | None = None
         self._shim_of: FormState | None = None
+        #: form language -> question path -> memo key -> entry (see :meth:`_evaluate`)
+        self._tables: dict[str, dict[str, dict[Any, Any]]] = {}
+        self._number: dict[str, int] = {}
         if not self.reason:
             self._run = self._generate()
 
@@ -91,103 +87,228 @@ class CompiledForm:
         steps = plan._steps
         if steps is None:
             steps = plan._steps = plan._make_steps()
-        paths = [step[0] for step in steps]
-        number = {path: i for i, path in enumerate(paths)}
+        number = {step[0]: i for i, step in enumerate(steps)}
+        self._number = number
         repeats = [p for p, c in program.nodes.items() if c.node.type == "repeat"]
-        lines: list[str] = []
-        emit = lines.append
-        uses_today = any(step[9] for step in steps)
-        emit("def run(V, C, G, T, cp, clock, miss):")
+        scope: dict[str, Any] = {"_tag": f._tag, "M": f._MISSING, "R": f._REFUSED,
+                                 "K": f._KEEP}
+        out: list[str] = []
+
+        def emit(pad: int, text: str) -> None:
+            out.append("    " * pad + text)
+
+        emit(0, "def run(A, V, C, G, T, cp, clock, miss, co, resize):")
+        # 1. the answers: each put in place, converted to its stored form (the common
+        # kinds of value inline, the rest through the plan's conversion), repeats sized.
+        for path, compiled in program.nodes.items():
+            if not compiled.chain and plan._kind(compiled.node) in (f._INPUT, f._FILTERED):
+                emit(1, f"g{number[path]} = M")
+        emit(1, "if A.__class__ is not dict and not isinstance(A, dict): return None")
+        emit(1, "c0 = 0")
+        self._walk_code(program.instrument.children, "A", 0, False, 1, emit, scope)
+        emit(1, "if c0 != len(A): return None")
         for path in repeats:
-            emit(f"    n{number[path]} = C.get(({path!r}, ()), 0)")
+            emit(1, f"n{number[path]} = C.get(({path!r}, ()), 0)")
+        for path in sorted(plan._guarded, key=number.__getitem__):
+            # a default the answers may hide on the way: the plan leaves it to the reference
+            chain = program.nodes[path].chain
+            given = plan._kind(program.nodes[path].node) in (f._INPUT, f._FILTERED)
+            if chain:
+                emit(1, f"for i in range(n{number[chain[0]]}):")
+                test = f" and ({path!r}, (i,)) not in G" if given else ""
+                emit(2, f"if V.get(({path!r}, (i,))) is not None{test}: return None")
+            else:
+                test = f" and g{number[path]} is M" if given else ""
+                emit(1, f"if V.get(({path!r}, ())) is not None{test}: return None")
+        # 2. every question in rank order, its evaluation from the memo
         for i, step in enumerate(steps):
             if step[5] is not f._PLAIN:
-                emit(f"    t{i} = T[{step[0]!r}]")
-        if uses_today:
-            emit("    td = clock().date()")
-        containers = {p for p, c in program.nodes.items() if c.node.is_container}
+                emit(1, f"t{i} = T[{step[0]!r}]")
+        if any(step[9] for step in steps):
+            emit(1, "td = clock().date()")
         for i, step in enumerate(steps):
-            (path, chain, parent, _depth, checked, mode, deps, own, keep, today,
-             _top) = step
-            node = program.nodes[path].node
-            in_repeat = bool(chain)
-            pad = "    "
-            if in_repeat:
-                emit(f"    r{i} = []" if path in containers else "    pass")
-                emit(f"    for i in range(n{number[chain[0]]}):")
-                emit("        ix = (i,)")
-                pad = "        "
-                slot = f"({path!r}, ix)"
-            else:
-                slot = f"({path!r}, ())"
-            if not parent:
-                shown = "True"
-            elif program.nodes[parent].chain:
-                shown = f"r{number[parent]}[i]"
-            else:
-                shown = f"r{number[parent]}"
-            given = plan._kind(node) in (f._INPUT, f._FILTERED)
-            holds = not node.is_container
-            if mode is f._PLAIN:
-                emit(f"{pad}rel = {shown}")
-                if path in containers:
-                    emit(f"{pad}r{i}.append(rel)" if in_repeat else f"{pad}r{i} = rel")
-                if holds:
-                    emit(f"{pad}if not rel:")
-                    emit(f"{pad}    V.pop({slot}, None)")
-                    if given:
-                        emit(f"{pad}    if {slot} in G: return None")
-                continue
-            emit(f"{pad}sh = {shown}")
-            if mode is f._CONST:
-                key = "(ix, sh)" if in_repeat else "sh"
-            else:
-                parts = ["ix" if in_repeat else "()", "sh"]
-                if own:
-                    parts.append(self._tagged(node, slot))
-                for dep, shared, single in deps:
-                    dnode = program.nodes[dep].node
-                    if single:
-                        dslot = f"({dep!r}, ix)" if shared else f"({dep!r}, ())"
-                        parts.append(self._tagged(dnode, dslot))
-                    else:
-                        count = f"n{number[program.nodes[dep].chain[0]]}"
-                        parts.append(f"tuple([_tag(V.get(({dep!r}, (j,)))) "
-                                     f"for j in range({count})])")
-                if today:
-                    parts.append("td")
-                key = "(" + ", ".join(parts) + ")"
-            emit(f"{pad}k = {key}")
-            emit(f"{pad}res = t{i}.get(k)")
-            emit(f"{pad}if res is None:")
-            emit(f"{pad}    res = miss({path!r}, {'ix' if in_repeat else '()'}, sh, k, t{i}, V, C)")
-            emit(f"{pad}rel, val, req, ro, ok, _ch = res")
-            if path in containers:
-                emit(f"{pad}r{i}.append(rel)" if in_repeat else f"{pad}r{i} = rel")
-            if holds:
-                if keep:
-                    emit(f"{pad}if not rel:")
-                    emit(f"{pad}    V.pop({slot}, None)")
-                else:
-                    emit(f"{pad}if val is None:")
-                    emit(f"{pad}    V.pop({slot}, None)")
-                    emit(f"{pad}else:")
-                    emit(f"{pad}    V[{slot}] = list(val) if val.__class__ is tuple else val")
-            if given:
-                emit(f"{pad}if {slot} in G:")
-                emit(f"{pad}    if not rel or ro: return None")
-                if not keep:
-                    emit(f"{pad}    if V.get({slot}) != G[{slot}]: return None")
-            if checked:
-                emit(f"{pad}if cp and rel and ((req and V.get({slot}) is None) or not ok):")
-                emit(f"{pad}    return None")
-        emit("    return " + self._dump(program.instrument.children, "()", "    "))
-        self.source = "\n".join(lines) + "\n"
-        scope: dict[str, Any] = {"_tag": f._tag, "_dict": _dict, "_copy": _copy}
+            self._step_code(i, step, emit)
+        # 3. the answers to store, as FormState.to_dict() gives them
+        self._dump_code(program.instrument.children, "o0", "()", 1, emit, [0])
+        emit(1, "return o0")
+        self.source = "\n".join(out) + "\n"
         exec(compile(self.source, "<compiled form>", "exec"), scope)  # noqa: S102
         for path in repeats:
             self._templates[path] = self._template(path)
         return scope["run"]  # type: ignore[no-any-return]
+
+    def _walk_code(self, nodes: list[Node], data: str, level: int, in_repeat: bool, pad: int,
+                   emit: Callable[[int, str], None], scope: dict[str, Any]) -> None:
+        """The answers of ``nodes`` in the dict ``data``: ``c{level}`` counts the names the
+        form knows, so an unknown name is seen by comparing it with the dict's length."""
+        f, plan = self._f, self.plan
+        count = f"c{level}"
+        idx = "ix" if in_repeat else "()"
+        for node in nodes:
+            kind = plan._kind(node)
+            name = node.name
+            if kind is f._INPUT or kind is f._FILTERED:
+                k = self._number[node.path]
+                scope[f"N{k}"] = node
+                emit(pad, f"x = {data}.get({name!r}, M)")
+                emit(pad, "if x is not M:")
+                emit(pad + 1, f"{count} += 1")
+                slot = f"({node.path!r}, {idx})"
+                fast = self._inline_coercion(node, k, scope)
+                if fast:
+                    emit(pad + 1, f"if {fast[0]}: v = {fast[1]}")
+                    emit(pad + 1, "else:")
+                    emit(pad + 2, f"v = co(N{k}, x, {slot})")
+                    emit(pad + 2, "if v is R: return None")
+                else:
+                    emit(pad + 1, f"v = co(N{k}, x, {slot})")
+                    emit(pad + 1, "if v is R: return None")
+                emit(pad + 1, "if v is None:")
+                emit(pad + 2, f"V.pop({slot}, None)")
+                emit(pad + 1, "else:")
+                emit(pad + 2, f"V[{slot}] = v")
+                emit(pad + 1, f"G[{slot}] = v" if in_repeat else f"g{k} = v")
+            elif kind is f._GROUP:
+                inner = f"d{level + 1}"
+                emit(pad, f"{inner} = {data}.get({name!r}, M)")
+                emit(pad, f"if {inner} is not M:")
+                emit(pad + 1, f"{count} += 1")
+                emit(pad + 1, f"if {inner}.__class__ is not dict and not isinstance({inner}, "
+                              "dict): return None")
+                emit(pad + 1, f"c{level + 1} = 0")
+                self._walk_code(node.children, inner, level + 1, in_repeat, pad + 1, emit,
+                                scope)
+                emit(pad + 1, f"if c{level + 1} != len({inner}): return None")
+            elif kind is f._REPEAT:
+                inner = f"d{level + 1}"
+                emit(pad, f"x = {data}.get({name!r}, M)")
+                emit(pad, "if x is not M:")
+                emit(pad + 1, f"{count} += 1")
+                emit(pad + 1, "if not isinstance(x, list): return None")
+                emit(pad + 1, f"h = C.get(({node.path!r}, ()), 0)")
+                emit(pad + 1, "if h != len(x):")
+                emit(pad + 2, f"resize({node.path!r}, h, len(x), V)")
+                emit(pad + 2, f"C[({node.path!r}, ())] = len(x)")
+                emit(pad + 1, f"for i, {inner} in enumerate(x):")
+                emit(pad + 2, "ix = (i,)")
+                emit(pad + 2, f"if {inner}.__class__ is not dict and not isinstance({inner}, "
+                              "dict): return None")
+                emit(pad + 2, f"c{level + 1} = 0")
+                self._walk_code(node.children, inner, level + 1, True, pad + 2, emit, scope)
+                emit(pad + 2, f"if c{level + 1} != len({inner}): return None")
+            elif kind is f._CALCULATED:
+                emit(pad, f"if {name!r} in {data}: return None")
+            else:  # a note, metadata, a calculation: its answer is ignored
+                emit(pad, f"if {name!r} in {data}: {count} += 1")
+
+    def _inline_coercion(self, node: Node, k: int, scope: dict[str, Any]
+                         ) -> tuple[str, str] | None:
+        """(test, value) for the answers whose stored form is plain: what the engine's
+        conversion gives for them, without calling it."""
+        kind = node.type
+        if kind == "text":
+            return "x.__class__ is str and x != ''", "x"
+        if kind == "integer":
+            return "x.__class__ is int", "x"
+        if kind == "decimal":
+            return "x.__class__ is float and x - x == 0.0", "x"
+        if kind in ("select_one", "select_multiple"):
+            names = frozenset(n for n in self.plan.program.choice_names(node.list_name)
+                              if n and n == n.strip() and " " not in n)
+            scope[f"S{k}"] = names
+            if kind == "select_one":
+                return f"x.__class__ is str and x in S{k}", "x"
+            return (f"x.__class__ is list and x and len(set(x)) == len(x) and "
+                    f"all(y.__class__ is str and y in S{k} for y in x)", "list(x)")
+        return None
+
+    def _step_code(self, i: int, step: Any, emit: Callable[[int, str], None]) -> None:
+        f, plan, program = self._f, self.plan, self.plan.program
+        number = self._number
+        (path, chain, parent, _depth, checked, mode, deps, own, keep, today, _top) = step
+        node = program.nodes[path].node
+        container = node.is_container
+        pad = 1
+        if chain:
+            if container:
+                emit(1, f"r{i} = []")
+            emit(1, f"for i in range(n{number[chain[0]]}):")
+            emit(2, "ix = (i,)")
+            pad = 2
+            slot = f"({path!r}, ix)"
+        else:
+            slot = f"({path!r}, ())"
+        if not parent:
+            shown = "True"
+        elif program.nodes[parent].chain:
+            shown = f"r{number[parent]}[i]"
+        else:
+            shown = f"r{number[parent]}"
+        given = plan._kind(node) in (f._INPUT, f._FILTERED)
+        is_given = f"{slot} in G" if chain else f"g{i} is not M"
+        given_value = f"G[{slot}]" if chain else f"g{i}"
+        if mode is f._PLAIN:
+            emit(pad, f"rel = {shown}")
+            if container:
+                emit(pad, f"r{i}.append(rel)" if chain else f"r{i} = rel")
+            elif shown != "True":
+                emit(pad, "if not rel:")
+                emit(pad + 1, f"V.pop({slot}, None)")
+                if given:
+                    emit(pad + 1, f"if {is_given}: return None")
+            return
+        emit(pad, f"sh = {shown}")
+        at = self._positional(path)
+        if mode is f._CONST:
+            key = ("(ix, sh)" if chain else "((), sh)") if at else "sh"
+        else:
+            parts = [("ix" if chain else "()")] if at else []
+            parts.append("sh")
+            if own:
+                parts.append(self._tagged(node, slot))
+            for dep, shared, single in deps:
+                dnode = program.nodes[dep].node
+                if single:
+                    parts.append(self._tagged(dnode, f"({dep!r}, ix)" if shared
+                                              else f"({dep!r}, ())"))
+                else:
+                    n = f"n{number[program.nodes[dep].chain[0]]}"
+                    parts.append(f"tuple([_tag(V.get(({dep!r}, (j,)))) for j in range({n})])")
+            if today:
+                parts.append("td")
+            key = "(" + ", ".join(parts) + ")"
+        emit(pad, f"k = {key}")
+        emit(pad, f"e = t{i}.get(k)")
+        emit(pad, "if e is None:")
+        emit(pad + 1, f"e = miss({path!r}, {'ix' if chain else '()'}, sh, k, t{i}, V, C)")
+        emit(pad, "rel, val, ro, need, bad = e")
+        if container:
+            emit(pad, f"r{i}.append(rel)" if chain else f"r{i} = rel")
+            return
+        if keep:
+            emit(pad, "if not rel:")
+            emit(pad + 1, f"V.pop({slot}, None)")
+        else:
+            emit(pad, "if val is None:")
+            emit(pad + 1, f"V.pop({slot}, None)")
+            emit(pad, "else:")
+            emit(pad + 1, f"V[{slot}] = list(val) if val.__class__ is tuple else val")
+        if given:
+            emit(pad, f"if {is_given}:")
+            emit(pad + 1, "if not rel or ro: return None")
+            if not keep:
+                emit(pad + 1, f"if V.get({slot}) != {given_value}: return None")
+        if checked:
+            emit(pad, f"if cp and (bad or (need and V.get({slot}) is None)): return None")
+
+    def _positional(self, path: str) -> bool:
+        """Whether the question's expressions read its instance's position (else its
+        evaluation is decided by its group's relevance and the values in its key alone)."""
+        trees = self.plan._trees(path, ("relevant", "calculation", "choice_filter",
+                                        "constraint", "required", "read_only"))
+        # any location path counts too (``..``, a secondary instance's rows): kept exact
+        return any((isinstance(e, Call) and e.name == "position") or isinstance(e, Path | Parent)
+                   for tree in trees for e in walk(tree))
 
     @staticmethod
     def _tagged(node: Node, slot: str) -> str:
@@ -196,24 +317,32 @@ class CompiledForm:
             return f"V.get({slot})"
         return f"_tag(V.get({slot}))"
 
-    def _dump(self, nodes: list[Node], idx: str, pad: str) -> str:
-        """An expression building ``FormState.to_dict()`` of the nodes from ``V`` and ``C``
-        (keys in form order, as the plan's dump; empty groups and absent answers left out)."""
-        items: list[str] = []
+    def _dump_code(self, nodes: list[Node], target: str, idx: str, pad: int,
+                   emit: Callable[[int, str], None], counter: list[int]) -> None:
+        """Statements filling ``target`` as ``FormState.to_dict()`` does (keys in form order;
+        empty groups and absent answers left out)."""
+        emit(pad, f"{target} = {{}}")
         for node in nodes:
             if node.type == "repeat":
-                inner = self._dump(node.children, "(i,)", pad)
-                items.append(f"({node.name!r}, [{inner} for i in range(C.get(({node.path!r}, "
-                             f"{idx}), 0))])")
+                counter[0] += 1
+                inner, items = f"o{counter[0]}", f"l{counter[0]}"
+                emit(pad, f"{items} = []")
+                emit(pad, f"for i in range(n{self._number[node.path]}):")
+                self._dump_code(node.children, inner, "(i,)", pad + 1, emit, counter)
+                emit(pad + 1, f"{items}.append({inner})")
+                emit(pad, f"{target}[{node.name!r}] = {items}")
             elif node.type == "group":
-                inner = self._dump(node.children, idx, pad)
-                items.append(f"({node.name!r}, {inner} or None)")
+                counter[0] += 1
+                inner = f"o{counter[0]}"
+                self._dump_code(node.children, inner, idx, pad, emit, counter)
+                emit(pad, f"if {inner}: {target}[{node.name!r}] = {inner}")
             elif node.type != "note":
-                value = f"V.get(({node.path!r}, {idx}))"
-                if node.type not in _TEXT_TYPES:
-                    value = f"_copy({value})"
-                items.append(f"({node.name!r}, {value})")
-        return "_dict([" + ", ".join(items) + "])"
+                emit(pad, f"v = V.get(({node.path!r}, {idx}))")
+                if node.type in _TEXT_TYPES:
+                    emit(pad, f"if v is not None: {target}[{node.name!r}] = v")
+                else:
+                    emit(pad, f"if v is not None: {target}[{node.name!r}] = "
+                              "list(v) if v.__class__ is list else v")
 
     def _template(self, path: str) -> tuple[list[tuple[str, Any]], list[str]]:
         """What a new instance of a repeat holds before any answer (its static defaults), as
@@ -226,11 +355,12 @@ class CompiledForm:
         inside = [p for p in self.plan.program.nodes if p.startswith(path + "/")]
         return [(p, v) for (p, _idx), v in scratch.values.items()], inside
 
-    def forget(self) -> None:
-        """Drop the scratch state (it holds the answers last evaluated)."""
-        self._shim = self._shim_of = None
-
     # -- filling --------------------------------------------------------------------------------
+
+    def forget(self) -> None:
+        """Drop the scratch state and the memo (they hold answers last seen)."""
+        self._shim = self._shim_of = None
+        self._tables.clear()
 
     def stored(self, answers: Any, fresh: FormState, complete: bool
                ) -> dict[str, Any] | None:
@@ -240,93 +370,54 @@ class CompiledForm:
         run = self._run
         if run is None:
             return None
-        values: dict[Slot, Any] = dict(fresh.values)
-        counts: dict[tuple[str, Idx], int] = dict(fresh.counts)
-        given: dict[Slot, Any] = {}
-        if not self._walk(self.plan.instrument.children, answers, (), values, counts, given,
-                          fresh):
-            return None
-        guarded = self.plan._guarded
-        if guarded and any(slot[0] in guarded and slot not in given
-                           for slot, value in values.items() if value is not None):
-            return None  # a default the answers may hide on the way (as the plan does)
-        memo = self.plan._memo.get(fresh.form_language)
-        if memo is None:
-            steps = self.plan._steps or []
-            memo = self.plan._memo[fresh.form_language] = {step[0]: {} for step in steps}
+        tables = self._tables.get(fresh.form_language)
+        if tables is None:
+            tables = self._tables[fresh.form_language] = {
+                path: {} for path in self._number}
 
         def miss(path: str, idx: Idx, shown: bool, key: Any, table: dict[Any, Any],
                  values: dict[Slot, Any], counts: dict[tuple[str, Idx], int]) -> Any:
             return self._evaluate(fresh, path, idx, shown, key, table, values, counts)
 
-        return run(values, counts, given, memo, complete, fresh.clock, miss)
+        def co(node: Node, raw: Any, slot: Slot) -> Any:
+            return self._coerce(fresh, node, raw, slot)
 
-    def _walk(self, nodes: list[Node], data: Any, idx: Idx, values: dict[Slot, Any],
-              counts: dict[tuple[str, Idx], int], given: dict[Slot, Any],
-              fresh: FormState) -> bool:
-        """``FormPlan._walk`` and the answers' conversion of ``FormPlan._fill``, into
-        ``values``: False where the plan would fall back."""
-        f, plan = self._f, self.plan
-        if data.__class__ is not dict and not isinstance(data, dict):
-            return False
-        by_name = plan._by_name.get(id(nodes))
-        if by_name is None:
-            by_name = plan._by_name[id(nodes)] = {n.name: (plan._kind(n), n) for n in nodes}
-        coerced = plan._coerced
-        for name, raw in data.items():
-            found = by_name.get(name)
-            if found is None:
-                return False
-            kind, node = found
-            if kind is f._INPUT or kind is f._FILTERED:
-                slot = (node.path, idx)
-                try:
-                    key: tuple[str, Any] | None = (node.path, raw if raw.__class__ is str
-                                                   else f._tag_raw(raw))
-                    value = coerced.get(key, f._MISSING)  # type: ignore[arg-type]
-                except TypeError:
-                    key, value = None, f._MISSING
-                if value is f._MISSING:
-                    shim = self._scratch(fresh)
-                    shim.allowed = {}
-                    try:
-                        value = shim._coerce(node, raw, slot)
-                    except AnswerError:
-                        value = f._REFUSED
-                    if key is not None and len(coerced) < f.MEMO_SIZE * 4:
-                        coerced[key] = tuple(value) if isinstance(value, list) else value
-                elif value.__class__ is tuple:
-                    value = list(value)
-                if value is f._REFUSED:
-                    return False
-                if value is None:
-                    values.pop(slot, None)
-                else:
-                    values[slot] = value
-                given[slot] = value
-            elif kind is f._GROUP:
-                if not self._walk(node.children, raw, idx, values, counts, given, fresh):
-                    return False
-            elif kind is f._REPEAT:
-                if not isinstance(raw, list):
-                    return False
-                ckey = (node.path, idx)
-                have, want = counts.get(ckey, 0), len(raw)
-                if want != have:
-                    template, inside = self._templates[node.path]
-                    for i in range(have, want):
-                        for p, v in template:
-                            values[(p, (i,))] = list(v) if isinstance(v, list) else v
-                    for i in range(want, have):
-                        for p in inside:
-                            values.pop((p, (i,)), None)
-                    counts[ckey] = want
-                for i, item in enumerate(raw):
-                    if not self._walk(node.children, item, (i,), values, counts, given, fresh):
-                        return False
-            elif kind is f._CALCULATED:
-                return False
-        return True
+        return run(answers, dict(fresh.values), dict(fresh.counts), {}, tables, complete,
+                   fresh.clock, miss, co, self._resize)
+
+    def _coerce(self, fresh: FormState, node: Node, raw: Any, slot: Slot) -> Any:
+        """An answer's stored form (or ``_REFUSED``), as ``FormPlan._fill`` converts it,
+        remembered in the plan's table of conversions."""
+        f = self._f
+        coerced = self.plan._coerced
+        try:
+            key: tuple[str, Any] | None = (node.path, raw if raw.__class__ is str
+                                           else f._tag_raw(raw))
+            value = coerced.get(key, f._MISSING)  # type: ignore[arg-type]
+        except TypeError:  # not hashable (a group given for a question)
+            key, value = None, f._MISSING
+        if value is f._MISSING:
+            shim = self._scratch(fresh)
+            shim.allowed = {}  # a choice filter's choices are checked after the recompute
+            try:
+                value = shim._coerce(node, raw, slot)
+            except AnswerError:
+                value = f._REFUSED
+            if key is not None and len(coerced) < f.MEMO_SIZE * 4:
+                coerced[key] = tuple(value) if isinstance(value, list) else value
+        elif value.__class__ is tuple:
+            value = list(value)
+        return value
+
+    def _resize(self, path: str, have: int, want: int, values: dict[Slot, Any]) -> None:
+        """``FormState._grow`` / ``_shrink`` at the end of a repeat, on the values alone."""
+        template, inside = self._templates[path]
+        for i in range(have, want):
+            for p, v in template:
+                values[(p, (i,))] = list(v) if isinstance(v, list) else v
+        for i in range(want, have):
+            for p in inside:
+                values.pop((p, (i,)), None)
 
     def _scratch(self, fresh: FormState) -> FormState:
         """A state of ``fresh``'s form, language, clock and metadata, whose dicts are swapped
@@ -338,26 +429,28 @@ class CompiledForm:
     def _evaluate(self, fresh: FormState, path: str, idx: Idx, shown: bool, key: Any,
                   table: dict[Any, Any], values: dict[Slot, Any],
                   counts: dict[tuple[str, Idx], int]) -> Any:
-        """A memo entry made as ``FormPlan._recompute`` makes it: the engine evaluates the
-        question on a state holding these answers (its group's relevance given)."""
+        """A memo entry: the engine evaluates the question (``FormState._evaluate``) on a
+        state holding these answers, its group's relevance given. The entry is (shown,
+        value or ``_KEEP``, read-only, shown and required, shown and invalid)."""
         f = self._f
         compiled = self.plan.program.nodes[path]
         shim = self._scratch(fresh)
-        shim.values = dict(values)
+        shim.values = values  # what the engine writes there, the generated code writes too
         shim.counts = counts
         shim.relevant = ({(compiled.parent, idx[:compiled.parent_depth]): shown}
                          if compiled.parent else {})
         shim.required, shim.read_only, shim.valid, shim.allowed = {}, {}, {}, {}
         shim._evaluate(path, idx)
         slot = (path, idx)
-        value = shim.values.get(slot)
+        value = values.get(slot)
         spec = self.plan._specs.get(path)
-        keep = bool(spec and spec.keep)
-        after = shim.allowed.get(slot)
-        result = (shim.relevant[slot],
-                  f._KEEP if keep else (tuple(value) if isinstance(value, list) else value),
-                  shim.required[slot], shim.read_only[slot], shim.valid[slot],
-                  f._SAME if after is None else tuple(after))
+        relevant = shim.relevant[slot]
+        result = (relevant,
+                  f._KEEP if spec is None or spec.keep else (
+                      tuple(value) if isinstance(value, list) else value),
+                  shim.read_only[slot], relevant and shim.required[slot],
+                  relevant and not shim.valid[slot])
+        shim.values, shim.counts = {}, {}
         if len(table) < f.MEMO_SIZE:
             table[key] = result
         return result

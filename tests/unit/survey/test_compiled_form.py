@@ -74,20 +74,21 @@ def _json(data: Any) -> str:
 
 
 def check(inst: Instrument, plan: FormPlan, answers: Any, clock: datetime = CLOCK) -> str:
-    """Compare the validator with the reference for one response, drafts and completes;
-    returns what the validator did ("stored" or "refused") for the complete case."""
+    """Compare the validator with the reference for one response, as a draft and to
+    complete; returns what the validator did for each ("stored" or "refused"), as
+    "draft/complete"."""
     fresh = plan.fresh(meta=META, clock=lambda: clock)
     want, issues = fill_state(inst, answers, program=plan.program, meta=META,
                               clock=lambda: clock)
     missing = want.validate_all()
-    outcome = ""
+    outcome = []
     for complete in (False, True):
         got = plan.stored(answers, fresh, complete)
         if got is not None:
             assert not issues and not (complete and missing), (answers, issues, missing)
             assert _json(got) == _json(want.to_dict())
-        outcome = "stored" if got is not None else "refused"
-    return outcome
+        outcome.append("stored" if got is not None else "refused")
+    return "/".join(outcome)
 
 
 def _mutate(rng: random.Random, inst: Instrument, data: dict[str, Any]) -> dict[str, Any]:
@@ -203,13 +204,13 @@ def test_realistic_responses_are_stored_by_the_validator(more_forms: dict[str, I
     assert plan._compiled is not None and plan._compiled.reason == ""
     rng = random.Random(5)
     responses = [make_answers(rng) for _ in range(80)]
-    assert [check(inst, plan, a) for a in responses] == ["stored"] * 80
+    assert [check(inst, plan, a) for a in responses] == ["stored/stored"] * 80
     bad = json.loads(json.dumps(responses[0]))
     bad["org"]["founded_year"] = 1900  # constraint: >= 1949
-    assert check(inst, plan, bad) == "refused"
+    assert check(inst, plan, bad) == "stored/refused"  # a draft may break a constraint
     hidden = {**responses[0], "consent": "no"}  # org is hidden, and answered
-    assert check(inst, plan, hidden) == "refused"
-    assert check(inst, plan, {**responses[0], "nope": 1}) == "refused"
+    assert check(inst, plan, hidden) == "refused/refused"
+    assert check(inst, plan, {**responses[0], "nope": 1}) == "refused/refused"
 
 
 def test_forms_the_validator_leaves_to_the_plan(more_forms: dict[str, Instrument]) -> None:
@@ -259,7 +260,7 @@ def test_corpus_forms(tmp_path: Path) -> None:
             check(inst, plan, answers)
             back = fill_state(inst, answers, program=plan.program, meta=META,
                               clock=lambda: CLOCK)[0].to_dict()
-            stored += check(inst, plan, back) == "stored"
+            stored += check(inst, plan, back).startswith("stored")
             check(inst, plan, _mutate(rng, inst, back))
     assert compiled > 200
     assert stored > compiled  # most forms store the reference's answers fed back
@@ -283,3 +284,46 @@ def _random(rng: random.Random, inst: Instrument) -> dict[str, Any]:
         return out
 
     return group(inst.children)
+
+
+TRICKY: list[Any] = [True, False, 0, -0.0, 3, 3.0, 2.5, "3", " 3", "3 ", "", " ", None, [],
+                     float("inf"), float("nan"), 10**400, "yes", " yes", "yes ", "yes no",
+                     ["yes"], ["yes", "yes"], ["yes", 1], ("yes",), {"a": 1}, "2025-03-01",
+                     "ordinary text", "  padded  "]
+
+
+@pytest.mark.parametrize("name", ["bundled", "crafted", "repeats", "engine"])
+def test_every_kind_of_value_for_every_question(more_forms: dict[str, Instrument],
+                                                name: str) -> None:
+    """Each question of a form given each awkward value (a bool for a number, an infinite
+    decimal, a padded choice, a repeated choice, a tuple, a dict...) in an otherwise accepted
+    response: what the validator stores is what the reference stores, or it leaves it."""
+    inst = more_forms[name]
+    plan = FormPlan(inst)
+    rng = random.Random(4)
+    bases = [make_answers(rng) for _ in range(3)] if name == "bundled" else [
+        fill_state(inst, _random(rng, inst), program=plan.program, meta=META,
+                   clock=lambda: CLOCK)[0].to_dict() for _ in range(8)]
+    for base in bases:  # a read-only answer (a default kept) is refused when given back
+        for node in _nodes(inst.children):
+            holder = _holder(base, inst.children, node) if node.read_only else None
+            if holder is not None:
+                holder.pop(node.name, None)
+    outcomes: list[str] = []
+    for base in bases:
+        for node in _nodes(inst.children):
+            if node.type not in INPUT_TYPES:
+                continue
+            lst = inst.choice_lists.get(node.list_name)
+            names = [c.name for c in lst.choices] if lst else []
+            for value in [*TRICKY, *names[:2], names[:2], [n + " " for n in names[:1]]]:
+                data = json.loads(json.dumps(base))
+                holder = _holder(data, inst.children, node)
+                if holder is None:  # inside a repeat
+                    continue
+                holder[node.name] = value
+                try:
+                    outcomes += check(inst, plan, data).split("/")
+                except OverflowError:
+                    continue  # the reference itself cannot read 10**400 as a decimal
+    assert outcomes.count("stored") > 20 and outcomes.count("refused") > 20
