@@ -27,12 +27,14 @@ repeats, metadata inside a repeat) are never compiled: ``reason`` says why.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.survey.engine import AnswerError, FormState, Idx, Slot
 from fieldapp.survey.model import Node
-from fieldapp.survey.xpath import Call, Parent, Path, walk
+from fieldapp.survey.xfuncs import number_to_string
+from fieldapp.survey.xpath import Call, ExprError, Parent, Path, Ref, parse, walk
 
 if TYPE_CHECKING:
     from fieldapp.survey.fill import FormPlan
@@ -42,6 +44,14 @@ _TEXT_TYPES = frozenset({"text", "select_one", "date", "time", "datetime", "calc
                          "start", "end", "today", "barcode", "acknowledge", "deviceid",
                          "username", "email"})
 _META_IN_REPEAT = frozenset({"start", "end", "today", "deviceid", "username", "email"})
+
+
+def _sum(values: list[Any]) -> str | None:
+    """What ``FormState._evaluate`` stores for ``sum(${q})`` over these stored numbers (int,
+    float, None): each read as XPath reads it (its string, then a number: the same float,
+    NaN when empty), added with fsum, written as XPath's string; "NaN" stores nothing."""
+    text = number_to_string(math.fsum(math.nan if v is None else float(v) for v in values))
+    return None if text == "NaN" else text
 
 
 class CompiledForm:
@@ -90,8 +100,8 @@ class CompiledForm:
         number = {step[0]: i for i, step in enumerate(steps)}
         self._number = number
         repeats = [p for p, c in program.nodes.items() if c.node.type == "repeat"]
-        scope: dict[str, Any] = {"_tag": f._tag, "M": f._MISSING, "R": f._REFUSED,
-                                 "K": f._KEEP}
+        scope: dict[str, Any] = {"_tag": f._tag, "_sum": _sum, "M": f._MISSING,
+                                 "R": f._REFUSED}
         out: list[str] = []
 
         def emit(pad: int, text: str) -> None:
@@ -258,6 +268,16 @@ class CompiledForm:
                     emit(pad + 1, f"if {is_given}: return None")
             return
         emit(pad, f"sh = {shown}")
+        summed = self._sum_of(path, step)
+        if summed:  # sum() over a repeat's numbers: different for nearly every response
+            n = f"n{number[program.nodes[summed].chain[0]]}"
+            emit(pad, f"val = _sum([V.get(({summed!r}, (j,))) for j in range({n})]) "
+                      "if sh else None")
+            emit(pad, "if val is None:")
+            emit(pad + 1, f"V.pop({slot}, None)")
+            emit(pad, "else:")
+            emit(pad + 1, f"V[{slot}] = val")
+            return
         at = self._positional(path)
         if mode is f._CONST:
             key = ("(ix, sh)" if chain else "((), sh)") if at else "sh"
@@ -300,6 +320,30 @@ class CompiledForm:
                 emit(pad + 1, f"if V.get({slot}) != {given_value}: return None")
         if checked:
             emit(pad, f"if cp and (bad or (need and V.get({slot}) is None)): return None")
+
+    def _sum_of(self, path: str, step: Any) -> str:
+        """For a calculation that is only ``sum(${q})`` of a number question in a repeat: q's
+        path (the generated code adds the numbers as the engine does, see :func:`_sum`)."""
+        f, program = self._f, self.plan.program
+        compiled = program.nodes[path]
+        node = compiled.node
+        deps, own, today = step[6], step[7], step[9]
+        if (step[5] is not f._MEMO or node.type != "calculate" or set(compiled.fns)
+                != {"calculation"} or compiled.default_fn is not None or own or today
+                or len(deps) != 1 or deps[0][1:] != (0, False)):
+            return ""
+        try:
+            tree = parse(node.calculation)
+        except ExprError:
+            return ""
+        if not (isinstance(tree, Call) and tree.name == "sum" and len(tree.args) == 1
+                and isinstance(tree.args[0], Ref)):
+            return ""
+        dep = deps[0][0]
+        if program.reads_from(tree.args[0].name, path) != (dep, 0, False):
+            return ""
+        target = program.nodes[dep]
+        return dep if target.node.type in ("integer", "decimal") and len(target.chain) == 1 else ""
 
     def _positional(self, path: str) -> bool:
         """Whether the question's expressions read its instance's position (else its
