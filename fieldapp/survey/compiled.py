@@ -34,7 +34,18 @@ from typing import TYPE_CHECKING, Any
 from fieldapp.survey.engine import AnswerError, FormState, Idx, Slot
 from fieldapp.survey.model import Node
 from fieldapp.survey.xfuncs import number_to_string
-from fieldapp.survey.xpath import Call, ExprError, Parent, Path, Ref, parse, walk
+from fieldapp.survey.xpath import (
+    Binary,
+    Call,
+    ExprError,
+    Literal,
+    Neg,
+    Parent,
+    Path,
+    Ref,
+    parse,
+    walk,
+)
 
 if TYPE_CHECKING:
     from fieldapp.survey.fill import FormPlan
@@ -43,6 +54,8 @@ if TYPE_CHECKING:
 _TEXT_TYPES = frozenset({"text", "select_one", "date", "time", "datetime", "calculate",
                          "start", "end", "today", "barcode", "acknowledge", "deviceid",
                          "username", "email"})
+#: Functions whose result depends on their arguments alone (as the program's constants).
+_PURE = frozenset({"true", "false", "not", "boolean", "number", "string"})
 _META_IN_REPEAT = frozenset({"start", "end", "today", "deviceid", "username", "email"})
 
 
@@ -279,6 +292,19 @@ class CompiledForm:
             emit(pad + 1, f"V[{slot}] = val")
             return
         at = self._positional(path)
+        if mode is f._CONST and keep and not at and self._pure(path):
+            # decided by its group's relevance alone: both outcomes written in as code
+            if shown == "True":
+                self._const_code(path, True, pad, slot, is_given, given, checked, container, i,
+                                 chain, emit)
+                return
+            emit(pad, "if sh:")
+            self._const_code(path, True, pad + 1, slot, is_given, given, checked, container, i,
+                             chain, emit)
+            emit(pad, "else:")
+            self._const_code(path, False, pad + 1, slot, is_given, given, checked, container,
+                             i, chain, emit)
+            return
         if mode is f._CONST:
             key = ("(ix, sh)" if chain else "((), sh)") if at else "sh"
         else:
@@ -320,6 +346,44 @@ class CompiledForm:
                 emit(pad + 1, f"if V.get({slot}) != {given_value}: return None")
         if checked:
             emit(pad, f"if cp and (bad or (need and V.get({slot}) is None)): return None")
+
+    def _pure(self, path: str) -> bool:
+        """Whether the question's expressions read nothing at all (``true()``, ``1 > 0``):
+        no answer, no date, no language, no position, no secondary instance."""
+        trees = self.plan._trees(path, ("relevant", "calculation", "choice_filter",
+                                        "constraint", "required", "read_only"))
+        return None not in trees and all(
+            isinstance(e, Literal | Neg | Binary) or (isinstance(e, Call) and e.name in _PURE)
+            for tree in trees for e in walk(tree))
+
+    def _const_code(self, path: str, shown: bool, pad: int, slot: str, is_given: str,
+                    given: bool, checked: bool, container: bool, i: int, chain: Any,
+                    emit: Callable[[int, str], None]) -> None:
+        """The code of a question whose evaluation is decided by ``shown`` alone: the
+        engine evaluates it once, here, and only what the outcome asks for is written."""
+        compiled = self.plan.program.nodes[path]
+        scratch = self.plan.fresh().copy()
+        idx = (0,) if chain else ()
+        scratch.values, scratch.counts = {}, {}
+        scratch.required, scratch.read_only, scratch.valid, scratch.allowed = {}, {}, {}, {}
+        scratch.relevant = ({(compiled.parent, idx[:compiled.parent_depth]): shown}
+                            if compiled.parent else {})
+        scratch._evaluate(path, idx)
+        key = (path, idx)
+        rel, ro = scratch.relevant[key], scratch.read_only[key]
+        need, bad = rel and scratch.required[key], rel and not scratch.valid[key]
+        emit(pad, "pass")
+        if container:
+            emit(pad, f"r{i}.append({rel!r})" if chain else f"r{i} = {rel!r}")
+            return
+        if not rel:
+            emit(pad, f"V.pop({slot}, None)")
+        if given and (not rel or ro):
+            emit(pad, f"if {is_given}: return None")
+        if checked and bad:
+            emit(pad, "if cp: return None")
+        elif checked and need:
+            emit(pad, f"if cp and V.get({slot}) is None: return None")
 
     def _sum_of(self, path: str, step: Any) -> str:
         """For a calculation that is only ``sum(${q})`` of a number question in a repeat: q's
