@@ -149,8 +149,26 @@ class CompiledForm:
                 emit(1, f"t{i} = T[{step[0]!r}]")
         if any(step[9] for step in steps):
             emit(1, "td = clock().date()")
-        for i, step in enumerate(steps):
-            self._step_code(i, step, emit)
+        i = 0
+        while i < len(steps):
+            chain = steps[i][1]
+            if not chain:
+                self._step_code(i, steps[i], emit)
+                i += 1
+                continue
+            # a run of questions of one repeat: one loop over its instances (what one reads
+            # of another in the same repeat is in the same instance, evaluated just before)
+            end = i
+            while end < len(steps) and steps[end][1] == chain:
+                end += 1
+            for j in range(i, end):
+                if program.nodes[steps[j][0]].node.is_container:
+                    emit(1, f"r{j} = []")
+            emit(1, f"for i in range(n{number[chain[0]]}):")
+            emit(2, "ix = (i,)")
+            for j in range(i, end):
+                self._step_code(j, steps[j], emit)
+            i = end
         # 3. the answers to store, as FormState.to_dict() gives them
         self._dump_code(program.instrument.children, "o0", "()", 1, emit, [0])
         emit(1, "return o0")
@@ -252,13 +270,10 @@ class CompiledForm:
         node = program.nodes[path].node
         container = node.is_container
         pad = 1
-        if chain:
-            if container:
-                emit(1, f"r{i} = []")
-            emit(1, f"for i in range(n{number[chain[0]]}):")
-            emit(2, "ix = (i,)")
+        if chain:  # inside the loop over the repeat's instances (see _generate)
             pad = 2
-            slot = f"({path!r}, ix)"
+            emit(pad, f"s = ({path!r}, ix)")
+            slot = "s"
         else:
             slot = f"({path!r}, ())"
         if not parent:
