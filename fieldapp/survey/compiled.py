@@ -173,6 +173,9 @@ class CompiledForm:
         self._dump_code(program.instrument.children, "o0", "()", 1, emit, [0])
         emit(1, "return o0")
         self.source = "\n".join(out) + "\n"
+        # Only the form's question paths and names (as repr() literals), numbers and the
+        # code above go into the source: a form cannot put code there. Choice names and the
+        # questions themselves are passed in the scope.
         exec(compile(self.source, "<compiled form>", "exec"), scope)  # noqa: S102
         for path in repeats:
             self._templates[path] = self._template(path)
