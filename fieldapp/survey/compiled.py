@@ -438,9 +438,17 @@ class CompiledForm:
 
     @staticmethod
     def _tagged(node: Node, slot: str) -> str:
-        """The memo key of the value at ``slot`` (as ``FormPlan._recompute`` tags it)."""
-        if node.type in _TEXT_TYPES:
+        """The value at ``slot`` as a memo key: hashable, and telling apart values a form
+        tells apart. Each place in a key holds one question's values, always of its type:
+        text as it is, a whole number as it is, a decimal as it is unless zero (-0.0 and
+        0.0 are equal keys but divide differently), a list as a tuple, anything else tagged
+        with its type as the plan does."""
+        if node.type in _TEXT_TYPES or node.type == "integer":
             return f"V.get({slot})"
+        if node.type == "decimal":
+            return f"(w if (w := V.get({slot})) else _tag(w))"
+        if node.type == "select_multiple":
+            return f"(None if (w := V.get({slot})) is None else tuple(w))"
         return f"_tag(V.get({slot}))"
 
     def _dump_code(self, nodes: list[Node], target: str, idx: str, pad: int,
