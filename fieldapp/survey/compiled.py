@@ -10,18 +10,22 @@ rank order (a loop over the instances of a repeat), with the question's paths, i
 its group's relevance and what its evaluation depends on written in as constants, reading
 the answers from one dict keyed like ``FormState.values`` and nothing else.
 
-Every question's evaluation comes from the plan's memo (the same keys and entries
-``FormPlan._recompute`` uses: the two share the tables, so each fills them for the other);
-a key seen for the first time is evaluated by the engine itself (``FormState._evaluate`` on a
-state holding these answers). So the generated code decides nothing the plan does not: it
-leaves out the writing of what a stored response does not keep.
+Each question's evaluation comes from a memo keyed by what decides it (its group's
+relevance, the values its expressions read, its own answer where a constraint reads it, the
+date for ``today()``, its instance only where an expression reads a position: the inputs
+``FormPlan`` keys its memo by); a key seen for the first time is evaluated by the engine itself
+(``FormState._evaluate`` on a state holding these answers). Two kinds of question need no
+memo: one whose expressions read nothing (written in as the two outcomes its group's relevance
+gives, evaluated by the engine when the code is made) and ``sum()`` over a repeat's numbers
+(added up as the engine reads them). So the generated code decides nothing the engine does
+not: it leaves out what a stored response does not keep.
 
 :meth:`CompiledForm.stored` returns ``None`` whenever the response is not plainly accepted
 (an answer refused, hidden, read-only or changed by the form; to complete, a required answer
 missing or a constraint failed): the caller then takes the plan (and through it the
-reference), which says why. Forms outside what the generator handles (the plan's own
-refusals, defaults the answers may hide, questions evaluated every time, repeats inside
-repeats, metadata inside a repeat) are never compiled: ``reason`` says why.
+reference), which says why; so does a default the answers may hide on the way. Forms
+outside what the generator handles (the plan's own refusals, questions evaluated every time,
+repeats inside repeats, metadata inside a repeat) are never compiled: ``reason`` says why.
 ``tests/unit/survey/test_compiled_form.py`` compares it with the reference.
 """
 
