@@ -23,6 +23,10 @@ whenever the order of the reference's steps cannot matter, which the plan proves
 Anything else — a form that fails the static part, a response that fails the check, an answer
 of the wrong shape — goes through :func:`fill_state` itself, so the errors are the reference's
 errors. ``tests/unit/survey/test_fill_plan.py`` compares the two on random answer sets.
+
+:meth:`FormPlan.stored` goes one step further for the responses a batch accepts as they are:
+code generated from the plan (:mod:`fieldapp.survey.compiled`) gives the answers to store
+without a form state, and leaves every other response to :meth:`FormPlan.fill`.
 """
 
 from __future__ import annotations
