@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+import time
 
 import uuid6
 
@@ -11,6 +13,27 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 def new_id() -> str:
     return str(uuid6.uuid7())
+
+
+def new_ids(n: int) -> list[str]:
+    """``n`` ids, as ``n`` calls of :func:`new_id` give them (UUIDv7: each a millisecond after
+    the one before, 74 random bits), made in one go for a batch of records. They continue
+    the sequence ``uuid6.uuid7()`` keeps, so ids made before and after stay in order."""
+    if n <= 0:
+        return []
+    now = time.time_ns() // 1_000_000
+    state = vars(uuid6)  # the last millisecond uuid6.uuid7() used, kept by that module
+    last = state.get("_last_v7_timestamp")
+    first = now if last is None or now > last else last + 1
+    state["_last_v7_timestamp"] = first + n - 1
+    out = []
+    for i in range(n):
+        # 48 bits of milliseconds, version 7, 12 random bits, variant 10, 62 random bits
+        value = ((first + i) & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | secrets.randbits(12) << 64 \
+            | 0x2 << 62 | secrets.randbits(62)
+        text = f"{value:032x}"
+        out.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+    return out
 
 
 def is_id(value: object) -> bool:

@@ -42,10 +42,14 @@ class Entity:
         return tuple(f.name for f in self.fields)
 
     def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"{self.name} has no field {name!r}")
+        index: dict[str, Field] | None = self.__dict__.get("_index")
+        if index is None:  # made once: saving a batch looks fields up for every value
+            index = {f.name: f for f in self.fields}
+            object.__setattr__(self, "_index", index)
+        found = index.get(name)
+        if found is None:
+            raise KeyError(f"{self.name} has no field {name!r}")
+        return found
 
 
 def _f(name: str, kind: Kind = "text", ref: str | None = None, cascade: bool = False) -> Field:

@@ -354,7 +354,7 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     at a time: :func:`fill_state`, ``validate_all()`` and ``Workspace.write`` per record;
     the tests compare the two. ``clock`` (tests) gives the time of metadata questions and of
     ``completed_at``."""
-    from fieldapp.domain.ids import new_id
+    from fieldapp.domain.ids import new_ids
 
     row = records.get(ws, "instrument", instrument_id)
     plan = plan_for(instrument_id, row)
@@ -364,6 +364,14 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     problems: list[Issue] = []
     try:
         for n, data in enumerate(answers, start=1):
+            if not reference:
+                # The generated validator: the answers to store when the response is plainly
+                # accepted; None sends it through the plan, which says why.
+                stored = plan.stored(data, fresh, complete_them)
+                if stored is not None:
+                    if not problems:
+                        prepared.append(stored)
+                    continue
             if reference:
                 state, issues = fill_state(plan.instrument, data, program=plan.program,
                                            meta=meta, clock=clock)
@@ -387,6 +395,7 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
                               "instrument_version": row["version"],
                               "status": COMPLETE if complete_them else DRAFT}
     rows: list[tuple[str, dict[str, Any]]] = []
+    ids = new_ids(len(prepared))
     for n, data in enumerate(prepared):
         link = links[n] if links and n < len(links) else {}
         values: dict[str, Any] = {
@@ -394,7 +403,7 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
             **{k: v for k, v in link.items() if k != "researcher"}}
         if complete_them:
             values["completed_at"] = now
-        rows.append((new_id(), values))
+        rows.append((ids[n], values))
     with ws.transaction():
         if reference:
             for rid, values in rows:

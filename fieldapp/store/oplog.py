@@ -60,18 +60,22 @@ def _column(ent: Entity, f: str, value: Any) -> tuple[str, Any]:
 #: For :meth:`OpApplier.apply_fresh_many`, per (record type, fields of an operation): each
 #: field with its schema field (None for ``_owner``/``deleted``) and whether its column holds
 #: JSON; and the fields in key order as (JSON key and separator, position).
-_FRESH_PLANS: dict[tuple[str, tuple[str, ...]], list[tuple[str, Any, bool]]] = {}
-_SORTED_KEYS: dict[tuple[str, tuple[str, ...]], list[tuple[str, int]]] = {}
+_FRESH_PLANS: dict[tuple[str, tuple[str, ...]], list[tuple[str, Any, bool, bool]]] = {}
+_SORTED_KEYS: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
-def _fresh_plan(ent: Entity, fields: tuple[str, ...]) -> list[tuple[str, Any, bool]]:
+def _fresh_plan(ent: Entity, fields: tuple[str, ...]) -> list[tuple[str, Any, bool, bool]]:
+    """Each field with its schema field, whether its column holds JSON and whether a text
+    value is its own column (text, date, ref); and, in ``_SORTED_KEYS``, the operation's
+    values as a format string taking the fields' JSON in key order."""
     plan = []
     for f in fields:
         fd = ent.field(f) if f not in (OWNER, DELETED) else None
-        plan.append((f, fd, fd is not None and fd.kind in ("json", "refs")))
-    _SORTED_KEYS[(ent.name, fields)] = [
-        (json.dumps(f, ensure_ascii=False) + ": ", i)
-        for i, f in sorted(enumerate(fields), key=lambda p: p[1])]
+        plan.append((f, fd, fd is not None and fd.kind in ("json", "refs"),
+                     fd is not None and fd.kind in ("text", "date", "ref")))
+    keys = [json.dumps(f, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
+            + ": {" + str(i) + "}" for i, f in sorted(enumerate(fields), key=lambda p: p[1])]
+    _SORTED_KEYS[(ent.name, fields)] = "{{" + ", ".join(keys) + "}}"
     return plan
 
 
@@ -292,6 +296,7 @@ class OpApplier:
         exact_rows: list[tuple[Any, ...]] = []
         by_fields: dict[tuple[str, ...], list[list[Any]]] = {}
         pieces: dict[str, str] = {}
+        dumps = json.dumps
         for op in ops:
             values = op.values
             fields = tuple(values)
@@ -300,22 +305,28 @@ class OpApplier:
                 plan = _FRESH_PLANS[(entity, fields)] = _fresh_plan(ent, fields)
             row: list[Any] = [op.entity_id, op.hlc, op.hlc]
             parts: list[str] = []
-            for f, fd, is_json in plan:
+            for f, fd, is_json, plain in plan:
                 value = values[f]
+                if plain and value.__class__ is str:  # ids, codes, statuses: the same few
+                    row.append(value)
+                    piece = pieces.get(value)
+                    if piece is None:
+                        piece = pieces[value] = dumps(value, ensure_ascii=False)
+                    parts.append(piece)
+                    continue
                 column = to_column(fd, value) if fd is not None else _column(ent, f, value)[1]
                 row.append(column)
                 if is_json and column is not None:
-                    piece = column
-                elif value.__class__ is str:  # ids, codes, statuses: the same few, mostly
-                    piece = pieces.get(value) or ""
-                    if not piece:
-                        piece = pieces[value] = json.dumps(value, ensure_ascii=False)
+                    parts.append(column)
+                elif value.__class__ is str:
+                    piece = pieces.get(value)
+                    if piece is None:
+                        piece = pieces[value] = dumps(value, ensure_ascii=False)
+                    parts.append(piece)
                 else:
-                    piece = json.dumps(value, ensure_ascii=False, sort_keys=True)
-                parts.append(piece)
+                    parts.append(dumps(value, ensure_ascii=False, sort_keys=True))
             by_fields.setdefault(fields, []).append(row)
-            keys = _SORTED_KEYS[(entity, fields)]
-            text = "{" + ", ".join(k + parts[i] for k, i in keys) + "}"
+            text = _SORTED_KEYS[(entity, fields)].format(*parts)
             if "Infinity" in text or "NaN" in text:
                 exact_rows.append((op.device, op.seq, op.hlc, entity, op.entity_id,
                                    dumps_values(values), op.hlc))

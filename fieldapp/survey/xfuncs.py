@@ -103,8 +103,11 @@ def number_to_string(x: float) -> str:
         return "Infinity" if x > 0 else "-Infinity"
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
-    # the shortest digits that identify the number, written out in full (XPath 1.0 string())
-    text = format(Decimal(repr(x)), "f")
+    # the shortest digits that identify the number, written out in full (XPath 1.0 string()):
+    # repr() gives them, and only needs Decimal to write out an exponent
+    text = repr(x)
+    if "e" in text:
+        text = format(Decimal(text), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

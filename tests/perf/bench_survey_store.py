@@ -13,8 +13,12 @@ with the workspace's pragmas, in one transaction, timed the same way:
    bound of any save that keeps the change log and the table (the answers' bytes twice, in
    the operation and in the row; eight heads per response; the table's four indexes).
    ``survey_store_batch_vs_floor`` is what validation and preparation add above it;
-2. ``survey_form_checks``: the validation alone (plan fill + validate_all + to_dict), beside
-   the reference path (``fill_state``: one ``set_answer`` at a time) on the same responses;
+2. ``survey_form_checks``: the validation alone as the batch does it (the instrument
+   version's generated validator, ``FormPlan.stored``: the answers to store of every
+   response, complete), beside the reference path (``fill_state``: one ``set_answer`` at a
+   time, ``validate_all``, ``to_dict``) on the same responses; ``survey_form_plan``: the
+   plan's own fill (``fill_complete`` + ``to_dict``, what a response the validator leaves
+   goes through), beside the same reference;
 3. ``survey_store_one_by_one``: ``new_response`` + ``save_draft`` + ``complete`` per response,
    as the app does (three commits each, synchronous=FULL), over N/20 responses, scaled to N
    (for information).
@@ -148,11 +152,17 @@ def run(scale: float) -> None:
                       "the floor (survey_store_floor): what validating and preparing add")
 
         def checks() -> None:
+            plan.forget()  # each run starts with nothing remembered, as a batch does
             fresh = plan.fresh()
             for a in answers:
-                state, _issues = plan.fill(a, fresh)
-                state.validate_all()
-                state.to_dict()
+                assert plan.stored(a, fresh, True) is not None
+
+        def plan_checks() -> None:
+            plan.forget()
+            fresh = plan.fresh()
+            for a in answers:
+                state, _issues = plan.fill_complete(a, fresh)
+                plan.to_dict(state)
 
         few = max(5, n // 10)
 
@@ -163,10 +173,13 @@ def run(scale: float) -> None:
                 state.to_dict()
 
         compiled = measure(checks)
+        planned = measure(plan_checks)
         reference = measure(reference_checks)
         reference = Sample(reference.wall * n / few, reference.cpu * n / few,
                            reference.walls, reference.cpus)
         report_sample("survey_form_checks", compiled, reference,
+                      f"reference fill_state (scaled from {few} responses)")
+        report_sample("survey_form_plan", planned, reference,
                       f"reference fill_state (scaled from {few} responses)")
         report_sample("survey_form_checks_vs_raw", compiled, base,
                       "raw executemany into plain SQLCipher table")

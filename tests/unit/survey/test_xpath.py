@@ -6,6 +6,8 @@ import math
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fieldapp.survey.xfuncs import Value, compile_expr, to_string
 from fieldapp.survey.xpath import ExprError, parse, references
@@ -218,3 +220,25 @@ def test_odk_semantics(text: str, expected: object) -> None:
         assert isinstance(result, float) and math.isnan(result)
     else:
         assert result == expected
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**17, 10**17).map(float)
+       | st.integers(-10**6, 10**6).map(lambda n: n / 10))
+def test_number_to_string_writes_every_digit(x: float) -> None:
+    """XPath's string() of a number: the shortest digits, never an exponent (repr() gives the
+    digits; only an exponent needs writing out)."""
+    from decimal import Decimal
+
+    from fieldapp.survey.xfuncs import number_to_string
+
+    if math.isnan(x):
+        want = "NaN"
+    elif math.isinf(x):
+        want = "Infinity" if x > 0 else "-Infinity"
+    elif x.is_integer() and abs(x) < 1e15:
+        want = str(int(x))
+    else:
+        text = format(Decimal(repr(x)), "f")
+        want = text.rstrip("0").rstrip(".") if "." in text else text
+    assert number_to_string(x) == want
