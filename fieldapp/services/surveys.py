@@ -16,6 +16,7 @@ from typing import Any
 
 from fieldapp.i18n import _, ngettext
 from fieldapp.services import records
+from fieldapp.services.collector import without_collector
 from fieldapp.store.errors import FieldappError, InvalidInput
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import (
@@ -336,6 +337,7 @@ def plan_for(instrument_id: str, row: records.Record) -> FormPlan:
     return plan
 
 
+@without_collector
 def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any]], *,
                   complete_them: bool = False, links: list[dict[str, Any]] | None = None,
                   clock: Callable[[], datetime] | None = None, reference: bool = False
