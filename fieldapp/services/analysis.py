@@ -150,8 +150,8 @@ class QueryResult:
     scope: str
     passages: tuple[Passage, ...]
     interviews: tuple[str, ...]
-    #: the case-attribute conditions it ran under (``Filters.where``), written with an export
-    where: tuple[str, ...] = ()
+    #: the filters it ran under, written with an export
+    filters: Filters = Filters()
 
 
 def run_query(ws: Workspace, expression: str, *, scope: str = "passage",
@@ -187,8 +187,7 @@ def run_query(ws: Workspace, expression: str, *, scope: str = "passage",
                                 tuple(sorted(corpus.code_name(c) for c in here))))
     passages.sort(key=lambda p: (p.interview_code, p.note_id, p.start))
     interviews = tuple(dict.fromkeys(p.interview_id for p in passages))
-    return QueryResult(expression, scope, tuple(passages), interviews,
-                       tuple(filters.where) if filters is not None else ())
+    return QueryResult(expression, scope, tuple(passages), interviews, filters or Filters())
 
 
 def export_query(ws: Workspace, result: QueryResult, path: Path) -> int:
@@ -206,8 +205,15 @@ def export_query(ws: Workspace, result: QueryResult, path: Path) -> int:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Query"))
     sheet.append([_("Query"), result.expression])
-    # The cases it looked at: passages found under a filter are not all there is.
-    sheet.append([_("Case attribute filter"), "; ".join(result.where)])
+    # The interviews it looked at: passages found under a filter are not all there is.
+    given = result.filters
+    sheet.append([_("Case attribute filter"), "; ".join(given.where)])
+    chosen = [(_("Site"), "、".join(given.sites)), (_("Sector"), "、".join(given.sectors)),
+              (_("Language"), "、".join(given.languages)),
+              (_("From"), given.date_from.isoformat() if given.date_from else ""),
+              (_("To"), given.date_to.isoformat() if given.date_to else "")]
+    sheet.append([_("Interview filter"), "; ".join(f"{label}: {value}"
+                                                   for label, value in chosen if value)])
     sheet.append([_("Interview"), _("Note"), _("Start"), _("End"), _("Codes"), _("Passage")])
     withheld = _("[withheld: not every participant consented to verbatim quotes]")
     for p in result.passages:

@@ -118,4 +118,4 @@ def test_the_query_export_goes_where_the_researcher_chose(unlocked: MainWindow, 
     interaction.files.append(target)
     qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
     rows = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(values_only=True))
-    assert rows[3][0] == "KM-HIV-I001" and rows[3][5] == "资金常常到得很晚。"
+    assert rows[4][0] == "KM-HIV-I001" and rows[4][5] == "资金常常到得很晚。"

@@ -3,6 +3,7 @@ written), conditions that filter queries, removal, and erasure with the particip
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +122,15 @@ def test_an_exported_query_names_the_filter_it_ran_under(ws: Any, tmp_path: Path
     ids = _study(ws)
     case_attributes.set_value(ws, "budget", ids["big"], 1_200_000)
     case_attributes.set_value(ws, "budget", ids["small"], 80_000)
-    result = analysis.run_query(ws, "资金", filters=analysis.Filters(
-        where=("budget>=1000000", "年度预算 < 2000000")))
+    records.update(ws, "interview", ids["i_lin"], {"date": "2026-05-01", "site": "KM"})
+    result = analysis.run_query(ws, "资金", filters=analysis.Filters(sites=("KM",),
+        where=("budget>=1000000", "年度预算 < 2000000"), date_to=date(2099, 1, 1)))
     out = tmp_path / "passages.xlsx"
     assert analysis.export_query(ws, result, out) == len(result.passages) > 0
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[1][:2] == ("Case attribute filter", "budget>=1000000; 年度预算 < 2000000")
-    assert {r[0] for r in rows[3:]} == {records.get(ws, "interview", ids["i_lin"])["code"]}
+    assert rows[2][:2] == ("Interview filter", "Site: KM; To: 2099-01-01")
+    assert {r[0] for r in rows[4:]} == {records.get(ws, "interview", ids["i_lin"])["code"]}
 
 
 @pytest.mark.parametrize(("where", "words"), [

@@ -101,11 +101,12 @@ def test_the_query_xlsx_withholds_text_without_quote_consent(ws: Any, study: dic
     result = analysis.run_query(ws, "政府购买")
     assert analysis.export_query(ws, result, out) == 2
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
-    assert [r[:2] for r in rows[:2]] == [("Query", "政府购买"), ("Case attribute filter", None)]
-    texts = {r[0]: r[5] for r in rows[3:]}
+    assert [r[:2] for r in rows[:3]] == [("Query", "政府购买"), ("Case attribute filter", None),
+                                     ("Interview filter", None)]
+    texts = {r[0]: r[5] for r in rows[4:]}
     assert texts["KM-HIV-I001"].startswith("[withheld")
     assert texts["GZ-MIG-I001"] == "政府购买服务"  # nobody to ask: as every export does
-    assert "资金" not in json.dumps(rows[3:], ensure_ascii=False).replace(
+    assert "资金" not in json.dumps(rows[4:], ensure_ascii=False).replace(
         texts["GZ-MIG-I001"], "")
 
 
