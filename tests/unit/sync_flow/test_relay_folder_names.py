@@ -153,19 +153,30 @@ def _tag_folder(ws: Workspace, coordinator_id: str) -> str:
         ws, team.roster(ws), coordinator_id, team.member_id(ws)))
 
 
+def _assign_blind(lab: Lab, author: Workspace, coders: tuple[str, str], code: str,
+                  receivers: tuple[Workspace, ...] = ()) -> tuple[str, str]:
+    """The coordinator publishes (``receivers`` take it), ``author`` sends a note of a new
+    interview ``code``, the coordinator collects it, assigns it to ``coders`` for blind
+    coding and publishes. Returns the note's id and the assignment's."""
+    c = lab.coordinator
+    sync.publish(c)
+    for ws in receivers:
+        sync.receive(ws)
+    interview = records.add_interview(author, code=code)
+    note = records.add_note(author, interview, body=BODY)
+    sync.send(author)
+    sync.collect(c)
+    aid = blind.assign(c, note, *coders)
+    sync.publish(c)
+    return note, aid
+
+
 def test_a_relay_bundle_in_another_devices_folder_is_refused(lab: Lab) -> None:
     bob, carol, dave = (lab.enrol(n) for n in ("bob", "carol", "dave"))
     c = lab.coordinator
     cid = team.member_id(c)
-    sync.publish(c)
-    for ws in (bob, carol, dave):
-        sync.receive(ws)
-    interview = records.add_interview(bob, code="KM-WEL-I048")
-    note = records.add_note(bob, interview, body=BODY)
-    sync.send(bob)
-    sync.collect(c)
-    blind.assign(c, note, "carol", "dave")
-    sync.publish(c)
+    note, _aid = _assign_blind(lab, bob, ("carol", "dave"), "KM-WEL-I048", (bob, carol, dave))
+    interview = records.get(bob, "note", note)["interview_id"]
     # dave's folder name is his alone: carol's tag, and the coordinator's, are other names.
     assert _tag_folder(dave, cid) != _tag_folder(carol, cid)
     assert _tag_folder(dave, cid) in {f for f in _relay_files(lab.store_dir)}
@@ -229,15 +240,7 @@ def test_old_relay_folders_are_not_read_and_a_coordinator_removes_its_own(lab: L
     bob, carol = lab.enrol("bob"), lab.enrol("carol")
     c = lab.coordinator
     cid = team.member_id(c)
-    sync.publish(c)
-    for ws in (bob, carol):
-        sync.receive(ws)
-    interview = records.add_interview(bob, code="KM-WEL-I049")
-    note = records.add_note(bob, interview, body=BODY)
-    sync.send(bob)
-    sync.collect(c)
-    blind.assign(c, note, "carol", "bob")
-    sync.publish(c)
+    note, _aid = _assign_blind(lab, bob, ("carol", "bob"), "KM-WEL-I049", (bob, carol))
     # What an earlier version left: carol's relay bundle under her device id, and one of a
     # coordinator still on that version under bob's.
     (genuine,) = (lab.store_dir / _tag_folder(carol, cid)).glob("*.fab")
@@ -267,15 +270,7 @@ def test_a_revoked_coders_folder_goes_and_blind_coding_ended_leaves_no_folder(la
     bob, carol, dave = (lab.enrol(n) for n in ("bob", "carol", "dave"))
     c = lab.coordinator
     cid = team.member_id(c)
-    sync.publish(c)
-    for ws in (bob, carol, dave):
-        sync.receive(ws)
-    interview = records.add_interview(bob, code="KM-WEL-I050")
-    note = records.add_note(bob, interview, body=BODY)
-    sync.send(bob)
-    sync.collect(c)
-    aid = blind.assign(c, note, "carol", "dave")
-    sync.publish(c)
+    _note, aid = _assign_blind(lab, bob, ("carol", "dave"), "KM-WEL-I050", (bob, carol, dave))
     assert len(_relay_files(lab.store_dir)) == 3
     gone = _tag_folder(carol, cid)
     team.revoke(c, carol.device_id, after_seq=None)
@@ -295,13 +290,7 @@ def test_a_padded_relay_bundle_opens_with_age_and_tar_alone(lab: Lab, tmp_path: 
         pytest.skip("age or tar is not installed")
     bob, carol = lab.enrol("bob"), lab.enrol("carol")
     c = lab.coordinator
-    sync.publish(c)
-    interview = records.add_interview(bob, code="KM-WEL-I051")
-    note = records.add_note(bob, interview, body=BODY)
-    sync.send(bob)
-    sync.collect(c)
-    blind.assign(c, note, "bob", "carol")
-    sync.publish(c)
+    _assign_blind(lab, bob, ("bob", "carol"), "KM-WEL-I051")
     (path,) = (lab.store_dir / _tag_folder(carol, team.member_id(c))).glob("*.fab")
     key = tmp_path / "carol.key"
     key.write_text(team.export_identity(carol) + "\n", encoding="ascii")
@@ -325,15 +314,7 @@ def test_a_coordinator_takes_only_the_other_coordinators_relay_bundles_from_its_
     bob, carol = lab.enrol("bob"), lab.enrol("carol")
     c, c2 = lab.coordinator, lab.second_coordinator()
     cid, cid2 = team.member_id(c), team.member_id(c2)
-    sync.publish(c)
-    for ws in (bob, carol):
-        sync.receive(ws)
-    interview = records.add_interview(bob, code="KM-WEL-I052")
-    note = records.add_note(bob, interview, body=BODY)
-    sync.send(bob)
-    sync.collect(c)
-    blind.assign(c, note, "bob", "carol")
-    sync.publish(c)
+    _assign_blind(lab, bob, ("bob", "carol"), "KM-WEL-I052", (bob, carol))
     sync.collect(c2)
     sync.publish(c2)  # c2 relays too, into relay/<c2>/...
     records.add_code(c, name_en="Diversion")
