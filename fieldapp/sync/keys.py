@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+import bech32
 import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -161,46 +162,16 @@ class AgeIdentity:
         return f"AgeIdentity(recipient={self._recipient!r})"
 
 
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
-
-def _bech32_polymod(values: list[int]) -> int:
-    chk = 1
-    for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i, g in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
-            chk ^= g if (top >> i) & 1 else 0
-    return chk
-
-
 def _bech32_payload(text: str, hrp: str) -> bytes:
     """The 32 key bytes of an age key in bech32 (``age1...``, ``AGE-SECRET-KEY-1...``), its
-    human-readable part and checksum checked (BIP 173, which age uses without a length cap)."""
-    low = text.strip().lower()
-    head, sep, data = low.rpartition("1")
-    try:
-        if not sep or head != hrp or len(data) < 6:
-            raise ValueError("not this kind of key")
-        values = [_BECH32.index(c) for c in data]
-        expanded = [ord(c) >> 5 for c in head] + [0] + [ord(c) & 31 for c in head]
-        if _bech32_polymod(expanded + values) != 1:
-            raise ValueError("bad checksum")
-    except ValueError as exc:
-        raise SignatureError(Reason.MALFORMED_KEY, _("This is not an age recipient: {value}")
-                             .format(value=text[:80] if hrp == "age" else "…")) from exc
-    acc = bits = 0
-    out = bytearray()
-    for v in values[:-6]:
-        acc = acc << 5 | v
-        bits += 5
-        if bits >= 8:
-            bits -= 8
-            out.append(acc >> bits & 0xFF)
-    if len(out) != 32:
+    human-readable part and checksum checked (BIP 173's reference decoder, which age's keys
+    fit: at most 90 characters, one case)."""
+    found, values = bech32.bech32_decode(text.strip())
+    data = bech32.convertbits(values, 5, 8, False) if values is not None else None
+    if found is None or found.lower() != hrp or data is None or len(data) != 32:
         raise SignatureError(Reason.MALFORMED_KEY, _("This is not an age recipient: {value}")
                              .format(value=text[:80] if hrp == "age" else "…"))
-    return bytes(out)
+    return bytes(data)
 
 
 def relay_tag(identity: AgeIdentity, peer_recipient: str, *, team_id: str,

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 
+import bech32
 import pyrage
 import pytest
 
@@ -68,28 +69,5 @@ def test_a_damaged_or_degenerate_recipient_gives_no_tag() -> None:
 
 
 def _bech32_of(data: bytes) -> str:
-    """``data`` as an age recipient (BIP 173 encoding, written out here independently)."""
-    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-    values, acc, bits = [], 0, 0
-    for b in data:
-        acc, bits = acc << 8 | b, bits + 8
-        while bits >= 5:
-            bits -= 5
-            values.append(acc >> bits & 31)
-    if bits:
-        values.append(acc << (5 - bits) & 31)
-    hrp = "age"
-
-    def polymod(vs: list[int]) -> int:
-        chk = 1
-        for v in vs:
-            top = chk >> 25
-            chk = (chk & 0x1FFFFFF) << 5 ^ v
-            for i, g in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
-                chk ^= g if (top >> i) & 1 else 0
-        return chk
-
-    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-    pm = polymod(expanded + values + [0] * 6) ^ 1
-    checksum = [(pm >> 5 * (5 - i)) & 31 for i in range(6)]
-    return hrp + "1" + "".join(charset[v] for v in values + checksum)
+    """``data`` as an age recipient (BIP 173's reference encoder)."""
+    return str(bech32.bech32_encode("age", bech32.convertbits(list(data), 8, 5)))
