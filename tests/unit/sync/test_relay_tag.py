@@ -4,8 +4,6 @@ derivation decodes) and with the ends' secrets swapped for anyone else's."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import bech32
@@ -14,16 +12,13 @@ import pytest
 
 from fieldapp.sync.errors import Reason, SignatureError
 from fieldapp.sync.keys import AgeIdentity, relay_tag
+from tests.programs import need
 
 IDS = {"team_id": "team-1", "coordinator_id": "coord-1", "device_id": "dev-1"}
 
 
 def _age_keygen() -> AgeIdentity:
-    path = shutil.which("age-keygen")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("age-keygen is not installed; .ci/run installs it")
-        pytest.skip("age-keygen is not installed")
+    path = need("age-keygen")
     out = subprocess.run([path], capture_output=True, text=True, check=True, timeout=30).stdout
     (secret,) = [x for x in out.splitlines() if x.startswith("AGE-SECRET-KEY-1")]
     public = subprocess.run([path, "-y"], input=secret, capture_output=True, text=True,

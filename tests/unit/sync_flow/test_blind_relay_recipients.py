@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
 import subprocess
 import tarfile
 from collections.abc import Iterator
@@ -35,6 +33,7 @@ from fieldapp.store.check import table_rows
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import layout
 from fieldapp.sync.manifest import Audience, AuthorKind
+from tests.programs import need
 from tests.unit.sync.forge import Forge
 from tests.unit.sync_flow.test_hostile_bundles import Lab
 from tests.unit.sync_flow.test_team_sync import Team
@@ -48,15 +47,6 @@ TOP = 10**9  # a crafted file's range: the newest name in the folder, so it is t
 def t(tmp_path: Path) -> Iterator[Team]:
     with ExitStack() as stack:
         yield Team(tmp_path, stack)
-
-
-def _age() -> str:
-    path = shutil.which("age")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("age is not installed; .ci/run installs it")
-        pytest.skip("age is not installed")
-    return path
 
 
 def _key_file(ws: Workspace, tmp: Path) -> Path:
@@ -83,7 +73,7 @@ def _decrypts(store: Path, key: Path) -> set[str]:
 
 def _age_decrypt(key: Path, path: Path) -> bytes | None:
     """``path`` decrypted by the real ``age`` program with ``key``, or None if it cannot."""
-    done = subprocess.run([_age(), "-d", "-i", str(key), str(path)], capture_output=True,
+    done = subprocess.run([need("age"), "-d", "-i", str(key), str(path)], capture_output=True,
                           timeout=60)
     return done.stdout if done.returncode == 0 else None
 

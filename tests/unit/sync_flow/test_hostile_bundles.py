@@ -51,6 +51,7 @@ from fieldapp.sync import layout
 from fieldapp.sync.errors import SyncError
 from tests.cli_child import CLI
 from tests.conftest import PASSPHRASE
+from tests.programs import need
 from tests.unit.sync.forge import Forge
 from tests.unit.sync_flow.test_team_sync import Team
 
@@ -230,17 +231,6 @@ def _collect_around(lab: Lab, alice: Workspace, bob: Workspace, crafted: Path, b
     assert f"Line {bad + 1} " in info.value.message
 
 
-def _need(tool: str) -> str:
-    import shutil
-
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is not installed; .ci/run installs it")
-        pytest.skip(f"{tool} is not installed")
-    return path
-
-
 def _fieldapp(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FIELDAPP_PASSPHRASE": PASSPHRASE, "FIELDAPP_LANG": "en"}
     return subprocess.run([*CLI, *args], capture_output=True,
@@ -253,7 +243,7 @@ def test_garbage_the_age_tool_reads_is_refused_once_from_the_command_line(
     """The crafted file really is a well-formed, validly signed bundle (the real ``age`` and
     ``minisign`` programs read and verify it) with text in an integer field on line 3; the
     command line refuses it once with that line, then ignores it, and never shows a traceback."""
-    age, minisign = _need("age"), _need("minisign")
+    age, minisign = need("age"), need("minisign")
     alice = lab.enrol("alice")
     records.create(alice, "code", {"name_zh": "政府购买服务", "sort_order": 1})
     records.create(alice, "code", {"name_zh": "经费", "sort_order": 2})

@@ -27,6 +27,7 @@ from fieldapp.services import blind, records, sync, team
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import layout
 from fieldapp.sync.manifest import Audience, AuthorKind
+from tests.programs import need
 from tests.unit.sync.forge import Forge
 from tests.unit.sync_flow.test_hostile_bundles import Lab
 
@@ -285,9 +286,7 @@ def test_a_revoked_coders_folder_goes_and_blind_coding_ended_leaves_no_folder(la
 def test_a_padded_relay_bundle_opens_with_age_and_tar_alone(lab: Lab, tmp_path: Path) -> None:
     """The padding is zero blocks after the archive's end, as tar writers leave them: the
     real ``age`` and ``tar`` programs unpack a relay bundle as they do any other."""
-    age, tar = shutil.which("age"), shutil.which("tar")
-    if age is None or tar is None:
-        pytest.skip("age or tar is not installed")
+    age, tar = need("age"), need("tar")
     bob, carol = lab.enrol("bob"), lab.enrol("carol")
     c = lab.coordinator
     _assign_blind(lab, bob, ("bob", "carol"), "KM-WEL-I051")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.cli_child import CLI
+from tests.programs import need
 from tests.unit.sync.webdav_server import PASSWORD, USER, run_server
 
 PASS = "a long enough passphrase"
@@ -26,15 +26,6 @@ def fa(*args: str, env: dict[str, str] | None = None, check: bool = True
     if check:
         assert proc.returncode == 0, proc.stderr + proc.stdout
     return proc
-
-
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is not installed; .ci/run installs it")
-        pytest.skip(f"{tool} is not installed")
-    return path
 
 
 @pytest.mark.interop
@@ -88,7 +79,7 @@ def test_team_over_webdav_from_the_command_line(tmp_path: Path) -> None:
 
 @pytest.mark.interop
 def test_the_age_tool_reads_what_we_send(tmp_path: Path) -> None:
-    age, tar = _need("age"), _need("tar")
+    age, tar = need("age"), need("tar")
     store = tmp_path / "store"
     store.mkdir()
     coord, alice = str(tmp_path / "coord"), str(tmp_path / "alice")

@@ -13,7 +13,8 @@ import pytest
 from fieldapp.services import records
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
-from tests.unit.sync_flow.test_sync_cli import _need, fa
+from tests.programs import need
+from tests.unit.sync_flow.test_sync_cli import fa
 
 NAME = "鞠婧祎"
 FREE_TEXT = f"{NAME}的母亲打电话说她不想参加了"
@@ -22,7 +23,7 @@ OLD_ORDER_TEXT = "欧阳娜娜在电话里要求退出"
 
 @pytest.mark.interop
 def test_bundles_after_a_withdrawal_carry_no_reason(tmp_path: Path) -> None:
-    age = _need("age")
+    age = need("age")
     env = {"FIELDAPP_PASSPHRASE": PASSPHRASE}
     store = tmp_path / "store"
     store.mkdir()
