@@ -225,15 +225,10 @@ def test_forms_the_validator_leaves_to_the_plan(more_forms: dict[str, Instrument
 
 
 def _corpus_forms(tmp: Path) -> list[Instrument]:
-    from tests.unit.survey.test_corpus import _corpus, _data_files
+    from tests.unit.survey.test_corpus import written_forms
 
     out = []
-    for n, (_src, md) in enumerate(sorted(_corpus("ok").items())):
-        folder = tmp / str(n)
-        folder.mkdir()
-        _data_files(md, folder)
-        form = folder / "form.md"
-        form.write_text(md, encoding="utf-8")
+    for _src, form in written_forms(tmp):
         try:
             out.append(load_xlsform(form))
         except (XLSFormError, ValueError, KeyError, OSError):

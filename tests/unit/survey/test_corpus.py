@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -85,14 +86,21 @@ def _report(results: dict[str, str], title: str) -> Counter[str]:
     return counts
 
 
-def test_pyxform_forms_import_and_run(tmp_path: Path) -> None:
-    results: dict[str, str] = {}
+def written_forms(tmp: Path) -> Iterator[tuple[str, Path]]:
+    """Each form pyxform converts, written in a folder of its own under ``tmp`` with the data
+    files it expects: (where pyxform's tests hold it, the form file)."""
     for n, (src, md) in enumerate(sorted(_corpus("ok").items())):
-        folder = tmp_path / str(n)
+        folder = tmp / str(n)
         folder.mkdir()
         _data_files(md, folder)
         form = folder / "form.md"
         form.write_text(md, encoding="utf-8")
+        yield src, form
+
+
+def test_pyxform_forms_import_and_run(tmp_path: Path) -> None:
+    results: dict[str, str] = {}
+    for src, form in written_forms(tmp_path):
         results[src] = _run(form)
     counts = _report(results, "forms pyxform converts")
     assert len(results) > 500
