@@ -13,6 +13,12 @@ into a plain SQLCipher table. Run: python -m tests.perf sync
   record's fields folded in Python), in one transaction on a copy of the same workspace, with
   Python's cycle collector paused as the merge pauses it.
   No goal: it says how far from 5x the schema itself is.
+- ``sync.collect_100k_ops.log_floor``: the least any merge that keeps a change log of one row
+  per operation must do, beside the same baseline: decrypt the bundle, decode its lines a
+  block at a time, and ``executemany`` each operation's line as it came into the log (its
+  primary key only: the log's index by record is dropped before the clock starts) and the
+  folded records -- no heads, no re-encoding, no check. No goal: if it is above 5x, no
+  design with a row per logged operation reaches 5x.
 - ``sync.collect_100k_ops.peak_mib``: in a fresh process, the peak resident memory of that
   collect beyond what the process held once the workspace was open (the peak is reset after
   the key derivation: ``/proc/self/clear_refs``). Goal: under 200 MiB.
@@ -134,6 +140,11 @@ def run(scale: float) -> None:
         report_sample("sync.collect_100k_ops.floor", floor, base,
                       "the same raw executemany: the floor is age -d, decoding each line and "
                       "executemany of the log, heads and records, without any check")
+        log_floor = measure(_log_floor, setup=lambda: _bare_log(setup(), root))
+        report_sample("sync.collect_100k_ops.log_floor", log_floor, base,
+                      "the same raw executemany: the floor of a log of a row per operation is "
+                      "age -d, decoding the lines a block at a time, executemany of each line "
+                      "into a log with only its primary key and of the folded records")
         out = subprocess.run([sys.executable, "-m", "tests.perf.bench_sync", str(root)],
                              cwd=ROOT, capture_output=True, text=True, timeout=3600)
         if out.returncode:
@@ -183,6 +194,52 @@ def _floor(arg: tuple[Workspace, Path]) -> None:
                            "pred, received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
             db.executemany("INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
                            "VALUES (?, ?, ?, ?, ?, ?)", head_rows)
+            for (entity, cols), rows in by_table.items():
+                names = ", ".join(["id", *(f'"{c}"' for c in cols)])
+                db.executemany(f"INSERT INTO {entity} ({names}) "
+                               f"VALUES ({', '.join('?' * (len(cols) + 1))})", rows)
+    finally:
+        gc.enable()
+        ws.close()
+        shutil.rmtree(ws.path, ignore_errors=True)
+
+
+def _bare_log(ws: Workspace, root: Path) -> tuple[Workspace, Path]:
+    """Setup of the log floor: the workspace copy without the log's index by record."""
+    ws.db.execute("DROP INDEX ops_entity")
+    return ws, root
+
+
+def _log_floor(arg: tuple[Workspace, Path]) -> None:
+    """The least a merge that logs a row per operation must do (see the module docstring)."""
+    ws, root = arg
+    gc.disable()
+    try:
+        path = next((root / "store" / "bundles").glob("*/*.fab"))
+        identity = team.device_keys(ws).identity.pyrage_identity
+        plain = io.BytesIO()
+        with open(path, "rb") as fh:
+            pyrage.decrypt_io(fh, plain, [identity])
+        with tarfile.open(fileobj=io.BytesIO(plain.getvalue())) as tar:
+            member = tar.extractfile("ops.jsonl")
+            assert member is not None
+            data = member.read()
+        log_rows: list[tuple[Any, ...]] = []
+        records: dict[tuple[str, str], dict[str, Any]] = {}
+        for op, line in zip(msgspec.json.Decoder().decode_lines(data), data.splitlines(),
+                            strict=True):
+            hlc, entity, rid = op["hlc"], op["entity"], op["entity_id"]
+            log_rows.append((op["device"], op["seq"], hlc, entity, rid, line, "[]", hlc))
+            record = records.setdefault((entity, rid), {"created_hlc": hlc})
+            record["updated_hlc"] = hlc
+            record.update(op["values"])
+        by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        for (entity, rid), record in records.items():
+            by_table.setdefault((entity, tuple(record)), []).append((rid, *record.values()))
+        with ws.transaction():
+            db = ws.db
+            db.executemany('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", '
+                           "pred, received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
             for (entity, cols), rows in by_table.items():
                 names = ", ".join(["id", *(f'"{c}"' for c in cols)])
                 db.executemany(f"INSERT INTO {entity} ({names}) "
