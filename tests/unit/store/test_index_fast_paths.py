@@ -188,7 +188,7 @@ def _play(ws: Workspace, actions: list[Any]) -> None:
 
 
 def test_chunks_are_cut_only_between_tokens() -> None:
-    text = "艾滋病防治。" * 40 + "evaluation of trust. " * 40
+    text = "艾滋病防治。" * 200 + "evaluation of trust. " * 200
     chunks = index._chunks(index.fold(text))
     assert len(chunks) > 1 and "".join(chunks) == index.fold(text)
     for left, right in itertools.pairwise(chunks):
@@ -204,7 +204,7 @@ def test_an_edit_reindexes_only_the_chunks_it_touched() -> None:
 
     rng = random.Random(5)
     for _ in range(20):
-        old = make_note(rng, 3000)
+        old = make_note(rng, 12_000)
         at = old.index("。", rng.randrange(len(old) // 2)) + 1
         for new in (old[:at] + "插入的一句话，谈到经费。" + old[at:],  # typing a sentence
                     old[:at] + old[old.index("。", at) + 1:]):  # deleting one

@@ -56,9 +56,11 @@ def test_the_count_covers_every_match_and_the_filters(ws: Workspace) -> None:
 def test_a_note_of_one_sentence_repeated_is_indexed_at_once(ws: Workspace) -> None:
     """60,000 copies of one sentence once made 60,000 chunks with the same hash, each probing
     past all the others (minutes); repeats now share one index row."""
-    from fieldapp.store.search import entries
+    from fieldapp.store.search import _chunks, entries
 
-    body = "很长的笔记。" * 60_000
+    body = "很长的笔记交给你。" * 60_000
+    # Each sentence ends a chunk (你: its code is a multiple of the cut).
+    assert len(_chunks(fold(body))) == 60_000
     assert len(entries(1, body)) == 1
     iid = records.add_interview(ws, code="I-9")
     nid = records.add_note(ws, iid, body=body)
