@@ -20,6 +20,7 @@ from fieldapp.services.search import search
 from fieldapp.store import folder as foldermod
 from fieldapp.store.workspace import DB_NAME, Workspace
 from tests.conftest import PASSPHRASE
+from tests.kdf import TEST_KDF
 from tests.unit.store.pagescan import decrypted_pages, encodings, found_in
 
 NAME = "鞠婧祎"
@@ -261,3 +262,33 @@ def test_withdrawal_killed_between_commit_and_cleanup_is_finished_on_the_next_op
         assert "erasure.cleanup_finished" in [e["action"] for e in again.audit_log()]
         assert search(again, "登记")  # the other participant's note is still found
     assert _survivors(ws_path, key) == []
+
+
+def test_an_index_made_by_an_earlier_tokenizer_is_rebuilt_before_text_is_edited_out(
+        ws_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A removal from the contentless index hands FTS5 the entries the current code computes
+    for the old text; entries an earlier tokenizer made (here: tokenizer 5's chunks of a few
+    hundred characters) would not match them (without the rebuild the edit fails: FTS5 finds
+    its index corrupt), and could keep the edited-out word. The first open with a new
+    tokenizer rebuilds the index, so the edit goes through and the word leaves every page."""
+    from fieldapp.store import search as index
+
+    long_body = "。".join(f"第{i}句谈到登记注册和项目评估" for i in range(60))
+    body = f"{long_body}。{NAME}说{NOTE_WORD}的事情。{long_body}。"
+    with monkeypatch.context() as old:
+        old.setattr(index, "_CUT_EVERY", 8)
+        old.setattr(index, "_CHUNK_MAX", 1000)
+        old.setattr(index, "TOKENIZER_VERSION", "5")
+        assert index.entries(1, body) != {}  # (made while the old tokenizer is in place)
+        old_rows = set(index.entries(1, body))
+        ws, _ = Workspace.initialise(ws_path, PASSPHRASE, kdf=TEST_KDF)
+        with ws:
+            iid = records.add_interview(ws, code="KM-HIV-I011")
+            nid = records.add_note(ws, iid, body=body)
+    assert old_rows != set(index.entries(1, body))  # the chunking did change
+    with Workspace.open(ws_path, PASSPHRASE) as ws:
+        assert [h.note_id for h in search(ws, NOTE_WORD)] == [nid]
+        records.save_note_body(ws, nid, f"{long_body}。{long_body}。")
+        db, key = ws.path / DB_NAME, ws.data_key
+        assert not found_in(db, key, NOTE_WORD), "the edited-out word survived in the index"
+        assert search(ws, NOTE_WORD) == [] and search(ws, "登记") != []
