@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fieldapp.paths import (
@@ -23,12 +24,16 @@ def create_workspace(path: Path | str, passphrase: str, researcher: str = ""
     return Workspace.initialise(path, passphrase, researcher=researcher)
 
 
-def open_workspace(path: Path | str, passphrase: str) -> Workspace:
-    return _opened(Workspace.open(path, passphrase))
+def open_workspace(path: Path | str, passphrase: str, *,
+                   progress: Callable[[str], None] | None = None) -> Workspace:
+    """Unlock and open; ``progress`` hears (translated) of long work the open does, such as
+    building the search index again after an update."""
+    return _opened(Workspace.open(path, passphrase, progress=progress))
 
 
-def open_with_recovery(path: Path | str, recovery_key: str) -> Workspace:
-    return _opened(Workspace.open_with_recovery(path, recovery_key))
+def open_with_recovery(path: Path | str, recovery_key: str, *,
+                       progress: Callable[[str], None] | None = None) -> Workspace:
+    return _opened(Workspace.open_with_recovery(path, recovery_key, progress=progress))
 
 
 def _opened(ws: Workspace) -> Workspace:
@@ -39,9 +44,10 @@ def _opened(ws: Workspace) -> Workspace:
     return ws
 
 
-def recover_workspace(path: Path | str, recovery_key: str, new_passphrase: str) -> Workspace:
+def recover_workspace(path: Path | str, recovery_key: str, new_passphrase: str, *,
+                      progress: Callable[[str], None] | None = None) -> Workspace:
     """Open with the recovery key and set a new passphrase at once."""
-    ws = Workspace.open_with_recovery(path, recovery_key)
+    ws = Workspace.open_with_recovery(path, recovery_key, progress=progress)
     ws.change_passphrase(new_passphrase)
     return ws
 

@@ -27,6 +27,7 @@ from fieldapp.domain.hlc import HLC, Clock
 from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, dumps_values
 from fieldapp.domain.schema import ENTITIES, INDEXED, validate
+from fieldapp.i18n import ngettext
 from fieldapp.store import private, search, sqlite
 from fieldapp.store.conflicts import Conflict, list_conflicts
 from fieldapp.store.errors import (
@@ -216,7 +217,8 @@ class Workspace:
 
     @classmethod
     @_storage_errors
-    def _open(cls, path: Path | str, unwrap: str, secret: str) -> tuple[Workspace, UnlockInfo]:
+    def _open(cls, path: Path | str, unwrap: str, secret: str,
+              progress: Callable[[str], None] | None = None) -> tuple[Workspace, UnlockInfo]:
         path = Path(path)
         keyfile, data_key, lock = unlock_key(path, unwrap, secret)
         try:
@@ -232,7 +234,7 @@ class Workspace:
             raise
         ws = cls(path, keyfile, data_key, lock, conn)
         try:
-            ws._after_open()
+            ws._after_open(progress)
         except BaseException:
             ws.close()
             raise
@@ -243,12 +245,17 @@ class Workspace:
         return ws, UnlockInfo(len(failed))
 
     @classmethod
-    def open(cls, path: Path | str, passphrase: str) -> Workspace:
-        return cls._open(path, "passphrase", passphrase)[0]
+    def open(cls, path: Path | str, passphrase: str, *,
+             progress: Callable[[str], None] | None = None) -> Workspace:
+        """Unlock and open. ``progress`` (called on this thread with a translated sentence)
+        hears of long work an open owes the workspace, such as rebuilding the search index
+        after an update."""
+        return cls._open(path, "passphrase", passphrase, progress)[0]
 
     @classmethod
-    def open_with_recovery(cls, path: Path | str, recovery_key: str) -> Workspace:
-        return cls._open(path, "recovery", recovery_key)[0]
+    def open_with_recovery(cls, path: Path | str, recovery_key: str, *,
+                           progress: Callable[[str], None] | None = None) -> Workspace:
+        return cls._open(path, "recovery", recovery_key, progress)[0]
 
     def close(self) -> None:
         """Finish deferred indexing, checkpoint, close the connection, drop the key and
@@ -767,13 +774,20 @@ class Workspace:
 
     # -- after opening -------------------------------------------------------------------
 
-    def _after_open(self) -> None:
+    def _after_open(self, progress: Callable[[str], None] | None = None) -> None:
         """Work an open owes the workspace before anyone uses it: fill or rebuild the search
         index if it is new or the tokenizer changed, index the notes saved but not yet indexed,
         finish an erasure's cleanup that a crash interrupted, and remove backup copies once
         the workspace has passed its check."""
         fingerprint = search.tokenizer_fingerprint()
         if self.meta("search.rebuild") or self.meta("search.tokenizer") != fingerprint:
+            if progress is not None:
+                n = self.count_rows("note")
+                progress(ngettext(
+                    "This version of fieldapp indexes notes differently: building the search "
+                    "index of {n} note again (once)…",
+                    "This version of fieldapp indexes notes differently: building the search "
+                    "index of {n} notes again (once)…", n).format(n=n))
             with self.transaction():
                 notes = search.rebuild(self.db)
                 self._set_meta("search.tokenizer", fingerprint)

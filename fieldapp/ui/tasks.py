@@ -33,6 +33,16 @@ Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
 
 
+class ProgressRelay(QObject):
+    """Hands progress messages from the worker thread to the main thread: ``callback`` is
+    called on the worker; ``message`` is delivered to main-thread receivers, queued."""
+
+    message = Signal(str)
+
+    def callback(self, text: str) -> None:
+        self.message.emit(text)
+
+
 @dataclass(eq=False)
 class Task:
     """A unit of work; ``label`` (translated) asks for a progress dialog if it runs long."""

@@ -128,12 +128,12 @@ def test_unlock_on_the_real_worker_keeps_the_window_responsive(
 
     during: dict[str, Any] = {}
 
-    def slow(p: Path, secret: str) -> Any:
+    def slow(p: Path, secret: str, **kwargs: Any) -> Any:
         during["thread"] = threading.current_thread()
         during["ticks_before"] = len(gaps)
         time.sleep(0.6)  # as the real Argon2id parameters take
         during["ticks_after"] = len(gaps)
-        return slow_open(p, secret)
+        return slow_open(p, secret, **kwargs)
 
     monkeypatch.setattr(session, "open_workspace", slow)
     ctx: AppContext = build_context(interaction=interaction)  # the real thread

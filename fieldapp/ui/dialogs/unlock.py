@@ -22,6 +22,7 @@ from fieldapp.ui import passphrase as pp
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.dialogs import button_box
 from fieldapp.ui.interaction import error_text
+from fieldapp.ui.tasks import ProgressRelay
 
 
 class UnlockDialog(QDialog):
@@ -79,6 +80,10 @@ class UnlockDialog(QDialog):
         self.buttons.accepted.connect(self.try_unlock)
         self.buttons.rejected.connect(self.reject)
         self.switch.clicked.connect(self._toggle_mode)
+        # Long work the open does on the worker (an index built again after an update) is
+        # named here instead of a bare "Unlocking…".
+        self.relay = ProgressRelay(self)
+        self.relay.message.connect(self._progress)
         ctx.language.changed.connect(self.retranslate_ui)
         self._show_mode()
         self.retranslate_ui()
@@ -113,7 +118,7 @@ class UnlockDialog(QDialog):
     def try_unlock(self) -> None:
         if self.working:
             return
-        path = self.path
+        path, progress = self.path, self.relay.callback
         if self.recovery_mode:
             key, new = self.recovery.text(), self.new_passphrase.text()
             if pp.strength(new) == 0:
@@ -123,7 +128,7 @@ class UnlockDialog(QDialog):
             def opener() -> object:
                 from fieldapp.services import session  # loaded on the worker
 
-                return session.recover_workspace(path, key, new)
+                return session.recover_workspace(path, key, new, progress=progress)
         else:
             secret = self.passphrase.text()
             if not secret:
@@ -132,12 +137,16 @@ class UnlockDialog(QDialog):
             def opener() -> object:
                 from fieldapp.services import session  # loaded on the worker
 
-                return session.open_workspace(path, secret)
+                return session.open_workspace(path, secret, progress=progress)
 
         self._set_busy(True)
         self.problem.setText(_("Unlocking…"))
         self.ctx.tasks.open_workspace(opener, self._done, self._failed)
         self.started.emit()
+
+    def _progress(self, text: str) -> None:
+        if self.working:
+            self.problem.setText(text)
 
     def _set_busy(self, busy: bool) -> None:
         self.working = busy

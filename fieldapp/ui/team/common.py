@@ -1,5 +1,5 @@
 """What the team screens share: the team as this workspace sees it, names for devices, record
-types and bundle outcomes, clock formatting, and a relay for progress messages."""
+types and bundle outcomes and clock formatting."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-
-from PySide6.QtCore import QObject, Signal
 
 from fieldapp.domain.hlc import HLC
 from fieldapp.i18n import N_, _, format_datetime
@@ -149,13 +147,3 @@ def load_state(ws: Workspace) -> TeamState:
         # change number when a device is revoked.
         state.merged_through = sync.merged_through(ws)
     return state
-
-
-class ProgressRelay(QObject):
-    """Hands progress messages from the worker thread to the main thread: ``callback`` is
-    called on the worker; ``message`` is delivered to main-thread receivers, queued."""
-
-    message = Signal(str)
-
-    def callback(self, text: str) -> None:
-        self.message.emit(text)

@@ -35,11 +35,11 @@ from fieldapp.ui import style
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.interaction import error_text
 from fieldapp.ui.language import refresh_message, set_message
+from fieldapp.ui.tasks import ProgressRelay
 from fieldapp.ui.team.common import (
     BAD,
     GOOD,
     WARN,
-    ProgressRelay,
     TeamState,
     entity_label,
     status_label,
