@@ -51,7 +51,10 @@ def ask_new_passphrase(env: str = PASSPHRASE_ENV) -> str:
 def open_ws(path: str) -> Workspace:
     from fieldapp.services.session import open_workspace
 
-    return open_workspace(Path(path), ask_passphrase())
+    # Long work the open owes the workspace (an index built again after an update) is named
+    # on stderr, so that output meant for a pipe stays clean.
+    return open_workspace(Path(path), ask_passphrase(),
+                          progress=lambda text: print(text, file=sys.stderr, flush=True))
 
 
 def print_json(data: Any) -> None:

@@ -119,7 +119,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
     if args.recovery:
         key = os.environ.get(RECOVERY_ENV) or ask_passphrase(RECOVERY_ENV, _("Recovery key: "))
-        ws = session.open_with_recovery(Path(args.workspace), key)
+        ws = session.open_with_recovery(
+            Path(args.workspace), key,
+            progress=lambda text: print(text, file=sys.stderr, flush=True))
     else:
         ws = open_ws(args.workspace)
     with ws:

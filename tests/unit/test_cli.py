@@ -157,3 +157,20 @@ def test_chinese_messages(tmp_path: Path) -> None:
     finally:
         set_language("en")
     assert expected in proc.stderr
+
+
+def test_an_index_built_again_after_an_update_is_said_on_stderr(demo: Path) -> None:
+    """The first open after an update that changes how notes are indexed rebuilds the index;
+    the command says so on stderr (it can take a minute on a large workspace) and its output
+    on stdout stays what a pipe expects."""
+    from fieldapp.store.workspace import Workspace
+
+    with Workspace.open(demo, ENV_PASS) as ws:
+        ws.set_meta("search.tokenizer", "5:0000000000000000")
+    proc = run("search", str(demo), "艾滋", "--json")
+    assert "building the search index of" in proc.stderr and "again (once)" in proc.stderr
+    hits = json.loads(proc.stdout)
+    assert hits and all("艾滋" in h["snippet"] for h in hits)
+    # Done once: the next command has nothing to say.
+    again = run("search", str(demo), "艾滋", "--json")
+    assert "search index" not in again.stderr and json.loads(again.stdout) == hits
