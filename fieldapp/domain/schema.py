@@ -16,7 +16,7 @@ this one. Organisations are never erased by a withdrawal.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -260,3 +260,23 @@ def validate(entity_name: str, values: dict[str, Any]) -> None:
             # The value itself is never put in the message: it may be note text or a name.
             raise TypeError(f"{entity_name}.{key}: a {f.kind} is expected, "
                             f"not a {type(value).__name__}")
+
+
+def validate_many(entity_name: str, values_list: Iterable[dict[str, Any]]) -> None:
+    """:func:`validate` for each of many values dicts (a batch of new records): the fields
+    of each distinct set of names are looked up once, and a value of the wrong shape is
+    reported by :func:`validate` itself, with its message."""
+    ent = entity(entity_name)
+    checks: dict[tuple[str, ...], list[tuple[str, Callable[[Any], bool]]]] = {}
+    for values in values_list:
+        names = tuple(values)
+        shapes = checks.get(names)
+        if shapes is None:
+            validate(entity_name, values)  # an unknown field is refused here
+            shapes = checks[names] = [(k, _SHAPES[ent.field(k).kind]) for k in names
+                                      if not k.startswith("_") and ent.field(k).kind != "json"]
+            continue
+        for key, shape in shapes:
+            value = values[key]
+            if value is not None and not shape(value):
+                validate(entity_name, values)
