@@ -27,10 +27,12 @@ def new_ids(n: int) -> list[str]:
     first = now if last is None or now > last else last + 1
     state["_last_v7_timestamp"] = first + n - 1
     out = []
+    randbits = secrets.randbits
     for i in range(n):
         # 48 bits of milliseconds, version 7, 12 random bits, variant 10, 62 random bits
-        value = ((first + i) & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | secrets.randbits(12) << 64 \
-            | 0x2 << 62 | secrets.randbits(62)
+        bits = randbits(74)
+        value = ((first + i) & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | (bits >> 62) << 64 \
+            | 0x2 << 62 | (bits & 0x3FFFFFFFFFFFFFFF)
         text = f"{value:032x}"
         out.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
     return out

@@ -209,12 +209,16 @@ def cascade_refs(child: str) -> tuple[Field, ...]:
     return tuple(f for f in ENTITIES[child].fields if f.cascade)
 
 
+#: What ``json.dumps(value, ensure_ascii=False, sort_keys=True)`` uses, made once.
+_COLUMN_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def to_column(f: Field, value: Any) -> Any:
     """Operation value (JSON) -> SQL column value."""
     if value is None:
         return None
     if f.kind in ("json", "refs"):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _COLUMN_JSON.encode(value)
     if f.kind == "bool":
         return 1 if value else 0
     if f.kind == "int":

@@ -399,8 +399,9 @@ class OpApplier:
     def erased_among(self, ops: list[Op]) -> bool:
         """Whether any of ``ops`` links its record to an erased one (a cascading reference)."""
         targets: set[str] = set()
+        refs = {entity: cascade_refs(entity) for entity in {op.entity for op in ops}}
         for op in ops:
-            for f in cascade_refs(op.entity):
+            for f in refs[op.entity]:
                 value = op.values.get(f.name)
                 if value is not None:
                     targets.update(value if f.kind == "refs" else [value])

@@ -420,11 +420,11 @@ class Workspace:
             common = {f: v for f, v in common.items() if f not in taken}
         validate(entity, common)
         validate_many(entity, own)
-        device, seq, tick = self.device_id, self._seq, self.clock.tick
-        ops = [Op(device, seq + n, tick().encode(), entity, entity_id,
+        device, seq = self.device_id, self._seq
+        ops = [Op(device, seq + n, hlc, entity, entity_id,
                   {**common, **values} if common else values, ())
-               for n, ((entity_id, _v), values) in enumerate(zip(rows, own, strict=True),
-                                                             start=1)]
+               for n, ((entity_id, _v), values, hlc) in enumerate(
+                   zip(rows, own, self.clock.tick_many(len(rows)), strict=True), start=1)]
         self._seq = seq + len(ops)
         if self.applier.erased_among(ops):
             # A link to an erased record: the general path erases what it must, op by op.
