@@ -117,7 +117,7 @@ class CompiledForm:
         #: question path -> number of its local, for the questions outside repeats
         self._top: dict[str, int] = {}
         #: the fresh form last seen, and its values split for ``run`` (see :meth:`stored`)
-        self._start: tuple[FormState, dict[Slot, Any], tuple[Any, ...]] | None = None
+        self._start: tuple[Any, ...] | None = None
         if not self.reason:
             self._run = self._generate()
 
@@ -666,6 +666,16 @@ class CompiledForm:
         run = self._run
         if run is None:
             return None
+        start = self._start
+        if start is None or start[0] is not fresh:
+            start = self._start = self._begin(fresh)
+        return run(answers, dict(start[1]), start[2], dict(fresh.counts), {}, start[3], complete,
+                   fresh.clock, start[4], start[5], self._resize)
+
+    def _begin(self, fresh: FormState) -> tuple[Any, ...]:
+        """What :meth:`stored` passes ``run`` for every response on a form like ``fresh``:
+        its answers inside repeats (a dict to copy) and outside (a tuple of the locals'
+        first values), the memo of its language, and the engine's two entry points."""
         tables = self._tables.get(fresh.form_language)
         if tables is None:
             tables = self._tables[fresh.form_language] = {
@@ -678,14 +688,9 @@ class CompiledForm:
         def co(node: Node, raw: Any, slot: Slot) -> Any:
             return self._coerce(fresh, node, raw, slot)
 
-        start = self._start
-        if start is None or start[0] is not fresh:
-            top = self._top
-            start = self._start = (
-                fresh, {k: v for k, v in fresh.values.items() if k[1] or k[0] not in top},
-                tuple(fresh.values.get((p, ())) for p in top))
-        return run(answers, dict(start[1]), start[2], dict(fresh.counts), {}, tables, complete,
-                   fresh.clock, miss, co, self._resize)
+        top = self._top
+        return (fresh, {k: v for k, v in fresh.values.items() if k[1] or k[0] not in top},
+                tuple(fresh.values.get((p, ())) for p in top), tables, miss, co)
 
     def _coerce(self, fresh: FormState, node: Node, raw: Any, slot: Slot) -> Any:
         """An answer's stored form (or ``_REFUSED``), as ``FormPlan._fill`` converts it,
