@@ -26,7 +26,7 @@ from typing import IO, Any, ParamSpec, TypeVar
 from fieldapp.domain.hlc import HLC, Clock
 from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, dumps_values
-from fieldapp.domain.schema import ENTITIES, INDEXED, validate, validate_many
+from fieldapp.domain.schema import ENTITIES, INDEXED, validate
 from fieldapp.store import private, search, sqlite
 from fieldapp.store.conflicts import Conflict, list_conflicts
 from fieldapp.store.errors import (
@@ -408,6 +408,8 @@ class Workspace:
 
         ``shared``: values every record of the batch holds besides its own (a record's own
         value for the same field wins), each checked, converted and encoded once."""
+        from fieldapp.domain.schema import validate_many
+
         ent = ENTITIES[entity]
         common = dict(shared or {})
         if ent.owned:
