@@ -58,6 +58,17 @@ class Clock:
             self._last = HLC(self._last.wall, self._last.logical + 1)
         return self._last
 
+    def tick_many(self, n: int) -> list[str]:
+        """``n`` ticks, encoded, for a batch of local events: what ``n`` calls of
+        :meth:`tick` give while the wall clock stands still (it is read once), each
+        timestamp after the one before."""
+        if n <= 0:
+            return []
+        first = self.tick()
+        wall, logical = first.wall, first.logical
+        self._last = HLC(wall, logical + n - 1)
+        return [f"{wall:015d}.{c:06d}" for c in range(logical, logical + n)]
+
     def observe(self, remote: HLC) -> tuple[HLC, bool]:
         """Advance past ``remote``. Returns (the timestamp to record for it, whether it was clamped)."""
         pt = self._now()

@@ -16,7 +16,7 @@ this one. Organisations are never erased by a withdrawal.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -209,12 +209,16 @@ def cascade_refs(child: str) -> tuple[Field, ...]:
     return tuple(f for f in ENTITIES[child].fields if f.cascade)
 
 
+#: What ``json.dumps(value, ensure_ascii=False, sort_keys=True)`` uses, made once.
+_COLUMN_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def to_column(f: Field, value: Any) -> Any:
     """Operation value (JSON) -> SQL column value."""
     if value is None:
         return None
     if f.kind in ("json", "refs"):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _COLUMN_JSON.encode(value)
     if f.kind == "bool":
         return 1 if value else 0
     if f.kind == "int":
@@ -260,3 +264,23 @@ def validate(entity_name: str, values: dict[str, Any]) -> None:
             # The value itself is never put in the message: it may be note text or a name.
             raise TypeError(f"{entity_name}.{key}: a {f.kind} is expected, "
                             f"not a {type(value).__name__}")
+
+
+def validate_many(entity_name: str, values_list: Iterable[dict[str, Any]]) -> None:
+    """:func:`validate` for each of many values dicts (a batch of new records): the fields
+    of each distinct set of names are looked up once, and a value of the wrong shape is
+    reported by :func:`validate` itself, with its message."""
+    ent = entity(entity_name)
+    checks: dict[tuple[str, ...], list[tuple[str, Callable[[Any], bool]]]] = {}
+    for values in values_list:
+        names = tuple(values)
+        shapes = checks.get(names)
+        if shapes is None:
+            validate(entity_name, values)  # an unknown field is refused here
+            shapes = checks[names] = [(k, _SHAPES[ent.field(k).kind]) for k in names
+                                      if not k.startswith("_") and ent.field(k).kind != "json"]
+            continue
+        for key, shape in shapes:
+            value = values[key]
+            if value is not None and not shape(value):
+                validate(entity_name, values)

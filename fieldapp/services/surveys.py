@@ -396,22 +396,29 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     common: dict[str, Any] = {"instrument_id": instrument_id,
                               "instrument_version": row["version"],
                               "status": COMPLETE if complete_them else DRAFT}
+    if complete_them:
+        common["completed_at"] = now
     rows: list[tuple[str, dict[str, Any]]] = []
     ids = new_ids(len(prepared))
+    given = links or ()
     for n, data in enumerate(prepared):
-        link = links[n] if links and n < len(links) else {}
-        values: dict[str, Any] = {
-            **common, "data": data, "researcher": link.get("researcher") or researcher,
-            **{k: v for k, v in link.items() if k != "researcher"}}
-        if complete_them:
-            values["completed_at"] = now
-        rows.append((ids[n], values))
+        # Each record's own values; a link names its own fields (its researcher only when
+        # given), which win over the batch's, except the completion time.
+        link = given[n] if n < len(given) else None
+        if link:
+            own = {"data": data, "researcher": link.get("researcher") or researcher,
+                   **{k: v for k, v in link.items() if k != "researcher"}}
+            if complete_them and "completed_at" in own:
+                own["completed_at"] = now
+        else:
+            own = {"data": data, "researcher": researcher}
+        rows.append((ids[n], own))
     with ws.transaction():
         if reference:
-            for rid, values in rows:
-                ws.write("response", rid, values, create=True)
+            for rid, own in rows:
+                ws.write("response", rid, {**common, **own}, create=True)
         else:
-            ws.write_new_many("response", rows)
+            ws.write_new_many("response", rows, shared=common)
     return [rid for rid, _values in rows]
 
 

@@ -58,25 +58,33 @@ def _column(ent: Entity, f: str, value: Any) -> tuple[str, Any]:
 
 
 #: For :meth:`OpApplier.apply_fresh_many`, per (record type, fields of an operation): each
-#: field with its schema field (None for ``_owner``/``deleted``) and whether its column holds
-#: JSON; and the fields in key order as (JSON key and separator, position).
+#: field with its schema field (None for ``_owner``/``deleted``), whether its column holds
+#: JSON and whether a text value is its own column (text, date, ref).
 _FRESH_PLANS: dict[tuple[str, tuple[str, ...]], list[tuple[str, Any, bool, bool]]] = {}
+#: Per (record type, fields of an operation): its values as a format string taking the
+#: fields' JSON in the order given, written in key order.
 _SORTED_KEYS: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
 def _fresh_plan(ent: Entity, fields: tuple[str, ...]) -> list[tuple[str, Any, bool, bool]]:
     """Each field with its schema field, whether its column holds JSON and whether a text
-    value is its own column (text, date, ref); and, in ``_SORTED_KEYS``, the operation's
-    values as a format string taking the fields' JSON in key order."""
+    value is its own column (text, date, ref)."""
     plan = []
     for f in fields:
         fd = ent.field(f) if f not in (OWNER, DELETED) else None
         plan.append((f, fd, fd is not None and fd.kind in ("json", "refs"),
                      fd is not None and fd.kind in ("text", "date", "ref")))
+    _FRESH_PLANS[(ent.name, fields)] = plan
+    return plan
+
+
+def _sorted_keys(entity: str, fields: tuple[str, ...]) -> str:
+    """The operation's values as a format string taking the fields' JSON in ``fields``'
+    order (see ``_SORTED_KEYS``)."""
     keys = [json.dumps(f, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
             + ": {" + str(i) + "}" for i, f in sorted(enumerate(fields), key=lambda p: p[1])]
-    _SORTED_KEYS[(ent.name, fields)] = "{{" + ", ".join(keys) + "}}"
-    return plan
+    text = _SORTED_KEYS[(entity, fields)] = "{{" + ", ".join(keys) + "}}"
+    return text
 
 
 #: The ``meta`` key that says an erasure's cleanup is still due (see ``_erase_tree``).
@@ -272,12 +280,18 @@ class OpApplier:
             else:
                 search.index(conn, rowid, text)
 
-    def apply_fresh_many(self, ops: list[Op]) -> None:
+    def apply_fresh_many(self, ops: list[Op], shared: dict[str, Any] | None = None,
+                         own: Sequence[dict[str, Any]] | None = None) -> None:
         """:meth:`apply` with ``fresh`` for many local creates of one record type, as one
         ``executemany`` per table (bulk saves: survey imports). The ops are this device's own,
         each made just now; the caller promises what ``fresh`` promises for each op and that
         none links to an erased record (see :meth:`erased_among`). Records of an indexed type
-        go one by one (the index needs each row id)."""
+        go one by one (the index needs each row id).
+
+        ``shared`` and ``own`` split each op's values in two, when the caller has them so:
+        ``op.values`` is ``{**shared, **own[i]}`` with no key in both. What every record
+        holds (the instrument, the status) is then converted and encoded once for the batch,
+        and each record only what is its own."""
         if not ops:
             return
         entity = ops[0].entity
@@ -294,42 +308,39 @@ class OpApplier:
         # that may hold a non-finite number (JSON5 for SQLite) is encoded by dumps_values.
         log_rows: list[tuple[Any, ...]] = []
         exact_rows: list[tuple[Any, ...]] = []
-        by_fields: dict[tuple[str, ...], list[list[Any]]] = {}
+        by_fields: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        formats: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
         pieces: dict[str, str] = {}
-        dumps = json.dumps
-        for op in ops:
-            values = op.values
+        common: tuple[Any, ...] = ()
+        common_parts: list[str] = []
+        if shared and own is not None:
+            common_row: list[Any] = []
+            self._fresh_values(ent, shared, common_row, common_parts, pieces,
+                               _fresh_plan(ent, tuple(shared)))
+            common = tuple(common_row)
+            split = True
+        else:
+            split = False
+        for n, op in enumerate(ops):
+            values = own[n] if split else op.values  # type: ignore[index]
             fields = tuple(values)
             plan = _FRESH_PLANS.get((entity, fields))
             if plan is None:
-                plan = _FRESH_PLANS[(entity, fields)] = _fresh_plan(ent, fields)
-            row: list[Any] = [op.entity_id, op.hlc, op.hlc]
-            parts: list[str] = []
-            for f, fd, is_json, plain in plan:
-                value = values[f]
-                if plain and value.__class__ is str:  # ids, codes, statuses: the same few
-                    row.append(value)
-                    piece = pieces.get(value)
-                    if piece is None:
-                        piece = pieces[value] = dumps(value, ensure_ascii=False)
-                    parts.append(piece)
-                    continue
-                column = to_column(fd, value) if fd is not None else _column(ent, f, value)[1]
-                row.append(column)
-                if is_json and column is not None:
-                    parts.append(column)
-                elif value.__class__ is str:
-                    piece = pieces.get(value)
-                    if piece is None:
-                        piece = pieces[value] = dumps(value, ensure_ascii=False)
-                    parts.append(piece)
-                else:
-                    parts.append(dumps(value, ensure_ascii=False, sort_keys=True))
-            by_fields.setdefault(fields, []).append(row)
-            text = _SORTED_KEYS[(entity, fields)].format(*parts)
+                plan = _fresh_plan(ent, fields)
+            parts = common_parts.copy()
+            row: list[Any] = []
+            self._fresh_values(ent, values, row, parts, pieces, plan)
+            shape = formats.get(fields)
+            if shape is None:
+                every = (*shared, *fields) if split else fields  # type: ignore[misc]
+                shape = formats[fields] = (every, _SORTED_KEYS.get((entity, every))
+                                           or _sorted_keys(entity, every))
+            by_fields.setdefault(shape[0], []).append((op.entity_id, op.hlc, op.hlc,
+                                                       *common, *row))
+            text = shape[1].format(*parts)
             if "Infinity" in text or "NaN" in text:
                 exact_rows.append((op.device, op.seq, op.hlc, entity, op.entity_id,
-                                   dumps_values(values), op.hlc))
+                                   dumps_values(op.values), op.hlc))
             else:
                 log_rows.append((op.device, op.seq, op.hlc, entity, op.entity_id, text, op.hlc))
         # A local create is received when it is made: write() records the clock it just ticked.
@@ -358,11 +369,39 @@ class OpApplier:
                 f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 rows)
 
+    @staticmethod
+    def _fresh_values(ent: Entity, values: dict[str, Any], row: list[Any], parts: list[str],
+                      pieces: dict[str, str], plan: list[tuple[str, Any, bool, bool]]) -> None:
+        """Append each value's column to ``row`` and its JSON to ``parts``, in ``plan``'s
+        order (see :meth:`apply_fresh_many`); ``pieces`` remembers the JSON of short text."""
+        dumps = json.dumps
+        for f, fd, is_json, plain in plan:
+            value = values[f]
+            if plain and value.__class__ is str:  # ids, codes, statuses: the same few
+                row.append(value)
+                piece = pieces.get(value)
+                if piece is None:
+                    piece = pieces[value] = dumps(value, ensure_ascii=False)
+                parts.append(piece)
+                continue
+            column = to_column(fd, value) if fd is not None else _column(ent, f, value)[1]
+            row.append(column)
+            if is_json and column is not None:
+                parts.append(column)
+            elif value.__class__ is str:
+                piece = pieces.get(value)
+                if piece is None:
+                    piece = pieces[value] = dumps(value, ensure_ascii=False)
+                parts.append(piece)
+            else:
+                parts.append(dumps(value, ensure_ascii=False, sort_keys=True))
+
     def erased_among(self, ops: list[Op]) -> bool:
         """Whether any of ``ops`` links its record to an erased one (a cascading reference)."""
         targets: set[str] = set()
+        refs = {entity: cascade_refs(entity) for entity in {op.entity for op in ops}}
         for op in ops:
-            for f in cascade_refs(op.entity):
+            for f in refs[op.entity]:
                 value = op.values.get(f.name)
                 if value is not None:
                     targets.update(value if f.kind == "refs" else [value])

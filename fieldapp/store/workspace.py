@@ -407,19 +407,34 @@ class Workspace:
             raise NotOwner(entity)
         return op
 
-    def write_new_many(self, entity: str, rows: list[tuple[str, dict[str, Any]]]) -> list[Op]:
+    def write_new_many(self, entity: str, rows: list[tuple[str, dict[str, Any]]],
+                       shared: dict[str, Any] | None = None) -> list[Op]:
         """:meth:`write` with ``create`` for many new records of one type (ids from
         ``new_id()``, never used before): the same operations, heads and rows, written with
-        one statement per table. Call inside :meth:`transaction`."""
-        ops: list[Op] = []
-        owned = ENTITIES[entity].owned
-        for entity_id, values in rows:
-            validate(entity, values)
-            if owned:
-                values = {OWNER: self.device_id, **values}
-            self._seq += 1
-            ops.append(Op(self.device_id, self._seq, self.clock.tick().encode(), entity,
-                          entity_id, values, ()))
+        one statement per table. Call inside :meth:`transaction`.
+
+        ``shared``: values every record of the batch holds besides its own (a record's own
+        value for the same field wins), each checked, converted and encoded once."""
+        from fieldapp.domain.schema import validate_many
+
+        ent = ENTITIES[entity]
+        common = dict(shared or {})
+        if ent.owned:
+            common = {OWNER: self.device_id, **common}
+        own = [values for _rid, values in rows]
+        taken = common.keys() & {f for values in own for f in values} if common else set()
+        if taken:  # a record's own value wins: those fields are each record's own
+            own = [{**{f: common[f] for f in taken if f not in values}, **values}
+                   for values in own]
+            common = {f: v for f, v in common.items() if f not in taken}
+        validate(entity, common)
+        validate_many(entity, own)
+        device, seq = self.device_id, self._seq
+        ops = [Op(device, seq + n, hlc, entity, entity_id,
+                  {**common, **values} if common else values, ())
+               for n, ((entity_id, _v), values, hlc) in enumerate(
+                   zip(rows, own, self.clock.tick_many(len(rows)), strict=True), start=1)]
+        self._seq = seq + len(ops)
         if self.applier.erased_among(ops):
             # A link to an erased record: the general path erases what it must, op by op.
             for op in ops:
@@ -428,7 +443,7 @@ class Workspace:
                 if report.rejected:
                     raise NotOwner(entity)
         else:
-            self.applier.apply_fresh_many(ops)
+            self.applier.apply_fresh_many(ops, common, own)
         return ops
 
     def create(self, entity: str, values: dict[str, Any]) -> str:

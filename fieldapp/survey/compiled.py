@@ -7,18 +7,25 @@ only two things matter: that the reference would accept it (and, to complete it,
 missing or invalid), and the answers it would store. :class:`CompiledForm` decides both with
 code generated once per instrument version: one straight block per question in the program's
 rank order (a loop over the instances of a repeat), with the question's paths, its repeat,
-its group's relevance and what its evaluation depends on written in as constants, reading
-the answers from one dict keyed like ``FormState.values`` and nothing else.
+its group's relevance and what its evaluation depends on written in as constants. The
+answers of questions outside repeats are local variables of the generated function; those
+inside repeats sit in one dict keyed like ``FormState.values``; nothing else is read. A
+name the form does not know at its level is found with one subset test per dict.
 
 Each question's evaluation comes from a memo keyed by what decides it (its group's
 relevance, the values its expressions read, its own answer where a constraint reads it, the
 date for ``today()``, its instance only where an expression reads a position: the inputs
 ``FormPlan`` keys its memo by); a key seen for the first time is evaluated by the engine itself
-(``FormState._evaluate`` on a state holding these answers). Two kinds of question need no
-memo: one whose expressions read nothing (written in as the two outcomes its group's relevance
-gives, evaluated by the engine when the code is made) and ``sum()`` over a repeat's numbers
-(added up as the engine reads them). So the generated code decides nothing the engine does
-not: it leaves out what a stored response does not keep.
+(``FormState._evaluate`` on a state holding these answers, the locals joined into its dict).
+The common entry (shown, kept, not read-only, not required, valid) is one shared object,
+passed over by identity. Three kinds of question need no memo: one whose expressions read
+nothing (written in as the two outcomes its group's relevance gives, evaluated by the engine
+when the code is made); ``sum()`` over a repeat's numbers (added up as the engine reads
+them); and a number whose constraint only compares it with constant numbers (``. >= 0 and
+. <= 5000``; its requirement constant): the comparison is written in, on the answer read as
+the engine reads it (a float), so free numbers (amounts, ages), which would miss the memo
+for nearly every response, cost no evaluation. So the generated code decides nothing the
+engine does not: it leaves out what a stored response does not keep.
 
 :meth:`CompiledForm.stored` returns ``None`` whenever the response is not plainly accepted
 (an answer refused, hidden, read-only or changed by the form; to complete, a required answer
@@ -41,6 +48,8 @@ from fieldapp.survey.xfuncs import number_to_string
 from fieldapp.survey.xpath import (
     Binary,
     Call,
+    Current,
+    Expr,
     ExprError,
     Literal,
     Neg,
@@ -60,6 +69,8 @@ _TEXT_TYPES = frozenset({"text", "select_one", "date", "time", "datetime", "calc
                          "username", "email"})
 #: Functions whose result depends on their arguments alone (as the program's constants).
 _PURE = frozenset({"true", "false", "not", "boolean", "number", "string"})
+#: XPath's comparisons of two numbers, as Python writes them.
+_COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _META_IN_REPEAT = frozenset({"start", "end", "today", "deviceid", "username", "email"})
 
 
@@ -69,6 +80,17 @@ def _sum(values: list[Any]) -> str | None:
     NaN when empty), added with fsum, written as XPath's string; "NaN" stores nothing."""
     text = number_to_string(math.fsum(math.nan if v is None else float(v) for v in values))
     return None if text == "NaN" else text
+
+
+def _joined(values: dict[Slot, Any], slots: tuple[Slot, ...], top: tuple[Any, ...]
+            ) -> dict[Slot, Any]:
+    """The answers as ``FormState.values`` holds them: those in ``values`` and, of the
+    questions outside repeats (``slots``), those answered in ``top``."""
+    joined = dict(values)
+    for slot, value in zip(slots, top, strict=True):
+        if value is not None:
+            joined[slot] = value
+    return joined
 
 
 class CompiledForm:
@@ -89,6 +111,13 @@ class CompiledForm:
         #: form language -> question path -> memo key -> entry (see :meth:`_evaluate`)
         self._tables: dict[str, dict[str, dict[Any, Any]]] = {}
         self._number: dict[str, int] = {}
+        #: The memo entry of a question shown, its answer kept, not read-only, not required
+        #: and valid: one object, which the generated code tells by identity.
+        self._ok: tuple[Any, ...] = (True, f._KEEP, False, False, False)
+        #: question path -> number of its local, for the questions outside repeats
+        self._top: dict[str, int] = {}
+        #: the fresh form last seen, and its values split for ``run`` (see :meth:`stored`)
+        self._start: tuple[Any, ...] | None = None
         if not self.reason:
             self._run = self._generate()
 
@@ -124,16 +153,25 @@ class CompiledForm:
         def emit(pad: int, text: str) -> None:
             out.append("    " * pad + text)
 
-        emit(0, "def run(A, V, C, G, T, cp, clock, miss, co, resize):")
+        # The answers outside repeats live in locals (L0, L1, ...: ``_top``), the rest in V
+        # keyed like FormState.values; the engine, on a memo miss, gets them as one dict.
+        self._top = {p: j for j, p in enumerate(p for p, c in program.nodes.items()
+                                                if not c.chain)}
+        scope["TS"] = tuple((p, ()) for p in self._top)
+        scope["W"] = _joined
+        scope["OK"] = self._ok
+        emit(0, "def run(A, V, F, C, G, T, cp, clock, miss, co, resize):")
+        if self._top:
+            emit(1, ", ".join(f"L{j}" for j in self._top.values()) + ", = F")
         # 1. the answers: each put in place, converted to its stored form (the common
         # kinds of value inline, the rest through the plan's conversion), repeats sized.
-        for path, compiled in program.nodes.items():
-            if not compiled.chain and plan._kind(compiled.node) in (f._INPUT, f._FILTERED):
-                emit(1, f"g{number[path]} = M")
+        answered = [f"g{number[path]}" for path, compiled in program.nodes.items()
+                    if not compiled.chain
+                    and plan._kind(compiled.node) in (f._INPUT, f._FILTERED)]
+        if answered:
+            emit(1, " = ".join(answered) + " = M")
         emit(1, "if A.__class__ is not dict and not isinstance(A, dict): return None")
-        emit(1, "c0 = 0")
         self._walk_code(program.instrument.children, "A", 0, False, 1, emit, scope)
-        emit(1, "if c0 != len(A): return None")
         for path in repeats:
             emit(1, f"n{number[path]} = C.get(({path!r}, ()), 0)")
         for path in sorted(plan._guarded, key=number.__getitem__):
@@ -146,7 +184,7 @@ class CompiledForm:
                 emit(2, f"if V.get(({path!r}, (i,))) is not None{test}: return None")
             else:
                 test = f" and g{number[path]} is M" if given else ""
-                emit(1, f"if V.get(({path!r}, ())) is not None{test}: return None")
+                emit(1, f"if {self._get(path)} is not None{test}: return None")
         # 2. every question in rank order, its evaluation from the memo
         for i, step in enumerate(steps):
             if step[5] is not f._PLAIN:
@@ -187,10 +225,12 @@ class CompiledForm:
 
     def _walk_code(self, nodes: list[Node], data: str, level: int, in_repeat: bool, pad: int,
                    emit: Callable[[int, str], None], scope: dict[str, Any]) -> None:
-        """The answers of ``nodes`` in the dict ``data``: ``c{level}`` counts the names the
-        form knows, so an unknown name is seen by comparing it with the dict's length."""
+        """The answers of ``nodes`` in the dict ``data``, whose names must all be names the
+        form knows at that level (``K{n}``: a name not among them refuses the response)."""
         f, plan = self._f, self.plan
-        count = f"c{level}"
+        known = f"K{len([k for k in scope if k.startswith('K')])}"
+        scope[known] = frozenset(node.name for node in nodes)
+        emit(pad, f"if not {data}.keys() <= {known}: return None")
         idx = "ix" if in_repeat else "()"
         for node in nodes:
             kind = plan._kind(node)
@@ -200,9 +240,16 @@ class CompiledForm:
                 scope[f"N{k}"] = node
                 emit(pad, f"x = {data}.get({name!r}, M)")
                 emit(pad, "if x is not M:")
-                emit(pad + 1, f"{count} += 1")
                 slot = f"({node.path!r}, {idx})"
+                keep = f"G[{slot}] = v" if in_repeat else f"{self._get(node.path)} = g{k} = v"
                 fast = self._inline_coercion(node, k, scope)
+                if fast and not in_repeat:
+                    emit(pad + 1, f"if {fast[0]}: {self._get(node.path)} = g{k} = {fast[1]}")
+                    emit(pad + 1, "else:")
+                    emit(pad + 2, f"v = co(N{k}, x, {slot})")
+                    emit(pad + 2, "if v is R: return None")
+                    emit(pad + 2, keep)
+                    continue
                 if fast:
                     emit(pad + 1, f"if {fast[0]}: v = {fast[1]}")
                     emit(pad + 1, "else:")
@@ -211,27 +258,24 @@ class CompiledForm:
                 else:
                     emit(pad + 1, f"v = co(N{k}, x, {slot})")
                     emit(pad + 1, "if v is R: return None")
-                emit(pad + 1, "if v is None:")
-                emit(pad + 2, f"V.pop({slot}, None)")
-                emit(pad + 1, "else:")
-                emit(pad + 2, f"V[{slot}] = v")
-                emit(pad + 1, f"G[{slot}] = v" if in_repeat else f"g{k} = v")
+                if in_repeat:
+                    emit(pad + 1, "if v is None:")
+                    emit(pad + 2, f"V.pop({slot}, None)")
+                    emit(pad + 1, "else:")
+                    emit(pad + 2, f"V[{slot}] = v")
+                emit(pad + 1, keep)
             elif kind is f._GROUP:
                 inner = f"d{level + 1}"
                 emit(pad, f"{inner} = {data}.get({name!r}, M)")
                 emit(pad, f"if {inner} is not M:")
-                emit(pad + 1, f"{count} += 1")
                 emit(pad + 1, f"if {inner}.__class__ is not dict and not isinstance({inner}, "
                               "dict): return None")
-                emit(pad + 1, f"c{level + 1} = 0")
                 self._walk_code(node.children, inner, level + 1, in_repeat, pad + 1, emit,
                                 scope)
-                emit(pad + 1, f"if c{level + 1} != len({inner}): return None")
             elif kind is f._REPEAT:
                 inner = f"d{level + 1}"
                 emit(pad, f"x = {data}.get({name!r}, M)")
                 emit(pad, "if x is not M:")
-                emit(pad + 1, f"{count} += 1")
                 emit(pad + 1, "if not isinstance(x, list): return None")
                 emit(pad + 1, f"h = C.get(({node.path!r}, ()), 0)")
                 emit(pad + 1, "if h != len(x):")
@@ -241,13 +285,10 @@ class CompiledForm:
                 emit(pad + 2, "ix = (i,)")
                 emit(pad + 2, f"if {inner}.__class__ is not dict and not isinstance({inner}, "
                               "dict): return None")
-                emit(pad + 2, f"c{level + 1} = 0")
                 self._walk_code(node.children, inner, level + 1, True, pad + 2, emit, scope)
-                emit(pad + 2, f"if c{level + 1} != len({inner}): return None")
             elif kind is f._CALCULATED:
                 emit(pad, f"if {name!r} in {data}: return None")
-            else:  # a note, metadata, a calculation: its answer is ignored
-                emit(pad, f"if {name!r} in {data}: {count} += 1")
+            # a note, metadata, a calculation: its answer is ignored
 
     def _inline_coercion(self, node: Node, k: int, scope: dict[str, Any]
                          ) -> tuple[str, str] | None:
@@ -293,25 +334,27 @@ class CompiledForm:
         is_given = f"{slot} in G" if chain else f"g{i} is not M"
         given_value = f"G[{slot}]" if chain else f"g{i}"
         if mode is f._PLAIN:
-            emit(pad, f"rel = {shown}")
             if container:
-                emit(pad, f"r{i}.append(rel)" if chain else f"r{i} = rel")
+                emit(pad, f"r{i}.append({shown})" if chain else f"r{i} = {shown}")
             elif shown != "True":
-                emit(pad, "if not rel:")
-                emit(pad + 1, f"V.pop({slot}, None)")
+                emit(pad, f"if not {shown}:")
+                emit(pad + 1, self._pop(path, slot))
                 if given:
                     emit(pad + 1, f"if {is_given}: return None")
             return
-        emit(pad, f"sh = {shown}")
+        sh = shown  # its group's relevance: a name, or an item read once per instance
+        if chain and shown != "True":
+            emit(pad, f"sh = {shown}")
+            sh = "sh"
         summed = self._sum_of(path, step)
         if summed:  # sum() over a repeat's numbers: different for nearly every response
             n = f"n{number[program.nodes[summed].chain[0]]}"
             emit(pad, f"val = _sum([V.get(({summed!r}, (j,))) for j in range({n})]) "
-                      "if sh else None")
+                      f"if {sh} else None")
             emit(pad, "if val is None:")
-            emit(pad + 1, f"V.pop({slot}, None)")
+            emit(pad + 1, self._pop(path, slot))
             emit(pad, "else:")
-            emit(pad + 1, f"V[{slot}] = val")
+            emit(pad + 1, self._set(path, slot, "val"))
             return
         at = self._positional(path)
         if mode is f._CONST and keep and not at and self._pure(path):
@@ -320,25 +363,46 @@ class CompiledForm:
                 self._const_code(path, True, pad, slot, is_given, given, checked, container, i,
                                  chain, emit)
                 return
-            emit(pad, "if sh:")
+            emit(pad, f"if {sh}:")
             self._const_code(path, True, pad + 1, slot, is_given, given, checked, container, i,
                              chain, emit)
             emit(pad, "else:")
             self._const_code(path, False, pad + 1, slot, is_given, given, checked, container,
                              i, chain, emit)
             return
+        checks = None if at else self._constant_checks(path, step)
+        if checks is not None:
+            # a number compared with constants: checked here, as the engine reads it (the
+            # answer as a float), with no memo; anything but a number takes the memo below
+            test, required = checks
+            emit(pad, f"w = {self._get(path, slot)}")
+            emit(pad, "if w is None or w.__class__ is int or w.__class__ is float:")
+            el = ""
+            if sh != "True":
+                emit(pad + 1, f"if not {sh}:")
+                emit(pad + 2, self._pop(path, slot))
+                if given:
+                    emit(pad + 2, f"if {is_given}: return None")
+                el = "el"
+            emit(pad + 1, f"{el}if w is not None:")
+            emit(pad + 2, "y = float(w)")  # read as the engine reads it, complete or not
+            emit(pad + 2, f"if cp and not {test}: return None")
+            if required:
+                emit(pad + 1, "elif cp: return None")
+            emit(pad, "else:")
+            pad += 1
         if mode is f._CONST:
-            key = ("(ix, sh)" if chain else "((), sh)") if at else "sh"
+            key = (f"(ix, {sh})" if chain else f"((), {sh})") if at else sh
         else:
             parts = [("ix" if chain else "()")] if at else []
-            parts.append("sh")
+            parts.append(sh)
             if own:
-                parts.append(self._tagged(node, slot))
+                parts.append(self._tagged(node, self._get(path, slot)))
             for dep, shared, single in deps:
                 dnode = program.nodes[dep].node
                 if single:
-                    parts.append(self._tagged(dnode, f"({dep!r}, ix)" if shared
-                                              else f"({dep!r}, ())"))
+                    parts.append(self._tagged(dnode, f"V.get(({dep!r}, ix))" if shared
+                                              else self._get(dep)))
                 else:
                     n = f"n{number[program.nodes[dep].chain[0]]}"
                     parts.append(f"tuple([_tag(V.get(({dep!r}, (j,)))) for j in range({n})])")
@@ -348,26 +412,101 @@ class CompiledForm:
         emit(pad, f"k = {key}")
         emit(pad, f"e = t{i}.get(k)")
         emit(pad, "if e is None:")
-        emit(pad + 1, f"e = miss({path!r}, {'ix' if chain else '()'}, sh, k, t{i}, V, C)")
-        emit(pad, "rel, val, ro, need, bad = e")
+        every = ("W(V, TS, (" + "".join(f"L{j}, " for j in self._top.values()) + "))"
+                 if self._top else "V")
+        emit(pad + 1, f"e = miss({path!r}, {'ix' if chain else '()'}, {sh}, k, t{i}, {every}, "
+                      "C)")
         if container:
-            emit(pad, f"r{i}.append(rel)" if chain else f"r{i} = rel")
+            emit(pad, f"r{i}.append(e[0])" if chain else f"r{i} = e[0]")
             return
         if keep:
+            # the common outcome (shown, the answer kept, not read-only, not required,
+            # valid) asks for nothing: its entry is the one OK, passed over
+            emit(pad, "if e is not OK:")
+            pad += 1
+        emit(pad, "rel, val, ro, need, bad = e")
+        if keep:
             emit(pad, "if not rel:")
-            emit(pad + 1, f"V.pop({slot}, None)")
+            emit(pad + 1, self._pop(path, slot))
         else:
             emit(pad, "if val is None:")
-            emit(pad + 1, f"V.pop({slot}, None)")
+            emit(pad + 1, self._pop(path, slot))
             emit(pad, "else:")
-            emit(pad + 1, f"V[{slot}] = list(val) if val.__class__ is tuple else val")
+            emit(pad + 1, self._set(path, slot, "list(val) if val.__class__ is tuple else val"))
         if given:
             emit(pad, f"if {is_given}:")
             emit(pad + 1, "if not rel or ro: return None")
             if not keep:
-                emit(pad + 1, f"if V.get({slot}) != {given_value}: return None")
+                emit(pad + 1, f"if {self._get(path, slot)} != {given_value}: return None")
         if checked:
-            emit(pad, f"if cp and (bad or (need and V.get({slot}) is None)): return None")
+            emit(pad, f"if cp and (bad or (need and {self._get(path, slot)} is None)): "
+                      "return None")
+
+    def _constant_checks(self, path: str, step: Any) -> tuple[str, bool] | None:
+        """For a number question whose only expressions are a constraint comparing its
+        answer with constant numbers (``. >= 0 and . <= 5000``) and a constant requirement:
+        the constraint as Python over ``y`` (the answer as XPath reads it, a float), and
+        whether the question is required when shown. None for any other question."""
+        f = self._f
+        compiled = self.plan.program.nodes[path]
+        node = compiled.node
+        _p, _c, _parent, _d, checked, mode, deps, own, keep, today, _t = step
+        fns = set(compiled.fns)
+        if (mode is not f._MEMO or node.type not in ("integer", "decimal") or not checked
+                or not keep or not own or deps or today or "constraint" not in fns
+                or not fns <= {"constraint", "required"}):
+            return None
+        try:
+            test = self._compare_code(parse(node.constraint))
+        except ExprError:
+            return None
+        if test is None:
+            return None
+        required = False
+        if "required" in fns:
+            trees = self.plan._trees(path, ("required",))
+            if None in trees or not all(
+                    isinstance(e, Literal | Neg | Binary) or (isinstance(e, Call)
+                                                              and e.name in _PURE)
+                    for tree in trees for e in walk(tree)):
+                return None
+            # what the engine finds for it shown and unanswered (its constraint unread)
+            scratch = self.plan.fresh().copy()
+            idx = (0,) if compiled.chain else ()
+            scratch.values, scratch.counts = {}, {}
+            scratch.required, scratch.read_only, scratch.valid, scratch.allowed = {}, {}, {}, {}
+            scratch.relevant = ({(compiled.parent, idx[:compiled.parent_depth]): True}
+                                if compiled.parent else {})
+            scratch._evaluate(path, idx)
+            required = bool(scratch.required[(path, idx)])
+        return test, required
+
+    def _compare_code(self, tree: Expr) -> str | None:
+        """``tree`` as Python over ``y`` when it is only comparisons of ``.`` with finite
+        number literals joined by ``and`` / ``or`` (each comparison a boolean, as
+        ``to_bool`` reads it); None otherwise."""
+        if isinstance(tree, Binary) and tree.op in ("and", "or"):
+            left, right = self._compare_code(tree.left), self._compare_code(tree.right)
+            return None if left is None or right is None else f"({left} {tree.op} {right})"
+        if isinstance(tree, Binary) and tree.op in _COMPARE:
+            left, right = self._number_code(tree.left), self._number_code(tree.right)
+            if left is None or right is None or "y" not in (left, right):
+                return None
+            return f"({left} {_COMPARE[tree.op]} {right})"
+        return None
+
+    @staticmethod
+    def _number_code(tree: Expr) -> str | None:
+        """``.`` as ``y``, a finite number literal (negated or not) as Python writes it."""
+        if isinstance(tree, Current):
+            return "y"
+        sign = 1.0
+        if isinstance(tree, Neg):
+            tree, sign = tree.operand, -1.0
+        if isinstance(tree, Literal) and isinstance(tree.value, float) \
+                and math.isfinite(tree.value):
+            return repr(sign * tree.value)
+        return None
 
     def _pure(self, path: str) -> bool:
         """Whether the question's expressions read nothing at all (``true()``, ``1 > 0``):
@@ -399,13 +538,13 @@ class CompiledForm:
             emit(pad, f"r{i}.append({rel!r})" if chain else f"r{i} = {rel!r}")
             return
         if not rel:
-            emit(pad, f"V.pop({slot}, None)")
+            emit(pad, self._pop(path, slot))
         if given and (not rel or ro):
             emit(pad, f"if {is_given}: return None")
         if checked and bad:
             emit(pad, "if cp: return None")
         elif checked and need:
-            emit(pad, f"if cp and V.get({slot}) is None: return None")
+            emit(pad, f"if cp and {self._get(path, slot)} is None: return None")
 
     def _sum_of(self, path: str, step: Any) -> str:
         """For a calculation that is only ``sum(${q})`` of a number question in a repeat: q's
@@ -440,20 +579,36 @@ class CompiledForm:
         return any((isinstance(e, Call) and e.name == "position") or isinstance(e, Path | Parent)
                    for tree in trees for e in walk(tree))
 
+    def _get(self, path: str, slot: str = "") -> str:
+        """The code reading the stored answer of ``path`` at ``slot`` (its local outside
+        repeats)."""
+        j = self._top.get(path)
+        return f"L{j}" if j is not None else f"V.get({slot or f'({path!r}, ())'})"
+
+    def _pop(self, path: str, slot: str) -> str:
+        """The statement clearing the answer of ``path`` at ``slot``."""
+        j = self._top.get(path)
+        return f"L{j} = None" if j is not None else f"V.pop({slot}, None)"
+
+    def _set(self, path: str, slot: str, value: str) -> str:
+        """The statement storing ``value`` (not None) as the answer of ``path`` at ``slot``."""
+        j = self._top.get(path)
+        return f"L{j} = {value}" if j is not None else f"V[{slot}] = {value}"
+
     @staticmethod
-    def _tagged(node: Node, slot: str) -> str:
+    def _tagged(node: Node, read: str) -> str:
         """The value at ``slot`` as a memo key: hashable, and telling apart values a form
         tells apart. Each place in a key holds one question's values, always of its type:
         text as it is, a whole number as it is, a decimal as it is unless zero (-0.0 and
         0.0 are equal keys but divide differently), a list as a tuple, anything else tagged
         with its type as the plan does."""
         if node.type in _TEXT_TYPES or node.type == "integer":
-            return f"V.get({slot})"
+            return read
         if node.type == "decimal":
-            return f"(w if (w := V.get({slot})) else _tag(w))"
+            return f"(w if (w := {read}) else _tag(w))"
         if node.type == "select_multiple":
-            return f"(None if (w := V.get({slot})) is None else tuple(w))"
-        return f"_tag(V.get({slot}))"
+            return f"(None if (w := {read}) is None else tuple(w))"
+        return f"_tag({read})"
 
     def _dump_code(self, nodes: list[Node], target: str, idx: str, pad: int,
                    emit: Callable[[int, str], None], counter: list[int]) -> None:
@@ -475,12 +630,15 @@ class CompiledForm:
                 self._dump_code(node.children, inner, idx, pad, emit, counter)
                 emit(pad, f"if {inner}: {target}[{node.name!r}] = {inner}")
             elif node.type != "note":
-                emit(pad, f"v = V.get(({node.path!r}, {idx}))")
+                j = self._top.get(node.path)
+                if j is None:
+                    emit(pad, f"v = V.get(({node.path!r}, {idx}))")
+                v = "v" if j is None else f"L{j}"
                 if node.type in _TEXT_TYPES:
-                    emit(pad, f"if v is not None: {target}[{node.name!r}] = v")
+                    emit(pad, f"if {v} is not None: {target}[{node.name!r}] = {v}")
                 else:
-                    emit(pad, f"if v is not None: {target}[{node.name!r}] = "
-                              "list(v) if v.__class__ is list else v")
+                    emit(pad, f"if {v} is not None: {target}[{node.name!r}] = "
+                              f"list({v}) if {v}.__class__ is list else {v}")
 
     def _template(self, path: str) -> tuple[list[tuple[str, Any]], list[str]]:
         """What a new instance of a repeat holds before any answer (its static defaults), as
@@ -497,7 +655,7 @@ class CompiledForm:
 
     def forget(self) -> None:
         """Drop the scratch state and the memo (they hold answers last seen)."""
-        self._shim = self._shim_of = None
+        self._shim = self._shim_of = self._start = None
         self._tables.clear()
 
     def stored(self, answers: Any, fresh: FormState, complete: bool
@@ -508,6 +666,16 @@ class CompiledForm:
         run = self._run
         if run is None:
             return None
+        start = self._start
+        if start is None or start[0] is not fresh:
+            start = self._start = self._begin(fresh)
+        return run(answers, dict(start[1]), start[2], dict(fresh.counts), {}, start[3], complete,
+                   fresh.clock, start[4], start[5], self._resize)
+
+    def _begin(self, fresh: FormState) -> tuple[Any, ...]:
+        """What :meth:`stored` passes ``run`` for every response on a form like ``fresh``:
+        its answers inside repeats (a dict to copy) and outside (a tuple of the locals'
+        first values), the memo of its language, and the engine's two entry points."""
         tables = self._tables.get(fresh.form_language)
         if tables is None:
             tables = self._tables[fresh.form_language] = {
@@ -520,8 +688,9 @@ class CompiledForm:
         def co(node: Node, raw: Any, slot: Slot) -> Any:
             return self._coerce(fresh, node, raw, slot)
 
-        return run(answers, dict(fresh.values), dict(fresh.counts), {}, tables, complete,
-                   fresh.clock, miss, co, self._resize)
+        top = self._top
+        return (fresh, {k: v for k, v in fresh.values.items() if k[1] or k[0] not in top},
+                tuple(fresh.values.get((p, ())) for p in top), tables, miss, co)
 
     def _coerce(self, fresh: FormState, node: Node, raw: Any, slot: Slot) -> Any:
         """An answer's stored form (or ``_REFUSED``), as ``FormPlan._fill`` converts it,
@@ -588,6 +757,8 @@ class CompiledForm:
                       tuple(value) if isinstance(value, list) else value),
                   shim.read_only[slot], relevant and shim.required[slot],
                   relevant and not shim.valid[slot])
+        if result == self._ok:
+            result = self._ok
         shim.values, shim.counts = {}, {}
         if len(table) < f.MEMO_SIZE:
             table[key] = result

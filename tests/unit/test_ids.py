@@ -25,3 +25,15 @@ def test_batch_ids_are_random() -> None:
     one, two = new_ids(200), new_ids(200)
     tails = {text[15:] for text in one + two}  # after the timestamp and version
     assert len(tails) == 400
+
+
+def test_every_random_bit_of_a_batch_id_varies() -> None:
+    """All 74 random bits of UUIDv7 (12 after the version, 62 after the variant) are random
+    in a batch: each is set in some of 400 ids and clear in others."""
+    values = [uuid.UUID(text).int for text in new_ids(400)]
+    random_bits = (0xFFF << 64) | (2**62 - 1)
+    seen_set = seen_clear = 0
+    for v in values:
+        seen_set |= v & random_bits
+        seen_clear |= ~v & random_bits
+    assert seen_set == random_bits and seen_clear == random_bits

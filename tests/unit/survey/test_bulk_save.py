@@ -68,6 +68,58 @@ def test_batch_writes_what_one_by_one_writes(ws: Workspace) -> None:
     assert {rid for rid, _v in batch} <= {r["id"] for r in surveys.list_responses(ws)}
 
 
+def test_shared_values_are_written_as_each_records_own(ws: Workspace) -> None:
+    """``shared``: values every record of a batch holds, encoded once. Each record must
+    still get exactly what ``write`` gives for ``{**shared, **own}``: a record's own value
+    for a shared field wins (here the status, a null completion time, the instrument), and
+    records of different shapes sit side by side."""
+    iid = surveys.import_instrument(ws, FORM)
+    rng = random.Random(5)
+    shared = {"instrument_id": iid, "instrument_version": "1", "status": "complete",
+              "completed_at": "2025-01-01T00:00:00+00:00"}
+    owns: list[dict[str, Any]] = [
+        {"data": make_answers(rng), "researcher": "Li Wei"},
+        {"data": make_answers(rng), "researcher": "Li Wei", "status": "draft",
+         "completed_at": None},
+        {"data": make_answers(rng), "site": "昆明", "instrument_id": "other"},
+        {"data": make_answers(rng), "researcher": "Li Wei"},
+    ]
+    batch = [(new_id(), own) for own in owns]
+    single = [(new_id(), {**shared, **own}) for own in owns]
+    with ws.transaction():
+        ws.write_new_many("response", batch, shared=shared)
+        for rid, values in single:
+            ws.write("response", rid, values, create=True)
+    for (a, _va), (b, _vb) in zip(batch, single, strict=True):
+        assert _stored(ws, a) == _stored(ws, b)
+    assert [ws.get_row("response", rid)["status"] for rid, _v in batch] == [  # type: ignore[index]
+        "complete", "draft", "complete", "complete"]
+    report = check(ws)
+    assert report.ok, report.replay_differences
+
+
+@pytest.mark.parametrize("where", ["shared", "first", "later"])
+def test_a_value_of_the_wrong_shape_anywhere_in_a_batch_is_refused(ws: Workspace,
+                                                                    where: str) -> None:
+    """Each field's shape is looked up once per batch, but every value is still checked:
+    a number for a text field in the shared values, the first record or one further on
+    is refused with ``validate``'s own message, and nothing is written."""
+    iid = surveys.import_instrument(ws, FORM)
+    shared: dict[str, Any] = {"instrument_id": iid, "status": "complete"}
+    owns: list[dict[str, Any]] = [{"data": {"n": i}, "site": "KM"} for i in range(5)]
+    if where == "shared":
+        shared["status"] = 3
+    else:
+        owns[0 if where == "first" else 3]["site"] = 5
+    before = ws.last_seq
+    with pytest.raises(TypeError) as refused, ws.transaction():
+        ws.write_new_many("response", [(new_id(), own) for own in owns], shared=shared)
+    field, kind = ("status", "int") if where == "shared" else ("site", "int")
+    assert str(refused.value) == f"response.{field}: a text is expected, not a {kind}"
+    assert ws.last_seq == before
+    assert surveys.list_responses(ws) == []
+
+
 def test_add_responses_stores_what_the_reference_stores(ws: Workspace) -> None:
     """The bulk save (compiled plan, one statement per table) against the per-response path
     (reference fill, new_response + complete): the same answers, status and links."""

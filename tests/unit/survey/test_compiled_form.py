@@ -322,3 +322,68 @@ def test_every_kind_of_value_for_every_question(more_forms: dict[str, Instrument
                 except OverflowError:
                     continue  # the reference itself cannot read 10**400 as a decimal
     assert outcomes.count("stored") > 20 and outcomes.count("refused") > 20
+
+
+#: Numbers checked against constants only, which the validator checks in its own code (no
+#: memo): both sides of every bound, a negative literal, a literal on the left, = and !=,
+#: "or", required or not, outside and inside a repeat, under a group shown or hidden.
+BOUNDS = [
+    HEAD,
+    row("select_one yn", "go", "Go", "走"),
+    row("integer", "count", "Count", "数", constraint=". >= 0 and . <= 10"),
+    row("decimal", "share", "Share", "份额", constraint=". > -1.5 and . != 0", required="yes"),
+    row("integer", "code", "Code", "码", constraint=". = 3 or . = -7"),
+    row("integer", "low", "Low", "低", constraint="-2 < ."),
+    row("begin group", "more", "More", "更多", relevant="${go} = 'yes'"),
+    row("integer", "inner", "Inner", "内", constraint=". < 5", required="yes"),
+    row("end group", ""),
+    row("begin repeat", "items", "Items", "项"),
+    row("decimal", "amount", "Amount", "金额", constraint=". > 0 and . < 100", required="yes"),
+    row("integer", "n", "N", "数", constraint=". <= -1 or . >= 1"),
+    row("end repeat", ""),
+]
+
+
+def test_numbers_checked_against_constants_are_checked_as_the_reference_does(
+        tmp_path: Path) -> None:
+    """Each of those questions answered at, just inside and just outside each bound, with
+    nothing, a whole or a decimal number, text and a boolean: the validator stores exactly
+    when the reference accepts the response (as a draft; to complete, with nothing missing
+    or invalid), and stores the reference's answers."""
+    inst = load_xlsform(write_form(tmp_path / "bounds.xlsx", BOUNDS, CHOICES))
+    plan = FormPlan(inst)
+    fresh = plan.fresh(meta=META, clock=lambda: CLOCK)
+    assert plan.stored({}, fresh, False) is not None
+    assert plan._compiled is not None
+    source = plan._compiled.source
+    assert source.count("y = float(w)") == 7, source  # every one of them inline
+    base: dict[str, Any] = {"go": "yes", "count": 1, "share": 1.0, "code": 3, "low": 0,
+                            "more": {"inner": 1}, "items": [{"amount": 5.0, "n": 1}]}
+    tried = ([None, True, "4", 2**60, 10**18 + 1]
+             + [c + d for c in (0, 10, -1.5, 3, -7, -2, 5, 100, -1, 1) for d in (-1, -0.5, 0, 0.5, 1)])
+    places = [("count",), ("share",), ("code",), ("low",), ("more", "inner"),
+              ("items", 0, "amount"), ("items", 0, "n")]
+    outcomes: set[tuple[bool, bool]] = set()
+    for place in places:
+        for value in tried:
+            for go in ("yes", "no"):
+                answers = json.loads(json.dumps({**base, "go": go}))
+                where: Any = answers
+                for key in place[:-1]:
+                    where = where[key]
+                if value is None:
+                    del where[place[-1]]
+                else:
+                    where[place[-1]] = value
+                want, issues = fill_state(inst, answers, program=plan.program, meta=META,
+                                          clock=lambda: CLOCK)
+                missing = want.validate_all()
+                for complete in (False, True):
+                    accepted = not issues and not (complete and missing)
+                    got = plan.stored(answers, fresh, complete)
+                    assert (got is not None) == accepted, (place, value, go, complete, issues,
+                                                           missing)
+                    if got is not None:
+                        assert _json(got) == _json(want.to_dict())
+                    outcomes.add((complete, accepted))
+    assert outcomes == {(False, True), (False, False), (True, True), (True, False)}
