@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_FUTURE_MS = 24 * 3600 * 1000
+#: The largest counter the fixed-width encoding holds (six digits). A counter that would pass it
+#: moves to the next millisecond instead: a wider number would sort before a narrower one.
+MAX_LOGICAL = 999_999
 
 
 @dataclass(frozen=True, order=True)
@@ -54,6 +57,8 @@ class Clock:
         pt = self._now()
         if pt > self._last.wall:
             self._last = HLC(pt, 0)
+        elif self._last.logical >= MAX_LOGICAL:
+            self._last = HLC(self._last.wall + 1, 0)
         else:
             self._last = HLC(self._last.wall, self._last.logical + 1)
         return self._last
@@ -66,6 +71,8 @@ class Clock:
             return []
         first = self.tick()
         wall, logical = first.wall, first.logical
+        if logical + n - 1 > MAX_LOGICAL:  # (a million at once) as many ticks would do
+            return [first.encode(), *(self.tick().encode() for _ in range(n - 1))]
         self._last = HLC(wall, logical + n - 1)
         return [f"{wall:015d}.{c:06d}" for c in range(logical, logical + n)]
 
