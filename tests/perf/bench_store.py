@@ -42,7 +42,14 @@ from fieldapp.services.search import defer_indexing, index_pending, search
 from fieldapp.store.keys import KDF_FLOOR, KdfParams
 from fieldapp.store.search import removes_text
 from fieldapp.store.workspace import Workspace
-from tests.perf.common import log, measure, percentile, report, report_sample, scaled
+from tests.perf.common import (
+    log,
+    measure_together,
+    percentile,
+    report,
+    report_sample,
+    scaled,
+)
 
 ZH = ("政府购买服务 社会组织 艾滋病防治 民政局登记注册 街道办 残障儿童康复 流动人口子女入学 "
       "项目评估 合同金额 经费拨付延迟 社工流失 同伴支持 招投标 挂靠 第三方评估 信任 自主性").split()
@@ -121,10 +128,9 @@ def run(scale: float) -> None:
 
         workspaces: list[tuple[Workspace, str]] = []
         plains: list[sqlcipher3.dbapi2.Connection] = []
-        base = measure(lambda conn: (_raw_create(conn, bodies), plains.append(conn)),
-                       setup=fresh_plain)
-        ours = measure(lambda w: (records.add_notes(w[0], w[1], bodies), workspaces.append(w)),
-                       setup=fresh_ws)
+        base, ours = measure_together(
+            (lambda conn: (_raw_create(conn, bodies), plains.append(conn)), fresh_plain),
+            (lambda w: (records.add_notes(w[0], w[1], bodies), workspaces.append(w)), fresh_ws))
         report_sample("create_notes", ours, base,
                       "raw executemany into an SQLCipher table + FTS5 trigram index",
                       goal="ratio <= 3", max_ratio=3)

@@ -40,7 +40,15 @@ from fieldapp.services import surveys
 from fieldapp.store.keys import KDF_FLOOR
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import FormPlan, fill_state
-from tests.perf.common import Sample, log, measure, report, report_sample, scaled
+from tests.perf.common import (
+    Sample,
+    log,
+    measure,
+    measure_together,
+    report,
+    report_sample,
+    scaled,
+)
 
 FORM = Path(__file__).resolve().parents[2] / "resources" / "instruments" / \
     "ngo_contracting_survey.xlsx"
@@ -110,8 +118,6 @@ def run(scale: float) -> None:
             conn.execute("COMMIT")
             conn.close()
 
-        base = measure(raw, setup=lambda: _plain_db(root / f"plain{next(counter)}.db"))
-
         def save(target: tuple[Workspace, str]) -> None:
             ws, iid = target
             ids = surveys.add_responses(ws, iid, answers, complete_them=True, links=links)
@@ -139,12 +145,13 @@ def run(scale: float) -> None:
             db.execute("COMMIT")
             target[0].close()
 
-        lower = measure(floor, setup=new_workspace)
+        base, lower, ours = measure_together(
+            (raw, lambda: _plain_db(root / f"plain{next(counter)}.db")),
+            (floor, new_workspace), (save, new_workspace))
         report_sample("survey_store_floor", lower, base,
                       f"raw executemany into plain SQLCipher table ({len(written['ops'])} "
                       f"operations, {len(written['heads'])} heads, {len(written['response'])} "
                       "rows written as they are: the lower bound of the batch)")
-        ours = measure(save, setup=new_workspace)
         report_sample("survey_store_batch", ours, base,
                       "raw executemany into plain SQLCipher table", goal="ratio <= 5",
                       max_ratio=5.0)

@@ -49,7 +49,7 @@ from fieldapp.domain.ids import new_id
 from fieldapp.services import records, sync, team
 from fieldapp.store.keys import KDF_FLOOR
 from fieldapp.store.workspace import Workspace
-from tests.perf.common import log, measure, report, report_sample, scaled
+from tests.perf.common import log, measure_together, report, report_sample, scaled
 
 FAST = KDF_FLOOR
 PASS = "benchmark passphrase"
@@ -112,8 +112,6 @@ def run(scale: float) -> None:
                 ws.close()
                 shutil.rmtree(ws.path, ignore_errors=True)
 
-        ours = measure(collect, setup=setup)
-
         def plain_setup() -> sqlcipher3.Connection:
             counter[0] += 1
             plain = sqlcipher3.connect(str(root / f"plain-{counter[0]}.db"), isolation_level=None)
@@ -132,15 +130,15 @@ def run(scale: float) -> None:
             plain.execute("COMMIT")
             plain.close()
 
-        base = measure(raw, setup=plain_setup)
+        base, ours, floor, log_floor = measure_together(
+            (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
+            (_log_floor, lambda: _bare_log(setup(), root)))
         report_sample("sync.collect_100k_ops", ours, base,
                       f"raw executemany of the resulting rows ({n_ops} operations)",
                       "ratio <= 5", max_ratio=5.0)
-        floor = measure(_floor, setup=lambda: (setup(), root))
         report_sample("sync.collect_100k_ops.floor", floor, base,
                       "the same raw executemany: the floor is age -d, decoding each line and "
                       "executemany of the log, heads and records, without any check")
-        log_floor = measure(_log_floor, setup=lambda: _bare_log(setup(), root))
         report_sample("sync.collect_100k_ops.log_floor", log_floor, base,
                       "the same raw executemany: the floor of a log of a row per operation is "
                       "age -d, decoding the lines a block at a time, executemany of each line "

@@ -80,6 +80,29 @@ def measure(work: Callable[[], Any], runs: int | None = None,
     return Sample(statistics.median(walls), statistics.median(cpus), walls, cpus)
 
 
+def measure_together(*works: tuple[Callable[..., Any], Callable[[], Any] | None],
+                     runs: int | None = None) -> list[Sample]:
+    """:func:`measure` for several ``(work, setup)`` pairs, their runs taken in turn (run 1 of
+    each, then run 2 of each, ...) rather than all runs of one before the next: a machine
+    whose speed drifts over minutes (a shared virtual machine does) then moves each figure
+    and its baseline alike instead of the ratio between them."""
+    n = max(1, runs if runs is not None else RUNS)
+    walls: list[list[float]] = [[] for _ in works]
+    cpus: list[list[float]] = [[] for _ in works]
+    for _ in range(n):
+        for k, (work, setup) in enumerate(works):
+            arg = setup() if setup is not None else None
+            c0, t0 = cpu_seconds(), time.perf_counter()
+            if setup is not None and arg is not None:
+                work(arg)
+            else:
+                work()
+            walls[k].append(time.perf_counter() - t0)
+            cpus[k].append(cpu_seconds() - c0)
+    return [Sample(statistics.median(w), statistics.median(c), w, c)
+            for w, c in zip(walls, cpus, strict=True)]
+
+
 def report(name: str, value: float, unit: str, baseline: float | None = None,
            baseline_name: str = "", goal: str = "", *, cpu: float | None = None,
            baseline_cpu: float | None = None, runs: int | None = None,

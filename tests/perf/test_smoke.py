@@ -42,3 +42,10 @@ def test_measure_keeps_the_median_of_its_runs() -> None:
     sample = common.measure(lambda: calls.append(1), runs=5)
     assert len(calls) == 5 and len(sample.walls) == 5
     assert sample.wall == sorted(sample.walls)[2]
+
+
+def test_measure_together_takes_the_runs_in_turn() -> None:
+    order: list[str] = []
+    a, b = common.measure_together((lambda: order.append("a"), None),
+                                   (lambda x: order.append(x), lambda: "b"), runs=3)
+    assert order == ["a", "b"] * 3 and len(a.walls) == len(b.walls) == 3
