@@ -27,7 +27,7 @@ from fieldapp.domain.hlc import HLC, Clock
 from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, dumps_values
 from fieldapp.domain.schema import ENTITIES, INDEXED, validate
-from fieldapp.i18n import ngettext
+from fieldapp.i18n import format_number, ngettext
 from fieldapp.store import private, search, sqlite
 from fieldapp.store.conflicts import Conflict, list_conflicts
 from fieldapp.store.errors import (
@@ -802,7 +802,7 @@ class Workspace:
                     "This version of fieldapp indexes notes differently: building the search "
                     "index of {n} note again (once)…",
                     "This version of fieldapp indexes notes differently: building the search "
-                    "index of {n} notes again (once)…", n).format(n=n))
+                    "index of {n} notes again (once)…", n).format(n=format_number(n)))
             with self.transaction():
                 notes = search.rebuild(self.db)
                 self._set_meta("search.tokenizer", fingerprint)

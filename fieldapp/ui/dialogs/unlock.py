@@ -147,6 +147,7 @@ class UnlockDialog(QDialog):
     def _progress(self, text: str) -> None:
         if self.working:
             self.problem.setText(text)
+            self.adjustSize()  # a sentence longer than "Unlocking…" wraps onto more lines
 
     def _set_busy(self, busy: bool) -> None:
         self.working = busy
