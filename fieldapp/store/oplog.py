@@ -631,12 +631,14 @@ def encoded_ops(conn: Connection, ids: Sequence[OpId]) -> Iterator[bytes]:
         for (line,) in conn.execute(
                 # The log's values and pred are JSON written by this code: spliced in as
                 # they are, not parsed and rendered again.
-                "SELECT '{\"device\":' || json_quote(o.device) || ',\"seq\":' || o.seq "
+                # As a BLOB: the UTF-8 bytes as SQLite holds them, not decoded into a Python
+                # string only to be encoded again.
+                "SELECT CAST('{\"device\":' || json_quote(o.device) || ',\"seq\":' || o.seq "
                 "|| ',\"hlc\":' || json_quote(o.hlc) || ',\"entity\":' || json_quote(o.entity) "
                 "|| ',\"entity_id\":' || json_quote(o.entity_id) || ',\"values\":' "
-                "|| o.\"values\" || ',\"pred\":' || o.pred || '}' "
+                "|| o.\"values\" || ',\"pred\":' || o.pred || '}' AS BLOB) "
                 "FROM fm_send s JOIN ops o ON o.device = s.device AND o.seq = s.seq "
                 "ORDER BY s.pos"):
-            yield line.encode("utf-8")
+            yield line
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.fm_send")
