@@ -51,7 +51,14 @@ from fieldapp.store.oplog import encoded_ops
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import canonical, layout
 from fieldapp.sync.backends.base import SharedStore
-from fieldapp.sync.bundle import RELAY_PAD, Attachment, Audience, VerifiedBundle
+from fieldapp.sync.bundle import (
+    RELAY_PAD,
+    Attachment,
+    Audience,
+    BundleInfo,
+    VerifiedBundle,
+    is_padding,
+)
 from fieldapp.sync.bundle import write_bundle as _write_bundle
 from fieldapp.sync.errors import Reason, SignatureError, SyncError
 from fieldapp.sync.keys import relay_tag
@@ -179,7 +186,7 @@ def _relay_state(ws: Workspace) -> dict[str, dict[str, Any]]:
 def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                       attachments: list[Attachment], seq_range: tuple[int, int],
                       audience: Audience, to: str | None = None,
-                      tag: str | None = None) -> str:
+                      tag: str | None = None, pad_to: int = 0) -> BundleInfo:
     keys = team.device_keys(ws)
     relays = _relay_state(ws)
     prev: str | None
@@ -196,7 +203,7 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
                              ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
                              audience=audience, ops_device=ws.device_id, to=to,
                              relay_tag=tag, pad_quantum=RELAY_PAD if to is not None else 0,
-                             schema=SCHEMA_VERSION)
+                             pad_to=pad_to, schema=SCHEMA_VERSION)
         with open(info.path, "rb") as fh:
             store.write_atomic(info.store_path, fh)
     if to is None:
@@ -204,7 +211,7 @@ def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
     else:
         relays[to] = {"prev": info.bundle_hash, "live": True, "tag": tag}
         ws.set_meta("sync.relay", json.dumps(relays, sort_keys=True))
-    return info.store_path
+    return info
 
 
 def send(ws: Workspace, *, progress: Progress | None = None) -> SendResult:
@@ -228,7 +235,7 @@ def _send(ws: Workspace, store: SharedStore, progress: Progress | None) -> SendR
     attachments = _attachments_for(ws, ops)
     _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
     path = _write_and_upload(ws, store, ops=ops, attachments=attachments, seq_range=seq_range,
-                             audience=Audience.COORDINATORS)
+                             audience=Audience.COORDINATORS).store_path
     ws.audit("sync.send", {"bundle": path, "ops": len(ops), "attachments": len(attachments)})
     _tidy_own_bundles(ws, store, acked)
     return SendResult(path, len(ops), len(attachments), seq_range)
@@ -263,7 +270,7 @@ def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> Se
         return SendResult()
     _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
     path = _write_and_upload(ws, store, ops=ops, attachments=[], seq_range=(1, max(ws.last_seq, 1)),
-                             audience=Audience.TEAM)
+                             audience=Audience.TEAM).store_path
     _keep_only(store, f"{layout.TEAM_DIR}/{team.member_id(ws)}", path)  # cumulative
     relayed = _publish_relays(ws, store, progress)
     ws.audit("sync.publish", {"bundle": path, "ops": len(ops), "relay_bundles": relayed})
@@ -296,9 +303,11 @@ def _publish_relays(ws: Workspace, store: SharedStore, progress: Progress | None
     ``relay/<this coordinator>/<tag>/``, where the tag is what only this coordinator and that
     device can compute (:func:`fieldapp.sync.keys.relay_tag`).
 
-    So that the store does not single out the coders by the number of folders or by which
-    change when, while blind coding is in use every active device gets one -- an empty bundle
-    when nothing is assigned to it -- and every one is rewritten at each publish. A device no
+    So that the store does not single out the coders by the number of folders, by which
+    change when or by their sizes, while blind coding is in use every active device gets one
+    -- an empty bundle when nothing is assigned to it -- every one is rewritten at each
+    publish, and every one has the size of the largest (the largest is written first, the
+    others padded to it inside the encryption: ``write_bundle``'s ``pad_to``). A device no
     longer active (or every device, once nothing is assigned to anyone) has this coordinator's
     relay bundles and folder removed, as have the folders of the old layout
     (``to/<device>/<this coordinator>/``, which named the coders). Returns how many relay
@@ -310,14 +319,24 @@ def _publish_relays(ws: Workspace, store: SharedStore, progress: Progress | None
               if current.relay_recipients(d.device_id) is not None]
     in_use = any(relayed.get(device) for device in active)
     shares = {device: relayed.get(device, []) for device in active} if in_use else {}
-    for device, ops in shares.items():
-        if ops:
-            _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
-        tag = relay_tag_of(ws, current, me, device)
-        path = _write_and_upload(ws, store, ops=ops, attachments=[],
-                                 seq_range=(1, max(ws.last_seq, 1)), audience=Audience.RELAY,
-                                 to=device, tag=tag)
-        _keep_only(store, layout.relay_folder(me, tag), path)
+    sizes = {device: sum(len(line) + 1 for line in encoded_ops(ws.db, [o.id for o in ops]))
+             for device, ops in shares.items()}
+    size = 0
+    for _round in range(2):  # a second round only if a later bundle outgrew the first
+        grown = False
+        for device in sorted(shares, key=lambda d: (-sizes[d], d)):
+            ops = shares[device]
+            if ops:
+                _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
+            tag = relay_tag_of(ws, current, me, device)
+            info = _write_and_upload(ws, store, ops=ops, attachments=[],
+                                     seq_range=(1, max(ws.last_seq, 1)),
+                                     audience=Audience.RELAY, to=device, tag=tag, pad_to=size)
+            _keep_only(store, layout.relay_folder(me, tag), info.store_path)
+            grown = grown or 0 < size < info.archive_size
+            size = max(size, info.archive_size)
+        if not grown:
+            break
     relays = _relay_state(ws)
     for device, state in relays.items():
         if device in shares or not state.get("live"):
@@ -626,7 +645,10 @@ def inspect_bundle(ws: Workspace, path: Path | str) -> dict[str, Any]:
     return {"author": m.author_id, "author_kind": m.author_kind.value,
             "audience": m.audience.value, "seq": list(m.seq_range),
             "created_at": canonical.utc_text(m.created_at), "ops": m.op_count,
-            "attachments": m.attachment_count, "outcome": bundle.outcome.value,
+            # (a relay bundle's filler, zeros to the size of the largest, is no attachment)
+            "attachments": sum(1 for a in m.attachments if not (
+                m.audience is Audience.RELAY and is_padding(a))),
+            "outcome": bundle.outcome.value,
             "bundle_hash": bundle.bundle_hash, "by_type": counts,
             "already_merged": bundle.bundle_hash in set(meta_json(ws, "sync.applied", []))}
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pyrage
 
@@ -97,6 +97,7 @@ class BundleInfo:
     file_size: int
     manifest: Manifest
     store_path: str  # where it goes in the shared store
+    archive_size: int = 0  # of the archive inside the encryption, padding included
 
 
 def _bad_input(message: str) -> BundleError:
@@ -210,6 +211,51 @@ def _archive_chunks(manifest: bytes, signature: bytes, ops: bytearray,
         yield b"\0" * (-size % pad_quantum)
 
 
+def _archive_size(manifest: bytes, signature: bytes, ops_size: int,
+                  attachments: Sequence[Attachment]) -> int:
+    """The size of the archive ``_archive_chunks`` makes of these, before trailing zeros."""
+    sizes = (len(manifest), len(signature), ops_size, *(a.size for a in attachments))
+    return sum(archive.BLOCK + n + (-n % archive.BLOCK) for n in sizes) \
+        + len(archive.END_OF_ARCHIVE)
+
+
+class _Zeros:
+    """``size`` zero bytes, read as a file."""
+
+    def __init__(self, size: int) -> None:
+        self._left = size
+
+    def read(self, n: int = -1) -> bytes:
+        take = self._left if n < 0 else min(n, self._left)
+        self._left -= take
+        return bytes(take)
+
+    def __enter__(self) -> _Zeros:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def padding_member(size: int) -> Attachment:
+    """``size`` zero bytes as an attachment: what fills a relay bundle up to the size of the
+    largest of its publish. Every reader takes it as it takes any attachment -- listed in the
+    signed manifest, hashed as it streams -- and keeps nothing of it, since no operation
+    names it (an attachment is written only for the attachment record that carries its hash
+    and key)."""
+    digest = hashlib.sha256()
+    zeros = bytes(min(size, CHUNK))
+    for done in range(0, size, CHUNK):
+        digest.update(zeros[:min(CHUNK, size - done)])
+    return Attachment(digest.hexdigest(), size,
+                      lambda: cast(BinaryIO, _Zeros(size)))
+
+
+def is_padding(entry: MemberEntry) -> bool:
+    """Whether a bundle's member is only zeros (:func:`padding_member`), from its hash."""
+    return entry.path != OPS_NAME and entry.sha256 == padding_member(entry.size).sha256
+
+
 #: What relay bundles are padded to a multiple of (with zeros after the archive's end, which
 #: every reader takes up to this much): a relay bundle of a few notes and an empty one are
 #: then the same size in the store.
@@ -264,7 +310,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
                  now: datetime | None = None, audience: Audience = Audience.COORDINATORS,
                  limits: Limits = DEFAULT_LIMITS, ops_device: str | None = None,
                  to: str | None = None, relay_tag: str | None = None,
-                 pad_quantum: int = 0, schema: int | None = None) -> BundleInfo:
+                 pad_quantum: int = 0, pad_to: int = 0,
+                 schema: int | None = None) -> BundleInfo:
     """Write a signed, encrypted bundle to ``out_path`` (atomically: temp name, then rename).
 
     ``device_id`` is the author's id in the roster (a device, or a coordinator writing a bundle
@@ -278,9 +325,14 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     store folder named by ``relay_tag`` (:func:`fieldapp.sync.keys.relay_tag`).
     ``pad_quantum`` (at most :data:`RELAY_PAD`, a multiple of 512): the archive is padded
     with zeros to a multiple of it, so bundles of different contents can have one size.
+    ``pad_to`` (a multiple of ``pad_quantum``): the size the archive is padded to when its
+    content is smaller, however much smaller (:func:`padding_member`), so the relay bundles
+    of one publish can all have the size of the largest (``BundleInfo.archive_size``).
     ``schema``: the record schema the operations follow (see :class:`Manifest`)."""
     if pad_quantum < 0 or pad_quantum % archive.BLOCK or pad_quantum > RELAY_PAD:
         raise ValueError("pad_quantum must be a multiple of 512 up to RELAY_PAD")
+    if pad_to < 0 or (pad_to and (not pad_quantum or pad_to % pad_quantum)):
+        raise ValueError("pad_to must be a multiple of pad_quantum")
     kind, entry = _author(roster, device_id)
     if entry.signing_key != signing_key.public_key:
         raise BundleError(Reason.KEY_MISMATCH,
@@ -308,20 +360,41 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     ops_buf, ops_hash, op_count = _serialise_ops(ops, limits)
     atts = _collect(attachments, limits)
     recipients = sorted(readers)
-    members = (MemberEntry(OPS_NAME, ops_hash, len(ops_buf)),
-               *(MemberEntry(attachment_path(a.sha256), a.sha256, a.size) for a in atts))
-    manifest = Manifest(team_id=roster.team_id, author_kind=kind, author_id=device_id,
-                        audience=audience, seq_first=first, seq_last=last, prev_hash=prev_hash,
-                        recipients=tuple(recipients), created_at=moment,
-                        roster_version=roster.version, op_count=op_count,
-                        attachment_count=len(atts), members=members,
-                        ops_device=ops_device if ops_device != device_id else None, to=to,
-                        schema=schema)
-    check_members(manifest, limits)
-    manifest_bytes = manifest.to_bytes()
-    signature = signing_key.sign(manifest_bytes, trusted_comment=(
-        f"timestamp:{int(moment.timestamp())}\tfile:{MANIFEST_NAME}\t"
-        f"fieldapp bundle {device_id} {first}-{last}"))
+
+    def signed(atts: list[Attachment]) -> tuple[Manifest, bytes, bytes]:
+        members = (MemberEntry(OPS_NAME, ops_hash, len(ops_buf)),
+                   *(MemberEntry(attachment_path(a.sha256), a.sha256, a.size) for a in atts))
+        manifest = Manifest(team_id=roster.team_id, author_kind=kind, author_id=device_id,
+                            audience=audience, seq_first=first, seq_last=last,
+                            prev_hash=prev_hash, recipients=tuple(recipients),
+                            created_at=moment, roster_version=roster.version,
+                            op_count=op_count, attachment_count=len(atts), members=members,
+                            ops_device=ops_device if ops_device != device_id else None,
+                            to=to, schema=schema)
+        check_members(manifest, limits)
+        manifest_bytes = manifest.to_bytes()
+        return manifest, manifest_bytes, signing_key.sign(manifest_bytes, trusted_comment=(
+            f"timestamp:{int(moment.timestamp())}\tfile:{MANIFEST_NAME}\t"
+            f"fieldapp bundle {device_id} {first}-{last}"))
+
+    manifest, manifest_bytes, signature = signed(atts)
+    content = _archive_size(manifest_bytes, signature, len(ops_buf), atts)
+    if pad_to - content >= pad_quantum > 0:
+        # More to fill than the zeros after the archive's end may hold: a member of zeros
+        # takes all but about half a quantum of it, the trailing zeros the rest (its own
+        # header and its line in the manifest are well within that half).
+        fill = (pad_to - content - pad_quantum // 2) // archive.BLOCK * archive.BLOCK \
+            - archive.BLOCK
+        filler = padding_member(fill)
+        while any(a.sha256 == filler.sha256 for a in atts):  # an attachment of zeros as well
+            fill += archive.BLOCK
+            filler = padding_member(fill)
+        atts = [*atts, filler]
+        manifest, manifest_bytes, signature = signed(atts)
+        content = _archive_size(manifest_bytes, signature, len(ops_buf), atts)
+        if not pad_to - pad_quantum < content <= pad_to:
+            raise AssertionError(f"padding missed its size: {content} for {pad_to}")
+    archive_size = content + (-content % pad_quantum if pad_quantum else 0)
     mtime = int(moment.timestamp())
     reader = _ChunkReader(_archive_chunks(manifest_bytes, signature, ops_buf, atts, mtime,
                                           pad_quantum))
@@ -350,7 +423,8 @@ def write_bundle(out_path: str | os.PathLike[str], *, roster: Roster, device_id:
     else:
         store = (layout.bundle_path if audience is Audience.COORDINATORS
                  else layout.team_bundle_path)(device_id, first, last, bundle_hash)
-    return BundleInfo(out, bundle_hash, writer.digest.hexdigest(), writer.size, manifest, store)
+    return BundleInfo(out, bundle_hash, writer.digest.hexdigest(), writer.size, manifest, store,
+                      archive_size)
 
 
 class VerifiedBundle:

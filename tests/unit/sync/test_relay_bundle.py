@@ -3,13 +3,16 @@ signed manifest must say, and every way a reader refuses one."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import tarfile
 from types import SimpleNamespace
 
 import pyrage
 import pytest
 
 from fieldapp.sync import layout
-from fieldapp.sync.bundle import Limits, open_bundle, write_bundle
+from fieldapp.sync.bundle import RELAY_PAD, Limits, is_padding, open_bundle, write_bundle
 from fieldapp.sync.errors import BundleError, Reason
 from fieldapp.sync.keys import DeviceKeys, relay_tag
 from fieldapp.sync.manifest import Audience, AuthorKind
@@ -126,3 +129,60 @@ def test_relay_paths() -> None:
     for bad in ("../x", "dev-1", tag.upper(), tag[:-1], tag + "0", ""):
         with pytest.raises(ValueError):
             layout.relay_folder("c-1", bad)
+
+
+def _archive(team, path) -> bytes:
+    """The archive inside a bundle, decrypted with the device's key by pyrage alone."""
+    return pyrage.decrypt(path.read_bytes(), [team.device_keys.identity.pyrage_identity])
+
+
+@pytest.mark.parametrize("text", [0, 1, 40_000, 95_000, 101_000, 150_000, 300_000, 409_000,
+                                  451_000, 460_000, 470_000, 500_000])
+def test_a_relay_bundle_padded_to_a_size_has_exactly_that_size(team, tmp_path, text) -> None:
+    """Whatever is relayed to a device, up to the largest of a publish, its relay bundle can
+    be padded to that one size: zeros after the archive's end when a quantum's worth is
+    enough, a member of zeros besides when more is missing. Sizes around each way's edge."""
+    pad_to = 5 * RELAY_PAD
+    info = write_bundle(tmp_path / "r.fab", roster=team.roster,
+                        device_id=team.new.coordinator_id,
+                        signing_key=team.new.coordinator_keys.signing, seq_range=(1, 2),
+                        prev_hash=None, ops=[{"n": 1, "text": "笔" * (text // 3)}], now=NOW,
+                        audience=Audience.RELAY, to=team.device_id, relay_tag=_tag(team),
+                        pad_quantum=RELAY_PAD, pad_to=pad_to)
+    plain = _archive(team, info.path)
+    assert len(plain) == info.archive_size == pad_to
+    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:  # the standard library's reader
+        names = tar.getnames()
+        assert names[:3] == ["manifest.json", "manifest.json.minisig", "ops.jsonl"]
+        for name in names[3:]:  # the filler, when zeros after the end were not enough
+            member = tar.extractfile(name)
+            assert member is not None
+            data = member.read()
+            assert not any(data) and name == f"attachments/{hashlib.sha256(data).hexdigest()}"
+        ends = [m.offset_data + -(-m.size // 512) * 512 for m in tar.getmembers()]
+    # What follows the last member is zeros that every reader takes (at most RELAY_PAD, the
+    # end marker included), and the filler is there only when that was not enough (give or
+    # take the block its line may add to the manifest).
+    assert 2 * 512 <= pad_to - ends[-1] <= RELAY_PAD and not any(plain[ends[-1]:])
+    if len(names) == 4:
+        assert pad_to - ends[2] > RELAY_PAD - 512
+    vb = open_bundle(info.path, identity=team.device_keys.identity, roster=team.roster)
+    assert [line["text"] for line in vb.iter_ops()] == ["笔" * (text // 3)]
+    assert [is_padding(m) for m in vb.manifest.members] == [False] + [True] * (len(names) - 3)
+
+
+def test_a_relay_bundle_larger_than_its_size_to_pad_to_keeps_its_own(team, tmp_path) -> None:
+    """Padding never cuts: content over ``pad_to`` is padded to the next quantum only (the
+    publish then pads the others to that: sync._publish_relays)."""
+    info = write_bundle(tmp_path / "r.fab", roster=team.roster,
+                        device_id=team.new.coordinator_id,
+                        signing_key=team.new.coordinator_keys.signing, seq_range=(1, 2),
+                        prev_hash=None, ops=[{"text": "长" * 100_000}], now=NOW,
+                        audience=Audience.RELAY, to=team.device_id, relay_tag=_tag(team),
+                        pad_quantum=RELAY_PAD, pad_to=RELAY_PAD)
+    assert len(_archive(team, info.path)) == info.archive_size == 3 * RELAY_PAD
+    assert info.manifest.attachment_count == 0
+    with pytest.raises(ValueError):
+        _relay(team, tmp_path, team.device_id, pad_quantum=RELAY_PAD, pad_to=RELAY_PAD + 512)
+    with pytest.raises(ValueError):
+        _relay(team, tmp_path, team.device_id, pad_to=RELAY_PAD)

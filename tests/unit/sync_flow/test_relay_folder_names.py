@@ -345,3 +345,61 @@ def test_a_coordinator_takes_only_the_other_coordinators_relay_bundles_from_its_
     # Everything else c relayed (bob's folder) was taken.
     assert {b.status for b in report.bundles if b.name != got.name} <= {
         "merged", "duplicate", "ignored"}
+
+
+@pytest.mark.interop
+def test_a_long_transcript_relayed_to_its_coders_does_not_make_their_bundles_larger(
+        lab: Lab, tmp_path: Path) -> None:
+    """A coder's relay bundle holding a long transcript (far over one 100 KiB quantum) has the
+    size of every other researcher's: the others are padded inside the encryption to the
+    largest, with a member of zeros that readers take and keep nothing of. Before, the size
+    said "a coder, with this much text"."""
+    age, tar = need("age"), need("tar")
+    bob, carol, dave, erin = (lab.enrol(n) for n in ("bob", "carol", "dave", "erin"))
+    c = lab.coordinator
+    cid = team.member_id(c)
+    sync.publish(c)
+    for ws in (bob, carol, dave, erin):
+        sync.receive(ws)
+    transcript = "".join(f"第{i}段：{BODY}\n" for i in range(3000))  # about 400 KiB
+    assert len(transcript.encode()) > 3 * 100 * 1024
+    interview = records.add_interview(bob, code="KM-WEL-I053")
+    long_note = records.add_note(bob, interview, body=transcript)
+    sync.send(bob)
+    sync.collect(c)
+    blind.assign(c, long_note, "carol", "dave")
+    sync.publish(c)
+
+    folders = _relay_files(lab.store_dir)
+    assert len(folders) == 4
+    payloads = {f: len(_age_payload(lab.store_dir / f / files[0])) for f, files in folders.items()}
+    assert len(set(payloads.values())) == 1, payloads
+    assert min(payloads.values()) > 4 * 100 * 1024
+
+    # The coders receive the transcript; erin (no coder) receives nothing and keeps no file.
+    for ws in (carol, dave, erin):
+        report = sync.receive(ws)
+        assert {b.status for b in report.bundles} <= {"merged", "duplicate"}, report.bundles
+    assert records.get(carol, "note", long_note)["body"] == transcript
+    assert records.find(erin, "note", long_note) is None
+    assert not [p for p in (erin.path / "attachments").rglob("*") if p.is_file()]
+
+    # erin's relay bundle, as age and tar alone unpack it: the filler is zeros, which the
+    # coordinator's description of the file does not count as an attachment.
+    (path,) = (lab.store_dir / _tag_folder(erin, cid)).glob("*.fab")
+    described = sync.inspect_bundle(c, path)
+    assert (described["audience"], described["attachments"], described["ops"]) == ("relay", 0, 0)
+    key = tmp_path / "erin.key"
+    key.write_text(team.export_identity(erin) + "\n", encoding="ascii")
+    plain = subprocess.run([age, "-d", "-i", str(key), str(path)], capture_output=True,
+                           check=True, timeout=60).stdout
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run([tar, "-x", "-C", str(out)], input=plain, capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+    (filler,) = (out / "attachments").iterdir()
+    data = filler.read_bytes()
+    assert len(data) > 3 * 100 * 1024 and not any(data)
+    assert filler.name == hashlib.sha256(data).hexdigest()
+    assert transcript.encode() not in plain and "第1段".encode() not in plain
