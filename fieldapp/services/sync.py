@@ -183,35 +183,46 @@ def _relay_state(ws: Workspace) -> dict[str, dict[str, Any]]:
         if isinstance(raw, dict) else {}
 
 
-def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
-                      attachments: list[Attachment], seq_range: tuple[int, int],
-                      audience: Audience, to: str | None = None,
-                      tag: str | None = None, pad_to: int = 0) -> BundleInfo:
-    keys = team.device_keys(ws)
-    relays = _relay_state(ws)
+def _write_out(ws: Workspace, folder: Path, *, ops: list[Op], attachments: list[Attachment],
+               seq_range: tuple[int, int], audience: Audience, to: str | None = None,
+               tag: str | None = None, pad_to: int = 0) -> BundleInfo:
+    """Write one bundle of this member's into ``folder`` (a temporary folder inside the
+    workspace folder: the bundle is encrypted before it touches the disk)."""
     prev: str | None
     if to is None:
         prev = ws.meta("sync.last_bundle_hash") or None
     else:
-        prev = str(relays.get(to, {}).get("prev") or "") or None
-    with tempfile.TemporaryDirectory(dir=ws.path, prefix=".outbox-") as tmp:
-        # The bundle is encrypted before it touches the disk; it is kept inside the workspace
-        # folder only until the upload finishes.
-        info = _write_bundle(Path(tmp) / "out.fab", roster=team.roster(ws),
-                             device_id=team.member_id(ws), signing_key=keys.signing,
-                             seq_range=seq_range, prev_hash=prev,
-                             ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
-                             audience=audience, ops_device=ws.device_id, to=to,
-                             relay_tag=tag, pad_quantum=RELAY_PAD if to is not None else 0,
-                             pad_to=pad_to, schema=SCHEMA_VERSION)
-        with open(info.path, "rb") as fh:
-            store.write_atomic(info.store_path, fh)
+        prev = str(_relay_state(ws).get(to, {}).get("prev") or "") or None
+    return _write_bundle(folder / f"{to or 'out'}.fab", roster=team.roster(ws),
+                         device_id=team.member_id(ws), signing_key=team.device_keys(ws).signing,
+                         seq_range=seq_range, prev_hash=prev,
+                         ops=encoded_ops(ws.db, [o.id for o in ops]), attachments=attachments,
+                         audience=audience, ops_device=ws.device_id, to=to, relay_tag=tag,
+                         pad_quantum=RELAY_PAD if to is not None else 0, pad_to=pad_to,
+                         schema=SCHEMA_VERSION)
+
+
+def _upload(ws: Workspace, store: SharedStore, info: BundleInfo, tag: str | None = None) -> str:
+    """Put a bundle written by :func:`_write_out` in the store, and remember it as the last
+    of its chain (a relay bundle's with its folder's ``tag``)."""
+    with open(info.path, "rb") as fh:
+        store.write_atomic(info.store_path, fh)
+    to = info.manifest.to
     if to is None:
         ws.set_meta("sync.last_bundle_hash", info.bundle_hash)
     else:
+        relays = _relay_state(ws)
         relays[to] = {"prev": info.bundle_hash, "live": True, "tag": tag}
         ws.set_meta("sync.relay", json.dumps(relays, sort_keys=True))
-    return info
+    return info.store_path
+
+
+def _write_and_upload(ws: Workspace, store: SharedStore, *, ops: list[Op],
+                      attachments: list[Attachment], seq_range: tuple[int, int],
+                      audience: Audience) -> str:
+    with tempfile.TemporaryDirectory(dir=ws.path, prefix=".outbox-") as tmp:
+        return _upload(ws, store, _write_out(ws, Path(tmp), ops=ops, attachments=attachments,
+                                             seq_range=seq_range, audience=audience))
 
 
 def send(ws: Workspace, *, progress: Progress | None = None) -> SendResult:
@@ -235,7 +246,7 @@ def _send(ws: Workspace, store: SharedStore, progress: Progress | None) -> SendR
     attachments = _attachments_for(ws, ops)
     _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
     path = _write_and_upload(ws, store, ops=ops, attachments=attachments, seq_range=seq_range,
-                             audience=Audience.COORDINATORS).store_path
+                             audience=Audience.COORDINATORS)
     ws.audit("sync.send", {"bundle": path, "ops": len(ops), "attachments": len(attachments)})
     _tidy_own_bundles(ws, store, acked)
     return SendResult(path, len(ops), len(attachments), seq_range)
@@ -270,7 +281,7 @@ def _publish(ws: Workspace, store: SharedStore, progress: Progress | None) -> Se
         return SendResult()
     _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
     path = _write_and_upload(ws, store, ops=ops, attachments=[], seq_range=(1, max(ws.last_seq, 1)),
-                             audience=Audience.TEAM).store_path
+                             audience=Audience.TEAM)
     _keep_only(store, f"{layout.TEAM_DIR}/{team.member_id(ws)}", path)  # cumulative
     relayed = _publish_relays(ws, store, progress)
     ws.audit("sync.publish", {"bundle": path, "ops": len(ops), "relay_bundles": relayed})
@@ -319,24 +330,14 @@ def _publish_relays(ws: Workspace, store: SharedStore, progress: Progress | None
               if current.relay_recipients(d.device_id) is not None]
     in_use = any(relayed.get(device) for device in active)
     shares = {device: relayed.get(device, []) for device in active} if in_use else {}
-    sizes = {device: sum(len(line) + 1 for line in encoded_ops(ws.db, [o.id for o in ops]))
-             for device, ops in shares.items()}
-    size = 0
-    for _round in range(2):  # a second round only if a later bundle outgrew the first
-        grown = False
-        for device in sorted(shares, key=lambda d: (-sizes[d], d)):
-            ops = shares[device]
-            if ops:
-                _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
+    with tempfile.TemporaryDirectory(dir=ws.path, prefix=".outbox-") as tmp:
+        written = _write_relays(ws, Path(tmp), shares, progress)
+        # In the roster's order, whatever each holds: which file is written first must not
+        # single out the coder with the most relayed text (the one written first here).
+        for device in shares:
             tag = relay_tag_of(ws, current, me, device)
-            info = _write_and_upload(ws, store, ops=ops, attachments=[],
-                                     seq_range=(1, max(ws.last_seq, 1)),
-                                     audience=Audience.RELAY, to=device, tag=tag, pad_to=size)
-            _keep_only(store, layout.relay_folder(me, tag), info.store_path)
-            grown = grown or 0 < size < info.archive_size
-            size = max(size, info.archive_size)
-        if not grown:
-            break
+            path = _upload(ws, store, written[device], tag)
+            _keep_only(store, layout.relay_folder(me, tag), path)
     relays = _relay_state(ws)
     for device, state in relays.items():
         if device in shares or not state.get("live"):
@@ -352,6 +353,34 @@ def _publish_relays(ws: Workspace, store: SharedStore, progress: Progress | None
     store.remove_empty_folder(layout.RELAY_DIR)
     _remove_legacy_relays(store, me)
     return sum(1 for ops in shares.values() if ops)
+
+
+def _write_relays(ws: Workspace, folder: Path, shares: dict[str, list[Op]],
+                  progress: Progress | None) -> dict[str, BundleInfo]:
+    """The relay bundle of each device of ``shares``, written into ``folder``, all of one
+    size: the largest first (padded to a multiple of RELAY_PAD), every other one padded to its
+    size (``write_bundle``'s ``pad_to``), and all again to a new size should one come out
+    larger all the same (its manifest, not its operations, being the larger)."""
+    me = team.member_id(ws)
+    current = team.roster(ws)
+    weight = {device: sum(len(line) + 1 for line in encoded_ops(ws.db, [o.id for o in ops]))
+              for device, ops in shares.items()}
+    written: dict[str, BundleInfo] = {}
+    size = 0
+    while True:
+        for device in sorted(shares, key=lambda d: (-weight[d], d)):
+            if device in written and written[device].archive_size == size:
+                continue
+            ops = shares[device]
+            if ops and device not in written:
+                _say(progress, _("Encrypting {n} changes…").format(n=len(ops)))
+            written[device] = _write_out(
+                ws, folder, ops=ops, attachments=[], seq_range=(1, max(ws.last_seq, 1)),
+                audience=Audience.RELAY, to=device, tag=relay_tag_of(ws, current, me, device),
+                pad_to=size)
+            size = max(size, written[device].archive_size)
+        if len({info.archive_size for info in written.values()}) <= 1:
+            return written
 
 
 def _remove_legacy_relays(store: SharedStore, me: str) -> None:

@@ -375,6 +375,11 @@ def test_a_long_transcript_relayed_to_its_coders_does_not_make_their_bundles_lar
     payloads = {f: len(_age_payload(lab.store_dir / f / files[0])) for f, files in folders.items()}
     assert len(set(payloads.values())) == 1, payloads
     assert min(payloads.values()) > 4 * 100 * 1024
+    # Nor does the order they were written in (their times in the store): the roster's.
+    by_time = sorted(folders, key=lambda f: (lab.store_dir / f / folders[f][0]).stat().st_mtime_ns)
+    roster_order = [d.device_id for d in team.roster(c).devices]
+    folder_of = {ws.device_id: _tag_folder(ws, cid) for ws in (bob, carol, dave, erin)}
+    assert by_time == [folder_of[d] for d in roster_order if d in folder_of]
 
     # The coders receive the transcript; erin (no coder) receives nothing and keeps no file.
     for ws in (carol, dave, erin):
