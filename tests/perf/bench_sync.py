@@ -154,20 +154,35 @@ def run(scale: float) -> None:
                goal="< 200 MiB beyond the open workspace", max_value=200.0)
 
 
+def _ops_jsonl(ws: Workspace, root: Path) -> bytes:
+    """The bundle's operations: decrypted with age (pyrage) and taken out of the archive."""
+    path = next((root / "store" / "bundles").glob("*/*.fab"))
+    plain = io.BytesIO()
+    with open(path, "rb") as fh:
+        pyrage.decrypt_io(fh, plain, [team.device_keys(ws).identity.pyrage_identity])
+    with tarfile.open(fileobj=io.BytesIO(plain.getvalue())) as tar:
+        member = tar.extractfile("ops.jsonl")
+        assert member is not None
+        return member.read()
+
+
+def _insert_records(db: Any, records: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """``executemany`` of the folded records, one statement per table and set of fields."""
+    by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+    for (entity, rid), record in records.items():
+        by_table.setdefault((entity, tuple(record)), []).append((rid, *record.values()))
+    for (entity, cols), rows in by_table.items():
+        names = ", ".join(["id", *(f'"{c}"' for c in cols)])
+        db.executemany(f"INSERT INTO {entity} ({names}) "
+                       f"VALUES ({', '.join('?' * (len(cols) + 1))})", rows)
+
+
 def _floor(arg: tuple[Workspace, Path]) -> None:
     """The least a merge of the bundle must do (see the module docstring)."""
     ws, root = arg
     gc.disable()  # as the merge itself reads and merges (services.merging)
     try:
-        path = next((root / "store" / "bundles").glob("*/*.fab"))
-        identity = team.device_keys(ws).identity.pyrage_identity
-        plain = io.BytesIO()
-        with open(path, "rb") as fh:
-            pyrage.decrypt_io(fh, plain, [identity])
-        with tarfile.open(fileobj=io.BytesIO(plain.getvalue())) as tar:
-            member = tar.extractfile("ops.jsonl")
-            assert member is not None
-            lines = member.read().splitlines()
+        lines = _ops_jsonl(ws, root).splitlines()
         decode = msgspec.json.Decoder().decode
         encode = msgspec.json.Encoder(order="sorted").encode
         log_rows: list[tuple[Any, ...]] = []
@@ -183,19 +198,13 @@ def _floor(arg: tuple[Workspace, Path]) -> None:
             record = records.setdefault((entity, rid), {"created_hlc": hlc})
             record["updated_hlc"] = hlc
             record.update(op["values"])
-        by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
-        for (entity, rid), record in records.items():
-            by_table.setdefault((entity, tuple(record)), []).append((rid, *record.values()))
         with ws.transaction():
             db = ws.db
             db.executemany('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", '
                            "pred, received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
             db.executemany("INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
                            "VALUES (?, ?, ?, ?, ?, ?)", head_rows)
-            for (entity, cols), rows in by_table.items():
-                names = ", ".join(["id", *(f'"{c}"' for c in cols)])
-                db.executemany(f"INSERT INTO {entity} ({names}) "
-                               f"VALUES ({', '.join('?' * (len(cols) + 1))})", rows)
+            _insert_records(db, records)
     finally:
         gc.enable()
         ws.close()
@@ -213,15 +222,7 @@ def _log_floor(arg: tuple[Workspace, Path]) -> None:
     ws, root = arg
     gc.disable()
     try:
-        path = next((root / "store" / "bundles").glob("*/*.fab"))
-        identity = team.device_keys(ws).identity.pyrage_identity
-        plain = io.BytesIO()
-        with open(path, "rb") as fh:
-            pyrage.decrypt_io(fh, plain, [identity])
-        with tarfile.open(fileobj=io.BytesIO(plain.getvalue())) as tar:
-            member = tar.extractfile("ops.jsonl")
-            assert member is not None
-            data = member.read()
+        data = _ops_jsonl(ws, root)
         log_rows: list[tuple[Any, ...]] = []
         records: dict[tuple[str, str], dict[str, Any]] = {}
         for op, line in zip(msgspec.json.Decoder().decode_lines(data), data.splitlines(),
@@ -231,17 +232,11 @@ def _log_floor(arg: tuple[Workspace, Path]) -> None:
             record = records.setdefault((entity, rid), {"created_hlc": hlc})
             record["updated_hlc"] = hlc
             record.update(op["values"])
-        by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
-        for (entity, rid), record in records.items():
-            by_table.setdefault((entity, tuple(record)), []).append((rid, *record.values()))
         with ws.transaction():
             db = ws.db
             db.executemany('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", '
                            "pred, received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
-            for (entity, cols), rows in by_table.items():
-                names = ", ".join(["id", *(f'"{c}"' for c in cols)])
-                db.executemany(f"INSERT INTO {entity} ({names}) "
-                               f"VALUES ({', '.join('?' * (len(cols) + 1))})", rows)
+            _insert_records(db, records)
     finally:
         gc.enable()
         ws.close()
