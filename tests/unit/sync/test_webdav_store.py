@@ -14,16 +14,6 @@ from fieldapp.sync.layout import parse_bundle_file_name
 from tests.unit.sync.test_folder_store import Exploding
 from tests.unit.sync.webdav_server import PASSWORD, USER, run_server
 
-# wsgidav leaves its temporary file open when a client aborts an upload mid-way (its problem, not
-# ours: the test checks what matters, that nothing appears under the final name). Only that one
-# leaked handle of our temp file is ignored, only in the two tests that abort uploads.
-SERVER_LEAKS_ABORTED_UPLOAD = [
-    pytest.mark.filterwarnings(
-        r"ignore:Exception ignored in.*\.fieldapp-upload-.*\.partial:"
-        "pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings(
-        r"ignore:unclosed file.*\.fieldapp-upload-.*\.partial:ResourceWarning"),
-]
 BUNDLE = "bundles/dev-1/000000000001-000000000009-0123456789abcdef.fab"
 
 
@@ -69,13 +59,6 @@ def test_upload_replaces_atomically(store, dav) -> None:
     assert (dav.root / "roster/roster.json").read_bytes() == b"version 2"
 
 
-def _marks(fn):
-    for mark in SERVER_LEAKS_ABORTED_UPLOAD:
-        fn = mark(fn)
-    return fn
-
-
-@_marks
 def test_interrupted_upload_leaves_nothing_under_the_final_name(store, dav) -> None:
     with pytest.raises(OSError):
         store.write_atomic(BUNDLE, Exploding(1_500_000))
@@ -87,7 +70,6 @@ def test_interrupted_upload_leaves_nothing_under_the_final_name(store, dav) -> N
     assert store.list("bundles/dev-1") == []
 
 
-@_marks
 def test_interrupted_replacement_keeps_the_previous_version(store, dav) -> None:
     store.write_atomic("roster/roster.json", b"version 1")
     with pytest.raises(OSError):
