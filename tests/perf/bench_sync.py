@@ -166,6 +166,10 @@ def _ops_jsonl(ws: Workspace, root: Path) -> bytes:
         return member.read()
 
 
+_INSERT_LOG = ('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, '
+               "received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
 def _insert_records(db: Any, records: dict[tuple[str, str], dict[str, Any]]) -> None:
     """``executemany`` of the folded records, one statement per table and set of fields."""
     by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
@@ -200,8 +204,7 @@ def _floor(arg: tuple[Workspace, Path]) -> None:
             record.update(op["values"])
         with ws.transaction():
             db = ws.db
-            db.executemany('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", '
-                           "pred, received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
+            db.executemany(_INSERT_LOG, log_rows)
             db.executemany("INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
                            "VALUES (?, ?, ?, ?, ?, ?)", head_rows)
             _insert_records(db, records)
@@ -234,8 +237,7 @@ def _log_floor(arg: tuple[Workspace, Path]) -> None:
             record.update(op["values"])
         with ws.transaction():
             db = ws.db
-            db.executemany('INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", '
-                           "pred, received_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
+            db.executemany(_INSERT_LOG, log_rows)
             _insert_records(db, records)
     finally:
         gc.enable()

@@ -155,16 +155,16 @@ def _tag_folder(ws: Workspace, coordinator_id: str) -> str:
 
 
 def _assign_blind(lab: Lab, author: Workspace, coders: tuple[str, str], code: str,
-                  receivers: tuple[Workspace, ...] = ()) -> tuple[str, str]:
-    """The coordinator publishes (``receivers`` take it), ``author`` sends a note of a new
-    interview ``code``, the coordinator collects it, assigns it to ``coders`` for blind
-    coding and publishes. Returns the note's id and the assignment's."""
+                  receivers: tuple[Workspace, ...] = (), body: str = BODY) -> tuple[str, str]:
+    """The coordinator publishes (``receivers`` take it), ``author`` sends a note (``body``)
+    of a new interview ``code``, the coordinator collects it, assigns it to ``coders`` for
+    blind coding and publishes. Returns the note's id and the assignment's."""
     c = lab.coordinator
     sync.publish(c)
     for ws in receivers:
         sync.receive(ws)
     interview = records.add_interview(author, code=code)
-    note = records.add_note(author, interview, body=BODY)
+    note = records.add_note(author, interview, body=body)
     sync.send(author)
     sync.collect(c)
     aid = blind.assign(c, note, *coders)
@@ -358,17 +358,10 @@ def test_a_long_transcript_relayed_to_its_coders_does_not_make_their_bundles_lar
     bob, carol, dave, erin = (lab.enrol(n) for n in ("bob", "carol", "dave", "erin"))
     c = lab.coordinator
     cid = team.member_id(c)
-    sync.publish(c)
-    for ws in (bob, carol, dave, erin):
-        sync.receive(ws)
     transcript = "".join(f"第{i}段：{BODY}\n" for i in range(3000))  # about 400 KiB
     assert len(transcript.encode()) > 3 * 100 * 1024
-    interview = records.add_interview(bob, code="KM-WEL-I053")
-    long_note = records.add_note(bob, interview, body=transcript)
-    sync.send(bob)
-    sync.collect(c)
-    blind.assign(c, long_note, "carol", "dave")
-    sync.publish(c)
+    long_note, _aid = _assign_blind(lab, bob, ("carol", "dave"), "KM-WEL-I053",
+                                    (bob, carol, dave, erin), body=transcript)
 
     folders = _relay_files(lab.store_dir)
     assert len(folders) == 4
