@@ -124,20 +124,73 @@ class OpApplier:
         #: Whether re-indexing an edited note is left to the idle indexer: the change is then
         #: recorded in ``search_pending`` (see ``Workspace.write``); otherwise it is done here.
         self.defer_index = False
+        #: Whether the workspace has ``created_heads`` (migration 0013): a record one
+        #: operation made keeps its heads there as one row until something touches it again.
+        self.has_created = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'created_heads'"
+        ).fetchone() is not None
+        #: Whether creates write their heads as that one row (tests turn it off to get the
+        #: reference: a row of ``heads`` per field, as before migration 0013).
+        self.sole_heads = self.has_created
 
     # -- queries used by writers ---------------------------------------------------------
 
     def heads(self, entity_id: str, fields: Iterable[str] | None = None) -> list[OpId]:
-        if fields is None:
+        """The operations heading ``fields`` of a record (any field when None)."""
+        names = None if fields is None else list(fields)
+        if names is None:
             rows = self.conn.execute(
                 "SELECT DISTINCT device, seq FROM heads WHERE entity_id = ?", (entity_id,))
         else:
-            names = list(fields)
             marks = ",".join("?" * len(names))
             rows = self.conn.execute(
                 f"SELECT DISTINCT device, seq FROM heads WHERE entity_id = ? AND field IN ({marks})",
                 (entity_id, *names))
-        return [(str(d), int(s)) for d, s in rows.fetchall()]
+        found = [(str(d), int(s)) for d, s in rows.fetchall()]
+        if found or not self.has_created:
+            return found
+        # A record with rows in heads has none in created_heads: only one without may.
+        row = self.conn.execute(
+            'SELECT c.device, c.seq, o."values" FROM created_heads c JOIN ops o '
+            "ON o.device = c.device AND o.seq = c.seq WHERE c.entity_id = ?",
+            (entity_id,)).fetchone()
+        if row is None:
+            return []
+        if names is not None and not any(f in json.loads(row[2]) for f in names):
+            return []  # fields the create did not write have no head
+        return [(str(row[0]), int(row[1]))]
+
+    def expand_created(self, entity_id: str) -> None:
+        """Move a record's heads from ``created_heads`` into ``heads``, a row per field its
+        creating operation wrote, before an operation on it changes them."""
+        if not self.has_created:
+            return
+        conn = self.conn
+        row = conn.execute("SELECT device, seq FROM created_heads WHERE entity_id = ?",
+                           (entity_id,)).fetchone()
+        if row is None:
+            return
+        conn.execute(
+            "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+            'SELECT o.entity, o.entity_id, f.key, o.device, o.seq, o.hlc FROM ops o, '
+            'json_each(o."values") f WHERE o.device = ? AND o.seq = ?', (row[0], row[1]))
+        conn.execute("DELETE FROM created_heads WHERE entity_id = ?", (entity_id,))
+
+    def write_create_heads(self, ops: Sequence[Op]) -> None:
+        """The heads of operations that each create a record (nothing precedes them, nothing
+        has superseded them): one row per record in ``created_heads``, or with
+        ``sole_heads`` off, or for a create that deletes, a row per field in ``heads``."""
+        sole = [op for op in ops if DELETED not in op.values] if self.sole_heads else []
+        if sole:
+            self.conn.executemany(
+                "INSERT INTO created_heads (entity_id, device, seq) VALUES (?, ?, ?)",
+                [(op.entity_id, op.device, op.seq) for op in sole])
+        if len(sole) < len(ops):
+            self.conn.executemany(
+                "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(op.entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
+                 if not (self.sole_heads and DELETED not in op.values) for f in op.values])
 
     def is_erased(self, entity_id: str) -> bool:
         row = self.conn.execute("SELECT 1 FROM erased WHERE entity_id = ?", (entity_id,))
@@ -204,6 +257,8 @@ class OpApplier:
                 self._erase_tree(op.entity, op.entity_id, erased_parent, report)
                 return "erased", ""
 
+        # The record's heads as rows of their own, for the statements below to change.
+        self.expand_created(op.entity_id)
         # Fields of this op that later operations have already superseded (out-of-order
         # arrival) are hollowed out on the way in, as they would have been in place.
         superseded = {
@@ -258,9 +313,7 @@ class OpApplier:
             "VALUES (?, ?, ?, ?, ?, ?, '[]', ?)",
             (op.device, op.seq, op.hlc, op.entity, op.entity_id, dumps_values(op.values),
              self._received_hlc()))
-        conn.executemany(
-            "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) VALUES (?, ?, ?, ?, ?, ?)",
-            [(op.entity, op.entity_id, f, op.device, op.seq, op.hlc) for f in op.values])
+        self.write_create_heads((op,))
         cols = ["id", "created_hlc", "updated_hlc"]
         args: list[Any] = [op.entity_id, op.hlc, op.hlc]
         for f, value in op.values.items():
@@ -348,10 +401,13 @@ class OpApplier:
                   "received_hlc) VALUES (?, ?, ?, ?, ?, {}, '[]', ?)")
         conn.executemany(insert.format("json(?)"), log_rows)
         conn.executemany(insert.format("?"), exact_rows)
-        # One head per field of each operation: read back from the log just written when the
+        # Each record's heads: its operation, as one row of created_heads; or (the reference)
+        # one head per field of each operation, read back from the log just written when the
         # operations are all there is in their range of sequence numbers.
         device, low, high = ops[0].device, min(op.seq for op in ops), max(op.seq for op in ops)
-        if high - low + 1 == len(ops) and all(op.device == device for op in ops):
+        if self.sole_heads:
+            self.write_create_heads(ops)
+        elif high - low + 1 == len(ops) and all(op.device == device for op in ops):
             conn.execute(
                 "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
                 'SELECT o.entity, o.entity_id, f.key, o.device, o.seq, o.hlc FROM ops o, '
@@ -613,6 +669,8 @@ class OpApplier:
             conn.execute("DELETE FROM ops WHERE entity_id = ? AND NOT (device = ? AND seq = ?)",
                          (rid, order[0], order[1]))
             conn.execute("DELETE FROM heads WHERE entity_id = ?", (rid,))
+            if self.has_created:
+                conn.execute("DELETE FROM created_heads WHERE entity_id = ?", (rid,))
             conn.execute(
                 "INSERT OR IGNORE INTO erased (entity_id, entity, erase_device, erase_seq) "
                 "VALUES (?, ?, ?, ?)", (rid, ent_name, order[0], order[1]))

@@ -46,7 +46,8 @@ _PLAIN = {name: frozenset([OWNER, *(f.name for f in ent.fields
                                     if f.kind in ("text", "date", "ref", "int", "bool"))])
           for name, ent in ENTITIES.items()}
 
-_TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_rec", "fm_own")
+_TEMP_TABLES = ("fm_inc", "fm_nm", "fm_named", "fm_nohead", "fm_touch", "fm_rec", "fm_own",
+                "fm_created", "fm_sole")
 
 
 class _Ineligible(Exception):
@@ -218,6 +219,19 @@ class _SetMerge:
     def _write(self) -> None:
         conn = self.conn
         applier = self.applier
+        if applier.has_created:
+            # Records the batch touches that one operation made here: their heads as rows of
+            # their own, for the statements below to change (``OpApplier.expand_created``).
+            conn.execute(
+                "CREATE TEMP TABLE fm_created AS SELECT c.entity_id AS entity_id, c.device AS "
+                "device, c.seq AS seq FROM created_heads c WHERE c.entity_id IN "
+                "(SELECT entity_id FROM fm_inc WHERE state = 0)")
+            conn.execute(
+                "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
+                "SELECT o.entity, o.entity_id, f.key, o.device, o.seq, o.hlc FROM fm_created c "
+                'JOIN ops o ON o.device = c.device AND o.seq = c.seq, json_each(o."values") f')
+            conn.execute("DELETE FROM created_heads WHERE entity_id IN "
+                         "(SELECT entity_id FROM fm_created)")
         # For each incoming operation and field that another operation of the batch names:
         # the first namer before it in the batch, the first after it.
         conn.execute(
@@ -272,10 +286,27 @@ class _SetMerge:
             'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
             "SELECT device, seq, hlc, entity, entity_id, vals, pred, ? FROM fm_inc "
             "WHERE state = 0 ORDER BY pos", (applier._received_hlc(),))
+        sole = ""
+        if applier.sole_heads:
+            # A record that this operation alone makes (the batch's only one on it, naming
+            # none, superseded in no field, deleting nothing, the record without heads here):
+            # its heads are one row of created_heads, as ``OpApplier.write_create_heads``.
+            conn.execute(
+                "CREATE TEMP TABLE fm_sole AS SELECT i.pos AS pos, i.entity_id AS entity_id, "
+                "i.device AS device, i.seq AS seq FROM fm_inc i JOIN (SELECT min(pos) AS pos "
+                "FROM fm_inc WHERE state = 0 GROUP BY entity_id HAVING count(*) = 1) o "
+                "ON o.pos = i.pos WHERE i.pred = '[]' "
+                "AND json_type(i.vals, '$.\"' || ? || '\"') IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM fm_nohead x WHERE x.pos = i.pos) "
+                "AND NOT EXISTS (SELECT 1 FROM heads h WHERE h.entity_id = i.entity_id)",
+                (DELETED,))
+            conn.execute("INSERT INTO created_heads (entity_id, device, seq) "
+                         "SELECT entity_id, device, seq FROM fm_sole ORDER BY entity_id")
+            sole = "AND i.pos NOT IN (SELECT pos FROM fm_sole) "
         conn.execute(
             "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
             "SELECT i.entity, i.entity_id, f.key, i.device, i.seq, i.hlc "
-            "FROM fm_inc i, json_each(i.vals) f WHERE i.state = 0 AND NOT EXISTS "
+            f"FROM fm_inc i, json_each(i.vals) f WHERE i.state = 0 {sole}AND NOT EXISTS "
             "(SELECT 1 FROM fm_nohead x WHERE x.pos = i.pos AND x.field = f.key) "
             "ORDER BY i.entity_id, f.key, i.device, i.seq")
         self._materialise()

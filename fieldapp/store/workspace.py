@@ -500,11 +500,7 @@ class Workspace:
             "VALUES (?, ?, ?, ?, ?, ?, '[]', ?)",
             [(op.device, op.seq, op.hlc, entity, op.entity_id, dumps_values(op.values), op.hlc)
              for op in ops])
-        db.executemany(
-            "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
-             for f in op.values])
+        self.applier.write_create_heads(ops)
         # SQLite gives a new row the largest rowid + 1; naming it keeps the index in step.
         top = int(db.execute(f"SELECT coalesce(max(rowid), 0) FROM {entity}").fetchone()[0])
         by_fields: dict[tuple[str, ...], list[list[Any]]] = {}

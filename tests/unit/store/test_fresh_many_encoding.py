@@ -15,6 +15,7 @@ from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import dumps_values
 from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
+from tests.heads import every_head
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**70), 2**70),
@@ -53,7 +54,7 @@ def test_bulk_log_holds_what_dumps_values_writes(ws: Workspace,
         stored = ws.db.execute('SELECT "values" FROM ops WHERE device = ? AND seq = ?',
                                (op.device, op.seq)).fetchone()[0]
         assert stored == dumps_values(op.values)
-        heads = ws.db.execute("SELECT field FROM heads WHERE entity_id = ? ORDER BY field",
-                              (op.entity_id,)).fetchall()
-        assert [f for (f,) in heads] == sorted(op.values)
+        heads = every_head(ws.db, op.entity_id)
+        assert [(f, (d, s)) for _e, _r, f, d, s, _h in heads] == [
+            (f, op.id) for f in sorted(op.values)]
     assert check(ws).ok

@@ -63,6 +63,7 @@ def _dump(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
     db = ws.db
     out = {}
     for table, order in (("ops", "device, seq"), ("heads", "entity_id, field, device, seq"),
+                         ("created_heads", "entity_id"),
                          ("note", "rowid"), ("search_index_data", "id"),
                          ("search_index_idx", "segid, term, pgno"),
                          ("meta", "key")):

@@ -31,6 +31,7 @@ from fieldapp.store.check import check
 from fieldapp.store.oplog import ApplyReport
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
+from tests.heads import every_head
 
 TERMS = ("笔记", "改", "note", "1", "2", "3", "艾滋")
 
@@ -45,9 +46,7 @@ def derived_state(ws: Workspace) -> dict[str, Any]:
     state["ops"] = db.execute(
         'SELECT device, seq, hlc, entity, entity_id, "values", pred FROM ops '
         "WHERE entity != 'receipt' ORDER BY device, seq").fetchall()
-    state["heads"] = db.execute(
-        "SELECT * FROM heads WHERE entity != 'receipt' ORDER BY entity_id, field, device, seq"
-    ).fetchall()
+    state["heads"] = [h for h in every_head(db) if h[0] != "receipt"]
     state["superseded"] = db.execute(
         "SELECT * FROM superseded ORDER BY device, seq, field").fetchall()
     state["erased"] = db.execute("SELECT * FROM erased ORDER BY entity_id").fetchall()

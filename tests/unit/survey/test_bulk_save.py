@@ -21,6 +21,7 @@ from fieldapp.domain.ids import new_id
 from fieldapp.services import records, surveys
 from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
+from tests.heads import every_head
 from tests.perf.bench_survey_store import FORM, make_answers
 from tests.unit.survey.test_fill_plan import answer_sets
 
@@ -37,9 +38,8 @@ def _stored(ws: Workspace, rid: str) -> tuple[Any, ...]:
     db = ws.db
     op = db.execute('SELECT device, entity, "values", pred, received_hlc = hlc FROM ops '
                     "WHERE entity_id = ?", (rid,)).fetchall()
-    heads = sorted(db.execute("SELECT entity, field, device, hlc = (SELECT hlc FROM ops "
-                              "WHERE entity_id = ?) FROM heads WHERE entity_id = ?",
-                              (rid, rid)).fetchall())
+    hlc = db.execute("SELECT hlc FROM ops WHERE entity_id = ?", (rid,)).fetchone()[0]
+    heads = sorted((e, f, d, h == hlc) for e, _r, f, d, _s, h in every_head(db, rid))
     cur = db.execute("SELECT * FROM response WHERE id = ?", (rid,))
     names = [d[0] for d in cur.description]
     row = dict(zip(names, cur.fetchone(), strict=True))
@@ -176,9 +176,8 @@ def _log(ws: Workspace, rid: str) -> tuple[Any, ...]:
     db = ws.db
     op = db.execute('SELECT device, entity, "values", pred, received_hlc = hlc FROM ops '
                     "WHERE entity_id = ?", (rid,)).fetchall()
-    heads = sorted(db.execute(
-        "SELECT h.entity, h.field, h.device, h.hlc = o.hlc, h.seq = o.seq FROM heads h "
-        "JOIN ops o ON o.entity_id = h.entity_id WHERE h.entity_id = ?", (rid,)).fetchall())
+    hlc, seq = db.execute("SELECT hlc, seq FROM ops WHERE entity_id = ?", (rid,)).fetchone()
+    heads = sorted((e, f, d, h == hlc, s == seq) for e, _r, f, d, s, h in every_head(db, rid))
     cur = db.execute("SELECT * FROM response WHERE id = ?", (rid,))
     names = [d[0] for d in cur.description]
     row = dict(zip(names, cur.fetchone(), strict=True))
@@ -190,7 +189,8 @@ def _log(ws: Workspace, rid: str) -> tuple[Any, ...]:
 def _tables(ws: Workspace) -> tuple[int, ...]:
     db = ws.db
     return tuple(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
-                 for t in ("ops", "heads", "superseded", "response", "correction"))
+                 for t in ("ops", "heads", "created_heads", "superseded", "response",
+                           "correction"))
 
 
 @settings(max_examples=40, deadline=None,
