@@ -11,8 +11,10 @@ with the workspace's pragmas, in one transaction, timed the same way:
    Beside it, ``survey_store_floor``: the operations, heads and rows that batch writes,
    inserted as they are (executemany, one transaction) into a fresh workspace: the lower
    bound of any save that keeps the change log and the table (the answers' bytes twice, in
-   the operation and in the row; eight heads per response; the table's four indexes).
-   ``survey_store_batch_vs_floor`` is what validation and preparation add above it;
+   the operation and in the row; a response's heads as one row of ``created_heads``; the
+   table's four indexes). ``survey_store_batch_vs_floor`` is what validation and preparation
+   add above it. ``survey_store_floor_per_field``: the same with the heads as a row per field
+   (eight per response), as they were kept before migration 0013;
 2. ``survey_form_checks``: the validation alone as the batch does it (the instrument
    version's generated validator, ``FormPlan.stored``: the answers to store of every
    response, complete), beside the reference path (``fill_state``: one ``set_answer`` at a
@@ -31,6 +33,7 @@ import random
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,31 +130,47 @@ def run(scale: float) -> None:
         # The floor: what the batch writes -- its operations, heads and rows, byte for byte,
         # taken from a workspace that saved it -- inserted with executemany into a fresh
         # workspace in one transaction, with nothing computed. No design that keeps the change
-        # log (an operation per record, a head per field) and the readable table goes below.
+        # log (an operation per record) and the readable table goes below.
         ws, iid = new_workspace()
         surveys.add_responses(ws, iid, answers, complete_them=True, links=links)
         written = {table: ws.db.execute(f"SELECT * FROM {table} WHERE {where}").fetchall()
-                   for table, where in (("ops", "entity = 'response'"),
-                                        ("heads", "entity = 'response'"),
-                                        ("response", "1"))}
+                   for table, where in (
+                       ("ops", "entity = 'response'"),
+                       ("created_heads", "entity_id IN (SELECT id FROM response)"),
+                       ("response", "1"))}
+        # The heads as a row per field, as kept before migration 0013.
+        per_field = {**written, "heads": ws.db.execute(
+            "SELECT o.entity, o.entity_id, f.key, o.device, o.seq, o.hlc FROM created_heads c "
+            'JOIN ops o ON o.device = c.device AND o.seq = c.seq, json_each(o."values") f '
+            "WHERE o.entity = 'response' ORDER BY o.entity_id, f.key").fetchall()}
+        del per_field["created_heads"]
         ws.close()
+        assert len(written["created_heads"]) == n, "each response's heads in one row"
 
-        def floor(target: tuple[Workspace, str]) -> None:
-            db = target[0].db
-            db.execute("BEGIN IMMEDIATE")
-            for table, rows in written.items():
-                db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})",
-                               rows)
-            db.execute("COMMIT")
-            target[0].close()
+        def inserted(tables: dict[str, list[Any]]) -> Callable[[tuple[Workspace, str]], None]:
+            def insert(target: tuple[Workspace, str]) -> None:
+                db = target[0].db
+                db.execute("BEGIN IMMEDIATE")
+                for table, rows in tables.items():
+                    db.executemany(
+                        f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+                db.execute("COMMIT")
+                target[0].close()
+            return insert
 
-        base, lower, ours = measure_together(
+        base, lower, lower_per_field, ours = measure_together(
             (raw, lambda: _plain_db(root / f"plain{next(counter)}.db")),
-            (floor, new_workspace), (save, new_workspace))
+            (inserted(written), new_workspace), (inserted(per_field), new_workspace),
+            (save, new_workspace))
         report_sample("survey_store_floor", lower, base,
                       f"raw executemany into plain SQLCipher table ({len(written['ops'])} "
-                      f"operations, {len(written['heads'])} heads, {len(written['response'])} "
-                      "rows written as they are: the lower bound of the batch)")
+                      f"operations, {len(written['created_heads'])} rows of created heads, "
+                      f"{len(written['response'])} rows written as they are: the lower bound "
+                      "of the batch)")
+        report_sample("survey_store_floor_per_field", lower_per_field, base,
+                      f"raw executemany into plain SQLCipher table (the same with "
+                      f"{len(per_field['heads'])} heads, a row per field: the floor before "
+                      "migration 0013)")
         report_sample("survey_store_batch", ours, base,
                       "raw executemany into plain SQLCipher table", goal="ratio <= 5",
                       max_ratio=5.0)
