@@ -14,6 +14,7 @@ import random
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +23,12 @@ from hypothesis import strategies as st
 
 from fieldapp.domain.ids import new_id
 from fieldapp.services import records
+from fieldapp.store import folder as foldermod
 from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
+from tests.conftest import PASSPHRASE
 from tests.heads import every_head, kept_one_way
+from tests.kdf import TEST_KDF
 from tests.unit.store.test_merge import snapshot
 from tests.unit.store.test_set_merge import maker
 
@@ -135,6 +139,43 @@ def test_withdrawing_consent_leaves_no_row_of_created_heads() -> None:
 def _heads(ws: Workspace) -> list[tuple[Any, ...]]:
     """Every head but a receipt's (a receipt is a fresh record of the receiving device)."""
     return [h for h in every_head(ws.db) if h[0] != "receipt"]
+
+
+def test_a_workspace_from_before_created_heads_keeps_its_heads_and_conflicts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workspace made before migration 0013 (every head a row of its own, a conflict held)
+    is migrated: its heads stay as they were, its records edit as before, and the records
+    made after the update keep their heads as one row."""
+    path = tmp_path / "old"
+    with monkeypatch.context() as old:
+        old.setattr(foldermod, "MIGRATIONS", [m for m in foldermod.MIGRATIONS if m[0] < 13])
+        old.setattr(foldermod, "SCHEMA_VERSION", 12)
+        ws, _ = Workspace.initialise(path, PASSPHRASE, kdf=TEST_KDF)
+        other, _ = Workspace.initialise(tmp_path / "other", PASSPHRASE, kdf=TEST_KDF)
+        assert not ws.applier.has_created
+        org = records.add_organisation(ws, name_zh="红丝带", name_en="Red")
+        untouched = records.add_organisation(ws, name_zh="阳光")
+        other.apply_remote(ws.ops())
+        records.update(ws, "organisation", org, {"name_en": "Red Ribbon"})
+        records.update(other, "organisation", org, {"name_en": "Red-Ribbon"})
+        ws.apply_remote(other.ops())
+        before = every_head(ws.db)
+        conflicts = ws.conflicts()
+        assert len(conflicts) == 1
+        ws.close()
+        other.close()
+    with Workspace.open(path, PASSPHRASE) as ws:
+        assert ws.db.execute("PRAGMA user_version").fetchone()[0] == 13
+        assert every_head(ws.db) == before and ws.conflicts() == conflicts
+        assert _created(ws) == set()
+        old_create = next(op for op in ws.ops() if op.entity_id == untouched)
+        records.update(ws, "organisation", untouched, {"name_zh": "阳光社工"})
+        assert ws.ops()[-1].pred == (old_create.id,)
+        ws.resolve("organisation", org, "name_en", "Red Ribbon Centre")
+        new = records.add_organisation(ws, name_zh="新的")
+        assert _created(ws) == {new}
+        assert ws.conflicts() == []
+        assert check(ws).ok
 
 
 ACTIONS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
