@@ -180,7 +180,8 @@ class OpApplier:
         """The heads of operations that each create a record (nothing precedes them, nothing
         has superseded them): one row per record in ``created_heads``, or with
         ``sole_heads`` off, or for a create that deletes, a row per field in ``heads``."""
-        sole = [op for op in ops if DELETED not in op.values] if self.sole_heads else []
+        # A create that writes no field heads nothing: it has no row in either table.
+        sole = [op for op in ops if op.values and DELETED not in op.values] if self.sole_heads else []
         if sole:
             self.conn.executemany(
                 "INSERT INTO created_heads (entity_id, device, seq) VALUES (?, ?, ?)",
@@ -190,7 +191,8 @@ class OpApplier:
                 "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(op.entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
-                 if not (self.sole_heads and DELETED not in op.values) for f in op.values])
+                 if not (self.sole_heads and op.values and DELETED not in op.values)
+                 for f in op.values])
 
     def is_erased(self, entity_id: str) -> bool:
         row = self.conn.execute("SELECT 1 FROM erased WHERE entity_id = ?", (entity_id,))
@@ -266,10 +268,12 @@ class OpApplier:
                 "SELECT field FROM superseded WHERE device = ? AND seq = ?", op.id).fetchall()
         }
         if (not superseded and not op.pred and ERASE not in op.values and conn.execute(
-                "SELECT 1 FROM heads WHERE entity_id = ? LIMIT 1", (op.entity_id,)
+                "SELECT 1 FROM ops WHERE entity_id = ? LIMIT 1", (op.entity_id,)
         ).fetchone() is None):
             # The first operation on a record, which nothing has superseded: it is a create,
             # and the create's shortcut gives the same result (the replay check proves it).
+            # (Asked of the log, not of the heads: a record made with no field has none, and
+            # an edit of it naming nothing is not its create.)
             self._apply_fresh(op)
             return "applied", ""
         stored_values = {k: (None if k in superseded else v) for k, v in op.values.items()}

@@ -289,13 +289,14 @@ class _SetMerge:
         sole = ""
         if applier.sole_heads:
             # A record that this operation alone makes (the batch's only one on it, naming
-            # none, superseded in no field, deleting nothing, the record without heads here):
+            # none, writing a field, superseded in none, deleting nothing, the record without
+            # heads here):
             # its heads are one row of created_heads, as ``OpApplier.write_create_heads``.
             conn.execute(
                 "CREATE TEMP TABLE fm_sole AS SELECT i.pos AS pos, i.entity_id AS entity_id, "
                 "i.device AS device, i.seq AS seq FROM fm_inc i JOIN (SELECT min(pos) AS pos "
                 "FROM fm_inc WHERE state = 0 GROUP BY entity_id HAVING count(*) = 1) o "
-                "ON o.pos = i.pos WHERE i.pred = '[]' "
+                "ON o.pos = i.pos WHERE i.pred = '[]' AND i.vals != '{}' "
                 "AND json_type(i.vals, '$.\"' || ? || '\"') IS NULL "
                 "AND NOT EXISTS (SELECT 1 FROM fm_nohead x WHERE x.pos = i.pos) "
                 "AND NOT EXISTS (SELECT 1 FROM heads h WHERE h.entity_id = i.entity_id)",
