@@ -180,18 +180,21 @@ class OpApplier:
         """The heads of operations that each create a record (nothing precedes them, nothing
         has superseded them): one row per record in ``created_heads``, or with
         ``sole_heads`` off, or for a create that deletes, a row per field in ``heads``."""
-        # A create that writes no field heads nothing: it has no row in either table.
-        sole = [op for op in ops if op.values and DELETED not in op.values] if self.sole_heads else []
+        sole: list[Op] = []
+        per_field: list[Op] = []
+        for op in ops:
+            # A create that writes no field heads nothing: it gets no row in either table.
+            one_row = self.sole_heads and op.values and DELETED not in op.values
+            (sole if one_row else per_field).append(op)
         if sole:
             self.conn.executemany(
                 "INSERT INTO created_heads (entity_id, device, seq) VALUES (?, ?, ?)",
                 [(op.entity_id, op.device, op.seq) for op in sole])
-        if len(sole) < len(ops):
+        if per_field:
             self.conn.executemany(
                 "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(op.entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
-                 if not (self.sole_heads and op.values and DELETED not in op.values)
+                [(op.entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in per_field
                  for f in op.values])
 
     def is_erased(self, entity_id: str) -> bool:
@@ -405,24 +408,7 @@ class OpApplier:
                   "received_hlc) VALUES (?, ?, ?, ?, ?, {}, '[]', ?)")
         conn.executemany(insert.format("json(?)"), log_rows)
         conn.executemany(insert.format("?"), exact_rows)
-        # Each record's heads: its operation, as one row of created_heads; or (the reference)
-        # one head per field of each operation, read back from the log just written when the
-        # operations are all there is in their range of sequence numbers.
-        device, low, high = ops[0].device, min(op.seq for op in ops), max(op.seq for op in ops)
-        if self.sole_heads:
-            self.write_create_heads(ops)
-        elif high - low + 1 == len(ops) and all(op.device == device for op in ops):
-            conn.execute(
-                "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
-                'SELECT o.entity, o.entity_id, f.key, o.device, o.seq, o.hlc FROM ops o, '
-                'json_each(o."values") f WHERE o.device = ? AND o.seq BETWEEN ? AND ?',
-                (device, low, high))
-        else:
-            conn.executemany(
-                "INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(entity, op.entity_id, f, op.device, op.seq, op.hlc) for op in ops
-                 for f in op.values])
+        self.write_create_heads(ops)
         for fields, rows in by_fields.items():
             cols = ["id", "created_hlc", "updated_hlc", *(_column(ent, f, None)[0] for f in fields)]
             conn.executemany(
