@@ -29,6 +29,17 @@ def every_head(db: Connection, entity_id: str | None = None) -> list[tuple[Any, 
     return sorted(db.execute(f"SELECT * FROM ({_EVERY_HEAD}){where}", args).fetchall())
 
 
+def heads_but_receipts(db: Connection) -> list[tuple[Any, ...]]:
+    """:func:`every_head` less a receipt's (a receipt is a record of the receiving device
+    alone, made when it merges)."""
+    return [h for h in every_head(db) if h[0] != "receipt"]
+
+
+def kept_as_created(db: Connection) -> set[str]:
+    """The records whose heads are one row of ``created_heads``."""
+    return {rid for (rid,) in db.execute("SELECT entity_id FROM created_heads")}
+
+
 def _has_created(db: Connection) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'created_heads'"
                       ).fetchone() is not None

@@ -43,6 +43,7 @@ from fieldapp.services import surveys
 from fieldapp.store.keys import KDF_FLOOR
 from fieldapp.store.workspace import Workspace
 from fieldapp.survey import FormPlan, fill_state
+from tests.heads import every_head
 from tests.perf.common import (
     Sample,
     log,
@@ -139,10 +140,7 @@ def run(scale: float) -> None:
                        ("created_heads", "entity_id IN (SELECT id FROM response)"),
                        ("response", "1"))}
         # The heads as a row per field, as kept before migration 0013.
-        per_field = {**written, "heads": ws.db.execute(
-            "SELECT o.entity, o.entity_id, f.key, o.device, o.seq, o.hlc FROM created_heads c "
-            'JOIN ops o ON o.device = c.device AND o.seq = c.seq, json_each(o."values") f '
-            "WHERE o.entity = 'response' ORDER BY o.entity_id, f.key").fetchall()}
+        per_field = {**written, "heads": [h for h in every_head(ws.db) if h[0] == "response"]}
         del per_field["created_heads"]
         ws.close()
         assert len(written["created_heads"]) == n, "each response's heads in one row"

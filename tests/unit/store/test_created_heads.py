@@ -27,7 +27,7 @@ from fieldapp.store import folder as foldermod
 from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
-from tests.heads import every_head, kept_one_way
+from tests.heads import every_head, heads_but_receipts, kept_as_created, kept_one_way
 from tests.kdf import TEST_KDF
 from tests.unit.store.test_merge import snapshot
 from tests.unit.store.test_set_merge import maker
@@ -65,9 +65,6 @@ def _made(way: str, make: Callable[[str], Workspace], ws: Workspace) -> list[str
     return [rid for rid, _v in rows]
 
 
-def _created(ws: Workspace) -> set[str]:
-    return {rid for (rid,) in ws.db.execute("SELECT entity_id FROM created_heads")}
-
 
 @pytest.mark.parametrize("way", WAYS)
 def test_an_edit_of_a_record_however_made_names_the_operation_that_made_it(
@@ -76,14 +73,14 @@ def test_an_edit_of_a_record_however_made_names_the_operation_that_made_it(
         make = maker(tmp, stack)
         ws = make("ws")
         first, second = _made(way, make, ws)
-        assert _created(ws) == {first, second}  # one row each, none in heads
+        assert kept_as_created(ws.db) == {first, second}  # one row each, none in heads
         assert ws.db.execute("SELECT count(*) FROM heads WHERE entity = 'organisation'"
                              ).fetchone()[0] == 0
         (create,) = [op for op in ws.ops() if op.entity_id == first]
         records.update(ws, "organisation", first, {"name_en": "Red Ribbon Centre"})
         edit = ws.ops()[-1]
         assert edit.pred == (create.id,)  # it supersedes the create: no conflict
-        assert _created(ws) == {second}
+        assert kept_as_created(ws.db) == {second}
         heads = {f: (d, s) for _e, _r, f, d, s, _h in every_head(ws.db, first)}
         assert heads == {"name_zh": create.id, "name_en": edit.id, "site": create.id}
         # A field the create did not write: nothing to supersede.
@@ -106,7 +103,7 @@ def test_concurrent_edits_of_a_record_kept_as_created_are_a_conflict(set_wise: b
         a, b = make("a"), make("b")
         (org,) = a.create_many("organisation", [{"name_zh": "红丝带", "name_en": "Red"}])
         b.apply_remote(a.ops())
-        assert _created(a) == _created(b) == {org}
+        assert kept_as_created(a.db) == kept_as_created(b.db) == {org}
         records.update(a, "organisation", org, {"name_en": "Red Ribbon"})
         records.update(b, "organisation", org, {"name_en": "Red-Ribbon"})
         for here, there in ((a, b), (b, a)):
@@ -117,7 +114,7 @@ def test_concurrent_edits_of_a_record_kept_as_created_are_a_conflict(set_wise: b
         assert conflict == b.conflicts()[0] and conflict.field == "name_en"
         assert {v.value for v in conflict.versions} == {"Red Ribbon", "Red-Ribbon"}
         assert every_head(a.db, org) == every_head(b.db, org)
-        assert _created(a) == _created(b) == set()
+        assert kept_as_created(a.db) == kept_as_created(b.db) == set()
 
 
 def test_withdrawing_consent_leaves_no_row_of_created_heads() -> None:
@@ -127,18 +124,14 @@ def test_withdrawing_consent_leaves_no_row_of_created_heads() -> None:
         part = records.add_participant(ws, code="P1", organisation_id=org)
         iid = records.add_interview(ws, code="I1", participant_ids=[part])
         note = records.add_note(ws, iid, body="她说的话")
-        assert {part, iid, note} <= _created(ws)
+        assert {part, iid, note} <= kept_as_created(ws.db)
         records.withdraw_consent(ws, part)
-        held = _created(ws)
+        held = kept_as_created(ws.db)
         assert part not in held and note not in held
         assert ws.db.execute("SELECT count(*) FROM heads WHERE entity_id IN (?, ?)",
                              (part, note)).fetchone()[0] == 0
         kept_one_way(ws.db)
 
-
-def _heads(ws: Workspace) -> list[tuple[Any, ...]]:
-    """Every head but a receipt's (a receipt is a fresh record of the receiving device)."""
-    return [h for h in every_head(ws.db) if h[0] != "receipt"]
 
 
 def test_a_workspace_from_before_created_heads_keeps_its_heads_and_conflicts(
@@ -167,13 +160,13 @@ def test_a_workspace_from_before_created_heads_keeps_its_heads_and_conflicts(
     with Workspace.open(path, PASSPHRASE) as ws:
         assert ws.db.execute("PRAGMA user_version").fetchone()[0] == 13
         assert every_head(ws.db) == before and ws.conflicts() == conflicts
-        assert _created(ws) == set()
+        assert kept_as_created(ws.db) == set()
         old_create = next(op for op in ws.ops() if op.entity_id == untouched)
         records.update(ws, "organisation", untouched, {"name_zh": "阳光社工"})
         assert ws.ops()[-1].pred == (old_create.id,)
         ws.resolve("organisation", org, "name_en", "Red Ribbon Centre")
         new = records.add_organisation(ws, name_zh="新的")
-        assert _created(ws) == {new}
+        assert kept_as_created(ws.db) == {new}
         assert ws.conflicts() == []
         assert check(ws).ok
 
@@ -242,7 +235,7 @@ def test_heads_kept_as_created_are_the_heads_kept_one_by_one(
         for i, d in enumerate(devices):
             kept_one_way(d.db)
             reference = _replica(make, f"r{i}", d.ops(), rnd)
-            assert _heads(d) == _heads(reference)
+            assert heads_but_receipts(d.db) == heads_but_receipts(reference.db)
             assert snapshot(d) == snapshot(reference)
             assert d.conflicts() == reference.conflicts()
         # Everyone receives everything, set-wise: the same again, and the same everywhere.
@@ -253,6 +246,6 @@ def test_heads_kept_as_created_are_the_heads_kept_one_by_one(
         reference = _replica(make, "r_all", devices[0].ops(), rnd)
         for d in devices:
             kept_one_way(d.db)
-            assert _heads(d) == _heads(reference)
+            assert heads_but_receipts(d.db) == heads_but_receipts(reference.db)
             assert snapshot(d) == snapshot(reference)
             assert d.conflicts() == reference.conflicts()

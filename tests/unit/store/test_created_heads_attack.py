@@ -42,7 +42,7 @@ from fieldapp.store import search
 from fieldapp.store.check import check
 from fieldapp.store.errors import NotOwner
 from fieldapp.store.workspace import Workspace
-from tests.heads import every_head, kept_one_way
+from tests.heads import every_head, heads_but_receipts, kept_as_created, kept_one_way
 from tests.perf.bench_survey_store import FORM, make_answers
 from tests.unit.store.test_created_heads import WAYS, _made
 from tests.unit.store.test_merge import snapshot
@@ -54,13 +54,6 @@ TERMS = ("访谈", "改", "transcript", "她说", "艾滋")
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _heads(ws: Workspace) -> list[tuple[Any, ...]]:
-    """Every head but a receipt's (a receipt is a record of the receiving device alone)."""
-    return [h for h in every_head(ws.db) if h[0] != "receipt"]
-
-
-def _created(ws: Workspace) -> set[str]:
-    return {rid for (rid,) in ws.db.execute("SELECT entity_id FROM created_heads")}
 
 
 def _found(ws: Workspace) -> dict[str, list[str]]:
@@ -99,11 +92,11 @@ def _same(ws: Workspace, ref: Workspace, *, log: bool = False) -> None:
     """``ws`` (created heads kept as one row) holds what ``ref`` (every head a row) holds;
     with ``log`` (``ref`` received the same batches in the same order) the same log too,
     hollowed values and all."""
-    assert ref.applier.sole_heads is False and _created(ref) == set()
+    assert ref.applier.sole_heads is False and kept_as_created(ref.db) == set()
     kept_one_way(ws.db)
     if log:
         assert _log(ws) == _log(ref)
-    assert _heads(ws) == _heads(ref)
+    assert heads_but_receipts(ws.db) == heads_but_receipts(ref.db)
     assert ws.conflicts() == ref.conflicts()
     assert snapshot(ws) == snapshot(ref)
     assert _found(ws) == _found(ref)
@@ -184,12 +177,12 @@ def test_undeleting_and_deleting_records_kept_as_created(way: str) -> None:
         ws = make("ws")
         first, second = _made(way, make, ws)
         shadow = Shadow(make, "shadow", ws)
-        assert {first, second} <= _created(ws)
+        assert {first, second} <= kept_as_created(ws.db)
         with shadow.writes():
             ws.resolve_delete("organisation", first, keep_deleted=False)
         (create,) = [op for op in ws.ops() if op.entity_id == first and not op.pred]
         assert ws.ops()[-1].pred == (create.id,)
-        assert first not in _created(ws)
+        assert first not in kept_as_created(ws.db)
         with shadow.writes():
             records.delete(ws, "organisation", second)
         with shadow.writes():
@@ -227,7 +220,7 @@ def test_a_delete_of_records_kept_as_created_against_concurrent_edits(set_wise: 
             part = records.add_participant(a, code="P1", organisation_id=org)
         for d in (b, c):
             _send(a, d, set_wise=set_wise)
-            assert {org, spare, part} <= _created(d)
+            assert {org, spare, part} <= kept_as_created(d.db)
         with shadows[0].writes():
             records.delete(a, "organisation", org)
         with shadows[1].writes():
@@ -258,7 +251,7 @@ def test_a_delete_of_records_kept_as_created_against_concurrent_edits(set_wise: 
             assert shadow.device.conflicts() == []
         assert records.get(a, "organisation", org)["name_en"] == "Red Ribbon"
         assert records.find(a, "participant", part) is None
-        assert spare in _created(a) and spare in _created(c)
+        assert spare in kept_as_created(a.db) and spare in kept_as_created(c.db)
         _same(a, _replica(make, "replica", a.ops(), random.Random(5)))
 
 
@@ -372,7 +365,7 @@ def test_operations_arriving_before_the_creates_they_supersede(delivery: str) ->
         _same(r, ref, log=True)
         _same(r, _replica(make, "replica", list(ops.values()), random.Random(11)))
         # A record whose create is its only operation is kept as created, however it came.
-        assert _created(r) == {orgs[3], orgs[4], iid, notes[2]}
+        assert kept_as_created(r.db) == {orgs[3], orgs[4], iid, notes[2]}
         shadow = Shadow(make, "shadow", r)
         with shadow.writes():
             for org in orgs:
@@ -405,7 +398,7 @@ def test_an_edit_alone_before_its_create_is_kept_as_created_until_the_create_com
                 r.apply_remote(batch)
                 ref.apply_remote(batch)
                 _same(r, ref, log=True)
-                assert (org in _created(r)) == (batch == [edit])
+                assert (org in kept_as_created(r.db)) == (batch == [edit])
             shadow = Shadow(make, "shadow", r)
             with shadow.writes():
                 records.update(r, "organisation", org, {"site": "GZ", "name_zh": "红丝带中心"})
@@ -434,7 +427,7 @@ def test_a_create_superseded_from_another_record_before_it_arrives(set_wise: boo
             ref.apply_remote(batch)
             _same(r, ref, log=True)
         r.applier.set_wise = True
-        assert x not in _created(r)
+        assert x not in kept_as_created(r.db)
         assert [h[2] for h in every_head(r.db, x)] == ["name_zh"]
         (held,) = [op for op in r.ops() if op.entity_id == x]
         assert held.values == {"name_zh": "甲", "name_en": None}
@@ -472,16 +465,16 @@ def test_survey_responses_saved_in_a_batch_then_reviewed_corrected_and_merged(
                                          complete_them=True,
                                          links=[{"site": "KM", "sector": "hiv"}] * 5)
             drafts = surveys.add_responses(res, inst, [make_answers(rng) for _ in range(2)])
-        assert set(done + drafts) <= _created(res)
+        assert set(done + drafts) <= kept_as_created(res.db)
         _send(res, coord, set_wise=set_wise)
-        assert set(done + drafts) <= _created(coord)
+        assert set(done + drafts) <= kept_as_created(coord.db)
         with sc.writes():
             approved = surveys.review_response(coord, done[0], "approved")
             issues = surveys.review_response(coord, done[1], "has_issues", "年份不对")
         with pytest.raises(NotOwner):
             records.update(coord, "response", done[2], {"site": "GZ"})
         kept_one_way(coord.db)
-        assert done[2] in _created(coord)
+        assert done[2] in kept_as_created(coord.db)
         _send(coord, res, set_wise=set_wise)
         with sr.writes():
             data = dict(records.get(res, "response", done[1])["data"])
@@ -508,7 +501,7 @@ def test_survey_responses_saved_in_a_batch_then_reviewed_corrected_and_merged(
         sr.same()
         sc.same()
         assert res.conflicts() == coord.conflicts() == []
-        assert {done[4], drafts[1]} <= _created(res) & _created(coord)
+        assert {done[4], drafts[1]} <= kept_as_created(res.db) & kept_as_created(coord.db)
         _same(coord, _replica(make, "replica", coord.ops(), random.Random(9)))
 
 
@@ -533,13 +526,13 @@ def test_notes_made_in_a_batch_edited_searched_and_erased(set_wise: bool) -> Non
             notes = records.add_notes(a, iid, ["访谈 transcript 一 艾滋", "访谈 二",
                                                "她说 三", "四"])
             (spare,) = records.add_notes(a, kept, ["访谈 transcript 留下"])
-        assert set(notes) | {spare} <= _created(a)
+        assert set(notes) | {spare} <= kept_as_created(a.db)
         with sa.writes():
             records.save_note_body(a, notes[0], "访谈 改了 一")
             records.save_note_body(a, notes[0], "访谈 改了 再改")
             records.save_note_body(a, notes[1], "她说 改")
         _send(a, b, set_wise=set_wise)
-        assert {notes[2], notes[3], spare} <= _created(b)
+        assert {notes[2], notes[3], spare} <= kept_as_created(b.db)
         with sb.writes():
             code = records.add_code(b, name_zh="信任")
             records.apply_code(b, notes[2], code, 0, 2)
@@ -553,8 +546,8 @@ def test_notes_made_in_a_batch_edited_searched_and_erased(set_wise: bool) -> Non
         assert counts["note"] == 4 and counts["coding"] == 1
         _send(a, b, set_wise=set_wise)
         for ws in (a, b):
-            assert not set(notes) & _created(ws)
-            assert spare in _created(ws)
+            assert not set(notes) & kept_as_created(ws.db)
+            assert spare in kept_as_created(ws.db)
             assert _found(ws)["访谈"] == [spare] and _found(ws)["她说"] == []
         sa.same()
         sb.same()
@@ -584,8 +577,8 @@ def test_creates_that_carry_deleted(deleted: bool | None, set_wise: bool) -> Non
             d.applier.set_wise = set_wise
             d.apply_remote(batch)
             d.applier.set_wise = True
-            assert made.entity_id not in _created(d) and note_iv.entity_id not in _created(d)
-            assert plain.entity_id in _created(d)
+            assert {made.entity_id, note_iv.entity_id}.isdisjoint(kept_as_created(d.db))
+            assert plain.entity_id in kept_as_created(d.db)
         with sa.writes():
             with a.transaction():
                 local = [(new_id(), {"name_zh": "本地", DELETED: deleted}),
@@ -593,8 +586,8 @@ def test_creates_that_carry_deleted(deleted: bool | None, set_wise: bool) -> Non
                 a.write_new_many("organisation", local)
             many = a.create_many("organisation", [{"name_zh": "多", DELETED: deleted},
                                                   {"name_zh": "多二"}])
-        assert local[0][0] not in _created(a) and many[0] not in _created(a)
-        assert local[1][0] in _created(a) and many[1] in _created(a)
+        assert local[0][0] not in kept_as_created(a.db) and many[0] not in kept_as_created(a.db)
+        assert local[1][0] in kept_as_created(a.db) and many[1] in kept_as_created(a.db)
         _send(a, b, set_wise=set_wise)
         with sa.writes():
             a.update("organisation", made.entity_id, {"name_en": "a's"})
@@ -664,7 +657,7 @@ def test_erasure_of_records_kept_as_created(delivery: str) -> None:
                                       links=[{"participant_id": other}])
         before = a.ops()
         _send(a, b)
-        assert set(notes) | set(gone) | set(stays) <= _created(b)
+        assert set(notes) | set(gone) | set(stays) <= kept_as_created(b.db)
         records.withdraw_consent(a, part)
         records.withdraw_consent(b, part)
         orders = [op for op in [*a.ops(), *b.ops()] if "_erase" in op.values]
@@ -693,8 +686,8 @@ def test_erasure_of_records_kept_as_created(delivery: str) -> None:
             erased = {r for (r,) in ws.db.execute("SELECT entity_id FROM erased")}
             # d never held the records: the orders erase the participant alone there.
             assert ({part} if ws is d else {part, iid, *notes, *gone}) <= erased
-            assert not erased & _created(ws)
-            assert set(stays) <= _created(ws)
+            assert not erased & kept_as_created(ws.db)
+            assert set(stays) <= kept_as_created(ws.db)
         _send(c, a, set_wise=set_wise)
         _send(a, b, set_wise=set_wise)
         _same(a, _replica(make, "replica", a.ops(), rng))
@@ -726,7 +719,7 @@ def test_deleting_an_attachment_kept_as_created(set_wise: bool, tmp_path: Path) 
         for ws in (b, ref):
             ws.applier.set_wise = set_wise and ws is b
             ws.apply_remote(a.ops())
-        assert {aid, spare} <= _created(a) & _created(b)
+        assert {aid, spare} <= kept_as_created(a.db) & kept_as_created(b.db)
         start = a.last_seq
         with sa.writes():
             attachments.delete_attachment(a, aid)
@@ -739,7 +732,7 @@ def test_deleting_an_attachment_kept_as_created(set_wise: bool, tmp_path: Path) 
         (held,) = [op for op in b.ops() if op.entity_id == aid and not op.pred]
         assert held.values["file_key"] is None
         sa.same()
-        assert spare in _created(b)
+        assert spare in kept_as_created(b.db)
 
 
 # -- a dry run ---------------------------------------------------------------------------------
@@ -760,11 +753,11 @@ def test_a_dry_run_leaves_records_kept_as_created_as_they_were(set_wise: bool) -
         records.update(a, "organisation", orgs[0], {"name_en": "one"})
         records.delete(a, "organisation", orgs[1])
         records.withdraw_consent(a, part)
-        heads, created = _heads(b), _created(b)
+        heads, created = heads_but_receipts(b.db), kept_as_created(b.db)
         b.applier.set_wise = set_wise
         report = b.apply_remote(a.ops(), dry_run=True)
         assert len(report.erased_records) == 3 and report.deleted_live == 4
-        assert (_heads(b), _created(b)) == (heads, created)
+        assert (heads_but_receipts(b.db), kept_as_created(b.db)) == (heads, created)
         kept_one_way(b.db)
         b.apply_remote(a.ops())
         _same(b, _replica(make, "replica", a.ops()))
@@ -784,7 +777,7 @@ def test_deleting_a_record_made_with_no_field_names_what_every_head_a_row_names(
         shadow = Shadow(make, "shadow", ws)
         with shadow.writes():
             rid = records.create(ws, "organisation", {})
-        assert rid not in _created(ws)
+        assert rid not in kept_as_created(ws.db)
         assert every_head(ws.db, rid) == []
         with shadow.writes():
             records.delete(ws, "organisation", rid)
