@@ -264,11 +264,15 @@ class OpApplier:
 
         # The record's heads as rows of their own, for the statements below to change.
         self.expand_created(op.entity_id)
-        # Fields of this op that later operations have already superseded (out-of-order
-        # arrival) are hollowed out on the way in, as they would have been in place.
+        # Fields of this op that later operations on the same record have already superseded
+        # (out-of-order arrival) are hollowed out on the way in, as they would have been in
+        # place. An operation on another record that names this one replaced nothing of it
+        # (migration 0014): otherwise a device could name, on a record of its own, what
+        # another researcher has not written yet, and hollow it out wherever it came first.
         superseded = {
             f for (f,) in conn.execute(
-                "SELECT field FROM superseded WHERE device = ? AND seq = ?", op.id).fetchall()
+                "SELECT field FROM superseded WHERE device = ? AND seq = ? AND entity_id = ?",
+                (op.device, op.seq, op.entity_id)).fetchall()
         }
         if (not superseded and not op.pred and ERASE not in op.values and conn.execute(
                 "SELECT 1 FROM ops WHERE entity_id = ? LIMIT 1", (op.entity_id,)
@@ -294,8 +298,8 @@ class OpApplier:
         fields = list(op.values)
         for f in fields:
             for p in op.pred:
-                conn.execute("INSERT OR IGNORE INTO superseded (device, seq, field) VALUES (?, ?, ?)",
-                              (p[0], p[1], f))
+                conn.execute("INSERT OR IGNORE INTO superseded (device, seq, entity_id, field) "
+                             "VALUES (?, ?, ?, ?)", (p[0], p[1], op.entity_id, f))
                 deleted = conn.execute(
                     "DELETE FROM heads WHERE entity_id = ? AND field = ? AND device = ? AND seq = ?",
                     (op.entity_id, f, p[0], p[1])).rowcount

@@ -239,6 +239,7 @@ class _SetMerge:
             "device, min(CASE WHEN n.qpos < i.pos THEN n.qpos END) AS before_q, "
             "min(CASE WHEN n.qpos > i.pos THEN n.qpos END) AS after_q "
             "FROM fm_inc i JOIN fm_nm n ON n.pdev = i.device AND n.pseq = i.seq "
+            "AND n.qent = i.entity_id "
             "WHERE i.state = 0 AND json_type(i.vals, '$.\"' || n.field || '\"') IS NOT NULL "
             "GROUP BY i.pos, n.field")
         # Fields that get no head: superseded before they arrive (by the log or an earlier
@@ -247,6 +248,7 @@ class _SetMerge:
             "CREATE TEMP TABLE fm_nohead AS "
             "SELECT i.pos AS pos, s.field AS field, 1 AS hollow FROM fm_inc i "
             "JOIN superseded s ON s.device = i.device AND s.seq = i.seq "
+            "AND s.entity_id = i.entity_id "
             "WHERE i.state = 0 AND json_type(i.vals, '$.\"' || s.field || '\"') IS NOT NULL "
             "UNION SELECT n.pos, n.field, (n.before_q IS NOT NULL OR (SELECT q.device FROM "
             "fm_inc q WHERE q.pos = n.after_q) = n.device) FROM fm_named n")
@@ -280,8 +282,8 @@ class _SetMerge:
                 "WHERE device = ? AND seq = ?", [(f'$."{f}"', d, s) for d, s, f, _e in husks])
             if any(e in INDEXED for *_x, e in husks):
                 applier.text_removed = True
-        conn.execute("INSERT OR IGNORE INTO superseded (device, seq, field) "
-                     "SELECT pdev, pseq, field FROM fm_nm")
+        conn.execute("INSERT OR IGNORE INTO superseded (device, seq, entity_id, field) "
+                     "SELECT pdev, pseq, qent, field FROM fm_nm")
         conn.execute(
             'INSERT INTO ops (device, seq, hlc, entity, entity_id, "values", pred, received_hlc) '
             "SELECT device, seq, hlc, entity, entity_id, vals, pred, ? FROM fm_inc "

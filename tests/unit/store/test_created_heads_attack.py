@@ -9,7 +9,7 @@ every head a row.
 
 The paths attacked here are those tests/unit/store/test_created_heads.py does not take:
 undeleting, delete conflicts and their resolution, resolving field conflicts before and after
-receiving, operations arriving before the creates they supersede (also from another record),
+receiving, operations arriving before the creates they supersede (or name from another record),
 survey responses saved in a batch and then corrected and reviewed, notes imported in a batch
 and then edited, searched and erased, other devices' creates that carry ``_deleted``, erasures
 arriving set-wise or one by one, an attachment's delete (an edit and a delete in one
@@ -111,9 +111,7 @@ class Shadow:
     def __init__(self, make: Make | None, name: str, device: Workspace,
                  ref: Workspace | None = None) -> None:
         """A new shadow (``make``, ``name``), or ``ref``: a workspace keeping every head as a
-        row that already holds what the device holds, received in the same order (a shadow
-        receiving the device's log in clock order may not do: see
-        test_a_create_superseded_from_another_record_before_it_arrives)."""
+        row that already holds what the device holds."""
         self.device = device
         if ref is None:
             assert make is not None
@@ -406,12 +404,12 @@ def test_an_edit_alone_before_its_create_is_kept_as_created_until_the_create_com
 
 
 @pytest.mark.parametrize("set_wise", [True, False])
-def test_a_create_superseded_from_another_record_before_it_arrives(set_wise: bool) -> None:
+def test_a_create_named_from_another_record_before_it_arrives(set_wise: bool) -> None:
     """An operation on one record that names the create of another (forged, or written by a
-    faulty version) arrives first; the create, arriving alone afterwards, is already
-    superseded in the field they share. It must not be kept as created -- its superseded
-    field would be read back as a head -- but hold its other fields' heads as rows, that field
-    hollowed, as with every head a row; and later writes name what they would name then."""
+    faulty version) arrives first; the create, arriving alone afterwards, is not superseded by
+    it: supersession is bound to the record (migration 0014). It is kept as created, its
+    values whole, with the heads, rows and log of a replica keeping every head as a row that
+    received the operations in any order; later writes name what they would name then."""
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         make = maker(tmp, stack)
         a, forger, r = make("a"), make("forger"), make("r")
@@ -427,14 +425,17 @@ def test_a_create_superseded_from_another_record_before_it_arrives(set_wise: boo
             ref.apply_remote(batch)
             _same(r, ref, log=True)
         r.applier.set_wise = True
-        assert x not in kept_as_created(r.db)
-        assert [h[2] for h in every_head(r.db, x)] == ["name_zh"]
+        assert x in kept_as_created(r.db)
         (held,) = [op for op in r.ops() if op.entity_id == x]
-        assert held.values == {"name_zh": "甲", "name_en": None}
-        # (With every head a row, the heads of a record that another record's operation
-        # superseded depend on which came first: the reference must have received the same
-        # batches in the same order.)
-        shadow = Shadow(None, "", r, ref)
+        assert held.values == {"name_zh": "甲", "name_en": "A"}
+        assert records.get(r, "organisation", x)["name_en"] == "A"
+        # Whichever came first: a replica that received the create before the operation
+        # naming it holds the same heads and log.
+        other = _reference(make, "other")
+        other.apply_remote([create_x, create_y])
+        other.apply_remote([cross])
+        _same(r, other, log=True)
+        shadow = Shadow(make, "shadow", r)
         with shadow.writes():
             records.update(r, "organisation", x, {"name_en": "A again"})
             records.update(r, "organisation", y, {"name_en": "B"})
