@@ -80,7 +80,9 @@ def _delete_conflicts(conn: Connection) -> list[Conflict]:
         deletes = _heads(conn, entity_id, DELETED)
         if not deletes or deletes[0].value is not True:
             continue
-        seen: set[OpId] = set()
+        # What each delete saw: what it names, and what it wrote itself (an operation that
+        # writes fields and deletes at once is no edit its own delete missed).
+        seen: set[OpId] = {(d.device, d.seq) for d in deletes}
         for d in deletes:
             row = conn.execute("SELECT pred FROM ops WHERE device = ? AND seq = ?",
                                (d.device, d.seq)).fetchone()

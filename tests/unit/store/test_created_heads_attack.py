@@ -608,8 +608,7 @@ def test_creates_that_carry_deleted(deleted: bool | None, set_wise: bool) -> Non
         forger.apply_remote(a.ops())
         _same(forger, sa.ref)
         _same(a, _replica(make, "replica", a.ops(), random.Random(13)))
-        # (A create carrying ``_deleted: True`` is listed as a delete conflict with its own
-        # fields, with every head a row as well; the interview is the forger's to settle.)
+        # (The interview's conflicts are the forger's to settle.)
         for x in a.conflicts():
             if x.entity != "organisation":
                 continue

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldapp.domain.hlc import HLC, wall_ms
+from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import Op
 from fieldapp.domain.schema import ENTITIES
 from fieldapp.services import records
@@ -87,6 +88,34 @@ def test_edit_concurrent_with_delete_is_a_conflict_not_a_resurrection(
     for ws in (a, b):
         assert ws.conflicts() == []
         assert records.get(ws, "participant", pid)["role"] == "项目主任"
+
+
+def test_an_operation_that_deletes_and_writes_is_no_conflict_with_itself(
+        team: list[Workspace]) -> None:
+    """An operation that writes fields and deletes the record at once (another version's, or a
+    hand-built one) saw what it wrote: its own fields are no edit the delete missed. An edit
+    made elsewhere that it did not name still is."""
+    a, b, c = team
+    org = new_id()
+    a._seq += 1
+    both = Op(a.device_id, a._seq, a.clock.tick().encode(), "organisation", org,
+              {"name_zh": "已撤销的机构", "site": "KM", "_deleted": True}, ())
+    b.apply_remote([both])
+    assert b.conflicts() == []
+    assert records.find(b, "organisation", org) is None
+    # The same on a record that existed: the delete-and-write names the create; an edit
+    # made meanwhile on another device, which it did not see, is a delete conflict.
+    made = records.add_organisation(c, name_zh="红丝带")
+    (create,) = [op for op in c.ops() if op.entity_id == made]
+    send(c, a)
+    send(c, b)
+    records.update(b, "organisation", made, {"name_en": "Red Ribbon"})
+    a._seq += 1
+    seen = Op(a.device_id, a._seq, a.clock.tick().encode(), "organisation", made,
+              {"name_zh": "红丝带（已撤销）", "_deleted": True}, (create.id,))
+    b.apply_remote([seen])
+    (conflict,) = b.conflicts()
+    assert (conflict.kind, conflict.entity_id, conflict.field) == ("delete", made, "name_en")
 
 
 def test_other_devices_cannot_write_owned_records(team: list[Workspace]) -> None:
