@@ -7,7 +7,6 @@ import mimetypes
 import os
 from pathlib import Path
 
-from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED
 from fieldapp.i18n import _, format_list
 from fieldapp.services import records
@@ -102,7 +101,7 @@ def add_attachment(ws: Workspace, source: Path | str, *, interview_id: str | Non
             raise InvalidInput(_("{name} is {size} MB; attachments can be at most {limit} MB."
                                  ).format(name=source.name, size=size // 2**20,
                                           limit=max_bytes // 2**20))
-        aid = new_id()
+        aid = ws.new_record_id("attachment")
         key = new_key()
         target = ws.attachment_path(aid)
         with open(source, "rb") as fh:

@@ -39,7 +39,6 @@ from typing import Any
 
 from fieldapp.analysis import agreement as agreement_mod
 from fieldapp.analysis.segments import Span
-from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED, Op
 from fieldapp.i18n import _
 from fieldapp.services import records, team
@@ -402,9 +401,9 @@ def adjudicate(ws: Workspace, assignment_id: str, key: str, decision: str) -> Di
             quote = any(bool(c.get("may_quote")) for c in sources
                         if int(c["start_offset"] or 0) < end and start < int(c["end_offset"] or 0)
                         and c.get("owner") not in mine)
-            ws.write("coding", new_id(), {"note_id": d.note_id, "code_id": d.code_id,
-                                          "start_offset": start, "end_offset": end,
-                                          "may_quote": quote}, create=True)
+            ws.write("coding", ws.new_record_id("coding"), {
+                "note_id": d.note_id, "code_id": d.code_id, "start_offset": start,
+                "end_offset": end, "may_quote": quote}, create=True)
         previous = [r for r in records.list_records(ws, "adjudication",
                                                     where={"note_id": d.note_id})
                     if r["code_id"] == d.code_id and r["start_offset"] == d.start
@@ -413,9 +412,9 @@ def adjudicate(ws: Workspace, assignment_id: str, key: str, decision: str) -> Di
         if previous:
             ws.write("adjudication", previous[0]["id"], values)
         else:
-            ws.write("adjudication", new_id(), {"note_id": d.note_id, "code_id": d.code_id,
-                                                "start_offset": d.start, "end_offset": d.end,
-                                                **values}, create=True)
+            ws.write("adjudication", ws.new_record_id("adjudication"), {
+                "note_id": d.note_id, "code_id": d.code_id, "start_offset": d.start,
+                "end_offset": d.end, **values}, create=True)
     ws.audit("blind.adjudicate", {"assignment": d.assignment_id, "decision": decision})
     return Disagreement(d.assignment_id, d.note_id, d.code_id, d.start, d.end, d.a_spans,
                         d.b_spans, decision)

@@ -181,14 +181,13 @@ def add_participant(ws: Workspace, *, code: str, role: str = "", organisation_id
         raise InvalidInput(_("The participant code {code} is already in use.").format(code=code))
     check_values(ws, "participant", {"organisation_id": organisation_id})
     with ws.transaction():
-        from fieldapp.domain.ids import new_id
-
-        pid = new_id()
+        pid = ws.new_record_id("participant")
         ws.write("participant", pid, {"code": code, "role": role,
                                       "organisation_id": organisation_id, "site": site,
                                       "sector": sector}, create=True)
         if identity:
-            ws.write("identity", new_id(), {"participant_id": pid, **identity}, create=True)
+            ws.write("identity", ws.new_record_id("identity"), {"participant_id": pid,
+                                                                **identity}, create=True)
     return pid
 
 
@@ -270,8 +269,6 @@ def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
     device's audit log — the erase order that travels to the team carries the date alone.
     Returns how many records of each type were erased.
     """
-    from fieldapp.domain.ids import new_id
-
     check_withdrawal_reason(reason)
     p = get(ws, "participant", participant_id)
     when = str(withdrawn_on or date.today())
@@ -279,7 +276,7 @@ def withdraw_consent(ws: Workspace, participant_id: str, *, reason: str = "",
         op = ws.write("participant", participant_id, {"_erase": {"date": when}})
         counts = ws.erased_by(op.id)
         # This device carried the order out: its receipt travels to the coordinators.
-        ws.write("receipt", new_id(), {
+        ws.write("receipt", ws.new_record_id("receipt"), {
             "erase_device": op.device, "erase_seq": op.seq, "participant_id": participant_id,
             "device": ws.device_id, "at": when}, create=True)
         detail: dict[str, Any] = {"participant_id": p["id"], "date": when, "erased": counts}
@@ -385,15 +382,13 @@ def add_notes_one_by_one(ws: Workspace, interview_id: str, bodies: list[str], *,
                          kind: str = "transcript") -> list[str]:
     """:func:`add_notes` through the per-operation path: the reference the batch path is
     tested against (same operations, tables, index and replay)."""
-    from fieldapp.domain.ids import new_id
-
     get(ws, "interview", interview_id)
     if kind not in NOTE_KINDS:
         raise InvalidInput(_("Unknown note type: {kind}").format(kind=kind))
     ids = []
     with ws.transaction():
         for body in bodies:
-            nid = new_id()
+            nid = ws.new_record_id("note")
             ws.write("note", nid, {"interview_id": interview_id, "kind": kind, "body": body,
                                    "title": ""}, create=True)
             ids.append(nid)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldapp.domain.ids import new_id
 from fieldapp.domain.ops import DELETED
 from fieldapp.i18n import _, format_list, ngettext
 from fieldapp.services import records
@@ -180,8 +179,8 @@ def update_participant(ws: Workspace, participant_id: str, *,
         if new_identity and existing is not None:
             ws.write("identity", existing["id"], new_identity)
         elif new_identity:
-            ws.write("identity", new_id(), {"participant_id": participant_id, **new_identity},
-                     create=True)
+            ws.write("identity", ws.new_record_id("identity"),
+                     {"participant_id": participant_id, **new_identity}, create=True)
 
 
 def participant_uses(ws: Workspace, participant_id: str) -> dict[str, int]:

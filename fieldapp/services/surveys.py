@@ -132,8 +132,6 @@ def new_response(ws: Workspace, instrument_id: str, *, participant_id: str | Non
 def save_draft(ws: Workspace, response_id: str, answers: dict[str, Any]) -> None:
     """Save the answers as a draft. Once a response has been completed, every changed answer
     is also written to its corrections log (who, when, old → new)."""
-    from fieldapp.domain.ids import new_id
-
     response = records.get(ws, "response", response_id)
     if response["data"] != answers:
         changes: dict[str, Any] = {"data": answers}
@@ -145,7 +143,7 @@ def save_draft(ws: Workspace, response_id: str, answers: dict[str, Any]) -> None
                 who = ws.meta("researcher") or ws.device_id
                 at = datetime.now(UTC).isoformat(timespec="seconds")
                 for address, old, new in diff_answers(response["data"] or {}, answers):
-                    ws.write("correction", new_id(), {
+                    ws.write("correction", ws.new_record_id("correction"), {
                         "response_id": response_id, "address": address, "old": old,
                         "new": new, "by": who, "at": at}, create=True)
 
@@ -356,8 +354,6 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     at a time: :func:`fill_state`, ``validate_all()`` and ``Workspace.write`` per record;
     the tests compare the two. ``clock`` (tests) gives the time of metadata questions and of
     ``completed_at``."""
-    from fieldapp.domain.ids import new_ids
-
     row = records.get(ws, "instrument", instrument_id)
     plan = plan_for(instrument_id, row)
     meta = desktop_meta(ws)
@@ -399,7 +395,7 @@ def add_responses(ws: Workspace, instrument_id: str, answers: list[dict[str, Any
     if complete_them:
         common["completed_at"] = now
     rows: list[tuple[str, dict[str, Any]]] = []
-    ids = new_ids(len(prepared))
+    ids = ws.new_record_ids("response", len(prepared))
     given = links or ()
     for n, data in enumerate(prepared):
         # Each record's own values; a link names its own fields (its researcher only when

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from fieldapp.domain.hlc import HLC, MAX_FUTURE_MS
+from fieldapp.domain.ids import is_bound, made_by
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, dumps_pred, dumps_values
 from fieldapp.domain.schema import ENTITIES, INDEXED, Entity, cascade_refs, to_column
 from fieldapp.store.oplog import ApplyReport, OpApplier
@@ -145,6 +146,13 @@ class _SetMerge:
         # state: 0 applied, 1 duplicate, 2 rejected (not the owner)
         conn.execute("UPDATE fm_inc SET state = 1 WHERE EXISTS (SELECT 1 FROM ops o "
                      "WHERE o.device = fm_inc.device AND o.seq = fm_inc.seq)")
+        # A record whose id names the device that made it is that device's alone, whatever
+        # else the batch or the log says (``fieldapp.domain.ids``).
+        foreign = [(pos,) for pos, op in enumerate(self.ops)
+                   if op.entity in _OWNED and is_bound(op.entity_id)
+                   and not made_by(op.entity_id, op.device)]
+        if foreign:
+            conn.executemany("UPDATE fm_inc SET state = 2 WHERE pos = ? AND state = 0", foreign)
 
     def _check(self) -> None:
         conn = self.conn

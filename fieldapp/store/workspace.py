@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any, ParamSpec, TypeVar
 
 from fieldapp.domain.hlc import HLC, Clock
-from fieldapp.domain.ids import new_id
+from fieldapp.domain.ids import new_id, new_ids, owned_ids
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, dumps_values
 from fieldapp.domain.schema import ENTITIES, INDEXED, validate
 from fieldapp.i18n import format_number, ngettext
@@ -446,9 +446,17 @@ class Workspace:
             self.applier.apply_fresh_many(ops, common, own)
         return ops
 
+    def new_record_ids(self, entity: str, n: int) -> list[str]:
+        """Ids for ``n`` new records of ``entity``: bound to this device for a record only
+        its maker may write (``fieldapp.domain.ids.owned_ids``), else UUIDv7."""
+        return owned_ids(self.device_id, n) if ENTITIES[entity].owned else new_ids(n)
+
+    def new_record_id(self, entity: str) -> str:
+        return self.new_record_ids(entity, 1)[0]
+
     def create(self, entity: str, values: dict[str, Any]) -> str:
         with self.transaction():
-            rid = new_id()
+            rid = self.new_record_id(entity)
             self.write(entity, rid, values, create=True)
         return rid
 
@@ -460,15 +468,13 @@ class Workspace:
         with one ``executemany`` per table instead of several statements per record. Records
         whose references meet an erasure take the one-at-a-time path, which erases them."""
         ent = ENTITIES[entity]
-        ids: list[str] = []
+        ids = self.new_record_ids(entity, len(values_list))
         with self.transaction():
             ops: list[Op] = []
-            for values in values_list:
+            for rid, values in zip(ids, values_list, strict=True):
                 validate(entity, values)
                 if ent.owned:
                     values = {OWNER: self.device_id, **values}
-                rid = new_id()
-                ids.append(rid)
                 ops.append(self._next_op(entity, rid, values, None, create=True))
             seen: dict[str, bool] = {}
             plain: list[Op] = []
@@ -560,7 +566,7 @@ class Workspace:
                 report.deleted_live = sum(1 for ent, rid in gone if self._is_live(ent, rid))
                 return report
             for order, participant_id in report.erase_orders:
-                self.write("receipt", new_id(), {
+                self.write("receipt", self.new_record_id("receipt"), {
                     "erase_device": order[0], "erase_seq": order[1],
                     "participant_id": participant_id, "device": self.device_id,
                     "at": datetime.now(UTC).isoformat(timespec="seconds")}, create=True)

@@ -52,11 +52,13 @@ def _deterministic(ws: Workspace) -> Iterator[None]:
 
     saved = ids.new_id, wsmod.new_id
     ids.new_id = wsmod.new_id = next_id  # type: ignore[assignment]
+    ws.new_record_ids = lambda _entity, n: [next_id() for _ in range(n)]  # type: ignore[method-assign]
     ws.clock = Clock(ws.clock.last, now=lambda: 1_800_000_000_000)
     try:
         yield
     finally:
         ids.new_id, wsmod.new_id = saved  # type: ignore[assignment]
+        del ws.new_record_ids
 
 
 def _dump(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:

@@ -128,27 +128,3 @@ def test_a_workspace_holding_the_old_table_is_migrated_from_its_log(tmp_path: Pa
         ws.apply_remote(story.after)
         _holds_the_story(ws, story)
 
-
-@pytest.mark.xfail(strict=True, reason=(
-    "a known gap: the owner of a record new at a replica is the first claim that arrives; "
-    "an order-free owner needs the claim bound to its device (docs/SECURITY.md)"))
-def test_a_claim_on_another_researcher_s_note_is_refused_in_either_order() -> None:
-    """A device that learned the id of alice's note (assignments name notes, and the whole
-    team receives them) claims the note as its own, with its own text. A replica that
-    already holds alice's note refuses the claim; one that receives the claim first must not
-    then refuse alice's own operations."""
-    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        make = maker(tmp, stack)
-        a, m, first, last = make("a"), make("m"), make("first"), make("last")
-        iid = records.add_interview(a, code="KM-HIV-I080")
-        nid = records.add_note(a, iid, body="她说经费拨付延迟")
-        m._seq += 1
-        claim = Op(m.device_id, m._seq, m.clock.tick().encode(), "note", nid,
-                   {"_owner": m.device_id, "body": "伪造的笔记", "interview_id": iid,
-                    "kind": "field_notes"}, ())
-        first.apply_remote(a.ops())
-        first.apply_remote([claim])
-        last.apply_remote([claim])
-        last.apply_remote(a.ops())
-        for ws in (first, last):
-            assert records.get(ws, "note", nid)["body"] == "她说经费拨付延迟"
