@@ -25,7 +25,7 @@ from fieldapp.store.check import check
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
 from tests.heads import every_head
-from tests.unit.store.test_set_merge import maker
+from tests.unit.store.test_set_merge import derived_state, maker
 
 
 def _forged(forger: Workspace, entity_id: str, values: dict[str, object],
@@ -89,16 +89,25 @@ def test_an_operation_on_another_record_supersedes_nothing_in_either_order(
         make = maker(tmp, stack)
         story = _Story(make)
         first, last = make("named-first"), make("named-last")
+        first_ref, last_ref = make("named-first-ref"), make("named-last-ref")
         for ws in (first, last):
             ws.applier.set_wise = set_wise
-        first.apply_remote(story.before)
-        first.apply_remote(story.after)
-        last.apply_remote([story.create, story.second_edit, *story.after])
-        last.apply_remote([op for op in story.before if op not in (story.create,
-                                                                   story.second_edit)])
+        for ws in (first_ref, last_ref):
+            ws.applier.set_wise = False
+        rest = [op for op in story.before if op not in (story.create, story.second_edit)]
+        for ws, batches in ((first, [story.before, story.after]),
+                            (first_ref, [story.before, story.after]),
+                            (last, [[story.create, story.second_edit, *story.after], rest]),
+                            (last_ref, [[story.create, story.second_edit, *story.after], rest])):
+            for batch in batches:
+                # Names of another record's operations no longer send a batch down the
+                # reference path.
+                assert ws.apply_remote(batch).set_wise == ws.applier.set_wise
         for ws in (first, last):
             _holds_the_story(ws, story)
         assert every_head(first.db) == every_head(last.db)
+        assert derived_state(first) == derived_state(first_ref)
+        assert derived_state(last) == derived_state(last_ref)
 
 
 def test_a_workspace_holding_the_old_table_is_migrated_from_its_log(tmp_path: Path) -> None:
