@@ -98,3 +98,9 @@ def is_bound(entity_id: str) -> bool:
 def made_by(entity_id: str, device_id: str) -> bool:
     """Whether the bound id ``entity_id`` was made by ``device_id`` (its tag is that device's)."""
     return secrets.compare_digest(entity_id[24:], _tag(device_id, entity_id[:23]))
+
+
+def made_elsewhere(entity_id: str, device_id: str) -> bool:
+    """Whether ``entity_id`` is bound to a device other than ``device_id``: an operation of
+    ``device_id`` on it is refused on every replica, whatever arrived first."""
+    return is_bound(entity_id) and not made_by(entity_id, device_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fieldapp.domain.ids import is_bound, made_by
+from fieldapp.domain.ids import made_elsewhere
 from fieldapp.domain.ops import (
     ERASE,
     Op,
@@ -101,9 +101,8 @@ def _stage_attachments(ws: Workspace, bundle: VerifiedBundle, ops: list[Op]
         if op.entity == "attachment" and op.values.get("sha256") and op.values.get("file_key"):
             if ws.applier.covered_by_erasure(op):
                 continue
-            if is_bound(op.entity_id) and not made_by(op.entity_id, op.device):
+            if made_elsewhere(op.entity_id, op.device):
                 continue  # another device's attachment: the merge refuses the operation
-
             try:
                 key = base64.b64decode(str(op.values["file_key"]), validate=True)
             except ValueError:

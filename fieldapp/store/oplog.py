@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from fieldapp.domain.ids import is_bound, made_by
+from fieldapp.domain.ids import made_elsewhere
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, OpId, dumps_pred, dumps_values
 from fieldapp.domain.schema import ENTITIES, INDEXED, Entity, cascade_refs, to_column
 from fieldapp.store import search
@@ -249,7 +249,7 @@ class OpApplier:
             if self.is_erased(op.entity_id):
                 return "erased", ""
             if ent.owned:
-                if is_bound(op.entity_id) and not made_by(op.entity_id, op.device):
+                if made_elsewhere(op.entity_id, op.device):
                     # The id names the device that made the record: no one else may write
                     # it, whether or not the record is here yet (fieldapp.domain.ids).
                     return "rejected", "not the owner of this record"

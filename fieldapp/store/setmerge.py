@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from fieldapp.domain.hlc import HLC, MAX_FUTURE_MS
-from fieldapp.domain.ids import is_bound, made_by
+from fieldapp.domain.ids import made_elsewhere
 from fieldapp.domain.ops import DELETED, ERASE, OWNER, Op, dumps_pred, dumps_values
 from fieldapp.domain.schema import ENTITIES, INDEXED, Entity, cascade_refs, to_column
 from fieldapp.store.oplog import ApplyReport, OpApplier
@@ -130,15 +130,20 @@ class _SetMerge:
                     unknown = [k for k in values if k not in allowed]
                     self.static_rejects.append((pos, op, f"unknown fields {unknown}"))
                     continue
+                # A record whose id names the device that made it is that device's alone,
+                # whatever else the batch or the log says (``fieldapp.domain.ids``): state 2,
+                # rejected, unless the duplicate check below finds it held already.
+                foreign = op.entity in _OWNED and made_elsewhere(op.entity_id, op.device)
                 yield (pos, op.device, op.seq, op.hlc, op.entity, op.entity_id,
                        encode(values), dumps_pred(op.pred) if op.pred else "[]",
-                       1 if OWNER in values else 0, values.get(OWNER))
+                       1 if OWNER in values else 0, values.get(OWNER), 2 if foreign else 0)
 
         conn.execute("CREATE TEMP TABLE fm_inc (pos INTEGER PRIMARY KEY, device TEXT, "
                      "seq INTEGER, hlc TEXT, entity TEXT, entity_id TEXT, vals TEXT, pred TEXT, "
                      "has_owner INTEGER, owner TEXT, state INTEGER NOT NULL DEFAULT 0)")
         conn.executemany("INSERT INTO fm_inc (pos, device, seq, hlc, entity, entity_id, vals, "
-                         "pred, has_owner, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+                         "pred, has_owner, owner, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         rows())
         conn.execute("CREATE INDEX temp.fm_inc_id ON fm_inc (device, seq)")
         if conn.execute("SELECT 1 FROM fm_inc GROUP BY device, seq HAVING count(*) > 1 "
                         "LIMIT 1").fetchone():
@@ -146,13 +151,6 @@ class _SetMerge:
         # state: 0 applied, 1 duplicate, 2 rejected (not the owner)
         conn.execute("UPDATE fm_inc SET state = 1 WHERE EXISTS (SELECT 1 FROM ops o "
                      "WHERE o.device = fm_inc.device AND o.seq = fm_inc.seq)")
-        # A record whose id names the device that made it is that device's alone, whatever
-        # else the batch or the log says (``fieldapp.domain.ids``).
-        foreign = [(pos,) for pos, op in enumerate(self.ops)
-                   if op.entity in _OWNED and is_bound(op.entity_id)
-                   and not made_by(op.entity_id, op.device)]
-        if foreign:
-            conn.executemany("UPDATE fm_inc SET state = 2 WHERE pos = ? AND state = 0", foreign)
 
     def _check(self) -> None:
         conn = self.conn
