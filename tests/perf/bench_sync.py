@@ -19,6 +19,11 @@ into a plain SQLCipher table. Run: python -m tests.perf sync
   primary key only: the log's index by record is dropped before the clock starts) and the
   folded records -- no heads, no re-encoding, no check. No goal: if it is above 5x, no
   design with a row per logged operation reaches 5x.
+- ``sync.collect_100k_edits``: the same collect of another bundle of N operations, the kind a
+  researcher's weeks of work make: organisations created, each then edited nine times, every
+  edit naming the value it replaced (so the merge resolves supersession and hollows the
+  replaced values) -- beside ``executemany`` of the same rows into a plain table, written as
+  the operations write them (an INSERT per record, an UPDATE per edit). Goal: at most 5x.
 - ``sync.collect_100k_ops.peak_mib``: in a fresh process, the peak resident memory of that
   collect beyond what the process held once the workspace was open (the peak is reset after
   the key derivation: ``/proc/self/clear_refs``). Goal: under 200 MiB.
@@ -56,9 +61,11 @@ PASS = "benchmark passphrase"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _prepare(root: Path, n_ops: int) -> list[tuple[str, str, str]]:
-    """A team (coordinator + alice) in ``root`` and alice's bundle of ``n_ops`` in the store;
-    the coordinator's workspace is left closed in ``root/coord``."""
+def _prepare(root: Path, n_ops: int, edits: int = 1) -> list[tuple[str, str, str]]:
+    """A team (coordinator + alice) in ``root`` and alice's bundle of ``n_ops`` in the store:
+    organisations created, then each edited ``edits`` times (the first edit sets a field the
+    create left empty; each later one names the value it replaces). The coordinator's
+    workspace is left closed in ``root/coord``."""
     (root / "store").mkdir()
     store = team.StoreConfig(str(root / "store"))
     rows: list[tuple[str, str, str]] = []
@@ -74,15 +81,20 @@ def _prepare(root: Path, n_ops: int) -> list[tuple[str, str, str]]:
         team.approve(coord, alice.device_id, fp)
         # N operations: organisations created and then edited field by field.
         with alice.transaction():
-            for i in range(n_ops // 2):
+            for i in range(n_ops // (1 + edits)):
                 oid = new_id()
                 alice.write("organisation", oid, {"name_zh": f"机构{i}", "name_en": f"Org {i}"},
                             create=True)
                 rows.append((oid, f"机构{i}", f"Org {i}"))
-            for oid, _zh, _en in rows:
-                alice.write("organisation", oid, {"notes": "合同续签 contract renewed"})
+            for k in range(edits):
+                for oid, _zh, _en in rows:
+                    alice.write("organisation", oid, {"notes": _edit_text(k)})
         sync.send(alice)
     return rows
+
+
+def _edit_text(k: int) -> str:
+    return "合同续签 contract renewed" if k == 0 else f"第{k}次修改 contract revised ({k})"
 
 
 def _copy(root: Path, run: int) -> Workspace:
@@ -114,13 +126,7 @@ def run(scale: float) -> None:
 
         def plain_setup() -> sqlcipher3.Connection:
             counter[0] += 1
-            plain = sqlcipher3.connect(str(root / f"plain-{counter[0]}.db"), isolation_level=None)
-            plain.execute(f"PRAGMA key = \"x'{secrets.token_hex(32)}'\"")
-            plain.execute("PRAGMA journal_mode = WAL")
-            plain.execute("PRAGMA synchronous = FULL")
-            plain.execute("CREATE TABLE organisation (id TEXT PRIMARY KEY, name_zh TEXT, "
-                          "name_en TEXT, notes TEXT)")
-            return plain
+            return _plain(root / f"plain-{counter[0]}.db")
 
         def raw(plain: sqlcipher3.Connection) -> None:
             plain.execute("BEGIN")
@@ -152,6 +158,58 @@ def run(scale: float) -> None:
             f"was open, peak {figures['peak']:.0f} MiB during the collect")
         report("sync.collect_100k_ops.peak_mib", figures["peak"] - figures["before"], "MiB",
                goal="< 200 MiB beyond the open workspace", max_value=200.0)
+    _edits(n_ops)
+
+
+def _edits(n_ops: int, edits: int = 9) -> None:
+    """``sync.collect_100k_edits`` (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="fieldapp-bench-") as tmp:
+        root = Path(tmp)
+        rows = _prepare(root, n_ops, edits)
+        counter = [0]
+
+        def setup() -> Workspace:
+            counter[0] += 1
+            return _copy(root, counter[0])
+
+        def collect(ws: Workspace) -> None:
+            try:
+                result = sync.collect(ws)
+                assert [b.status for b in result.bundles] == ["merged"], result
+                assert records.find(ws, "organisation", rows[-1][0])["notes"] \
+                    == _edit_text(edits - 1)
+            finally:
+                ws.close()
+                shutil.rmtree(ws.path, ignore_errors=True)
+
+        def plain_setup() -> sqlcipher3.Connection:
+            counter[0] += 1
+            return _plain(root / f"plain-{counter[0]}.db")
+
+        def raw(plain: sqlcipher3.Connection) -> None:
+            plain.execute("BEGIN")
+            plain.executemany("INSERT INTO organisation VALUES (?, ?, ?, NULL)", rows)
+            for k in range(edits):
+                plain.executemany("UPDATE organisation SET notes = ? WHERE id = ?",
+                                  ((_edit_text(k), r[0]) for r in rows))
+            plain.execute("COMMIT")
+            plain.close()
+
+        base, ours = measure_together((raw, plain_setup), (collect, setup))
+        report_sample("sync.collect_100k_edits", ours, base,
+                      f"raw executemany of the resulting rows, an INSERT per record and an "
+                      f"UPDATE per edit ({n_ops} operations)", "ratio <= 5", max_ratio=5.0)
+
+
+def _plain(path: Path) -> sqlcipher3.Connection:
+    """The baseline's plain SQLCipher table, with the workspace's journal and sync pragmas."""
+    plain = sqlcipher3.connect(str(path), isolation_level=None)
+    plain.execute(f"PRAGMA key = \"x'{secrets.token_hex(32)}'\"")
+    plain.execute("PRAGMA journal_mode = WAL")
+    plain.execute("PRAGMA synchronous = FULL")
+    plain.execute("CREATE TABLE organisation (id TEXT PRIMARY KEY, name_zh TEXT, "
+                  "name_en TEXT, notes TEXT)")
+    return plain
 
 
 def _ops_jsonl(ws: Workspace, root: Path) -> bytes:
