@@ -137,10 +137,21 @@ def _to_assignments(state: dict[str, dict[str, Any]]) -> list[Assignment]:
     return sorted(out, key=lambda a: (a.assigned_at, a.id))
 
 
+def _assignment_ops(ws: Workspace, *, live_only: bool) -> tuple[list[Op], set[str]]:
+    """The log's operations on assignment records, found through the records (the log is
+    indexed by record, not by type: a search by type would read the whole log), and the ids
+    of the live ones. With ``live_only``, only the live records' operations."""
+    rows = records.list_records(ws, "assignment", include_deleted=True)
+    live = {str(a["id"]) for a in rows if not a.get("deleted")}
+    ids = live if live_only else {str(a["id"]) for a in rows}
+    if not ids:
+        return [], live
+    return ws.ops(entities=("assignment",), entity_ids=frozenset(ids)), live
+
+
 def assignments(ws: Workspace) -> list[Assignment]:
     """Every live assignment, as the coordinators made it (others' operations are ignored)."""
-    ops = ws.ops(entities=("assignment",))
-    live = {a["id"] for a in records.list_records(ws, "assignment")}
+    ops, live = _assignment_ops(ws, live_only=True)
     return [a for a in _to_assignments(_fold(ops, coordinator_devices(ws))) if a.id in live]
 
 
@@ -179,14 +190,23 @@ def find_coder(ws: Workspace, name_or_id: str) -> str:
 
 def assign(ws: Workspace, note_id: str, coder_a: str, coder_b: str) -> str:
     """Assign a note to two coders for blind double coding; returns the assignment's id."""
+    first, second = _coders(ws, coder_a, coder_b)
+    records.get(ws, "note", note_id)
+    if any(a.note_id == note_id for a in assignments(ws)):
+        raise InvalidInput(_("This note is already assigned for blind coding."))
+    return _assign(ws, note_id, first, second)
+
+
+def _coders(ws: Workspace, coder_a: str, coder_b: str) -> tuple[str, str]:
     if not is_coordinator(ws):
         raise InvalidInput(_("Only a coordinator assigns notes for blind coding."))
     first, second = find_coder(ws, coder_a), find_coder(ws, coder_b)
     if first == second:
         raise InvalidInput(_("Choose two different coders."))
-    records.get(ws, "note", note_id)
-    if any(a.note_id == note_id for a in assignments(ws)):
-        raise InvalidInput(_("This note is already assigned for blind coding."))
+    return first, second
+
+
+def _assign(ws: Workspace, note_id: str, first: str, second: str) -> str:
     aid = records.create(ws, "assignment", {
         "note_id": note_id, "coder_a": first, "coder_b": second, "released": False,
         "assigned_by": team.member_id(ws), "assigned_at": _now()})
@@ -195,14 +215,17 @@ def assign(ws: Workspace, note_id: str, coder_a: str, coder_b: str) -> str:
 
 
 def assign_interview(ws: Workspace, interview_id: str, coder_a: str, coder_b: str) -> list[str]:
-    """Assign every note of an interview not yet assigned; returns the new assignments."""
+    """Assign every note of an interview not yet assigned; returns the new assignments.
+    (The assignments are read once, not once per note: an interview imported as hundreds of
+    notes took seconds, growing with the square of its notes.)"""
+    first, second = _coders(ws, coder_a, coder_b)
     records.get(ws, "interview", interview_id)
     taken = {a.note_id for a in assignments(ws)}
     notes = [n for n in records.notes_of(ws, interview_id) if n["id"] not in taken]
     if not notes:
         raise InvalidInput(_("Every note of this interview is already assigned (or it has "
                              "none)."))
-    return [assign(ws, n["id"], coder_a, coder_b) for n in notes]
+    return [_assign(ws, n["id"], first, second) for n in notes]
 
 
 def release(ws: Workspace, note_id: str | None = None) -> int:
@@ -262,7 +285,7 @@ def keep_received(ws: Workspace, ops: list[Op], author_device: str) -> list[Op]:
     (and codings only once released)."""
     me = {ws.device_id, team.member_id(ws)}
     trusted = coordinator_devices(ws) | {author_device}
-    local = ws.ops(entities=("assignment",))
+    local, _live = _assignment_ops(ws, live_only=False)
     state = _fold(local + [o for o in ops if o.entity == "assignment"], trusted)
     mine = {a.note_id: a.released for a in _to_assignments(state) if me & set(a.coders())}
     interviews: set[str] = set()
