@@ -260,6 +260,7 @@ def import_codebook(ws: Workspace, path: Path | str) -> dict[str, int]:
     tree = read_codebook(Path(path))
     existing = records.list_records(ws, "code", order_by="sort_order")
     counts = {"added": 0, "existing": 0}
+    place = records.count(ws, "code")  # each new code goes last, as add_code would put it
 
     def key(parent: str | None, name: str) -> tuple[str | None, str]:
         return parent, name.strip().casefold()
@@ -280,7 +281,8 @@ def import_codebook(ws: Workspace, path: Path | str) -> dict[str, int]:
             found = records.add_code(
                 ws, parent_id=parent, **{f"name_{lang}": code.name,
                                          f"definition_{lang}": code.description},
-                **({"colour": code.colour} if code.colour else {}))
+                **({"colour": code.colour} if code.colour else {}),
+                sort_order=place + counts["added"])
             known[key(parent, code.name)] = found
             counts["added"] += 1
         for child in code.children:

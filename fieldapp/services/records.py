@@ -323,14 +323,18 @@ def notes_of(ws: Workspace, interview_id: str) -> list[Record]:
 # -- codebook and codings ----------------------------------------------------------------
 
 def add_code(ws: Workspace, *, name_zh: str = "", name_en: str = "", parent_id: str | None = None,
-             definition_zh: str = "", definition_en: str = "", colour: str = "#f4d03f") -> str:
+             definition_zh: str = "", definition_en: str = "", colour: str = "#f4d03f",
+             sort_order: int | None = None) -> str:
+    """A new code, last in the codebook (``sort_order``: its place, when the caller adding
+    many counts them itself rather than counting the codebook for each)."""
     if not (name_zh or name_en):
         raise InvalidInput(_("A code needs a Chinese or an English name."))
     if parent_id:
         get(ws, "code", parent_id)
     return create(ws, "code", {"name_zh": name_zh, "name_en": name_en, "parent_id": parent_id,
                                "definition_zh": definition_zh, "definition_en": definition_en,
-                               "colour": colour, "sort_order": count(ws, "code")})
+                               "colour": colour, "sort_order": count(ws, "code")
+                               if sort_order is None else sort_order})
 
 
 def apply_code(ws: Workspace, note_id: str, code_id: str, start: int, end: int, *,

@@ -107,6 +107,11 @@ def test_codebook_import_from_qdc_and_qdpx(study: Study) -> None:
     assert codes["资金来源"]["definition_zh"] == "政府购买服务的资金"
     assert codes["资金来源"]["colour"] == "#ff0000"
     assert codes["Trust"]["definition_en"] == "How officials and NGOs trust each other"
+    # The new codes go last, in the file's order, as adding them one at a time would put them.
+    added = sorted((c for c in codes.values() if c["id"] not in before),
+                   key=lambda c: c["sort_order"])
+    assert [c["sort_order"] for c in added] == [len(before), len(before) + 1]
+    assert [c.get("name_zh") or c.get("name_en") for c in added] == ["资金来源", "Trust"]
     assert import_codebook(ws, qdc) == {"added": 0, "existing": 3}  # twice changes nothing
     # and the codebook of a project fieldapp wrote itself round-trips
     path = study.tmp / "p.qdpx"
