@@ -267,9 +267,18 @@ def unindex(conn: Any, rowid: int, text: str) -> None:
 def reindex(conn: Any, rowid: int, old: str, new: str) -> None:
     """Change a note's entries from those of ``old`` to those of ``new``: only the chunks
     whose text changed are removed and added."""
+    removed, added = _changed_entries(rowid, old, new)
+    conn.executemany(_DELETE, removed)
+    conn.executemany(_INSERT, added)
+
+
+def _changed_entries(rowid: int, old: str, new: str
+                     ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The entries of note ``rowid`` that a change from ``old`` to ``new`` removes and adds:
+    those of the chunks whose text changed."""
     before, after = entries(rowid, old), entries(rowid, new)
-    conn.executemany(_DELETE, [(r, t) for r, t in before.items() if after.get(r) != t])
-    conn.executemany(_INSERT, [(r, t) for r, t in after.items() if before.get(r) != t])
+    return ([(r, t) for r, t in before.items() if after.get(r) != t],
+            [(r, t) for r, t in after.items() if before.get(r) != t])
 
 
 # -- idle-time indexing ------------------------------------------------------------------------
@@ -321,9 +330,16 @@ def catch_up(conn: Any, rowids: Iterable[int]) -> int:
     """Bring the entries of the stale notes ``rowids`` up to date (in the caller's
     transaction): the chunks of the held text that changed are removed (secure-delete: out of
     the index pages), those of the current text added, and the pending record — which holds
-    the old text — deleted. Returns how many notes were caught up."""
-    done = 0
-    for rowid in rowids:
+    the old text — deleted. Returns how many notes were caught up.
+
+    Every note's removals go before any note's additions, and the additions in order: FTS5
+    writes a segment when a removal follows an addition, and each later removal looks its
+    words up in every segment, so a note at a time made catching up many notes grow faster
+    than their number (tests/unit/test_bulk_scaling.py)."""
+    removed: list[tuple[int, str]] = []
+    added: list[tuple[int, str]] = []
+    caught: list[tuple[int]] = []
+    for rowid in dict.fromkeys(rowids):  # each note once, however often it is named
         row = conn.execute(
             "SELECT p.held, n.deleted, n.title, n.body FROM search_pending p LEFT JOIN note n "
             "ON n.rowid = p.note_rowid WHERE p.note_rowid = ?", (rowid,)).fetchone()
@@ -331,10 +347,14 @@ def catch_up(conn: Any, rowids: Iterable[int]) -> int:
             continue
         held, current = str(row[0]), _current_text(row[1], row[2], row[3])
         if held != current:
-            reindex(conn, rowid, held, current)
-        clear_stale(conn, rowid)
-        done += 1
-    return done
+            gone, new = _changed_entries(rowid, held, current)
+            removed += gone
+            added += new
+        caught.append((rowid,))
+    conn.executemany(_DELETE, removed)
+    conn.executemany(_INSERT, sorted(added))
+    conn.executemany("DELETE FROM search_pending WHERE note_rowid = ?", caught)
+    return len(caught)
 
 
 _FRESH = "search_fresh"
