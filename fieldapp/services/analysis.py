@@ -176,11 +176,14 @@ def run_query(ws: Workspace, expression: str, *, scope: str = "passage",
             [sp for sp in corpus.spans if corpus.notes[sp.note_id]["interview_id"] in hits])
             if s.all_codes() & shown])
     passages = []
+    by_note: dict[str, list[Span]] = {}  # each passage looks only at its own note's spans
+    for sp in corpus.spans:
+        by_note.setdefault(sp.note_id, []).append(sp)
     for note_id, start, end in runs:
         note = corpus.notes[note_id]
         interview = corpus.interviews[note["interview_id"]]
-        here = {sp.code_id for sp in corpus.spans
-                if sp.note_id == note_id and sp.start < end and start < sp.end}
+        here = {sp.code_id for sp in by_note.get(note_id, ())
+                if sp.start < end and start < sp.end}
         passages.append(Passage(interview["id"], interview.get("code") or "", note_id,
                                 note.get("kind") or "", start, end,
                                 (note.get("body") or "")[start:end],
