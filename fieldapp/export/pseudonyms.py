@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fieldapp.analysis.deidentify import Finding, KnownName
+    from fieldapp.analysis.deidentify import Finding, KnownName, NameFinder
 
 NAME_KINDS = frozenset(("participant", "organisation"))
 
@@ -31,6 +31,7 @@ NAME_KINDS = frozenset(("participant", "organisation"))
 class Pseudonymiser:
     def __init__(self, names: Iterable[KnownName]) -> None:
         self.names = [n for n in names if n.name.strip() and n.pseudonym]
+        self._finder: NameFinder | None = None  # compiled at the first text that needs it
         longest = max((len(n.pseudonym) for n in self.names), default=0)
         #: how many times longer a text can get (the shortest name matched has 2 characters)
         self.growth = max(1, math.ceil(longest / 2))
@@ -43,9 +44,11 @@ class Pseudonymiser:
     def findings(self, text: str) -> list[Finding]:
         if not text or not self.names:
             return []
-        from fieldapp.analysis.deidentify import find
+        from fieldapp.analysis.deidentify import NameFinder, find
 
-        return [f for f in find(text, self.names) if f.kind in NAME_KINDS]
+        if self._finder is None:
+            self._finder = NameFinder(self.names)
+        return [f for f in find(text, self._finder) if f.kind in NAME_KINDS]
 
     def __call__(self, text: str, *, count: bool = True) -> str:
         found = self.findings(text)

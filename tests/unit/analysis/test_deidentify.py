@@ -152,3 +152,64 @@ def test_cli_in_chinese(ws: Any, registered: dict[str, str], ws_path: Path,
                 "王明的微信号：wm_kunming88"]) == 0
     out = capsys.readouterr().out
     assert "受访者姓名" in out and "微信号" in out and "KM-HIV-001" in out
+
+
+# -- many names: the finder tries a text only against the names it could hold -----------------
+
+_SURNAMES = "王李张刘陈杨黄赵周吴欧阳司马"
+_GIVEN = "明华丽伟娜芳军洋静敏强磊"
+_ORGS = ["昆明市红丝带协会", "云南省大理市阳光中心", "广州市番禺区流动人口服务站", "阳光助残服务中心",
+         "Kunming Red Ribbon Association", "Sunshine Migrant Workers Centre"]
+
+
+def _many_names(rnd: Any) -> list[KnownName]:
+    names = [KnownName(rnd.choice(_SURNAMES) + "".join(rnd.sample(_GIVEN, rnd.randint(1, 2))),
+                       "participant", f"p{i}", f"P-{i:03d}") for i in range(60)]
+    names += [KnownName(n, "organisation", f"o{i}", f"ORG-{i:02d}") for i, n in enumerate(_ORGS)]
+    names += [KnownName("Li Wei", "participant", "px", "P-X"), KnownName("王", "participant",
+                                                                           "py", "P-Y")]
+    return names
+
+
+def _written(rnd: Any, name: KnownName) -> str:
+    """A name as a note may write it: as registered, without its administrative units or its
+    outer places, in Traditional characters, in full-width letters, in capitals."""
+    from fieldapp.domain.placenames import split_places, without_units
+
+    places, rest = split_places(name.name)
+    forms = [name.name, without_units(name.name), name.name.upper(),
+             "".join(places[-1:]) + rest,  # 云南省大理市阳光中心 written 大理阳光中心
+             name.name.replace("红", "紅").replace("阳", "陽").replace("广", "廣").replace("华", "華"),
+             name.name.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})]
+    return rnd.choice(forms)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_finder_made_once_finds_what_trying_every_name_finds(seed: int) -> None:
+    """:class:`NameFinder` skips the names whose anchor a text lacks; what it finds must be
+    exactly what trying every registered name on every text finds."""
+    import random
+
+    from fieldapp.analysis.deidentify import NameFinder
+
+    rnd = random.Random(seed)
+    names = _many_names(rnd)
+    finder = NameFinder(names)
+
+    class EveryName(NameFinder):
+        def candidates(self, folded: str) -> list[int]:
+            return list(range(len(self.names)))
+
+    every = EveryName(names)
+    filler = ["，", "说", "政府购买服务", " the director of ", "。", "和", "明白了", "\n", "市"]
+    tried = found = 0
+    for _ in range(40):
+        parts = [rnd.choice(filler) if rnd.random() < 0.5 else _written(rnd, rnd.choice(names))
+                 for _ in range(rnd.randint(1, 12))]
+        text = "".join(parts)
+        expected = find(text, every)
+        assert find(text, finder) == expected, text
+        assert find(text, names) == expected, text
+        tried += 1
+        found += len(expected)
+    assert found > tried  # the texts do name people and organisations
