@@ -345,6 +345,11 @@ def agreement_of(ws: Workspace, assignment_id: str, *, scope: str = "coded"
     """Agreement of an assignment's two coders on its note, per code and overall."""
     a = _assignment(ws, assignment_id)
     spans, length = _spans(ws, a)
+    return _agreement(a, spans, length, scope)
+
+
+def _agreement(a: Assignment, spans: list[Span], length: int, scope: str = "coded"
+               ) -> agreement_mod.Agreement:
     return agreement_mod.compare(spans, a.coder_a, a.coder_b,
                                  note_lengths={a.note_id: length}, scope=scope)
 
@@ -451,11 +456,13 @@ def overview(ws: Workspace) -> list[dict[str, Any]]:
     for a in assignments(ws):
         note = records.find(ws, "note", a.note_id) or {}
         interview = records.find(ws, "interview", str(note.get("interview_id") or "")) or {}
-        spans, _length = _spans(ws, a) if note else ([], 0)
+        spans, length = _spans(ws, a) if note else ([], 0)
         coded = {s.coder for s in spans}
         figures: dict[str, Any] | None = None
         if a.coder_a in coded and a.coder_b in coded:
-            overall = agreement_of(ws, a.id).overall("character")
+            # From the spans just read: looking the assignment up again read every
+            # assignment once per row, and the list took seconds at a few hundred.
+            overall = _agreement(a, spans, length).overall("character")
             figures = {"percent": overall.percent, "kappa": overall.kappa,
                        "alpha": overall.alpha}
         rows.append({"id": a.id, "note_id": a.note_id, "note_kind": note.get("kind") or "",
