@@ -110,3 +110,40 @@ def test_only_notes_both_coded_count() -> None:
     result = compare(spans, "a", "b")
     assert result.notes == 1
     assert result.overall("character").percent == 100.0
+
+
+@pytest.mark.parametrize("scope", ["coded", "all"])
+@pytest.mark.parametrize("seed", range(5))
+def test_each_table_counts_every_segment_by_its_definition(seed: int, scope: str) -> None:
+    """``compare`` tallies the segments in one pass; each code's table must be what its
+    definition says, counted here segment by segment for each code: both coders gave the
+    segment the code, one did, or neither (weighted by characters, or one per segment)."""
+    from fieldapp.analysis.segments import segments
+
+    rnd = random.Random(seed)
+    codes = [f"c{k}" for k in range(6)]
+    lengths = {f"n{k}": rnd.randint(40, 200) for k in range(5)}
+    spans = []
+    for note, length in lengths.items():
+        for coder in ("ann", "bo", "cy"):
+            for _ in range(rnd.randint(0, 8)):
+                start = rnd.randrange(length - 1)
+                spans.append(Span(note, rnd.choice(codes), start,
+                                  rnd.randint(start + 1, length), coder))
+    result = compare(spans, "ann", "bo", note_lengths=lengths, scope=scope)
+    kept = [s for s in spans if s.coder in ("ann", "bo")]
+    shared = {s.note_id for s in kept if s.coder == "ann"} & \
+        {s.note_id for s in kept if s.coder == "bo"}
+    kept = [s for s in kept if s.note_id in shared]
+    parts = segments(kept, {n: v for n, v in lengths.items() if n in shared},
+                     include_uncoded=(scope == "all"))
+    assert parts and result.per_code
+    for row in result.per_code:
+        counts = [0, 0, 0, 0]
+        for seg in parts:
+            a = row.code_id in seg.codes.get("ann", frozenset())
+            b = row.code_id in seg.codes.get("bo", frozenset())
+            counts[0 if a and b else 1 if a else 2 if b else 3] += \
+                seg.length if row.unit == "character" else 1
+        assert row.table == Table(*counts), row
+    assert {r.code_id for r in result.per_code} == {s.code_id for s in kept}
