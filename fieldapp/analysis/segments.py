@@ -7,6 +7,7 @@ overlaps. Offsets count Unicode code points, as codings do.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -65,11 +66,25 @@ def segments(spans: Iterable[Span], note_lengths: dict[str, int] | None = None,
         if include_uncoded and note_lengths and note_id in note_lengths:
             cuts.add(note_lengths[note_id])
         points = sorted(cuts)
+        # A sweep along the note: the spans covering a segment are those begun at or before
+        # its start and not yet ended (every span's ends are cut points). Testing every span
+        # for every segment cost a long transcript's codings squared.
+        opening: dict[int, list[Span]] = {}
+        closing: dict[int, list[Span]] = {}
+        for s in note_spans:
+            opening.setdefault(s.start, []).append(s)
+            closing.setdefault(s.end, []).append(s)
+        active: Counter[tuple[str, str]] = Counter()
         for start, end in pairwise(points):
+            for s in closing.get(start, ()):
+                active[(s.coder, s.code_id)] -= 1
+                if not active[(s.coder, s.code_id)]:
+                    del active[(s.coder, s.code_id)]
+            for s in opening.get(start, ()):
+                active[(s.coder, s.code_id)] += 1
             codes: dict[str, set[str]] = {}
-            for s in note_spans:
-                if s.start <= start and end <= s.end:
-                    codes.setdefault(s.coder, set()).add(s.code_id)
+            for coder, code in active:
+                codes.setdefault(coder, set()).add(code)
             if codes or include_uncoded:
                 out.append(Segment(note_id, start, end,
                                    {coder: frozenset(c) for coder, c in codes.items()}))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import krippendorff
 import numpy as np
@@ -147,3 +148,40 @@ def test_each_table_counts_every_segment_by_its_definition(seed: int, scope: str
                 seg.length if row.unit == "character" else 1
         assert row.table == Table(*counts), row
     assert {r.code_id for r in result.per_code} == {s.code_id for s in kept}
+
+
+@pytest.mark.parametrize("include_uncoded", [False, True])
+@pytest.mark.parametrize("seed", range(5))
+def test_segments_hold_the_codes_of_every_span_covering_them(seed: int,
+                                                            include_uncoded: bool) -> None:
+    """The sweep that cuts notes into segments must give each segment exactly the codes, by
+    coder, of the spans that cover it whole -- counted here span by span -- with spans that
+    nest, repeat, touch and share ends."""
+    from fieldapp.analysis.segments import segments
+
+    rnd = random.Random(seed)
+    lengths = {f"n{k}": rnd.randint(20, 60) for k in range(3)}
+    spans = []
+    for note, length in lengths.items():
+        for _ in range(rnd.randint(0, 25)):
+            start = rnd.randrange(length - 1)
+            spans.append(Span(note, rnd.choice("xyz"), start, rnd.randint(start + 1, length),
+                              rnd.choice(["ann", "bo"])))
+        spans += spans[-2:]  # the same coding twice
+    parts = segments(spans, lengths, include_uncoded=include_uncoded)
+    covered = 0
+    for seg in parts:
+        expected: dict[str, frozenset[str]] = {}
+        for coder in ("ann", "bo"):
+            codes = frozenset(s.code_id for s in spans if s.note_id == seg.note_id
+                              and s.coder == coder and s.start <= seg.start
+                              and seg.end <= s.end)
+            if codes:
+                expected[coder] = codes
+        assert seg.codes == expected, seg
+        covered += bool(expected)
+    assert covered
+    # Consecutive segments of a note meet: no text is skipped or counted twice.
+    for a, b in pairwise(parts):
+        if a.note_id == b.note_id and include_uncoded:
+            assert a.end == b.start
