@@ -9,7 +9,7 @@ author's standing in the roster have been checked.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -101,6 +101,12 @@ class Manifest:
     # type, field or value it does not know says the bundle is from a newer version, to update
     # -- not that it is malformed -- and reads it again once updated.
     schema: int | None = None
+    # The members by path, for the reader's look-up of each member it meets (a search through
+    # the list made a bundle of thousands of attachments cost their number squared).
+    _by_path: dict[str, MemberEntry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_path", {m.path: m for m in reversed(self.members)})
 
     @property
     def own_device(self) -> str:
@@ -112,7 +118,8 @@ class Manifest:
         return self.seq_first, self.seq_last
 
     def member(self, path: str) -> MemberEntry | None:
-        return next((m for m in self.members if m.path == path), None)
+        """The first member listed under ``path`` (a manifest listing one twice is refused)."""
+        return self._by_path.get(path)
 
     @property
     def attachments(self) -> tuple[MemberEntry, ...]:
