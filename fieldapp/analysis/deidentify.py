@@ -30,6 +30,7 @@ the package.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -276,11 +277,20 @@ def find(text: str, names: Iterable[KnownName] | NameFinder = (), *,
 
 
 def _without_overlaps(found: list[Finding]) -> list[Finding]:
+    """The findings that overlap none longer (then certain, then earlier) than themselves.
+
+    The kept ones are disjoint and held in order of start, so only the neighbours of where a
+    finding would go can overlap it (checking every kept finding cost a long note's findings
+    squared)."""
     kept: list[Finding] = []
+    starts: list[int] = []
     for f in sorted(found, key=lambda f: (-(f.end - f.start), not f.certain, f.start)):
-        if all(f.end <= k.start or k.end <= f.start for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+        at = bisect.bisect_right(starts, f.start)
+        near = kept[max(0, at - 2):at + 2]
+        if all(f.end <= k.start or k.end <= f.start for k in near):
+            kept.insert(at, f)
+            starts.insert(at, f.start)
+    return kept
 
 
 def apply(text: str, findings: Iterable[Finding]) -> str:

@@ -4,6 +4,7 @@ alone, and that the original note is never changed."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,38 @@ def test_a_finder_made_once_finds_what_trying_every_name_finds(seed: int) -> Non
         tried += 1
         found += len(expected)
     assert found > tried  # the texts do name people and organisations
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_overlapping_findings_keep_the_longest_then_the_certain_then_the_first(seed: int
+                                                                                ) -> None:
+    """Of overlapping findings the longest is kept (then a certain one, then the earlier):
+    checked against the rule itself, every kept finding compared with every other."""
+    import random
+
+    from fieldapp.analysis.deidentify import Finding, _without_overlaps
+
+    rnd = random.Random(seed)
+    found = []
+    for k in range(300):
+        start = rnd.randrange(400)
+        kind = rnd.choice(["participant", "possible_person", "mobile"])
+        found.append(Finding(start, start + rnd.randint(1, 12), kind, f"t{k}", "x"))
+    kept = _without_overlaps(found)
+    rank = {id(f): (-(f.end - f.start), not f.certain, f.start) for f in found}
+    assert [f.start for f in kept] == sorted(f.start for f in kept)
+    for a, b in pairwise(kept):
+        assert a.end <= b.start  # disjoint
+    held = {id(f) for f in kept}
+    for f in found:
+        if id(f) in held:
+            continue
+        # Left out only for a kept finding that overlaps it and ranks before it.
+        assert any(k.start < f.end and f.start < k.end and rank[id(k)] <= rank[id(f)]
+                   for k in kept), f
+    # And exactly the findings the rule's plain statement keeps, in order.
+    plain: list[Finding] = []
+    for f in sorted(found, key=lambda f: rank[id(f)]):
+        if all(f.end <= k.start or k.end <= f.start for k in plain):
+            plain.append(f)
+    assert kept == sorted(plain, key=lambda f: f.start)
