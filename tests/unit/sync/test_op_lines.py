@@ -23,6 +23,7 @@ from fieldapp.domain.ops import (
     _ID,
     Op,
     OpFormatError,
+    dumps_pred,
     dumps_values,
     is_hlc,
     is_id,
@@ -243,6 +244,15 @@ def test_values_are_encoded_as_the_standard_library_encodes_them(values: dict[st
     except ValueError:
         return
     assert dumps_values(values) == expected
+
+
+@given(st.lists(st.tuples(st.text(max_size=8), st.integers(-(2**70), 2**70)), max_size=4))
+def test_pred_is_encoded_as_the_standard_library_encodes_it(
+        pairs: list[tuple[str, int]]) -> None:
+    """``dumps_pred`` takes msgspec for ASCII ids: the same text as ``json.dumps``, control
+    characters, quotes and numbers beyond 64 bits included."""
+    assert dumps_pred(tuple(pairs)) == json.dumps([list(p) for p in sorted(pairs)],
+                                                  separators=(",", ":"))
 
 
 def test_every_code_point_is_encoded_as_the_standard_library_encodes_it() -> None:
