@@ -275,7 +275,10 @@ class _SetMerge:
         if hollow:
             updates = []
             for pos, fields in hollow.items():
-                values = dict(self.ops[pos].values)
+                values = self.ops[pos].values
+                if all(values.get(f) is None for f in fields):
+                    continue  # hollowed already by the device that sent it (its own edits)
+                values = dict(values)
                 for f in fields:
                     values[f] = None
                 updates.append((dumps_values(values), pos))
