@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -109,33 +110,7 @@ def run(scale: float) -> None:
     with tempfile.TemporaryDirectory(prefix="fieldapp-bench-") as tmp:
         root = Path(tmp)
         rows = _prepare(root, n_ops)
-        counter = [0]
-
-        def setup() -> Workspace:
-            counter[0] += 1
-            return _copy(root, counter[0])
-
-        def collect(ws: Workspace) -> None:
-            try:
-                result = sync.collect(ws)
-                assert [b.status for b in result.bundles] == ["merged"], result
-                assert records.count(ws, "organisation") == len(rows)
-            finally:
-                ws.close()
-                shutil.rmtree(ws.path, ignore_errors=True)
-
-        def plain_setup() -> sqlcipher3.Connection:
-            counter[0] += 1
-            return _plain(root / f"plain-{counter[0]}.db")
-
-        def raw(plain: sqlcipher3.Connection) -> None:
-            plain.execute("BEGIN")
-            plain.executemany("INSERT INTO organisation VALUES (?, ?, ?, NULL)", rows)
-            plain.executemany("UPDATE organisation SET notes = ? WHERE id = ?",
-                              (("合同续签 contract renewed", r[0]) for r in rows))
-            plain.execute("COMMIT")
-            plain.close()
-
+        setup, collect, plain_setup, raw = _works(root, rows, 1, lambda ws: None)
         base, ours, floor, log_floor = measure_together(
             (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
             (_log_floor, lambda: _bare_log(setup(), root)))
@@ -166,39 +141,56 @@ def _edits(n_ops: int, edits: int = 9) -> None:
     with tempfile.TemporaryDirectory(prefix="fieldapp-bench-") as tmp:
         root = Path(tmp)
         rows = _prepare(root, n_ops, edits)
-        counter = [0]
 
-        def setup() -> Workspace:
-            counter[0] += 1
-            return _copy(root, counter[0])
+        def last_edit_kept(ws: Workspace) -> None:
+            last = records.find(ws, "organisation", rows[-1][0])
+            assert last is not None and last["notes"] == _edit_text(edits - 1)
 
-        def collect(ws: Workspace) -> None:
-            try:
-                result = sync.collect(ws)
-                assert [b.status for b in result.bundles] == ["merged"], result
-                assert records.find(ws, "organisation", rows[-1][0])["notes"] \
-                    == _edit_text(edits - 1)
-            finally:
-                ws.close()
-                shutil.rmtree(ws.path, ignore_errors=True)
-
-        def plain_setup() -> sqlcipher3.Connection:
-            counter[0] += 1
-            return _plain(root / f"plain-{counter[0]}.db")
-
-        def raw(plain: sqlcipher3.Connection) -> None:
-            plain.execute("BEGIN")
-            plain.executemany("INSERT INTO organisation VALUES (?, ?, ?, NULL)", rows)
-            for k in range(edits):
-                plain.executemany("UPDATE organisation SET notes = ? WHERE id = ?",
-                                  ((_edit_text(k), r[0]) for r in rows))
-            plain.execute("COMMIT")
-            plain.close()
-
+        setup, collect, plain_setup, raw = _works(root, rows, edits, last_edit_kept)
         base, ours = measure_together((raw, plain_setup), (collect, setup))
         report_sample("sync.collect_100k_edits", ours, base,
                       f"raw executemany of the resulting rows, an INSERT per record and an "
                       f"UPDATE per edit ({n_ops} operations)", "ratio <= 5", max_ratio=5.0)
+
+
+def _works(root: Path, rows: list[tuple[str, str, str]], edits: int,
+           check: Callable[[Workspace], None]) -> tuple[Callable[[], Workspace],
+                                                        Callable[[Workspace], None],
+                                                        Callable[[], sqlcipher3.Connection],
+                                                        Callable[[sqlcipher3.Connection], None]]:
+    """The collect measured (on a fresh copy of the coordinator per run) and its baseline
+    (the same rows written into a plain table as the operations write them), each with its
+    setup, for the bundle ``_prepare`` left in ``root``."""
+    counter = [0]
+
+    def setup() -> Workspace:
+        counter[0] += 1
+        return _copy(root, counter[0])
+
+    def collect(ws: Workspace) -> None:
+        try:
+            result = sync.collect(ws)
+            assert [b.status for b in result.bundles] == ["merged"], result
+            assert records.count(ws, "organisation") == len(rows)
+            check(ws)
+        finally:
+            ws.close()
+            shutil.rmtree(ws.path, ignore_errors=True)
+
+    def plain_setup() -> sqlcipher3.Connection:
+        counter[0] += 1
+        return _plain(root / f"plain-{counter[0]}.db")
+
+    def raw(plain: sqlcipher3.Connection) -> None:
+        plain.execute("BEGIN")
+        plain.executemany("INSERT INTO organisation VALUES (?, ?, ?, NULL)", rows)
+        for k in range(edits):
+            plain.executemany("UPDATE organisation SET notes = ? WHERE id = ?",
+                              ((_edit_text(k), r[0]) for r in rows))
+        plain.execute("COMMIT")
+        plain.close()
+
+    return setup, collect, plain_setup, raw
 
 
 def _plain(path: Path) -> sqlcipher3.Connection:

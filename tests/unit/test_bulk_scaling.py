@@ -165,27 +165,26 @@ def test_saving_responses_one_by_one() -> None:
 
 # -- notes -------------------------------------------------------------------------------------
 
-def _notes_batch(root: Path, n: int, stack: ExitStack, meter: Meter) -> Callable[[], object]:
-    ws = _workspace(root, "ws", stack)
-    interview = records.add_interview(ws, code="I1")
-    bodies = [_body(i) for i in range(n)]
-    meter.watch(ws.db)
-    return lambda: records.add_notes(ws, interview, bodies)
+def _importing(add: Callable[[Workspace, str, list[str]], object]) -> Scenario:
+    """``n`` notes imported into one interview by ``add``."""
+    def scenario(root: Path, n: int, stack: ExitStack, meter: Meter) -> Callable[[], object]:
+        ws = _workspace(root, "ws", stack)
+        interview = records.add_interview(ws, code="I1")
+        bodies = [_body(i) for i in range(n)]
+        meter.watch(ws.db)
+        return lambda: add(ws, interview, bodies)
+
+    return scenario
+
+
+_notes_batch = _importing(records.add_notes)
+_notes_batch_reference = _importing(records.add_notes_one_by_one)
 
 
 def test_importing_notes_at_once() -> None:
     """``add_notes``: the log, heads, rows and index entries of every note, one statement per
     table; the index grows by each note's tokens. Linear."""
     assert_linear(_notes_batch, "add_notes")
-
-
-def _notes_batch_reference(root: Path, n: int, stack: ExitStack,
-                           meter: Meter) -> Callable[[], object]:
-    ws = _workspace(root, "ws", stack)
-    interview = records.add_interview(ws, code="I1")
-    bodies = [_body(i) for i in range(n)]
-    meter.watch(ws.db)
-    return lambda: records.add_notes_one_by_one(ws, interview, bodies)
 
 
 def test_importing_notes_through_the_per_operation_path() -> None:
