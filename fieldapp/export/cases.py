@@ -307,10 +307,10 @@ class RefiCases:
     def __init__(self, data: ExportData, sel: Selection, v: Vocab) -> None:
         self.cases = CaseData(data, sel, v)
         self.v = v
+        described = {k[1] for k in self.cases.values}  # cases with an attribute value
         self.organisations = sorted(
             {o for orgs in self.cases.interview_orgs.values() for o in orgs
-             if o in data.organisations} | {o for o in data.organisations
-                                            if any(k[1] == o for k in self.cases.values)})
+             if o in data.organisations} | {o for o in data.organisations if o in described})
 
     def variables(self) -> list[tuple[str, str, str]]:
         """(guid key, name, typeOfVariable) of each attribute."""
@@ -339,7 +339,12 @@ class RefiCases:
         out: list[tuple[str, str, list[str]]] = []
         if not self.cases.of("organisation"):
             return out
+        # Each organisation's interviews, gathered in one pass over the interviews (not one
+        # pass per organisation).
+        by_org: dict[str, list[str]] = {}
+        for interview, orgs in self.cases.interview_orgs.items():
+            for o in orgs:
+                by_org.setdefault(o, []).append(interview)
         for oid in self.organisations:
-            interviews = sorted(i for i, orgs in self.cases.interview_orgs.items() if oid in orgs)
-            out.append((oid, self.v.organisation(oid) or oid, interviews))
+            out.append((oid, self.v.organisation(oid) or oid, sorted(by_org.get(oid, ()))))
         return out
