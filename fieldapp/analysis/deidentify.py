@@ -150,37 +150,28 @@ def _word_bounds(text: str) -> set[int]:
 _UNIT = "(?:" + "|".join(UNITS) + ")?"
 
 
-def _name_pattern(name: str, kind: str) -> re.Pattern[str] | None:
-    """A pattern for ``name`` in folded text. An organisation's name may be written with or
-    without administrative units after its leading places (昆明市红丝带协会 / 昆明红丝带协会):
-    the units are optional where the registered name has them, so are the outer places, and,
-    when it has none, an optional unit may follow its first two to four characters."""
+def _name_pattern(name: str, kind: str) -> tuple[re.Pattern[str], str] | None:
+    """A pattern for ``name`` in folded text, with its anchor: two characters every text it
+    matches holds ('' when the name has none to offer: it is then tried on every text).
+
+    An organisation's name may be written with or without administrative units after its
+    leading places (昆明市红丝带协会 / 昆明红丝带协会): the units are optional where the
+    registered name has them, so are the outer places, and, when it has none, an optional
+    unit may follow its first two to four characters."""
     folded = fold_keep_offsets(name.strip())
     if len(folded) < 2:
         return None
     if kind != "organisation" or not re.match(r"[\u4e00-\u9fff]{5}", folded):
-        return re.compile(re.escape(folded))
+        return re.compile(re.escape(folded)), folded[:2]
     places, rest = split_places(folded)
     if places:
         # Outer places may be left out (云南省大理市阳光中心 is also 大理阳光中心), the innermost not.
         outer = "".join(f"(?:{re.escape(p)}{_UNIT})?" for p in places[:-1])
-        return re.compile(outer + re.escape(places[-1]) + _UNIT + re.escape(rest))
+        inner = places[-1]
+        return (re.compile(outer + re.escape(inner) + _UNIT + re.escape(rest)),
+                inner[:2] if len(inner) >= 2 else "")
     forms = [re.escape(folded[:k]) + _UNIT + re.escape(folded[k:]) for k in (2, 3, 4)]
-    return re.compile("|".join(forms))
-
-
-def _anchor(name: str, kind: str) -> str:
-    """Two characters that every text the name's pattern matches holds, folded; '' when the
-    name has none to offer (it is then tried on every text)."""
-    folded = fold_keep_offsets(name.strip())
-    if kind == "organisation" and re.match(r"[\u4e00-\u9fff]{5}", folded):
-        places, _rest = split_places(folded)
-        # The innermost place is never left out; with no places, every form starts with the
-        # name's first two characters.
-        if places:
-            return places[-1][:2] if len(places[-1]) >= 2 else ""
-        return folded[:2]
-    return folded[:2]
+    return re.compile("|".join(forms)), folded[:2]  # every form starts with those two
 
 
 class NameFinder:
@@ -191,25 +182,30 @@ class NameFinder:
     and ran 2,400 expressions per cell, and an export's time grew with cells × names."""
 
     def __init__(self, names: Iterable[KnownName]) -> None:
-        self.names = list(names)
-        self.patterns: list[re.Pattern[str] | None] = [
-            _name_pattern(n.name, n.kind) for n in self.names]
+        given = list(names)
+        #: the names that can be looked for (two characters or more), with their patterns
+        self.names: list[KnownName] = []
+        self.patterns: list[re.Pattern[str]] = []
         self.by_anchor: dict[str, list[int]] = {}
         self.everywhere: list[int] = []  # names without an anchor: tried on every text
-        for k, (known, pattern) in enumerate(zip(self.names, self.patterns, strict=True)):
-            if pattern is None:
+        for known in given:
+            compiled = _name_pattern(known.name, known.kind)
+            if compiled is None:
                 continue
-            anchor = _anchor(known.name, known.kind)
+            pattern, anchor = compiled
+            k = len(self.names)
+            self.names.append(known)
+            self.patterns.append(pattern)
             if len(anchor) == 2:
                 self.by_anchor.setdefault(anchor, []).append(k)
             else:
                 self.everywhere.append(k)
-        if any(len(n.name.strip()) <= 2 for n in self.names):
+        if any(len(n.name.strip()) <= 2 for n in given):
             from fieldapp.analysis import segmenter
 
             # Registered names become words, so that the segmenter keeps 王明 whole where it
             # is one.
-            segmenter.add_words(fold_keep_offsets(n.name.strip()) for n in self.names
+            segmenter.add_words(fold_keep_offsets(n.name.strip()) for n in given
                                 if n.kind == "participant")
 
     def candidates(self, folded: str) -> list[int]:
@@ -255,15 +251,14 @@ def find(text: str, names: Iterable[KnownName] | NameFinder = (), *,
     bounds: set[int] | None = None
     finder = names if isinstance(names, NameFinder) else NameFinder(names)
     for k in finder.candidates(folded):
-        known, pattern = finder.names[k], finder.patterns[k]
-        if pattern is not None:
-            for m in pattern.finditer(folded):
-                if m.end() - m.start() <= 2:
-                    bounds = bounds if bounds is not None else _word_bounds(text)
-                    if m.start() not in bounds or m.end() not in bounds:
-                        continue
-                found.append(Finding(m.start(), m.end(), known.kind, text[m.start():m.end()],
-                                     known.pseudonym, known.record_id))
+        known = finder.names[k]
+        for m in finder.patterns[k].finditer(folded):
+            if m.end() - m.start() <= 2:
+                bounds = bounds if bounds is not None else _word_bounds(text)
+                if m.start() not in bounds or m.end() not in bounds:
+                    continue
+            found.append(Finding(m.start(), m.end(), known.kind, text[m.start():m.end()],
+                                 known.pseudonym, known.record_id))
     if possible_names:
         from fieldapp.analysis import segmenter
 
