@@ -308,8 +308,9 @@ def mark_stale(conn: Any, rowid: int, held: str) -> None:
                  (rowid, held))
 
 
-def clear_stale(conn: Any, rowid: int) -> None:
-    conn.execute("DELETE FROM search_pending WHERE note_rowid = ?", (rowid,))
+def clear_stale(conn: Any, *rowids: int) -> None:
+    conn.executemany("DELETE FROM search_pending WHERE note_rowid = ?",
+                     [(rowid,) for rowid in rowids])
 
 
 def _current_text(deleted: Any, title: str | None, body: str | None) -> str:
@@ -338,7 +339,7 @@ def catch_up(conn: Any, rowids: Iterable[int]) -> int:
     than their number (tests/unit/test_bulk_scaling.py)."""
     removed: list[tuple[int, str]] = []
     added: list[tuple[int, str]] = []
-    caught: list[tuple[int]] = []
+    caught: list[int] = []
     for rowid in dict.fromkeys(rowids):  # each note once, however often it is named
         row = conn.execute(
             "SELECT p.held, n.deleted, n.title, n.body FROM search_pending p LEFT JOIN note n "
@@ -350,10 +351,10 @@ def catch_up(conn: Any, rowids: Iterable[int]) -> int:
             gone, new = _changed_entries(rowid, held, current)
             removed += gone
             added += new
-        caught.append((rowid,))
+        caught.append(rowid)
     conn.executemany(_DELETE, removed)
     conn.executemany(_INSERT, sorted(added))
-    conn.executemany("DELETE FROM search_pending WHERE note_rowid = ?", caught)
+    clear_stale(conn, *caught)
     return len(caught)
 
 
