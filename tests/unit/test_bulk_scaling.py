@@ -7,8 +7,8 @@ many records: saving a batch of survey responses, importing notes, sending and c
 bundle, erasing a participant, ``fieldapp check``, the idle indexer, searching, exporting, blind
 coding, importing a codebook.
 
-No clock: SQLite counts the virtual machine instructions it runs (the progress handler, called
-every ``STEP`` instructions, on every connection the operation uses), and a workload four times
+No clock: SQLite counts the virtual machine instructions it runs (the progress handler, see
+``tests/growth.py``, on every connection the operation uses), and a workload four times
 larger must cost about four times as many, not sixteen. Python's own work is not counted, only
 SQL's: what a missing index or a statement run once per record over every record costs.
 
@@ -19,10 +19,9 @@ whatever the workspace already holds, or the whole grows with the square.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -39,49 +38,11 @@ from fieldapp.store.oplog import OpApplier
 from fieldapp.store.sqlite import Connection
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
+from tests.growth import Meter, assert_linear_growth
 from tests.perf.bench_survey_store import FORM, make_answers
 from tests.unit.sync_flow.test_team_sync import Team
 
-STEP = 100
-#: Four times the input costs about four times the instructions (a little more: B-trees grow
-#: a level, FTS5 merges segments); work that meets every record once per record costs sixteen.
-MAX_GROWTH = 6.0
 SMALL, LARGE = 50, 200
-
-
-class Meter:
-    """Counts the instructions SQLite runs on the connections it watches while it runs."""
-
-    def __init__(self) -> None:
-        self.ticks = 0
-        self.running = False
-        self._conns: list[Connection] = []
-
-    def _tick(self) -> int:
-        self.ticks += 1
-        return 0
-
-    def watch(self, conn: Connection) -> None:
-        self._conns.append(conn)
-        if self.running:
-            conn.set_progress_handler(self._tick, STEP)
-
-    @contextlib.contextmanager
-    def run(self) -> Iterator[None]:
-        self.running = True
-        for conn in self._conns:
-            conn.set_progress_handler(self._tick, STEP)
-        try:
-            yield
-        finally:
-            self.running = False
-            for conn in self._conns:
-                with contextlib.suppress(Exception):  # a connection the operation closed
-                    conn.set_progress_handler(None, STEP)
-
-    @property
-    def instructions(self) -> int:
-        return self.ticks * STEP
 
 
 #: Prepares a workload of size ``n`` under ``root`` (workspaces closed by ``stack``), has the
@@ -113,14 +74,8 @@ def instructions(scenario: Scenario, n: int) -> int:
 
 def assert_linear(scenario: Scenario, what: str, sizes: tuple[int, int] = (SMALL, LARGE)
                   ) -> None:
-    n, m = sizes
-    small = instructions(scenario, n)
-    large = instructions(scenario, m)
-    growth = large / small
-    assert growth < MAX_GROWTH, (
-        f"{what}: {m / n:.0f}x the input ({n} -> {m}) took {growth:.1f}x the SQLite "
-        f"instructions ({small} -> {large}); linear work grows about {m / n:.0f}x, a "
-        f"statement meeting every record once per record {(m / n) ** 2:.0f}x")
+    small, large = (instructions(scenario, n) for n in sizes)
+    assert_linear_growth(what, sizes, small, large, "SQLite instructions")
 
 
 # -- survey responses --------------------------------------------------------------------------

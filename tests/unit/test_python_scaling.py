@@ -17,15 +17,11 @@ searched per member).
 from __future__ import annotations
 
 import random
-import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
-import fieldapp
 from fieldapp.analysis import deidentify
 from fieldapp.analysis.agreement import compare
 from fieldapp.analysis.segments import Span, segments
@@ -33,35 +29,7 @@ from fieldapp.services import analysis, records
 from fieldapp.store.workspace import Workspace
 from fieldapp.sync import manifest as manifest_mod
 from tests.conftest import PASSPHRASE
-
-MAX_GROWTH = 6.0
-
-
-#: Only the product's own lines are counted: the standard library's depend on what ran before
-#: in the process (a pattern ``re`` compiled for an earlier test is taken from its cache).
-PRODUCT = str(Path(fieldapp.__file__).parent)
-
-
-def steps(work: Callable[[], object]) -> int:
-    """Lines of fieldapp that Python runs (each loop turn counts) while ``work`` runs."""
-    count = 0
-
-    def local(frame: FrameType, event: str, arg: Any) -> Any:
-        nonlocal count
-        if event == "line":
-            count += 1
-        return local
-
-    def start(frame: FrameType, event: str, arg: Any) -> Any:
-        return local if frame.f_code.co_filename.startswith(PRODUCT) else None
-
-    before = sys.gettrace()
-    sys.settrace(start)
-    try:
-        work()
-    finally:
-        sys.settrace(before)
-    return count
+from tests.growth import assert_linear_growth, python_steps
 
 
 def assert_linear(make: Callable[[int], Callable[[], object]], what: str,
@@ -69,13 +37,8 @@ def assert_linear(make: Callable[[int], Callable[[], object]], what: str,
     """``make(n)`` prepares an input of size ``n`` (not counted) and returns the work. A
     first run, not counted, does what is done once per process (imports, caches)."""
     make(sizes[0])()
-    small, large = (steps(make(n)) for n in sizes)
-    growth = large / small
-    ratio = sizes[1] / sizes[0]
-    assert growth < MAX_GROWTH, (
-        f"{what}: {ratio:.0f}x the input took {growth:.1f}x the Python steps "
-        f"({small} -> {large}); linear work grows about {ratio:.0f}x, work that meets every "
-        f"item once per item {ratio ** 2:.0f}x")
+    small, large = (python_steps(make(n)) for n in sizes)
+    assert_linear_growth(what, sizes, small, large, "Python steps")
 
 
 def _spans(notes: int, per_note: int, codes: int, seed: int = 1) -> list[Span]:

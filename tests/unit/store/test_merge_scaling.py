@@ -8,7 +8,7 @@ made by ``CREATE TABLE ... AS`` from ``json_extract``, had no column types, so i
 matched on the device alone).
 
 No clock here: SQLite counts the virtual machine instructions it runs (the progress
-handler, called every ``STEP`` instructions), and a batch four times larger must cost about
+handler, ``tests/growth.py``), and a batch four times larger must cost about
 four times as many, not sixteen. Each shape is a kind of bundle a coordinator receives: chains
 of edits, edits arriving before the values they replace, two devices' concurrent edits and
 deletes, edits of records the receiver already holds, notes (owned and indexed) rewritten.
@@ -28,11 +28,7 @@ from fieldapp.domain.ops import Op
 from fieldapp.services import records
 from fieldapp.store.workspace import Workspace
 from tests.conftest import PASSPHRASE
-
-STEP = 100
-#: Four times the operations cost about four times the instructions (a little more: B-trees
-#: grow a level); a comparison of every operation with every other costs sixteen.
-MAX_GROWTH = 6.0
+from tests.growth import Meter, assert_linear_growth
 
 
 def _edit_chains(alice: Workspace, _bob: Workspace, n: int) -> list[Op]:
@@ -98,20 +94,13 @@ def _instructions(tmp: Path, shape: str, n: int, *, held: bool, set_wise: bool) 
         receiver.applier.set_wise = set_wise
         if held:
             receiver.apply_remote(batch[: len(batch) // 2])
-        counted = [0]
-
-        def tick() -> int:
-            counted[0] += 1
-            return 0
-
-        receiver.db.set_progress_handler(tick, STEP)
-        try:
+        meter = Meter()
+        meter.watch(receiver.db)
+        with meter.run():
             report = receiver.apply_remote(list(batch))
-        finally:
-            receiver.db.set_progress_handler(None, STEP)
         assert report.set_wise == set_wise
         assert report.applied + report.duplicate == len(batch)
-        return counted[0] * STEP
+        return meter.instructions
 
 
 @pytest.mark.parametrize("set_wise", [True, False], ids=["set-wise", "one by one"])
@@ -121,7 +110,4 @@ def test_merge_work_grows_with_the_batch(shape: str, held: bool, set_wise: bool)
     with tempfile.TemporaryDirectory() as tmp:
         small = _instructions(Path(tmp), shape, 60, held=held, set_wise=set_wise)
         large = _instructions(Path(tmp), shape, 240, held=held, set_wise=set_wise)
-    growth = large / small
-    assert growth < MAX_GROWTH, (
-        f"{shape}: 4x the operations took {growth:.1f}x the instructions "
-        f"({small} -> {large}): a statement compares every operation with every other")
+    assert_linear_growth(f"merging {shape}", (60, 240), small, large, "SQLite instructions")
