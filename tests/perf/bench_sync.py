@@ -24,6 +24,9 @@ into a plain SQLCipher table. Run: python -m tests.perf sync
   edit naming the value it replaced (so the merge resolves supersession and hollows the
   replaced values) -- beside ``executemany`` of the same rows into a plain table, written as
   the operations write them (an INSERT per record, an UPDATE per edit). Goal: at most 5x.
+  Its ``.floor`` and ``.log_floor`` are those above for this bundle; the floor also writes
+  the operations' names of the values they replaced (``pred``, in the log and a row per
+  value replaced, as this schema keeps them), and a head for every field written.
 - ``sync.collect_100k_ops.peak_mib``: in a fresh process, the peak resident memory of that
   collect beyond what the process held once the workspace was open (the peak is reset after
   the key derivation: ``/proc/self/clear_refs``). Goal: under 200 MiB.
@@ -147,10 +150,18 @@ def _edits(n_ops: int, edits: int = 9) -> None:
             assert last is not None and last["notes"] == _edit_text(edits - 1)
 
         setup, collect, plain_setup, raw = _works(root, rows, edits, last_edit_kept)
-        base, ours = measure_together((raw, plain_setup), (collect, setup))
+        base, ours, floor, log_floor = measure_together(
+            (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
+            (_log_floor, lambda: _bare_log(setup(), root)))
         report_sample("sync.collect_100k_edits", ours, base,
                       f"raw executemany of the resulting rows, an INSERT per record and an "
                       f"UPDATE per edit ({n_ops} operations)", "ratio <= 5", max_ratio=5.0)
+        report_sample("sync.collect_100k_edits.floor", floor, base,
+                      "the same raw executemany: the floor is age -d, decoding each line and "
+                      "executemany of the log, a head per field written, a row per value "
+                      "replaced and the records, without any check")
+        report_sample("sync.collect_100k_edits.log_floor", log_floor, base,
+                      "the same raw executemany: the floor of a log of a row per operation")
 
 
 def _works(root: Path, rows: list[tuple[str, str, str]], edits: int,
@@ -241,14 +252,18 @@ def _floor(arg: tuple[Workspace, Path]) -> None:
         encode = msgspec.json.Encoder(order="sorted").encode
         log_rows: list[tuple[Any, ...]] = []
         head_rows: list[tuple[Any, ...]] = []
+        named_rows: list[tuple[Any, ...]] = []
         records: dict[tuple[str, str], dict[str, Any]] = {}
         for line in lines:
             op = decode(line)
             device, seq, hlc, entity, rid = (op["device"], op["seq"], op["hlc"],
                                              op["entity"], op["entity_id"])
+            pred = op.get("pred") or []
             log_rows.append((device, seq, hlc, entity, rid, encode(op["values"]).decode(),
-                             "[]", hlc))
+                             encode(pred).decode() if pred else "[]", hlc))
             head_rows.extend((entity, rid, f, device, seq, hlc) for f in op["values"])
+            # each value an operation replaced, by (operation, field), as the schema keeps
+            named_rows.extend((d, s, rid, f) for d, s in pred for f in op["values"])
             record = records.setdefault((entity, rid), {"created_hlc": hlc})
             record["updated_hlc"] = hlc
             record.update(op["values"])
@@ -257,6 +272,8 @@ def _floor(arg: tuple[Workspace, Path]) -> None:
             db.executemany(_INSERT_LOG, log_rows)
             db.executemany("INSERT INTO heads (entity, entity_id, field, device, seq, hlc) "
                            "VALUES (?, ?, ?, ?, ?, ?)", head_rows)
+            db.executemany("INSERT OR IGNORE INTO superseded (device, seq, entity_id, field) "
+                           "VALUES (?, ?, ?, ?)", named_rows)
             _insert_records(db, records)
     finally:
         gc.enable()
