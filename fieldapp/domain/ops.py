@@ -26,7 +26,6 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -39,15 +38,19 @@ ERASE = "_erase"
 RESERVED = frozenset({OWNER, DELETED, ERASE})
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(msgspec.Struct, frozen=True, gc=False):
+    """One operation. A frozen struct rather than a dataclass: a merge makes one per line of
+    a bundle, and a frozen dataclass sets each field through ``object.__setattr__`` (0.8 µs
+    an operation, where this takes 0.1). ``gc=False``: an operation refers to nothing that
+    refers back to it, so the cycle collector need not visit it."""
+
     device: str
     seq: int
     hlc: str
     entity: str
     entity_id: str
     values: dict[str, Any]
-    pred: tuple[OpId, ...] = field(default=())
+    pred: tuple[OpId, ...] = ()
 
     @property
     def id(self) -> OpId:
