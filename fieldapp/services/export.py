@@ -156,7 +156,13 @@ def _in_order(ws: Workspace, table: str, batch: int | Callable[[], int]
         for rid in chunk:
             row = found.pop(rid, None)
             if row is not None:
-                yield dict(zip(names, row, strict=True))
+                record = dict(zip(names, row, strict=True))
+                # The list's own string rather than the equal one the row brought: what the
+                # export keeps of each row (a statistics file's table holds every cell until
+                # it is written) then shares one copy of the id with the list, not two
+                # (100,000 responses: 8 MiB).
+                record["id"] = rid
+                yield record
 
 
 def _notes(ws: Workspace, batch: Callable[[], int]) -> Stream:
