@@ -205,11 +205,11 @@ def _chunks(folded: str) -> list[str]:
     found by :data:`_CUT_AFTER`, in C; a chunk whose next candidate lies beyond ``_CHUNK_MAX``
     ends instead at the first run of marks that reaches it."""
     out: list[str] = []
-    start = pos = 0
+    start = 0
     limit = len(folded)
     search = _CUT_AFTER.search
     while start < limit:
-        m = search(folded, pos)
+        m = search(folded, start)
         while m is not None and ord(folded[m.start() - 1]) % _CUT_EVERY:
             m = search(folded, m.end())  # beyond the Multilingual Plane and not a multiple
         if m is not None and m.end() - start < _CHUNK_MAX:
@@ -223,7 +223,7 @@ def _chunks(folded: str) -> list[str]:
                 break
             end = reach.end()
         out.append(folded[start:end])
-        start = pos = end
+        start = end
     if start < limit:
         out.append(folded[start:])
     return _at_most_max(out)
