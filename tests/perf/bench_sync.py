@@ -19,6 +19,12 @@ into a plain SQLCipher table. Run: python -m tests.perf sync
   primary key only: the log's index by record is dropped before the clock starts) and the
   folded records -- no heads, no re-encoding, no check. No goal: if it is above 5x, no
   design with a row per logged operation reaches 5x.
+- ``sync.collect_100k_ops.vs_written``: the same collect beside another baseline, with no
+  goal: ``executemany`` of every row that collect leaves -- the log's rows, heads, created
+  heads, names of replaced values and records, taken from a workspace that merged the bundle
+  -- into a fresh copy of the same workspace (its indexes included), in one transaction.
+  The ratio is what decrypting, decoding, checking and resolving add to writing what the
+  merge writes; its ``.baseline`` row is that writing beside the goal's baseline.
 - ``sync.collect_100k_edits``: the same collect of another bundle of N operations, the kind a
   researcher's weeks of work make: organisations created, each then edited nine times, every
   edit naming the value it replaced (so the merge resolves supersession and hollows the
@@ -26,7 +32,8 @@ into a plain SQLCipher table. Run: python -m tests.perf sync
   the operations write them (an INSERT per record, an UPDATE per edit). Goal: at most 5x.
   Its ``.floor`` and ``.log_floor`` are those above for this bundle; the floor also writes
   the operations' names of the values they replaced (``pred``, in the log and a row per
-  value replaced, as this schema keeps them), and a head for every field written.
+  value replaced, as this schema keeps them), and a head for every field written; its
+  ``.vs_written`` is the one above for this bundle.
 - ``sync.collect_100k_ops.peak_mib``: in a fresh process, the peak resident memory of that
   collect beyond what the process held once the workspace was open (the peak is reset after
   the key derivation: ``/proc/self/clear_refs``). Goal: under 200 MiB.
@@ -58,7 +65,7 @@ from fieldapp.domain.ids import new_id
 from fieldapp.services import records, sync, team
 from fieldapp.store.keys import KDF_FLOOR
 from fieldapp.store.workspace import Workspace
-from tests.perf.common import log, measure_together, report, report_sample, scaled
+from tests.perf.common import Sample, log, measure_together, report, report_sample, scaled
 
 FAST = KDF_FLOOR
 PASS = "benchmark passphrase"
@@ -114,9 +121,11 @@ def run(scale: float) -> None:
         root = Path(tmp)
         rows = _prepare(root, n_ops)
         setup, collect, plain_setup, raw = _works(root, rows, 1, lambda ws: None)
-        base, ours, floor, log_floor = measure_together(
+        written = _written(setup())
+        base, ours, floor, log_floor, write_all = measure_together(
             (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
-            (_log_floor, lambda: _bare_log(setup(), root)))
+            (_log_floor, lambda: _bare_log(setup(), root)),
+            (_insert_written(written), setup))
         report_sample("sync.collect_100k_ops", ours, base,
                       f"raw executemany of the resulting rows ({n_ops} operations)",
                       "ratio <= 5", max_ratio=5.0)
@@ -127,6 +136,7 @@ def run(scale: float) -> None:
                       "the same raw executemany: the floor of a log of a row per operation is "
                       "age -d, decoding the lines a block at a time, executemany of each line "
                       "into a log with only its primary key and of the folded records")
+        _report_written("sync.collect_100k_ops", ours, write_all, base, written)
         out = subprocess.run([sys.executable, "-m", "tests.perf.bench_sync", str(root)],
                              cwd=ROOT, capture_output=True, text=True, timeout=3600)
         if out.returncode:
@@ -150,9 +160,11 @@ def _edits(n_ops: int, edits: int = 9) -> None:
             assert last is not None and last["notes"] == _edit_text(edits - 1)
 
         setup, collect, plain_setup, raw = _works(root, rows, edits, last_edit_kept)
-        base, ours, floor, log_floor = measure_together(
+        written = _written(setup())
+        base, ours, floor, log_floor, write_all = measure_together(
             (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
-            (_log_floor, lambda: _bare_log(setup(), root)))
+            (_log_floor, lambda: _bare_log(setup(), root)),
+            (_insert_written(written), setup))
         report_sample("sync.collect_100k_edits", ours, base,
                       f"raw executemany of the resulting rows, an INSERT per record and an "
                       f"UPDATE per edit ({n_ops} operations)", "ratio <= 5", max_ratio=5.0)
@@ -162,6 +174,54 @@ def _edits(n_ops: int, edits: int = 9) -> None:
                       "replaced and the records, without any check")
         report_sample("sync.collect_100k_edits.log_floor", log_floor, base,
                       "the same raw executemany: the floor of a log of a row per operation")
+        _report_written("sync.collect_100k_edits", ours, write_all, base, written)
+
+
+#: What a collect of the benchmark's bundles leaves, table by table (the sender's rows only).
+_WRITTEN = (("ops", "device != :me"), ("heads", "entity = 'organisation'"),
+            ("created_heads", "entity_id IN (SELECT id FROM organisation)"),
+            ("superseded", "entity_id IN (SELECT id FROM organisation)"),
+            ("organisation", "1"))
+
+
+def _written(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row a collect of the bundle leaves, read from a copy that collected it."""
+    try:
+        result = sync.collect(ws)
+        assert [b.status for b in result.bundles] == ["merged"], result
+        return {table: ws.db.execute(f"SELECT * FROM {table} WHERE {where}",
+                                     {"me": ws.device_id}).fetchall()
+                for table, where in _WRITTEN}
+    finally:
+        ws.close()
+        shutil.rmtree(ws.path, ignore_errors=True)
+
+
+def _insert_written(written: dict[str, list[tuple[Any, ...]]]) -> Callable[[Workspace], None]:
+    """``executemany`` of those rows into a fresh copy of the coordinator, as they are."""
+    def insert(ws: Workspace) -> None:
+        try:
+            with ws.transaction():
+                for table, rows in written.items():
+                    if rows:
+                        ws.db.executemany(f"INSERT INTO {table} VALUES "
+                                          f"({', '.join('?' * len(rows[0]))})", rows)
+        finally:
+            ws.close()
+            shutil.rmtree(ws.path, ignore_errors=True)
+    return insert
+
+
+def _report_written(name: str, ours: Sample, write_all: Sample, base: Sample,
+                    written: dict[str, list[tuple[Any, ...]]]) -> None:
+    counts = ", ".join(f"{len(rows)} {table}" for table, rows in written.items())
+    report_sample(f"{name}.vs_written", ours, write_all,
+                  f"raw executemany of every row the collect leaves ({counts}) into a copy "
+                  "of the same workspace: what decrypting, decoding, checking and resolving "
+                  "add to writing them")
+    report_sample(f"{name}.vs_written.baseline", write_all, base,
+                  "the goal's baseline: that writing beside the raw executemany of the "
+                  "resulting records")
 
 
 def _works(root: Path, rows: list[tuple[str, str, str]], edits: int,
