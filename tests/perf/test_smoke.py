@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,23 @@ def test_measure_together_takes_the_runs_in_turn() -> None:
     a, b = common.measure_together((lambda: order.append("a"), None),
                                    (lambda x: order.append(x), lambda: "b"), runs=3)
     assert order == ["a", "b"] * 3 and len(a.walls) == len(b.walls) == 3
+
+
+def test_every_run_starts_after_the_disk_is_settled_and_off_the_clock(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    clock = time.perf_counter
+    monkeypatch.setattr(common.os, "sync", lambda: events.append("sync"))
+
+    def read_clock() -> float:
+        events.append("clock")
+        return clock()
+
+    monkeypatch.setattr(common.time, "perf_counter", read_clock)
+    common.measure_together((lambda: events.append("a"), None),
+                            (lambda x: events.append(x), lambda: "b"), runs=2)
+    common.measure(lambda: events.append("c"), runs=2)
+    # Settled before the clock starts for every run, and never between its two readings.
+    run = ["sync", "clock", "{}", "clock"]
+    expected = [e.format(w) for w in ("a", "b", "a", "b", "c", "c") for e in run]
+    assert events == expected
