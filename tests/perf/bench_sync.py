@@ -120,12 +120,8 @@ def run(scale: float) -> None:
     with tempfile.TemporaryDirectory(prefix="fieldapp-bench-") as tmp:
         root = Path(tmp)
         rows = _prepare(root, n_ops)
-        setup, collect, plain_setup, raw = _works(root, rows, 1, lambda ws: None)
-        written = _written(setup())
-        base, ours, floor, log_floor, write_all = measure_together(
-            (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
-            (_log_floor, lambda: _bare_log(setup(), root)),
-            (_insert_written(written), setup))
+        written, (base, ours, floor, log_floor, write_all) = _measure(
+            root, *_works(root, rows, 1, lambda ws: None))
         report_sample("sync.collect_100k_ops", ours, base,
                       f"raw executemany of the resulting rows ({n_ops} operations)",
                       "ratio <= 5", max_ratio=5.0)
@@ -159,12 +155,8 @@ def _edits(n_ops: int, edits: int = 9) -> None:
             last = records.find(ws, "organisation", rows[-1][0])
             assert last is not None and last["notes"] == _edit_text(edits - 1)
 
-        setup, collect, plain_setup, raw = _works(root, rows, edits, last_edit_kept)
-        written = _written(setup())
-        base, ours, floor, log_floor, write_all = measure_together(
-            (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
-            (_log_floor, lambda: _bare_log(setup(), root)),
-            (_insert_written(written), setup))
+        written, (base, ours, floor, log_floor, write_all) = _measure(
+            root, *_works(root, rows, edits, last_edit_kept))
         report_sample("sync.collect_100k_edits", ours, base,
                       f"raw executemany of the resulting rows, an INSERT per record and an "
                       f"UPDATE per edit ({n_ops} operations)", "ratio <= 5", max_ratio=5.0)
@@ -222,6 +214,18 @@ def _report_written(name: str, ours: Sample, write_all: Sample, base: Sample,
     report_sample(f"{name}.vs_written.baseline", write_all, base,
                   "the goal's baseline: that writing beside the raw executemany of the "
                   "resulting records")
+
+
+def _measure(root: Path, setup: Callable[[], Workspace], collect: Callable[[Workspace], None],
+             plain_setup: Callable[[], sqlcipher3.Connection],
+             raw: Callable[[sqlcipher3.Connection], None]
+             ) -> tuple[dict[str, list[tuple[Any, ...]]], list[Sample]]:
+    """The rows a collect leaves (:func:`_written`), then the baseline, the collect, its two
+    floors and the writing of those rows, their runs taken in turn."""
+    written = _written(setup())
+    return written, measure_together(
+        (raw, plain_setup), (collect, setup), (_floor, lambda: (setup(), root)),
+        (_log_floor, lambda: _bare_log(setup(), root)), (_insert_written(written), setup))
 
 
 def _works(root: Path, rows: list[tuple[str, str, str]], edits: int,
